@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// atad: an analog telephone adapter daemon. Every target under Sources/ builds
+// both as ordinary Swift (for `swift test`) and as Embedded Swift (the firmware).
+import PackageDescription
+
+let package = Package(
+    name: "atad",
+    products: [
+        .executable(name: "atad", targets: ["atad"]),
+    ],
+    targets: [
+        // C: what Swift cannot import directly (errno, variadic calls, argv capture).
+        .target(name: "CAtadSystem"),
+        // C libraries, one system-library target each.
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp",
+                       providers: [.apt(["libspandsp-dev"])]),
+        .systemLibrary(name: "CGpiod", pkgConfig: "libgpiod",
+                       providers: [.apt(["libgpiod-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa",
+                       providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp",
+                       providers: [.apt(["libspeexdsp-dev"])]),
+
+        // Pure Swift, no I/O.
+        .target(name: "Timebase"),
+        .target(name: "CountryPresets", exclude: ["SOURCES.md"]),
+        .target(name: "Config", dependencies: ["CountryPresets"]),
+        .target(name: "ControlProtocol"),
+
+        .target(name: "DialPlan"),
+        // One file per DSP function, over spandsp.
+        .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"]),
+        // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).
+        .target(name: "Line", dependencies: ["Timebase", "CountryPresets", "DialPlan"]),
+        // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
+        .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
+
+        // Thin typed wrappers over POSIX, and the poll loop.
+        .target(name: "Platform", dependencies: ["CAtadSystem", "Timebase"]),
+        .target(name: "EventLoop", dependencies: ["Platform", "Timebase"]),
+
+        // The daemon's wiring and command line.
+        .target(name: "Daemon", dependencies: [
+            "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
+        ]),
+        .executableTarget(name: "atad", dependencies: ["Daemon"]),
+
+        .testTarget(name: "TimebaseTests", dependencies: ["Timebase"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "Platform"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "CountryPresetsTests", dependencies: ["CountryPresets"]),
+        .testTarget(name: "DialPlanTests", dependencies: ["DialPlan"]),
+        .testTarget(name: "DSPTests", dependencies: ["DSP", "CountryPresets"]),
+        .testTarget(name: "LineTests", dependencies: ["Line", "Timebase", "CountryPresets"]),
+        .testTarget(name: "HardwareLinuxTests", dependencies: ["HardwareLinux", "Platform"]),
+        .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

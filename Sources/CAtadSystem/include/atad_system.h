@@ -1,0 +1,60 @@
+// The POSIX surface atad uses, plus small helpers for what Swift cannot call
+// directly: errno, variadic functions (open, fcntl, ioctl, syslog) and the
+// process arguments (Embedded Swift has no CommandLine).
+#ifndef ATAD_SYSTEM_H
+#define ATAD_SYSTEM_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline int atad_errno(void) { return errno; }
+static inline void atad_set_errno(int value) { errno = value; }
+
+/// open(2) without the variadic mode argument.
+int atad_open(const char *path, int flags, unsigned int mode);
+/// Sets or clears O_NONBLOCK; returns 0 or -1 with errno set.
+int atad_set_nonblocking(int fd, int enabled);
+/// Sets FD_CLOEXEC; returns 0 or -1 with errno set.
+int atad_set_cloexec(int fd);
+/// syslog(3) with a fixed "%s" format, so messages are never format strings.
+void atad_syslog(int priority, const char *message);
+
+/// The process arguments, captured before main runs.
+int atad_argc(void);
+char *const *atad_argv(void);
+
+/// Blocks the given signals for the calling thread and returns a signalfd
+/// that reports them (non-blocking, close-on-exec), or -1 with errno set.
+int atad_signalfd_open(const int *signals, int count);
+/// Reads one pending signal from a signalfd: its number, 0 when none is
+/// pending, or -1 with errno set.
+int atad_signalfd_read(int fd);
+/// Ignores SIGPIPE so a vanished peer is an EPIPE, not a dead daemon.
+void atad_ignore_sigpipe(void);
+
+/// accept4(2) with close-on-exec and non-blocking set on the new socket.
+int atad_accept(int listener);
+
+/// Fills a sockaddr_un; returns its length, or -1 when the path is too long.
+int atad_sockaddr_un(struct sockaddr_un *address, const char *path);
+
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t atad_monotonic_ns(void);
+
+#endif

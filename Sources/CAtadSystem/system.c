@@ -1,0 +1,79 @@
+#define _GNU_SOURCE
+#include "atad_system.h"
+
+static int saved_argc;
+static char *const *saved_argv;
+
+// glibc calls .init_array entries with (argc, argv, envp); that is how the
+// Embedded firmware, which has no CommandLine, learns its arguments.
+static void capture_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+__attribute__((section(".init_array"), used))
+static void (*const capture_arguments_entry)(int, char **, char **) = capture_arguments;
+
+int atad_argc(void) { return saved_argc; }
+char *const *atad_argv(void) { return saved_argv; }
+
+int atad_open(const char *path, int flags, unsigned int mode) {
+    return open(path, flags | O_CLOEXEC, (mode_t)mode);
+}
+
+int atad_set_nonblocking(int fd, int enabled) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    flags = enabled ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    return fcntl(fd, F_SETFL, flags);
+}
+
+int atad_set_cloexec(int fd) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+void atad_syslog(int priority, const char *message) {
+    syslog(priority, "%s", message);
+}
+
+int atad_signalfd_open(const int *signals, int count) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int i = 0; i < count; i++) sigaddset(&mask, signals[i]);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
+    return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int atad_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    if (n == (ssize_t)sizeof info) return (int)info.ssi_signo;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (n >= 0) { errno = EIO; }
+    return -1;
+}
+
+void atad_ignore_sigpipe(void) {
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int atad_sockaddr_un(struct sockaddr_un *address, const char *path) {
+    size_t length = strlen(path);
+    memset(address, 0, sizeof *address);
+    if (length == 0 || length >= sizeof address->sun_path) return -1;
+    address->sun_family = AF_UNIX;
+    memcpy(address->sun_path, path, length);
+    return (int)(offsetof(struct sockaddr_un, sun_path) + length + 1);
+}
+
+int64_t atad_monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000LL + (int64_t)now.tv_nsec;
+}
+
+int atad_accept(int listener) {
+    return accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+}

@@ -1,0 +1,77 @@
+/// What is wired where, from a board file.
+public struct BoardConfig: Sendable {
+    public enum Driver: String, Sendable { case sim, gpio }
+    public enum Bias: String, Sendable {
+        case asIs = "as-is", disabled, pullUp = "pull-up", pullDown = "pull-down"
+    }
+
+    /// One telephone port of the board.
+    public struct Line: Sendable {
+        public var number: Int
+        public var hookGPIO: Int?
+        public var hookActiveLow = false
+        public var hookBias = Bias.asIs
+        public var hookDebounceMs = 20
+        public var ringModeGPIO: Int?
+        public var ringModeActiveLow = false
+        public var forwardReverseGPIO: Int?
+        public var playbackDevice: String?
+        public var captureDevice: String?
+        public var periodMs = 10
+    }
+
+    public var path: String
+    public var name: String
+    public var driver: Driver
+    public var gpioChip: String?
+    public var lines: [Line]
+
+    /// Builds the typed board from checked sections, adding the checks that
+    /// span several keys.
+    static func build(path: String, sections: [CheckedSection], diagnostics: inout [Diagnostic]) -> BoardConfig? {
+        guard let board = sections.first(where: { $0.name == "board" }) else { return nil }
+        let driver = Driver(rawValue: board.text("driver") ?? "sim") ?? .sim
+        var config = BoardConfig(path: path, name: board.text("name") ?? "unnamed board", driver: driver,
+                                 gpioChip: board.text("gpio_chip"), lines: [])
+        func report(_ line: Int, _ message: String) {
+            diagnostics.append(Diagnostic(file: path, line: line, message: message))
+        }
+        if driver == .gpio && config.gpioChip == nil {
+            report(board.line, "missing required key 'gpio_chip' in [board] (needed by driver = gpio)")
+        }
+        for section in sections where section.name == "line" {
+            var line = Line(number: ConfigSchema.parseInteger(section.argument ?? "") ?? 0)
+            line.hookGPIO = section.integer("hook_gpio")
+            line.hookActiveLow = section.boolean("hook_active_low") ?? false
+            line.hookBias = Bias(rawValue: section.text("hook_bias") ?? "as-is") ?? .asIs
+            line.hookDebounceMs = section.integer("hook_debounce_ms") ?? 20
+            line.ringModeGPIO = section.integer("ring_mode_gpio")
+            line.ringModeActiveLow = section.boolean("ring_mode_active_low") ?? false
+            line.forwardReverseGPIO = section.integer("forward_reverse_gpio")
+            line.playbackDevice = section.text("playback")
+            line.captureDevice = section.text("capture") ?? line.playbackDevice
+            line.periodMs = ConfigSchema.parseInteger(section.text("period_ms") ?? "10") ?? 10
+            if driver == .gpio {
+                for key in ["hook_gpio", "ring_mode_gpio", "forward_reverse_gpio", "playback"]
+                where section.keyLines[key] == nil {
+                    report(section.line, "missing required key '\(key)' in \(section.title) (needed by driver = gpio)")
+                }
+                var used: [Int: String] = [:]
+                for key in ["hook_gpio", "ring_mode_gpio", "forward_reverse_gpio"] {
+                    guard let offset = section.integer(key) else { continue }
+                    if let other = used[offset] {
+                        report(section.keyLines[key] ?? section.line,
+                               "'\(key)' uses GPIO line \(offset), already used by '\(other)'")
+                    }
+                    used[offset] = key
+                }
+            }
+            config.lines.append(line)
+        }
+        if config.lines.isEmpty {
+            report(board.line, "the board has no telephone lines; add a [line 1] section")
+        }
+        config.lines.sort { $0.number < $1.number }
+        return config
+    }
+}

@@ -1,0 +1,100 @@
+/// How this installation behaves, from a site file, with its board.
+public struct SiteConfig: Sendable {
+    public struct Account: Sendable {
+        public var name: String
+        public var user: String
+        public var domain: String
+        public var password: String?
+        public var authUser: String?
+        public var displayName: String?
+        public var registrar: String?
+        public var outboundProxy: String?
+        public var transport: String
+        public var register: Bool
+        public var expires: Int
+    }
+
+    /// Per-line settings of the site file (the wiring is the board's).
+    public struct LineSettings: Sendable {
+        public var number: Int
+        public var account: String?
+        public var dialPlan: String?
+    }
+
+    public static let defaultControlSocket = "/run/atad/control.sock"
+    public static let maximumSocketPathLength = 107
+
+    public var path: String
+    public var boardPath: String
+    public var country: String
+    public var logLevel: String
+    public var controlSocket: String
+    public var sipListenAddress: String
+    public var sipListenPort: Int
+    public var userAgent: String?
+    public var accounts: [Account]
+    public var lines: [LineSettings]
+    public var board: BoardConfig
+
+    /// True when some account has a password (the file then must not be
+    /// readable by others).
+    public var holdsPassword: Bool { accounts.contains { $0.password != nil } }
+
+    public func lineSettings(_ number: Int) -> LineSettings {
+        lines.first { $0.number == number } ?? LineSettings(number: number, account: nil, dialPlan: nil)
+    }
+
+    static func build(path: String, boardPath: String, sections: [CheckedSection], board: BoardConfig,
+                      diagnostics: inout [Diagnostic]) -> SiteConfig {
+        let general = sections.first { $0.name == "general" }
+        let sip = sections.first { $0.name == "sip" }
+        var config = SiteConfig(
+            path: path, boardPath: boardPath,
+            country: general?.text("country") ?? "us",
+            logLevel: general?.text("log_level") ?? "info",
+            controlSocket: general?.text("control_socket") ?? defaultControlSocket,
+            sipListenAddress: sip?.text("listen_address") ?? "0.0.0.0",
+            sipListenPort: sip?.integer("listen_port") ?? 5060,
+            userAgent: sip?.text("user_agent"),
+            accounts: [], lines: [], board: board)
+        // sockaddr_un holds 108 bytes including the terminating NUL.
+        if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {
+            diagnostics.append(Diagnostic(
+                file: path, line: line,
+                message: "invalid value for 'control_socket': the path is \(config.controlSocket.utf8.count) bytes; a Unix socket path holds at most \(maximumSocketPathLength)"))
+        }
+        for section in sections where section.name == "account" {
+            config.accounts.append(Account(
+                name: section.argument ?? "",
+                user: section.text("user") ?? "",
+                domain: section.text("domain") ?? "",
+                password: section.text("password"),
+                authUser: section.text("auth_user"),
+                displayName: section.text("display_name"),
+                registrar: section.text("registrar"),
+                outboundProxy: section.text("outbound_proxy"),
+                transport: section.text("transport") ?? "udp",
+                register: section.boolean("register") ?? true,
+                expires: section.integer("expires") ?? 3600))
+        }
+        let accountNames = config.accounts.map { $0.name }
+        for section in sections where section.name == "line" {
+            let number = ConfigSchema.parseInteger(section.argument ?? "") ?? 0
+            let account = section.text("account")
+            if let account, !accountNames.contains(account) {
+                var message = "line \(number) names account '\(account)', but there is no [account \(account)]"
+                if let guess = Suggestion.nearest(to: account, among: accountNames) {
+                    message += "; did you mean '\(guess)'?"
+                }
+                diagnostics.append(Diagnostic(file: path, line: section.keyLines["account"] ?? section.line, message: message))
+            }
+            if !board.lines.contains(where: { $0.number == number }) {
+                diagnostics.append(Diagnostic(
+                    file: path, line: section.line,
+                    message: "[line \(number)] is not on the board (\(board.path) has lines \(board.lines.map { "\($0.number)" }.joined(separator: ", ")))"))
+            }
+            config.lines.append(LineSettings(number: number, account: account, dialPlan: section.text("dial_plan")))
+        }
+        return config
+    }
+}

@@ -1,0 +1,42 @@
+import CountryPresets
+
+/// The keys of a site file: what this installation does (accounts, country,
+/// dial plan, ports, logging). Which hardware it runs on is the board file's.
+public enum SiteSchema {
+    public static let logLevels = ["error", "warn", "info", "debug"]
+
+    public static var schema: ConfigSchema {
+        ConfigSchema(sections: [
+            SectionSpec("general", required: true, keys: [
+                KeySpec("board", .path, required: true,
+                        "board file describing the hardware; relative to this file"),
+                KeySpec("country", .choice(CountryPresets.codes),
+                        "country preset for tones, ringing and flash timing (default us)"),
+                KeySpec("log_level", .choice(logLevels), "error, warn, info or debug (default info)"),
+                KeySpec("control_socket", .path,
+                        "Unix socket for `atad ctl` (default /run/atad/control.sock)"),
+            ]),
+            SectionSpec("sip", keys: [
+                KeySpec("listen_address", .ipAddress, "address SIP listens on (default 0.0.0.0)"),
+                KeySpec("listen_port", .integer(1...65535), "SIP port (default 5060)"),
+                KeySpec("user_agent", .text, "User-Agent header (default atad/VERSION)"),
+            ]),
+            SectionSpec("account", argument: .name, keys: [
+                KeySpec("user", .text, required: true, "SIP user name (the user part of the address of record)"),
+                KeySpec("domain", .text, required: true, "SIP domain (the host part of the address of record)"),
+                KeySpec("password", .text, "digest password"),
+                KeySpec("auth_user", .text, "digest user name when it differs from user"),
+                KeySpec("display_name", .text, "name shown to the called party"),
+                KeySpec("registrar", .hostPort, "registrar host[:port] (default: the domain)"),
+                KeySpec("outbound_proxy", .hostPort, "proxy every request goes through"),
+                KeySpec("transport", .choice(["udp", "tcp"]), "udp or tcp (default udp)"),
+                KeySpec("register", .boolean, "register with the registrar (default yes)"),
+                KeySpec("expires", .integer(60...86400), "registration lifetime asked for, seconds (default 3600)"),
+            ]),
+            SectionSpec("line", argument: .number(1...64), keys: [
+                KeySpec("account", .text, "the [account NAME] this line calls through"),
+                KeySpec("dial_plan", .text, "digit map, e.g. (911|[2-9]xxxxxx|x.T)"),
+            ]),
+        ])
+    }
+}

@@ -1,0 +1,181 @@
+import Config
+import ControlProtocol
+import CountryPresets
+import EventLoop
+import Platform
+import Timebase
+
+/// The running daemon: owns the loop and wires config, signals and the
+/// control socket together. The only place that turns decisions into I/O.
+/// Why the daemon could not start, in words for the log.
+struct StartupError: Error {
+    var message: String
+}
+
+final class Daemon {
+    private let loop: EventLoop
+    private let log: Logger
+    private var site: SiteConfig
+    private let logLevelOverride: LogLevel?
+    private let startedAt: Instant
+    private var signals: SignalDescriptor?
+    private var control: ControlServer?
+    private var reloadCount = 0
+
+    init(site: SiteConfig, log: Logger, logLevelOverride: LogLevel?, loop: EventLoop) {
+        self.site = site
+        self.log = log
+        self.logLevelOverride = logLevelOverride
+        self.loop = loop
+        startedAt = loop.now
+    }
+
+    /// Opens the signal descriptor and the control socket. Failing here is
+    /// fatal: the daemon cannot be stopped or driven without them.
+    func start() throws(StartupError) {
+        let signals: SignalDescriptor
+        do throws(Errno) {
+            signals = try SignalDescriptor(signals: [.terminate, .interrupt, .hangUp])
+        } catch {
+            throw StartupError(message: "cannot set up signal handling: \(error.message)")
+        }
+        self.signals = signals
+        loop.register(signals.descriptor, for: .readable) { _ in self.handleSignals() }
+        let socketPath = site.controlSocket
+        let control: ControlServer
+        do throws(Errno) {
+            do throws(Errno) {
+                control = try ControlServer(path: socketPath, loop: loop, log: log)
+            } catch {
+                // A missing folder of its own (e.g. /tmp/atad-sim) is made;
+                // deeper trees are the installer's job.
+                guard error == .notFound else { throw error }
+                try FileSystem.makeDirectory(Path.directory(of: socketPath))
+                control = try ControlServer(path: socketPath, loop: loop, log: log)
+            }
+        } catch {
+            var reason = error.message
+            if error == .addressInUse {
+                reason += " (is another atad running? or is something else at that path?)"
+            } else if error == .notFound {
+                reason += " (create the folder \(Path.directory(of: socketPath)) first)"
+            }
+            throw StartupError(message: "cannot listen on control socket \(socketPath): \(reason)")
+        }
+        control.handler = { request in self.handle(request) }
+        self.control = control
+        log.info("\(Version.banner) started: config \(site.path), board '\(site.board.name)' (\(site.board.driver.rawValue), \(site.board.lines.count) lines), country \(site.country), control socket \(socketPath)")
+    }
+
+    func run() throws(Errno) {
+        try loop.run()
+        shutDown()
+    }
+
+    private func shutDown() {
+        log.info("shutting down")
+        control?.close()
+        control = nil
+        if let signals {
+            loop.unregister(signals.descriptor)
+            signals.descriptor.close()
+        }
+        log.info("stopped")
+    }
+
+    // MARK: Signals
+
+    private func handleSignals() {
+        guard let signals else { return }
+        while true {
+            let number: Int32?
+            do throws(Errno) { number = try signals.next() } catch { log.error("signal descriptor: \(error.message)"); return }
+            guard let number else { return }
+            switch Signal(rawValue: number) {
+            case .hangUp?:
+                log.info("SIGHUP: reloading the config")
+                _ = reload()
+            case .terminate?, .interrupt?:
+                log.info("\(Signal(rawValue: number)!.name): stopping")
+                loop.stop()
+            case nil:
+                break
+            }
+        }
+    }
+
+    // MARK: Reload
+
+    /// Reads the config again. Errors keep the running config; settings that
+    /// cannot change while running are reported, not applied.
+    func reload() -> ControlReply {
+        let result = ConfigFiles.loadSite(site.path)
+        guard let fresh = result.site else {
+            let errors = result.diagnostics.filter { $0.severity == .error }.map { $0.text }
+            for line in errors { log.error(line) }
+            return .error("config has errors; still running the previous config", errors)
+        }
+        for warning in result.diagnostics where warning.severity == .warning { log.warn(warning.text) }
+        var notes: [String] = []
+        if fresh.controlSocket != site.controlSocket { notes.append("control_socket changed: needs a restart") }
+        if fresh.boardPath != site.boardPath { notes.append("board changed: needs a restart") }
+        if fresh.sipListenAddress != site.sipListenAddress || fresh.sipListenPort != site.sipListenPort {
+            notes.append("sip listen address or port changed: needs a restart")
+        }
+        var applied = fresh
+        // What needs a restart stays as it runs now.
+        applied.controlSocket = site.controlSocket
+        applied.boardPath = site.boardPath
+        applied.board = site.board
+        applied.sipListenAddress = site.sipListenAddress
+        applied.sipListenPort = site.sipListenPort
+        if applied.country != site.country { notes.append("country: \(site.country) -> \(applied.country)") }
+        if applied.logLevel != site.logLevel { notes.append("log_level: \(site.logLevel) -> \(applied.logLevel)") }
+        site = applied
+        reloadCount += 1
+        if notes.isEmpty { notes.append("no changes") }
+        // Logged before the new level applies, so a quieter level still
+        // leaves a record of the reload that set it.
+        log.info("reload: reloaded \(site.path)")
+        for note in notes { log.info("reload: \(note)") }
+        if logLevelOverride == nil, let level = LogLevel(name: site.logLevel) { log.level = level }
+        return .ok(["reloaded \(site.path)"] + notes)
+    }
+
+    // MARK: Control commands
+
+    private func handle(_ request: ControlRequest) -> ControlReply {
+        switch request.command {
+        case "status":
+            guard request.arguments.isEmpty else { return .error("status takes no arguments") }
+            return .ok(statusLines())
+        case "reload":
+            guard request.arguments.isEmpty else { return .error("reload takes no arguments") }
+            return reload()
+        case "quit":
+            guard request.arguments.isEmpty else { return .error("quit takes no arguments") }
+            log.info("quit requested on the control socket")
+            // Stop after this reply has gone out.
+            loop.schedule(after: .zero) { self.loop.stop() }
+            return .ok(["stopping"])
+        case "help":
+            return .ok(["status", "reload", "quit", "help"])
+        default:
+            return .error("unknown command '\(request.command)'; try 'help'")
+        }
+    }
+
+    private func statusLines() -> [String] {
+        let uptime = (loop.now - startedAt).milliseconds / 1000
+        var lines = [
+            "daemon: running, \(Version.banner), pid \(currentProcessID), up \(uptime) s, reloads \(reloadCount)",
+            "config: \(site.path)",
+            "board: \(site.board.name) (\(site.board.driver.rawValue))",
+            "country: \(site.country)",
+        ]
+        for line in site.board.lines {
+            lines.append("line \(line.number): idle")
+        }
+        return lines
+    }
+}

@@ -1,0 +1,1 @@
+// DialPlan: being written.

@@ -1,0 +1,1 @@
+// HardwareLinux: being written.

@@ -1,0 +1,4 @@
+import Daemon
+import Platform
+
+exitProcess(atadMain(arguments: ProcessArguments.all()))

@@ -1,0 +1,119 @@
+@testable import Config
+import XCTest
+
+final class ConfigLoaderTests: XCTestCase {
+    func testAFullSiteFileLoadsWithItsBoard() throws {
+        var files = MemoryFiles()
+        files.add("/etc/atad/atad.conf", """
+            # comment
+            [general]
+            board = boards/sim.conf   ; relative to this file
+            country = de
+            log_level = debug
+            control_socket = /tmp/x.sock
+
+            [sip]
+            listen_address = ::1
+            listen_port = 5070
+
+            [account home]
+            user = 1001
+            domain = pbx.example.net
+            password = "se#cret \\"quoted\\""
+            registrar = [2001:db8::1]:5060
+            transport = tcp
+            register = no
+            expires = 600
+
+            [line 2]
+            account = home
+            dial_plan = (911|x.T)
+            """)
+        files.add("/etc/atad/boards/sim.conf", simBoard)
+        let result = ConfigLoader.loadSite(path: "/etc/atad/atad.conf", read: files.read)
+        XCTAssertEqual(result.diagnostics, [])
+        let site = try XCTUnwrap(result.site)
+        XCTAssertEqual(site.boardPath, "/etc/atad/boards/sim.conf")
+        XCTAssertEqual(site.country, "de")
+        XCTAssertEqual(site.logLevel, "debug")
+        XCTAssertEqual(site.controlSocket, "/tmp/x.sock")
+        XCTAssertEqual(site.sipListenAddress, "::1")
+        XCTAssertEqual(site.sipListenPort, 5070)
+        XCTAssertEqual(site.board.lines.map { $0.number }, [1, 2])
+        let account = try XCTUnwrap(site.accounts.first)
+        XCTAssertEqual(account.password, "se#cret \"quoted\"")
+        XCTAssertEqual(account.registrar, "[2001:db8::1]:5060")
+        XCTAssertEqual(account.transport, "tcp")
+        XCTAssertFalse(account.register)
+        XCTAssertEqual(account.expires, 600)
+        XCTAssertEqual(site.lineSettings(2).dialPlan, "(911|x.T)")
+        XCTAssertNil(site.lineSettings(1).account)
+    }
+
+    func testDefaultsApplyWhenKeysAreLeftOut() throws {
+        var files = MemoryFiles()
+        files.add("/c/site.conf", minimalSite)
+        files.add("/c/board.conf", simBoard)
+        let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
+        XCTAssertEqual(site.country, "us")
+        XCTAssertEqual(site.logLevel, "info")
+        XCTAssertEqual(site.controlSocket, "/run/atad/control.sock")
+        XCTAssertEqual(site.sipListenPort, 5060)
+    }
+
+    func testAReadablePasswordIsAWarningNotAnError() throws {
+        var files = MemoryFiles()
+        files.add("/c/site.conf", minimalSite + "\n[account a]\nuser = u\ndomain = d\npassword = p\n", mode: 0o644)
+        files.add("/c/board.conf", simBoard)
+        let result = ConfigLoader.loadSite(path: "/c/site.conf", read: files.read)
+        XCTAssertNotNil(result.site)
+        XCTAssertEqual(result.diagnostics.map { $0.text }, [
+            "/c/site.conf: warning: holds a password but is readable by group or others (mode 0644); run chmod 600 on it",
+        ])
+    }
+
+    func testAGpioBoardLoads() throws {
+        var files = MemoryFiles()
+        files.add("/b.conf", """
+            [board]
+            name = Pi
+            driver = gpio
+            gpio_chip = pinctrl-bcm2711
+            [line 1]
+            hook_gpio = 17
+            hook_active_low = yes
+            hook_bias = pull-up
+            ring_mode_gpio = 27
+            forward_reverse_gpio = 22
+            playback = plughw:CARD=Device,DEV=0
+            period_ms = 20
+            """)
+        let (board, diagnostics) = ConfigLoader.loadBoard(path: "/b.conf", read: files.read)
+        XCTAssertEqual(diagnostics, [])
+        let line = try XCTUnwrap(board?.lines.first)
+        XCTAssertEqual(board?.gpioChip, "pinctrl-bcm2711")
+        XCTAssertEqual(line.hookGPIO, 17)
+        XCTAssertTrue(line.hookActiveLow)
+        XCTAssertEqual(line.hookBias, .pullUp)
+        XCTAssertEqual(line.captureDevice, "plughw:CARD=Device,DEV=0", "capture defaults to playback")
+        XCTAssertEqual(line.periodMs, 20)
+    }
+
+    func testSuggestionsFindPlausibleTyposOnly() {
+        XCTAssertEqual(Suggestion.nearest(to: "contry", among: ["country", "board"]), "country")
+        XCTAssertEqual(Suggestion.nearest(to: "baord", among: ["country", "board"]), "board")
+        XCTAssertNil(Suggestion.nearest(to: "xyz", among: ["country", "board"]))
+    }
+
+    func testAddressSyntax() {
+        XCTAssertTrue(AddressSyntax.isIPv4("192.0.2.1"))
+        XCTAssertFalse(AddressSyntax.isIPv4("192.0.2.256"))
+        XCTAssertTrue(AddressSyntax.isIPv6("::1"))
+        XCTAssertTrue(AddressSyntax.isIPv6("2001:db8::ffff:192.0.2.1"))
+        XCTAssertFalse(AddressSyntax.isIPv6("1::2::3"))
+        XCTAssertTrue(AddressSyntax.isHostPort("sip.example.net:5061"))
+        XCTAssertTrue(AddressSyntax.isHostPort("[::1]:5060"))
+        XCTAssertFalse(AddressSyntax.isHostPort("host:99999"))
+        XCTAssertFalse(AddressSyntax.isHostPort("bad host"))
+    }
+}
