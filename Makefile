@@ -23,7 +23,7 @@ EMBEDDED_FLAGS := -Xswiftc -enable-experimental-feature -Xswiftc Embedded -Xswif
   -Xlinker --gc-sections -Xlinker --icf=all \
   -Xlinker -L$(EMBEDDED_LIB) -Xlinker -lswiftUnicodeDataTables -Xlinker -lm
 
-.PHONY: all build firmware run test unit-test scenario-test qemu-test deps test-deps cross clean
+.PHONY: all build firmware run test unit-test scenario-test qemu-test deps test-deps cross deb clean
 
 all: firmware
 
@@ -79,4 +79,10 @@ qemu-test: test-deps
 	done
 
 clean:
-	rm -rf .build .build-firmware .build-cross
+	rm -rf .build .build-firmware .build-cross .build-deb
+
+# A Debian package: `make deb ARCH=amd64|arm64|armhf` -> .build-deb/atad_VERSION_ARCH.deb
+deb: deps
+	@if [ "$(ARCH)" = amd64 ]; then $(MAKE) firmware >/dev/null && bin=$(FIRMWARE); \
+	 else bash Cross/build.sh $(ARCH) >/dev/null && bin=.build-cross/$(ARCH)/atad; fi; \
+	 bash Debian/build-deb.sh $(ARCH) $$bin .build-deb

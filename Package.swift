@@ -24,10 +24,10 @@ let package = Package(
         // Pure Swift, no I/O.
         .target(name: "Timebase"),
         .target(name: "CountryPresets", exclude: ["SOURCES.md"]),
-        .target(name: "Config", dependencies: ["CountryPresets"]),
+        .target(name: "Config", dependencies: ["CountryPresets", "DialPlan"]),
         .target(name: "ControlProtocol"),
 
-        .target(name: "DialPlan"),
+        .target(name: "DialPlan", exclude: ["README.md"]),
         // One file per DSP function, over spandsp.
         .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"]),
         // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).

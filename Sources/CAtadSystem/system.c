@@ -77,3 +77,21 @@ int64_t atad_monotonic_ns(void) {
 int atad_accept(int listener) {
     return accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 }
+
+int atad_notify_send(const char *socket_path, const char *message) {
+    struct sockaddr_un address;
+    size_t length = strlen(socket_path);
+    if (length == 0 || length >= sizeof address.sun_path) { errno = EINVAL; return -1; }
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    memcpy(address.sun_path, socket_path, length);
+    if (address.sun_path[0] == '@') address.sun_path[0] = 0;  // abstract namespace
+    socklen_t size = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + length);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    ssize_t sent = sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *)&address, size);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return sent < 0 ? -1 : 0;
+}

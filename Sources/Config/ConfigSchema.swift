@@ -68,6 +68,7 @@ public struct CheckedSection: Sendable {
     public var line: Int
     public var values: [String: ConfigValue]
     public var keyLines: [String: Int]
+    public var valueColumns: [String: Int] = [:]
 
     public func text(_ key: String) -> String? {
         if case .text(let value)? = values[key] { return value }
@@ -138,6 +139,7 @@ public struct ConfigSchema: Sendable {
                     continue
                 }
                 result.keyLines[entry.key] = entry.line
+                result.valueColumns[entry.key] = entry.valueColumn
                 switch ConfigSchema.convert(entry.value, key.kind) {
                 case .success(let value): result.values[entry.key] = value
                 case .failure(let expected):

@@ -3,6 +3,9 @@ public struct IniEntry: Equatable, Sendable {
     public var key: String
     public var value: String
     public var line: Int
+    /// 1-based column where the value starts (after an opening quote), so a
+    /// problem inside a value can be pointed at exactly.
+    public var valueColumn: Int = 1
 }
 
 /// `[name]` or `[name argument]` (e.g. `[line 1]`, `[account home]`) and the
@@ -49,7 +52,7 @@ public struct IniDocument: Sendable {
             while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
             var content = bytes[lineStart..<lineEnd]
             if content.last == UInt8(ascii: "\r") { content = content.dropLast() }
-            if let problem = parseLine(trimmed(content), number: lineNumber, into: &document) {
+            if let problem = parseLine(trimmed(content), number: lineNumber, lineStart: lineStart, into: &document) {
                 diagnostics.append(problem)
             }
             lineStart = lineEnd + 1
@@ -84,7 +87,8 @@ public struct IniDocument: Sendable {
         return nil
     }
 
-    private static func parseLine(_ line: ArraySlice<UInt8>, number: Int, into document: inout IniDocument) -> Diagnostic? {
+    private static func parseLine(_ line: ArraySlice<UInt8>, number: Int, lineStart: Int,
+                                  into document: inout IniDocument) -> Diagnostic? {
         guard let first = line.first else { return nil }
         if first == UInt8(ascii: "#") || first == UInt8(ascii: ";") { return nil }
         let file = document.file
@@ -115,14 +119,17 @@ public struct IniDocument: Sendable {
                               message: "invalid key '\(text(key))'; keys are lower-case letters, digits and '_'")
         }
         let value: String
-        switch parseValue(trimmed(line[(equals + 1)...])) {
+        let rawValue = trimmed(line[(equals + 1)...])
+        let valueColumn = rawValue.startIndex - lineStart + 1 + (rawValue.first == UInt8(ascii: "\"") ? 1 : 0)
+        switch parseValue(rawValue) {
         case .success(let parsed): value = parsed
         case .failure(let message): return Diagnostic(file: file, line: number, message: message)
         }
         guard !document.sections.isEmpty else {
             return Diagnostic(file: file, line: number, message: "key '\(text(key))' is outside any section")
         }
-        document.sections[document.sections.count - 1].entries.append(IniEntry(key: text(key), value: value, line: number))
+        document.sections[document.sections.count - 1].entries.append(IniEntry(key: text(key), value: value, line: number,
+                                                                                      valueColumn: valueColumn))
         return nil
     }
 

@@ -1,3 +1,5 @@
+import DialPlan
+
 /// How this installation behaves, from a site file, with its board.
 public struct SiteConfig: Sendable {
     public struct Account: Sendable {
@@ -93,7 +95,17 @@ public struct SiteConfig: Sendable {
                     file: path, line: section.line,
                     message: "[line \(number)] is not on the board (\(board.path) has lines \(board.lines.map { "\($0.number)" }.joined(separator: ", ")))"))
             }
-            config.lines.append(LineSettings(number: number, account: account, dialPlan: section.text("dial_plan")))
+            let dialPlan = section.text("dial_plan")
+            if let dialPlan, let line = section.keyLines["dial_plan"] {
+                do throws(DigitMapError) {
+                    _ = try DigitMap.parse(dialPlan)
+                } catch {
+                    let column = (section.valueColumns["dial_plan"] ?? 1) + error.column - 1
+                    diagnostics.append(Diagnostic(file: path, line: line, column: column,
+                                                  message: "invalid dial_plan: \(error.message)"))
+                }
+            }
+            config.lines.append(LineSettings(number: number, account: account, dialPlan: dialPlan))
         }
         return config
     }

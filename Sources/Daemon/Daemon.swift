@@ -21,6 +21,7 @@ final class Daemon {
     private var signals: SignalDescriptor?
     private var control: ControlServer?
     private var reloadCount = 0
+    private let notifier = ServiceNotifier()
 
     init(site: SiteConfig, log: Logger, logLevelOverride: LogLevel?, loop: EventLoop) {
         self.site = site
@@ -64,6 +65,8 @@ final class Daemon {
         }
         control.handler = { request in self.handle(request) }
         self.control = control
+        notifier.ready(status: "serving \(site.board.lines.count) lines")
+        scheduleWatchdog()
         log.info("\(Version.banner) started: config \(site.path), board '\(site.board.name)' (\(site.board.driver.rawValue), \(site.board.lines.count) lines), country \(site.country), control socket \(socketPath)")
     }
 
@@ -72,7 +75,17 @@ final class Daemon {
         shutDown()
     }
 
+    /// Tells systemd the loop is alive, at half the period it asked for.
+    private func scheduleWatchdog() {
+        guard let interval = notifier.watchdogInterval else { return }
+        loop.schedule(after: interval) {
+            self.notifier.watchdog()
+            self.scheduleWatchdog()
+        }
+    }
+
     private func shutDown() {
+        notifier.stopping()
         log.info("shutting down")
         control?.close()
         control = nil
@@ -109,6 +122,8 @@ final class Daemon {
     /// Reads the config again. Errors keep the running config; settings that
     /// cannot change while running are reported, not applied.
     func reload() -> ControlReply {
+        notifier.reloading()
+        defer { notifier.ready(status: "serving \(site.board.lines.count) lines") }
         let result = ConfigFiles.loadSite(site.path)
         guard let fresh = result.site else {
             let errors = result.diagnostics.filter { $0.severity == .error }.map { $0.text }

@@ -95,6 +95,15 @@ final class ConfigErrorTableTests: XCTestCase {
             [line 1]
             account = hom
             """, expected: ["/c/site.conf:7: error: line 1 names account 'hom', but there is no [account hom]; did you mean 'home'?"]),
+        Case(name: "malformed dial plans point at line and column", site: """
+            [general]
+            board = board.conf
+            [line 1]
+            dial_plan = (911|[2-9xx)
+            [line 2]
+            dial_plan = "(9q1)"
+            """, expected: ["/c/site.conf:4:18: error: invalid dial_plan: unclosed '['",
+                            "/c/site.conf:6:16: error: invalid dial_plan: unexpected character 'q'"]),
         Case(name: "site line not on the board", site: """
             [general]
             board = board.conf

@@ -54,6 +54,10 @@ int atad_accept(int listener);
 /// Fills a sockaddr_un; returns its length, or -1 when the path is too long.
 int atad_sockaddr_un(struct sockaddr_un *address, const char *path);
 
+/// Sends one datagram to the service manager's notification socket (a path,
+/// or an abstract name starting with '@'). Returns 0 or -1 with errno set.
+int atad_notify_send(const char *socket_path, const char *message);
+
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t atad_monotonic_ns(void);
 

@@ -1,1 +1,0 @@
-// DialPlan: being written.

@@ -1,0 +1,43 @@
+/// What happens to a line: from the hook switch, the DTMF detector and call
+/// control.
+public enum LineInput: Equatable, Sendable {
+    /// The hook switch, after hardware debounce.
+    case hook(offHook: Bool)
+    /// A DTMF digit detected on the line.
+    case dtmf(Character)
+    /// Call control: an incoming call wants the line to ring.
+    case incomingCall
+    /// Call control: the incoming call went away before it was answered.
+    case incomingCallEnded
+    /// Call control: the far end is alerting (180).
+    case remoteRinging
+    /// Call control: the far end answered.
+    case remoteAnswered
+    /// Call control: the call failed; play busy or congestion.
+    case callFailed(busy: Bool)
+    /// Call control: the far end hung up.
+    case remoteHangUp
+    /// Message waiting changed: dial tone stutters while messages wait.
+    case messageWaiting(Bool)
+}
+
+/// What the line asks the daemon to do.
+public enum LineAction: Equatable, Sendable {
+    case playTone(ToneKind)
+    case stopTone
+    /// Ring voltage on or off (the cadence's on and off phases).
+    case ringer(on: Bool)
+    /// A number is complete: place the call.
+    case dial(String)
+    /// The handset answered the incoming call.
+    case answer
+    /// The handset hung up, or the line gave up on the call.
+    case hangUp
+    /// A hook flash during a call (call waiting, transfer).
+    case flash
+    /// A digit pressed or dialed during a call (for DTMF relay).
+    case digitInCall(Character)
+    /// The dialed digits can never match the dial plan.
+    case numberRejected(String)
+    case stateChanged(LineState)
+}

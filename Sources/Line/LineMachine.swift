@@ -1,0 +1,309 @@
+import CountryPresets
+import DialPlan
+import Timebase
+
+/// The FXS line: turns hook edges, DTMF digits and call-control events into
+/// tones, ringing, numbers to dial and state. No I/O: every input comes with
+/// the time, and `nextDeadline` says when `advance(to:)` must run next.
+///
+/// Hook timing: an on-hook shorter than `flashMaximum` keeps the line off
+/// hook. While dial tone plays or digits are collected, a break up to
+/// `pulseBreakMax` is a dial pulse; otherwise a break in the flash window
+/// is a flash. A break that reaches `flashMaximum` is a hang-up.
+public struct LineMachine: Sendable {
+    public let lineNumber: Int
+    public var preset: CountryPreset
+    public var timings: LineTimings
+    public var digitMap: DigitMap
+    public var pulseMapping: PulseMapping
+    /// Dialed at once on off-hook (hotline), or after `warmlineDelay`.
+    public var hotline: String?
+
+    public private(set) var state: LineState = .idle
+    /// Digits collected so far in this dialing attempt.
+    public private(set) var digits = ""
+    /// The last number the dial plan produced.
+    public private(set) var lastNumber: String?
+    public private(set) var tone: ToneKind?
+    public private(set) var ringer: RingCadence
+    public private(set) var pulseDigitsDecoded = 0
+
+    private var messageWaiting = false
+    private var physicallyOffHook = false
+    private var breakStart: Instant?
+    private var pulseCount = 0
+    private var lastPulseEnd: Instant?
+    private var stateDeadline: Instant?
+
+    public init(lineNumber: Int, preset: CountryPreset, timings: LineTimings, digitMap: DigitMap,
+                pulseMapping: PulseMapping = .standard, hotline: String? = nil) {
+        self.lineNumber = lineNumber
+        self.preset = preset
+        self.timings = timings
+        self.digitMap = digitMap
+        self.pulseMapping = pulseMapping
+        self.hotline = hotline
+        ringer = RingCadence(pattern: preset.ring.cadence)
+    }
+
+    /// Whether the line is off hook as call control sees it (a break shorter
+    /// than a hang-up still counts as off hook).
+    public var isOffHook: Bool { state != .idle && state != .ringing }
+
+    public var canAcceptIncomingCall: Bool { state == .idle }
+
+    /// The earliest time something happens without new input.
+    public var nextDeadline: Instant? {
+        var earliest: Instant?
+        func consider(_ candidate: Instant?) {
+            guard let candidate else { return }
+            if earliest == nil || candidate < earliest! { earliest = candidate }
+        }
+        if let breakStart { consider(breakStart + timings.flashMaximum) }
+        if breakStart == nil, pulseCount > 0, let lastPulseEnd { consider(lastPulseEnd + timings.interdigitPulseGap) }
+        consider(stateDeadline)
+        consider(ringer.nextSwitch)
+        return earliest
+    }
+
+    // MARK: Inputs
+
+    public mutating func handle(_ input: LineInput, at now: Instant) -> [LineAction] {
+        var actions = advance(to: now)
+        switch input {
+        case .hook(let offHook):
+            guard offHook != physicallyOffHook else { break }
+            physicallyOffHook = offHook
+            if offHook { hookWentOff(at: now, &actions) } else { hookWentOn(at: now, &actions) }
+        case .dtmf(let digit):
+            // A DTMF digit means the handset is physically off hook.
+            if breakStart == nil { takeDigit(digit, at: now, &actions) }
+        case .incomingCall:
+            guard state == .idle else { break }
+            enter(.ringing, &actions)
+            ringer.start(at: now)
+            actions.append(.ringer(on: true))
+        case .incomingCallEnded:
+            guard state == .ringing else { break }
+            stopRinging(&actions)
+            enter(.idle, &actions)
+        case .remoteRinging:
+            guard state == .calling else { break }
+            enter(.ringback, &actions)
+            play(.ringback, &actions)
+        case .remoteAnswered:
+            guard state == .calling || state == .ringback else { break }
+            stopTone(&actions)
+            enter(.talking, &actions)
+        case .callFailed(let busy):
+            guard state == .calling || state == .ringback || state == .talking else { break }
+            fail(busy: busy, at: now, &actions)
+        case .remoteHangUp:
+            guard state == .talking || state == .calling || state == .ringback else { break }
+            fail(busy: true, at: now, &actions)
+        case .messageWaiting(let waiting):
+            messageWaiting = waiting
+        }
+        return actions
+    }
+
+    /// Runs every deadline due by `now`, in time order.
+    public mutating func advance(to now: Instant) -> [LineAction] {
+        var actions: [LineAction] = []
+        while let due = nextDeadline, due <= now {
+            fire(at: due, &actions)
+        }
+        return actions
+    }
+
+    private mutating func fire(at due: Instant, _ actions: inout [LineAction]) {
+        if let start = breakStart, start + timings.flashMaximum <= due {
+            breakStart = nil
+            hangUp(&actions)
+            return
+        }
+        if breakStart == nil, pulseCount > 0, let end = lastPulseEnd, end + timings.interdigitPulseGap <= due {
+            let count = pulseCount
+            pulseCount = 0
+            lastPulseEnd = nil
+            if let digit = pulseMapping.digit(forPulses: count) {
+                pulseDigitsDecoded += 1
+                takeDigit(digit, at: due, &actions)
+            }
+            return
+        }
+        if let switchAt = ringer.nextSwitch, switchAt <= due {
+            if ringer.advance(to: due) { actions.append(.ringer(on: ringer.isOn)) }
+            return
+        }
+        if let deadline = stateDeadline, deadline <= due {
+            stateDeadline = nil
+            stateTimerExpired(at: due, &actions)
+        }
+    }
+
+    // MARK: Hook
+
+    private mutating func hookWentOff(at now: Instant, _ actions: inout [LineAction]) {
+        if let start = breakStart {
+            breakStart = nil
+            classifyBreak(now - start, at: now, &actions)
+            return
+        }
+        switch state {
+        case .ringing:
+            stopRinging(&actions)
+            enter(.talking, &actions)
+            actions.append(.answer)
+        case .idle:
+            digits = ""
+            if let hotline, timings.warmlineDelay == nil {
+                enter(.dialing, &actions)
+                placeCall(hotline, &actions)
+                return
+            }
+            enter(.dialTone, &actions)
+            play(messageWaiting ? .stutterDial : .dial, &actions)
+            stateDeadline = now + (hotline != nil ? (timings.warmlineDelay ?? timings.dialToneTimeout) : timings.dialToneTimeout)
+        default:
+            break
+        }
+    }
+
+    private mutating func hookWentOn(at now: Instant, _ actions: inout [LineAction]) {
+        guard isOffHook else { return }
+        breakStart = now
+    }
+
+    private mutating func classifyBreak(_ length: Interval, at now: Instant, _ actions: inout [LineAction]) {
+        if length < timings.glitchMax { return }
+        let collecting = state == .dialTone || state == .dialing
+        if collecting && length <= timings.pulseBreakMax {
+            if pulseCount == 0 && state == .dialTone { stopTone(&actions) }
+            pulseCount += 1
+            lastPulseEnd = now
+            stateDeadline = nil
+            return
+        }
+        guard length >= timings.flashMinimum else { return }
+        if state == .talking {
+            actions.append(.flash)
+        } else if collecting {
+            // A flash while dialing starts the number over.
+            pulseCount = 0
+            digits = ""
+            enter(.dialTone, &actions)
+            play(messageWaiting ? .stutterDial : .dial, &actions)
+            stateDeadline = now + timings.dialToneTimeout
+        }
+    }
+
+    private mutating func hangUp(_ actions: inout [LineAction]) {
+        let callInProgress = state == .calling || state == .ringback || state == .talking
+        stopTone(&actions)
+        pulseCount = 0
+        lastPulseEnd = nil
+        stateDeadline = nil
+        digits = ""
+        enter(.idle, &actions)
+        if callInProgress { actions.append(.hangUp) }
+    }
+
+    // MARK: Digits
+
+    private mutating func takeDigit(_ digit: Character, at now: Instant, _ actions: inout [LineAction]) {
+        switch state {
+        case .dialTone:
+            stopTone(&actions)
+            enter(.dialing, &actions)
+            fallthrough
+        case .dialing:
+            digits.append(digit)
+            evaluate(timerExpired: false, at: now, &actions)
+        case .talking:
+            actions.append(.digitInCall(digit))
+        default:
+            break
+        }
+    }
+
+    private mutating func evaluate(timerExpired: Bool, at now: Instant, _ actions: inout [LineAction]) {
+        switch digitMap.evaluate(digits, timerExpired: timerExpired) {
+        case .dialNow(let number):
+            placeCall(number, &actions)
+        case .waitShort:
+            stateDeadline = now + timings.interdigitShort
+        case .waitLong:
+            stateDeadline = now + timings.interdigitLong
+        case .reject:
+            actions.append(.numberRejected(digits))
+            fail(busy: false, at: now, &actions)
+        }
+    }
+
+    private mutating func placeCall(_ number: String, _ actions: inout [LineAction]) {
+        lastNumber = number
+        stateDeadline = nil
+        enter(.calling, &actions)
+        actions.append(.dial(number))
+    }
+
+    // MARK: Timers and tones
+
+    private mutating func stateTimerExpired(at now: Instant, _ actions: inout [LineAction]) {
+        switch state {
+        case .dialTone:
+            if let hotline, timings.warmlineDelay != nil {
+                stopTone(&actions)
+                enter(.dialing, &actions)
+                placeCall(hotline, &actions)
+            } else {
+                startHowler(at: now, &actions)
+            }
+        case .dialing:
+            evaluate(timerExpired: true, at: now, &actions)
+        case .busy, .congestion:
+            startHowler(at: now, &actions)
+        case .howler:
+            stopTone(&actions)
+            enter(.lockout, &actions)
+        default:
+            break
+        }
+    }
+
+    private mutating func fail(busy: Bool, at now: Instant, _ actions: inout [LineAction]) {
+        enter(busy ? .busy : .congestion, &actions)
+        play(busy ? .busy : .congestion, &actions)
+        stateDeadline = now + timings.failureToneDuration
+    }
+
+    private mutating func startHowler(at now: Instant, _ actions: inout [LineAction]) {
+        digits = ""
+        enter(.howler, &actions)
+        play(.offHookWarning, &actions)
+        stateDeadline = now + timings.howlerDuration
+    }
+
+    private mutating func stopRinging(_ actions: inout [LineAction]) {
+        if ringer.isOn { actions.append(.ringer(on: false)) }
+        ringer.stop()
+    }
+
+    private mutating func play(_ kind: ToneKind, _ actions: inout [LineAction]) {
+        tone = kind
+        actions.append(.playTone(kind))
+    }
+
+    private mutating func stopTone(_ actions: inout [LineAction]) {
+        guard tone != nil else { return }
+        tone = nil
+        actions.append(.stopTone)
+    }
+
+    private mutating func enter(_ next: LineState, _ actions: inout [LineAction]) {
+        guard next != state else { return }
+        state = next
+        actions.append(.stateChanged(next))
+    }
+}
