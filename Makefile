@@ -9,10 +9,11 @@ FIRMWARE     := $(FIRMWARE_DIR)/atad
 PYTHON       ?= python3
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARCH         ?= arm64
+VERSION      := $(shell sed -n 's/.*static let number = "\(.*\)"/\1/p' Sources/Daemon/Version.swift)
 
 # Debian packages: to build, to run, and to test.
 BUILD_PACKAGES := libspandsp-dev libgpiod-dev libasound2-dev libspeexdsp-dev libssl-dev pkg-config binutils
-TEST_PACKAGES  := python3 file qemu-user-static debian-archive-keyring
+TEST_PACKAGES  := python3 file qemu-user-static debian-archive-keyring dpkg-dev espeak-ng sox
 
 # The firmware: Embedded Swift, whole-module, size-optimised, one section
 # per function so the linker drops the copies every module carries.
@@ -50,6 +51,7 @@ firmware: deps
 	$(SWIFT) build -c release --product atad --scratch-path $(FIRMWARE_DIR)/work $(EMBEDDED_FLAGS)
 	strip -o $(FIRMWARE) $(FIRMWARE_DIR)/work/release/atad
 	@echo "firmware: $(FIRMWARE): $$(stat -c %s $(FIRMWARE)) bytes stripped"
+	@bash Cross/check-size.sh amd64 $(FIRMWARE)
 
 run: firmware
 	$(FIRMWARE) run --config etc/sim.conf
@@ -58,7 +60,9 @@ unit-test: build
 	$(SWIFT) test
 
 scenario-test: firmware test-deps
-	ATAD_BIN=$(CURDIR)/$(FIRMWARE) $(PYTHON) -m pytest -q Tests/Scenarios
+	bash Debian/build-deb.sh amd64 $(FIRMWARE) .build-deb
+	ATAD_BIN=$(CURDIR)/$(FIRMWARE) ATAD_DEB=$(CURDIR)/.build-deb/atad_$(VERSION)_amd64.deb \
+	  $(PYTHON) -m pytest -q Tests/Scenarios
 
 test: test-deps
 	$(MAKE) unit-test
@@ -75,7 +79,9 @@ qemu-test: test-deps
 	  printf '#!/bin/sh\nexec env -u ATAD_BIN bash $(CURDIR)/Cross/run-qemu.sh %s "$$@"\n' $$arch > .build-cross/$$arch/atad-qemu; \
 	  chmod +x .build-cross/$$arch/atad-qemu; \
 	  echo "== scenario tests on $$arch under qemu"; \
-	  ATAD_BIN=$(CURDIR)/.build-cross/$$arch/atad-qemu ATAD_UNDER_QEMU=1 $(PYTHON) -m pytest -q Tests/Scenarios || exit 1; \
+	  bash Debian/build-deb.sh $$arch .build-cross/$$arch/atad .build-deb || exit 1; \
+	  ATAD_BIN=$(CURDIR)/.build-cross/$$arch/atad-qemu ATAD_UNDER_QEMU=1 \
+	    ATAD_DEB=$(CURDIR)/.build-deb/atad_$(VERSION)_$$arch.deb $(PYTHON) -m pytest -q Tests/Scenarios || exit 1; \
 	done
 
 clean:

@@ -89,3 +89,4 @@ echo "stripped size: $(stat -c %s "$OUTDIR/$PRODUCT") bytes (unstripped $(stat -
 echo "NEEDED:"
 readelf -d "$OUTDIR/$PRODUCT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/  \1/p'
 echo "time: sysroot $((t1 - t0))s, build $((t2 - t1))s"
+if [[ "$PRODUCT" == atad ]]; then bash "$CROSS/check-size.sh" "$ARCH" "$OUTDIR/$PRODUCT"; fi

@@ -245,7 +245,8 @@ def raw_status(path, timeout=2.0):
 class Daemon:
     """One `atad run --config SITE` process, its log in a file."""
 
-    def __init__(self, site, socket_path, workdir, args=()):
+    def __init__(self, site, socket_path, workdir, args=(), env=None):
+        self.env = env
         self.site = Path(site)
         self.socket = str(socket_path)
         self.workdir = Path(workdir)
@@ -262,7 +263,8 @@ class Daemon:
         with open(self.log_path, "wb") as log, open(self.out_path, "wb") as out:
             self.process = subprocess.Popen(
                 [atad_binary(), "run", "--config", str(self.site), *self.args],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=log, start_new_session=True)
+                stdin=subprocess.DEVNULL, stdout=out, stderr=log, start_new_session=True,
+                env={**os.environ, **self.env} if self.env else None)
         return self
 
     def wait_ready(self, timeout=START_TIMEOUT):
@@ -326,14 +328,14 @@ def daemons(atad_bin, short_dir):
 
     class Factory:
         @staticmethod
-        def launch(site, socket_path, workdir, args=()):
-            daemon = Daemon(site, socket_path, workdir, args)
+        def launch(site, socket_path, workdir, args=(), env=None):
+            daemon = Daemon(site, socket_path, workdir, args, env)
             started.append(daemon)
             return daemon.launch()
 
         @staticmethod
-        def start(site, socket_path, workdir, args=()):
-            return Factory.launch(site, socket_path, workdir, args).wait_ready()
+        def start(site, socket_path, workdir, args=(), env=None):
+            return Factory.launch(site, socket_path, workdir, args, env).wait_ready()
 
     yield Factory
     for daemon in started:
