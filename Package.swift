@@ -29,7 +29,8 @@ let package = Package(
 
         .target(name: "DialPlan", exclude: ["README.md"]),
         // One file per DSP function, over spandsp.
-        .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"]),
+        .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"],
+                linkerSettings: [.linkedLibrary("m")]),
         // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).
         .target(name: "Line", dependencies: ["Timebase", "CountryPresets", "DialPlan"]),
         // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
@@ -42,6 +43,7 @@ let package = Package(
         // The daemon's wiring and command line.
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
+            "CountryPresets", "DialPlan", "DSP", "Line", "HardwareLinux",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 

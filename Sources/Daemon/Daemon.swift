@@ -20,6 +20,7 @@ final class Daemon {
     private let startedAt: Instant
     private var signals: SignalDescriptor?
     private var control: ControlServer?
+    private var telephony: Telephony?
     private var reloadCount = 0
     private let notifier = ServiceNotifier()
 
@@ -63,6 +64,9 @@ final class Daemon {
             }
             throw StartupError(message: "cannot listen on control socket \(socketPath): \(reason)")
         }
+        let telephony = try Telephony(site: site, loop: loop, log: log)
+        telephony.start()
+        self.telephony = telephony
         control.handler = { request in self.handle(request) }
         self.control = control
         notifier.ready(status: "serving \(site.board.lines.count) lines")
@@ -89,6 +93,8 @@ final class Daemon {
         log.info("shutting down")
         control?.close()
         control = nil
+        telephony?.stop()
+        telephony = nil
         if let signals {
             loop.unregister(signals.descriptor)
             signals.descriptor.close()
@@ -147,6 +153,7 @@ final class Daemon {
         if applied.country != site.country { notes.append("country: \(site.country) -> \(applied.country)") }
         if applied.logLevel != site.logLevel { notes.append("log_level: \(site.logLevel) -> \(applied.logLevel)") }
         site = applied
+        if let telephony { notes += telephony.reconfigure(site) }
         reloadCount += 1
         if notes.isEmpty { notes.append("no changes") }
         // Logged before the new level applies, so a quieter level still
@@ -174,8 +181,11 @@ final class Daemon {
             loop.schedule(after: .zero) { self.loop.stop() }
             return .ok(["stopping"])
         case "help":
-            return .ok(["status", "reload", "quit", "help"])
+            return .ok(["status", "reload", "quit", "help"] + LineCommands.help)
         default:
+            if LineCommands.names.contains(request.command), let telephony {
+                return LineCommands(telephony: telephony).handle(request, now: loop.now)
+            }
             return .error("unknown command '\(request.command)'; try 'help'")
         }
     }
@@ -188,8 +198,8 @@ final class Daemon {
             "board: \(site.board.name) (\(site.board.driver.rawValue))",
             "country: \(site.country)",
         ]
-        for line in site.board.lines {
-            lines.append("line \(line.number): idle")
+        for port in telephony?.ports ?? [] {
+            lines.append(port.statusLine)
         }
         return lines
     }

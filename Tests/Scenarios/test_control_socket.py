@@ -8,6 +8,10 @@ import pytest
 
 from conftest import ControlConnection, assert_healthy, expected_status, wait_until
 
+# The reply to `help`: every control command the daemon understands.
+HELP_REPLY = ["ok", "status", "reload", "quit", "help", "hook LINE off|on", "flash LINE [MS]", "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS]", "pulse LINE DIGITS [--pps N] [--break PERCENT]", "say LINE tone F1[+F2] [LEVEL] | say LINE silence | say LINE file PATH", "hear LINE", "ring LINE [stop]", "ringing LINE"]
+
+
 
 def connect(daemon, timeout=5.0):
     return ControlConnection(daemon.socket, timeout=timeout)
@@ -45,7 +49,7 @@ def test_crlf_requests(daemon):
     connection = connect(daemon)
     try:
         assert connection.send(b"help\r\n")
-        assert connection.reply() == ["ok", "status", "reload", "quit", "help"]
+        assert connection.reply() == HELP_REPLY
     finally:
         connection.close()
 
@@ -112,11 +116,11 @@ def test_pipelined_requests(daemon):
         first = connection.reply()
         assert first[0] == "ok"
         expected_status(daemon.site, pid=daemon.pid)(first)
-        assert connection.reply() == ["ok", "status", "reload", "quit", "help"]
+        assert connection.reply() == HELP_REPLY
         assert connection.reply() == ["error: unknown command 'frobnicate'; try 'help'"]
         assert connection.reply() == ["error: empty request; try 'help'"]
         assert connection.reply() == ["error: status takes no arguments"]
-        assert connection.reply() == ["ok", "status", "reload", "quit", "help"]
+        assert connection.reply() == HELP_REPLY
         assert connection.buffer == b"", "more replies than requests"
     finally:
         connection.close()
@@ -128,7 +132,7 @@ def test_requests_split_across_writes(daemon):
     try:
         for piece in [b"he", b"l", b"p\nsta", b"tus", b"\n"]:
             assert connection.send(piece)
-        assert connection.reply() == ["ok", "status", "reload", "quit", "help"]
+        assert connection.reply() == HELP_REPLY
         assert connection.reply()[0] == "ok"
     finally:
         connection.close()
@@ -140,7 +144,7 @@ def test_many_pipelined_requests_in_one_write(daemon):
         count = 200
         assert connection.send(b"help\n" * count)
         for _ in range(count):
-            assert connection.reply() == ["ok", "status", "reload", "quit", "help"]
+            assert connection.reply() == HELP_REPLY
     finally:
         connection.close()
     assert_healthy(daemon)

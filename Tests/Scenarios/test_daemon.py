@@ -8,6 +8,10 @@ import pytest
 
 from conftest import STATUS_DAEMON_LINE, assert_healthy, expected_status, run_atad, write_site
 
+# The reply to `help`: every control command the daemon understands.
+HELP_REPLY = ["ok", "status", "reload", "quit", "help", "hook LINE off|on", "flash LINE [MS]", "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS]", "pulse LINE DIGITS [--pps N] [--break PERCENT]", "say LINE tone F1[+F2] [LEVEL] | say LINE silence | say LINE file PATH", "hear LINE", "ring LINE [stop]", "ringing LINE"]
+
+
 
 def test_status_over_the_socket(daemon):
     result = daemon.ctl("status")
@@ -33,7 +37,7 @@ def test_status_via_the_site_file(daemon, atad):
 def test_ctl_help(daemon):
     result = daemon.ctl("help")
     assert result.returncode == 0, result
-    assert result.out_lines == ["ok", "status", "reload", "quit", "help"]
+    assert result.out_lines == HELP_REPLY
 
 
 def test_started_log_line(daemon, short_dir):

@@ -1,1 +1,0 @@
-// DSP: being written.

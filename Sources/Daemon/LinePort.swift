@@ -1,0 +1,49 @@
+import CountryPresets
+import DSP
+import EventLoop
+import HardwareLinux
+import Line
+import Timebase
+
+/// One telephone port: its line state machine and everything the simulated
+/// board attaches to it (tone output, DTMF detection, the handset's mouth
+/// and ear, the bell).
+final class LinePort {
+    let number: Int
+    var machine: LineMachine
+    var deadlineTimer: TimerID?
+
+    // The adapter's side.
+    var toneGenerator: ToneGenerator?
+    let detector = DTMFDetector()
+    var ringSignal: RingSignal
+    var ringTimer: TimerID?
+
+    // The simulated handset's side.
+    var offHook = false
+    var mouth = SimulatedMouth()
+    var ear = ToneAnalyzer()
+    var bell = SimulatedRinger()
+    /// Hook edges still to come from a `pulse` or `flash` command.
+    var scriptTimers: [TimerID] = []
+
+    // Frame buffers, allocated once.
+    var lineOutput: [Int16]
+    var lineInput: [Int16]
+
+    init(number: Int, machine: LineMachine, frameSamples: Int) {
+        self.number = number
+        self.machine = machine
+        ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
+        lineOutput = [Int16](repeating: 0, count: frameSamples)
+        lineInput = [Int16](repeating: 0, count: frameSamples)
+    }
+
+    /// `line N: STATE ...` for `status`.
+    var statusLine: String {
+        var text = "line \(number): \(machine.state.rawValue)"
+        if machine.state == .dialing, !machine.digits.isEmpty { text += " digits \(machine.digits)" }
+        if let number = machine.lastNumber { text += " number \(number)" }
+        return text
+    }
+}

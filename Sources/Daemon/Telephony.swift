@@ -1,0 +1,228 @@
+import Config
+import ControlProtocol
+import CountryPresets
+import DialPlan
+import DSP
+import EventLoop
+import HardwareLinux
+import Line
+import Platform
+import Timebase
+
+/// The telephone side of the daemon: a LinePort per line, the audio frame
+/// clock, and the actions of each line's state machine applied to the
+/// (simulated) hardware. Until the SIP user agent lands, a dialed number is
+/// logged and answered with the country's congestion tone.
+final class Telephony {
+    static let sampleRate = 8000
+    static let frameInterval = Interval.milliseconds(10)
+    static let frameSamples = sampleRate / 100
+
+    private let loop: EventLoop
+    private let log: Logger
+    private(set) var ports: [LinePort] = []
+    private var nextFrame: Instant
+    private var frameTimer: TimerID?
+    private(set) var lateFrames = 0
+
+    init(site: SiteConfig, loop: EventLoop, log: Logger) throws(StartupError) {
+        self.loop = loop
+        self.log = log
+        nextFrame = loop.now
+        for line in site.board.lines {
+            ports.append(LinePort(number: line.number, machine: try Telephony.machine(for: line.number, site: site),
+                                  frameSamples: Telephony.frameSamples))
+        }
+    }
+
+    /// Builds a line's state machine from the site's settings.
+    static func machine(for number: Int, site: SiteConfig) throws(StartupError) -> LineMachine {
+        guard let preset = CountryPresets.preset(code: site.country) else {
+            throw StartupError(message: "no preset for country '\(site.country)'")
+        }
+        var timings = LineTimings()
+        timings.flashMinimum = .milliseconds(Int64(preset.flashMinimumMs))
+        timings.flashMaximum = .milliseconds(Int64(preset.flashMaximumMs))
+        let settings = site.lineSettings(number)
+        var map = DigitMap.anything
+        if let text = settings.dialPlan {
+            do throws(DigitMapError) { map = try DigitMap.parse(text) } catch {
+                throw StartupError(message: "line \(number): invalid dial_plan: \(error.message)")
+            }
+        }
+        return LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map)
+    }
+
+    func start() {
+        nextFrame = loop.now + Telephony.frameInterval
+        frameTimer = loop.schedule(at: nextFrame) { self.frameTick() }
+    }
+
+    func stop() {
+        if let frameTimer { loop.cancel(frameTimer) }
+        frameTimer = nil
+        for port in ports {
+            cancelScripts(port)
+            if let timer = port.deadlineTimer { loop.cancel(timer) }
+            if let timer = port.ringTimer { loop.cancel(timer) }
+        }
+    }
+
+    /// Applies a new site config (country, dial plans) to idle lines; busy
+    /// lines keep theirs until they are idle again... simply: rebuilt now
+    /// only when idle, so no call in progress is disturbed.
+    func reconfigure(_ site: SiteConfig) -> [String] {
+        var notes: [String] = []
+        for port in ports {
+            guard let machine = try? Telephony.machine(for: port.number, site: site) else { continue }
+            if port.machine.state == .idle {
+                port.machine = machine
+                port.ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
+            } else {
+                notes.append("line \(port.number) is busy: it keeps its settings until it is idle and the config is reloaded again")
+            }
+        }
+        return notes
+    }
+
+    func port(_ number: Int) -> LinePort? { ports.first { $0.number == number } }
+
+    // MARK: The frame clock
+
+    /// Every 10 ms: the adapter's output into the handset's ear, and the
+    /// handset's mouth into the DTMF detector.
+    private func frameTick() {
+        let now = loop.now
+        for port in ports { processFrame(port, at: now) }
+        nextFrame += Telephony.frameInterval
+        if nextFrame < now - .milliseconds(200) {
+            // The loop stalled: start the clock again rather than catch up.
+            lateFrames += 1
+            nextFrame = now + Telephony.frameInterval
+        }
+        frameTimer = loop.schedule(at: nextFrame) { self.frameTick() }
+    }
+
+    private func processFrame(_ port: LinePort, at now: Instant) {
+        port.lineOutput.withUnsafeMutableBufferPointer { buffer in
+            if port.toneGenerator != nil {
+                port.toneGenerator!.generate(into: buffer)
+            } else {
+                buffer.update(repeating: 0)
+            }
+            port.ear.feed(UnsafeBufferPointer(buffer))
+        }
+        guard port.offHook else { return }
+        port.lineInput.withUnsafeMutableBufferPointer { buffer in port.mouth.fill(buffer) }
+        let digits = port.lineInput.withUnsafeBufferPointer { port.detector.process($0) }
+        for digit in digits { feed(port, .dtmf(digit.character), at: now) }
+    }
+
+    // MARK: Line inputs and actions
+
+    func feed(_ port: LinePort, _ input: LineInput, at now: Instant) {
+        apply(port.machine.handle(input, at: now), to: port, at: now)
+        rearm(port)
+    }
+
+    private func rearm(_ port: LinePort) {
+        if let timer = port.deadlineTimer { loop.cancel(timer) }
+        port.deadlineTimer = nil
+        guard let deadline = port.machine.nextDeadline else { return }
+        port.deadlineTimer = loop.schedule(at: deadline) {
+            port.deadlineTimer = nil
+            let now = self.loop.now
+            self.apply(port.machine.advance(to: now), to: port, at: now)
+            self.rearm(port)
+        }
+    }
+
+    private func apply(_ actions: [LineAction], to port: LinePort, at now: Instant) {
+        for action in actions {
+            switch action {
+            case .playTone(let kind):
+                port.toneGenerator = ToneGenerator(spec: kind.spec(in: port.machine.preset))
+            case .stopTone:
+                port.toneGenerator = nil
+            case .ringer(let on):
+                setRingPhase(port, on ? .burst : .pause, at: now)
+            case .dial(let number):
+                log.info("line \(port.number): dialed \(number)")
+                // No SIP user agent yet: the call cannot be completed.
+                apply(port.machine.handle(.callFailed(busy: false), at: now), to: port, at: now)
+            case .answer:
+                log.info("line \(port.number): answered")
+            case .hangUp:
+                log.info("line \(port.number): hung up")
+            case .flash:
+                log.info("line \(port.number): flash")
+            case .digitInCall(let digit):
+                log.debug("line \(port.number): digit \(digit) in call")
+            case .numberRejected(let digits):
+                log.info("line \(port.number): \(digits) matches no dial plan entry")
+            case .stateChanged(let state):
+                log.debug("line \(port.number): \(state.rawValue)")
+                if state != .ringing && port.ringSignal.phase != .idle { setRingPhase(port, .idle, at: now) }
+            }
+        }
+    }
+
+    // MARK: The bell
+
+    private func setRingPhase(_ port: LinePort, _ phase: RingPhase, at now: Instant) {
+        let before = port.ringSignal.outputs
+        if let outputs = port.ringSignal.set(phase, at: now) { port.bell.observe(outputs, previous: before, at: now) }
+        if phase == .idle { port.bell.stopped() } else { port.bell.phaseChanged(burst: phase == .burst, at: now) }
+        scheduleRingToggle(port)
+    }
+
+    private func scheduleRingToggle(_ port: LinePort) {
+        if let timer = port.ringTimer { loop.cancel(timer) }
+        port.ringTimer = nil
+        guard let deadline = port.ringSignal.nextDeadline else { return }
+        port.ringTimer = loop.schedule(at: deadline) {
+            port.ringTimer = nil
+            let before = port.ringSignal.outputs
+            if let outputs = port.ringSignal.advance(to: self.loop.now) {
+                port.bell.observe(outputs, previous: before, at: self.loop.now)
+            }
+            self.scheduleRingToggle(port)
+        }
+    }
+
+    // MARK: The simulated handset
+
+    func setHook(_ port: LinePort, offHook: Bool, at now: Instant) {
+        port.offHook = offHook
+        if !offHook { port.mouth.say(.silence) }
+        feed(port, .hook(offHook: offHook), at: now)
+    }
+
+    /// Hook edges at given offsets from now (pulse dialing, flash).
+    func script(_ port: LinePort, edges: [(Interval, Bool)]) {
+        cancelScripts(port)
+        let start = loop.now
+        for (offset, offHook) in edges {
+            let id = loop.schedule(at: start + offset) {
+                self.setHook(port, offHook: offHook, at: self.loop.now)
+            }
+            port.scriptTimers.append(id)
+        }
+    }
+
+    func cancelScripts(_ port: LinePort) {
+        for id in port.scriptTimers { loop.cancel(id) }
+        port.scriptTimers.removeAll()
+    }
+
+    func ring(_ port: LinePort, start: Bool) -> Bool {
+        let now = loop.now
+        if start {
+            guard port.machine.canAcceptIncomingCall else { return false }
+            feed(port, .incomingCall, at: now)
+        } else {
+            feed(port, .incomingCallEnded, at: now)
+        }
+        return true
+    }
+}

@@ -1,1 +1,0 @@
-// HardwareLinux: being written.
