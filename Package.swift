@@ -20,6 +20,8 @@ let package = Package(
                        providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp",
                        providers: [.apt(["libspeexdsp-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // Pure Swift, no I/O.
         .target(name: "Timebase"),
@@ -33,6 +35,11 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m")]),
         // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).
         .target(name: "Line", dependencies: ["Timebase", "CountryPresets", "DialPlan"]),
+        // SIP, one module per layer: messages, SDP, transactions, digest auth.
+        .target(name: "SIPMessage", exclude: ["README.md"]),
+        .target(name: "SDP"),
+        .target(name: "SIPTransaction", dependencies: ["Timebase"]),
+        .target(name: "SIPDigest", dependencies: ["COpenSSL"]),
         // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
         .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
 
@@ -55,6 +62,10 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "CountryPresets"]),
         .testTarget(name: "LineTests", dependencies: ["Line", "Timebase", "CountryPresets"]),
         .testTarget(name: "HardwareLinuxTests", dependencies: ["HardwareLinux", "Platform"]),
+        .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"]),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"]),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "Timebase"]),
+        .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),
     ],

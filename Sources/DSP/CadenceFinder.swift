@@ -17,10 +17,14 @@ enum CadenceVerdict: Equatable {
 /// tested) on their own:
 /// - the first run may be cut by the start of the history and the last is
 ///   still going, so only the runs in between are "complete";
-/// - a period of p runs (p even) is accepted when, over the last 2p
-///   complete runs, every run matches the one p earlier (within 20 ms or
-///   10 %) and at least two such pairs exist; the smallest such p wins and
-///   the last complete repetition that starts with an "on" is reported;
+/// - a period of p runs (p even) explains the newest complete runs as far
+///   back as each matches the run p earlier (within 20 ms or 10 %); it
+///   needs at least two such matches, the period explaining the longest
+///   stretch wins (ties: the shortest), and its last complete repetition is
+///   reported;
+/// - a period is written the way tone plans write it: starting with the
+///   burst that follows its longest gap (ties: the longest burst), so
+///   UK ringback reads [400, 200, 400, 2000] whenever it is sampled;
 /// - before a period is confirmed, the complete runs seen so far (from the
 ///   first "on", ending with an "off") stand in for it;
 /// - the run still going decides the present: an "off" longer than any
@@ -37,6 +41,7 @@ enum CadenceFinder {
             pattern = Array(complete[firstOn...])
             if pattern.count % 2 == 1 { pattern.removeLast() }
         }
+        pattern = canonical(pattern)
         let longestOn = pattern.filter { $0.isOn }.map { $0.milliseconds }.max() ?? 0
         let longestOff = pattern.filter { !$0.isOn }.map { $0.milliseconds }.max() ?? 0
 
@@ -56,26 +61,45 @@ enum CadenceFinder {
         return .cadence(pattern.map { $0.milliseconds })
     }
 
-    /// The smallest confirmed period among the complete runs, as its last
-    /// repetition starting with an "on" run.
+    /// The period that explains the longest stretch of the newest complete
+    /// runs (ties: the shortest period), as its last repetition; nil unless
+    /// it is confirmed by at least two runs matching the run a period earlier.
     static func confirmedPeriod(_ complete: [AudibleRun]) -> [AudibleRun]? {
         let count = complete.count
+        var best: (period: Int, start: Int)?
         var p = 2
         while p + 2 <= count {
-            let first = max(0, count - 2 * p)
-            var matches = true
-            for i in first..<(count - p) where !similar(complete[i], complete[i + p]) {
-                matches = false
-                break
-            }
-            if matches {
-                var start = count - p
-                if !complete[start].isOn { start -= 1 }
-                return Array(complete[start..<(start + p)])
-            }
+            // Walk back from the newest pair while runs repeat with period p.
+            var start = count - p
+            while start > 0 && similar(complete[start - 1], complete[start - 1 + p]) { start -= 1 }
+            let pairs = count - p - start
+            if pairs >= 2 && (best == nil || start < best!.start) { best = (p, start) }
             p += 2
         }
-        return nil
+        guard let found = best else { return nil }
+        var first = count - found.period
+        if !complete[first].isOn { first -= 1 }
+        return Array(complete[first..<(first + found.period)])
+    }
+
+    /// The rotation of `period` (on/off pairs, starting "on") that starts
+    /// after the longest gap, or with the longest burst among equal gaps.
+    static func canonical(_ period: [AudibleRun]) -> [AudibleRun] {
+        let count = period.count
+        guard count >= 4, count % 2 == 0 else { return period }
+        var best = 0
+        for start in stride(from: 2, to: count, by: 2) {
+            let gap = period[start - 1].milliseconds
+            let bestGap = period[(best - 1 + count) % count].milliseconds
+            let burst = period[start].milliseconds
+            let bestBurst = period[best].milliseconds
+            if gap > bestGap + tolerance(gap) {
+                best = start
+            } else if abs(gap - bestGap) <= tolerance(max(gap, bestGap)) && burst > bestBurst + tolerance(burst) {
+                best = start
+            }
+        }
+        return Array(period[best...] + period[..<best])
     }
 
     static func similar(_ a: AudibleRun, _ b: AudibleRun) -> Bool {

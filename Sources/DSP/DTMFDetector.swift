@@ -6,8 +6,14 @@ import CSpanDSP
 /// Settings (see `Settings`) follow Q.24's North American (AT&T) column:
 /// accept −25 dBm0 … 0 dBm0 per tone, twist from 8 dB low-group-louder to
 /// 4 dB high-group-louder, tones of 40 ms; reject ≥ 3.5 % off frequency and
-/// tones shorter than ~23 ms. Audio is 8 kHz 16-bit linear (spandsp's DTMF
-/// receiver is fixed at 8 kHz; decimate wideband audio first).
+/// tones shorter than ~23 ms. Measured (DSPTests): every digit at −26, −10
+/// and 0 dBm0 with twist −7…+4 dB; 99 % at exactly −8 dB; none at −33 dBm0,
+/// at twist −12 or +8 dB, 3.5 % off (either or both tones), or 20 ms long;
+/// one tone 1.5 % (+2 Hz) off is accepted, but both tones off together only
+/// up to ~1 %: spandsp requires the two Goertzel peaks to hold −0.85 dB of
+/// the block energy, a fixed test that `dtmf_rx_parms` cannot relax.
+/// Audio is 8 kHz 16-bit linear (spandsp's DTMF receiver is fixed at 8 kHz;
+/// decimate wideband audio first).
 ///
 /// `process` does no allocation: digits come back inline (`DTMFDigits`) or
 /// through a non-escaping closure.
@@ -59,7 +65,7 @@ public final class DTMFDetector {
         // filter_dialtone off: our own dial tone is never mixed into what the
         // handset sends, and the notches would distort 350/440 Hz speech.
         dtmf_rx_parms(state, 0, settings.maximumNormalTwistDB,
-                      settings.maximumReverseTwistDB, settings.thresholdDBm0)
+                      settings.maximumReverseTwistDB, DTMFDetector.spandspThreshold(settings))
         recent = .allocate(capacity: 2 * DTMFDetector.blockLength)
         recent.initialize(repeating: 0)
         ordered = .allocate(capacity: 2 * DTMFDetector.blockLength)
@@ -82,7 +88,7 @@ public final class DTMFDetector {
     public func reset() {
         _ = dtmf_rx_init(state, nil, nil)
         dtmf_rx_parms(state, 0, settings.maximumNormalTwistDB,
-                      settings.maximumReverseTwistDB, settings.thresholdDBm0)
+                      settings.maximumReverseTwistDB, DTMFDetector.spandspThreshold(settings))
         fill = 0
         half = 0
         recent.update(repeating: 0)
@@ -124,6 +130,24 @@ public final class DTMFDetector {
         }
     }
 
+    /// The threshold to hand spandsp. A fixed-point spandsp (Debian's armhf
+    /// build) scales its detector energies differently but computes a custom
+    /// threshold with the floating-point formula, which would silence every
+    /// digit: there it keeps its default, and the level gate below applies
+    /// ours.
+    static func spandspThreshold(_ settings: Settings) -> Int32 {
+        atad_spandsp_is_fixed_point() != 0 ? -99 : settings.thresholdDBm0
+    }
+
+    /// Both tones at the threshold make a signal 3 dB above it; anything
+    /// weaker holds at least one tone below the threshold.
+    private func levelIsEnough(_ samples: UnsafeBufferPointer<Int16>) -> Bool {
+        var sum = 0.0
+        for sample in samples { sum += Double(sample) * Double(sample) }
+        let meanSquare = sum / Double(max(samples.count, 1))
+        return Level.dBm0(meanSquare: meanSquare) >= Double(settings.thresholdDBm0) + 3.0 - 0.5
+    }
+
     private func confirmFrequencies(of digit: DTMFDigit) -> Bool {
         let block = DTMFDetector.blockLength
         // The block just completed is `half`; the one before is `1 - half`.
@@ -131,6 +155,7 @@ public final class DTMFDetector {
         let current = recent.baseAddress! + half * block
         ordered.baseAddress!.update(from: previous, count: block)
         (ordered.baseAddress! + block).update(from: current, count: block)
+        guard levelIsEnough(UnsafeBufferPointer(ordered)) else { return false }
         let deviation = DTMFFrequencyCheck.worstDeviation(
             of: digit, in: UnsafeBufferPointer(ordered), scratch: scratch,
             sampleRate: Double(DTMFDetector.sampleRate))

@@ -197,7 +197,10 @@ public final class ToneAnalyzer {
         var result: [AudibleRun] = []
         var cursor = historyStart
         for edge in edges {
-            if edge.start > cursor { result.append(run(false, cursor, edge.start)) }
+            // A tone that starts at its first sample of zero phase leaves a
+            // sliver of "silence" before it; it is no gap.
+            let leadingSliver = result.isEmpty && edge.start - cursor < blockLength
+            if edge.start > cursor && !leadingSliver { result.append(run(false, cursor, edge.start)) }
             result.append(run(true, edge.start, edge.end))
             cursor = edge.end
         }

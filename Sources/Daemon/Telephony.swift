@@ -68,9 +68,9 @@ final class Telephony {
         }
     }
 
-    /// Applies a new site config (country, dial plans) to idle lines; busy
-    /// lines keep theirs until they are idle again... simply: rebuilt now
-    /// only when idle, so no call in progress is disturbed.
+    /// Applies a new site config (country, dial plans) to the idle lines. A
+    /// line in use keeps its settings, so nothing in progress is disturbed;
+    /// the reply says so, and a later reload applies them.
     func reconfigure(_ site: SiteConfig) -> [String] {
         var notes: [String] = []
         for port in ports {

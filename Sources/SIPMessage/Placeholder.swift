@@ -1,0 +1,1 @@
+// SIPMessage: being written.

@@ -1,0 +1,1 @@
+// SIPTransaction: being written.
