@@ -19,6 +19,10 @@ final class LinePort {
     var ringSignal: RingSignal
     var ringTimer: TimerID?
 
+    /// The real line's GPIO and audio, on a gpio board; nil on the
+    /// simulated board.
+    var hardware: GPIOLineHardware?
+
     // The simulated handset's side.
     var offHook = false
     var mouth = SimulatedMouth()

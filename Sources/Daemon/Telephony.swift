@@ -25,13 +25,27 @@ final class Telephony {
     private var frameTimer: TimerID?
     private(set) var lateFrames = 0
 
+    private var chip: GPIOChip?
+
     init(site: SiteConfig, loop: EventLoop, log: Logger) throws(StartupError) {
         self.loop = loop
         self.log = log
         nextFrame = loop.now
+        if site.board.driver == .gpio {
+            do throws(GPIOError) {
+                chip = try GPIOChip(opening: site.board.gpioChip ?? "gpiochip0")
+            } catch {
+                throw StartupError(message: error.message)
+            }
+        }
         for line in site.board.lines {
-            ports.append(LinePort(number: line.number, machine: try Telephony.machine(for: line.number, site: site),
-                                  frameSamples: Telephony.frameSamples))
+            let port = LinePort(number: line.number, machine: try Telephony.machine(for: line.number, site: site),
+                                frameSamples: Telephony.frameSamples)
+            if let chip {
+                port.hardware = try GPIOLineHardware(line: line, chip: chip, frameSamples: Telephony.frameSamples,
+                                                     loop: loop, log: log)
+            }
+            ports.append(port)
         }
     }
 
@@ -54,6 +68,21 @@ final class Telephony {
     }
 
     func start() {
+        for port in ports {
+            guard let hardware = port.hardware else { continue }
+            hardware.onHook = { offHook, at in
+                port.offHook = offHook
+                self.feed(port, .hook(offHook: offHook), at: at)
+            }
+            hardware.onFrame = { mouthpiece, earpiece in
+                self.produceOutput(port, earpiece)
+                self.consumeInput(port, mouthpiece, at: self.loop.now)
+            }
+            hardware.start()
+            // A handset already off hook when the daemon starts.
+            if hardware.isOffHook { hardware.onHook(true, loop.now) }
+        }
+        guard ports.contains(where: { $0.hardware == nil }) else { return }
         nextFrame = loop.now + Telephony.frameInterval
         frameTimer = loop.schedule(at: nextFrame) { self.frameTick() }
     }
@@ -65,7 +94,11 @@ final class Telephony {
             cancelScripts(port)
             if let timer = port.deadlineTimer { loop.cancel(timer) }
             if let timer = port.ringTimer { loop.cancel(timer) }
+            port.hardware?.close()
+            port.hardware = nil
         }
+        chip?.close()
+        chip = nil
     }
 
     /// Applies a new site config (country, dial plans) to the idle lines. A
@@ -93,7 +126,7 @@ final class Telephony {
     /// handset's mouth into the DTMF detector.
     private func frameTick() {
         let now = loop.now
-        for port in ports { processFrame(port, at: now) }
+        for port in ports where port.hardware == nil { processFrame(port, at: now) }
         nextFrame += Telephony.frameInterval
         if nextFrame < now - .milliseconds(200) {
             // The loop stalled: start the clock again rather than catch up.
@@ -103,19 +136,31 @@ final class Telephony {
         frameTimer = loop.schedule(at: nextFrame) { self.frameTick() }
     }
 
+    /// A simulated line's frame: the adapter's output into the handset's
+    /// ear, the handset's mouth into the adapter.
     private func processFrame(_ port: LinePort, at now: Instant) {
         port.lineOutput.withUnsafeMutableBufferPointer { buffer in
-            if port.toneGenerator != nil {
-                port.toneGenerator!.generate(into: buffer)
-            } else {
-                buffer.update(repeating: 0)
-            }
+            produceOutput(port, buffer)
             port.ear.feed(UnsafeBufferPointer(buffer))
         }
         guard port.offHook else { return }
         port.lineInput.withUnsafeMutableBufferPointer { buffer in port.mouth.fill(buffer) }
-        let digits = port.lineInput.withUnsafeBufferPointer { port.detector.process($0) }
-        for digit in digits { feed(port, .dtmf(digit.character), at: now) }
+        port.lineInput.withUnsafeBufferPointer { consumeInput(port, $0, at: now) }
+    }
+
+    /// What the adapter sends to the earpiece: the current tone or silence.
+    private func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>) {
+        if port.toneGenerator != nil {
+            port.toneGenerator!.generate(into: buffer)
+        } else {
+            buffer.update(repeating: 0)
+        }
+    }
+
+    /// What comes from the mouthpiece: DTMF digits are detected here.
+    private func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
+        guard port.offHook else { return }
+        for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
     }
 
     // MARK: Line inputs and actions
@@ -171,7 +216,10 @@ final class Telephony {
 
     private func setRingPhase(_ port: LinePort, _ phase: RingPhase, at now: Instant) {
         let before = port.ringSignal.outputs
-        if let outputs = port.ringSignal.set(phase, at: now) { port.bell.observe(outputs, previous: before, at: now) }
+        if let outputs = port.ringSignal.set(phase, at: now) {
+            port.bell.observe(outputs, previous: before, at: now)
+            port.hardware?.apply(outputs)
+        }
         if phase == .idle { port.bell.stopped() } else { port.bell.phaseChanged(burst: phase == .burst, at: now) }
         scheduleRingToggle(port)
     }
@@ -185,6 +233,7 @@ final class Telephony {
             let before = port.ringSignal.outputs
             if let outputs = port.ringSignal.advance(to: self.loop.now) {
                 port.bell.observe(outputs, previous: before, at: self.loop.now)
+                port.hardware?.apply(outputs)
             }
             self.scheduleRingToggle(port)
         }

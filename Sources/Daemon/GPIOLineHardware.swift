@@ -1,0 +1,196 @@
+import Config
+import EventLoop
+import HardwareLinux
+import Platform
+import Timebase
+
+/// One line of a real board: the SLIC's hook output on a GPIO input, its
+/// ring-mode and forward/reverse inputs on GPIO outputs, and the audio pair
+/// on an ALSA card. The capture stream is the line's frame clock. Owns the
+/// I/O only; what it means is the line state machine's business.
+final class GPIOLineHardware {
+    let number: Int
+    private let loop: EventLoop
+    private let log: Logger
+    private let hook: GPIOInputLine
+    private var interpreter: HookEdgeInterpreter
+    private var debounceTimer: TimerID?
+    private let ringMode: GPIOOutputLine
+    private let forwardReverse: GPIOOutputLine
+    private let playbackDevice: String
+    private let captureDevice: String
+    private let configuration: PCMConfiguration
+    private var playback: PCMStream?
+    private var capture: PCMStream?
+    private var retryTimer: TimerID?
+    private var events = [GPIOEdgeEvent]()
+    private var frame: [Int16]
+    private var output: [Int16]
+
+    /// The handset went off hook (true) or on hook (false), debounced.
+    var onHook: (Bool, Instant) -> Void = { _, _ in }
+    /// One frame from the mouthpiece; fill the frame for the earpiece.
+    var onFrame: (UnsafeBufferPointer<Int16>, UnsafeMutableBufferPointer<Int16>) -> Void = { _, _ in }
+
+    init(line: BoardConfig.Line, chip: GPIOChip, frameSamples: Int, loop: EventLoop, log: Logger) throws(StartupError) {
+        number = line.number
+        self.loop = loop
+        self.log = log
+        guard let hookOffset = line.hookGPIO, let ringOffset = line.ringModeGPIO,
+              let polarityOffset = line.forwardReverseGPIO, let playbackDevice = line.playbackDevice else {
+            throw StartupError(message: "line \(line.number): the board file lacks GPIO or audio settings")
+        }
+        let bias: GPIOBias
+        switch line.hookBias {
+        case .asIs: bias = .asIs
+        case .disabled: bias = .disabled
+        case .pullUp: bias = .pullUp
+        case .pullDown: bias = .pullDown
+        }
+        do throws(GPIOError) {
+            hook = try GPIOInputLine(chip: chip, offset: hookOffset, activeLow: line.hookActiveLow, bias: bias)
+            ringMode = try GPIOOutputLine(chip: chip, offset: ringOffset, initiallyOn: false,
+                                          activeLow: line.ringModeActiveLow)
+            forwardReverse = try GPIOOutputLine(chip: chip, offset: polarityOffset, initiallyOn: true)
+            interpreter = HookEdgeInterpreter(initialLevel: try hook.value(), at: loop.now,
+                                              debounce: .milliseconds(Int64(line.hookDebounceMs)))
+        } catch {
+            throw StartupError(message: "line \(line.number): \(error.message)")
+        }
+        self.playbackDevice = playbackDevice
+        captureDevice = line.captureDevice ?? playbackDevice
+        configuration = PCMConfiguration(periodMilliseconds: line.periodMs)
+        frame = [Int16](repeating: 0, count: frameSamples)
+        output = [Int16](repeating: 0, count: frameSamples)
+        events.reserveCapacity(GPIOInputLine.batchSize)
+    }
+
+    /// Whether the handset is off hook now (after debounce).
+    var isOffHook: Bool { interpreter.state == .offHook }
+
+    func start() {
+        loop.register(hook.eventDescriptor, for: .readable) { _ in self.readHookEvents() }
+        openAudio()
+    }
+
+    func close() {
+        loop.unregister(hook.eventDescriptor)
+        if let debounceTimer { loop.cancel(debounceTimer) }
+        if let retryTimer { loop.cancel(retryTimer) }
+        closeAudio()
+        try? ringMode.set(false)
+        hook.close()
+        ringMode.close()
+        forwardReverse.close()
+    }
+
+    // MARK: Hook
+
+    private func readHookEvents() {
+        do throws(GPIOError) {
+            try hook.readEvents(into: &events)
+        } catch {
+            log.error("line \(number): reading the hook switch: \(error.message)")
+            return
+        }
+        let now = loop.now
+        for event in events {
+            let at = HookEdgeInterpreter.plausibleInstant(ofEventAt: event.timestampNanoseconds, now: now)
+            if let change = interpreter.edge(event.edge, at: at) { report(change) }
+        }
+        armDebounce()
+    }
+
+    private func armDebounce() {
+        if let debounceTimer { loop.cancel(debounceTimer) }
+        debounceTimer = nil
+        guard let deadline = interpreter.nextDeadline else { return }
+        debounceTimer = loop.schedule(at: deadline) {
+            self.debounceTimer = nil
+            if let change = self.interpreter.advance(to: self.loop.now) { self.report(change) }
+            self.armDebounce()
+        }
+    }
+
+    private func report(_ change: HookEvent) {
+        onHook(change.state == .offHook, change.at)
+    }
+
+    // MARK: Ringing
+
+    func apply(_ outputs: RingOutputs) {
+        do throws(GPIOError) {
+            try ringMode.set(outputs.ringMode)
+            try forwardReverse.set(outputs.polarity == .forward)
+        } catch {
+            log.error("line \(number): driving the ringer: \(error.message)")
+        }
+    }
+
+    // MARK: Audio
+
+    /// Opens both streams; on failure (card missing or unplugged) logs once
+    /// and tries again every 5 s, while hook and ringer keep working.
+    private func openAudio() {
+        do throws(ALSAError) {
+            let playback = try PCMStream(device: playbackDevice, direction: .playback, configuration: configuration)
+            let capture: PCMStream
+            do throws(ALSAError) {
+                capture = try PCMStream(device: captureDevice, direction: .capture, configuration: configuration)
+            } catch {
+                playback.close()
+                throw error
+            }
+            // Prime playback so it starts with a little slack.
+            _ = try playback.write([Int16](repeating: 0, count: playback.startThresholdFrames))
+            try capture.start()
+            self.playback = playback
+            self.capture = capture
+            for entry in capture.pollDescriptors {
+                let descriptor = FileDescriptor(rawValue: entry.fd)
+                loop.register(descriptor, for: PollEvents(rawValue: entry.events)) { returned in
+                    self.captureReady(returned, descriptor)
+                }
+            }
+            log.info("line \(number): audio on \(playbackDevice) / \(captureDevice)")
+        } catch {
+            if retryTimer == nil { log.error("line \(number): audio: \(error.message); retrying every 5 s") }
+            retryTimer = loop.schedule(after: .seconds(5)) {
+                self.retryTimer = nil
+                self.openAudio()
+            }
+        }
+    }
+
+    private func closeAudio() {
+        if let capture {
+            for entry in capture.pollDescriptors { loop.unregister(FileDescriptor(rawValue: entry.fd)) }
+            capture.close()
+        }
+        playback?.close()
+        capture = nil
+        playback = nil
+    }
+
+    private func captureReady(_ returned: PollEvents, _ descriptor: FileDescriptor) {
+        guard let capture, let playback else { return }
+        do throws(ALSAError) {
+            guard try capture.events(returned, on: descriptor).contains(.readable) else { return }
+            // Whole frames only, so no sample is ever dropped between reads.
+            while try capture.availableFrames() >= frame.count {
+                let count = try capture.read(into: &frame)
+                if count < frame.count { break }
+                frame.withUnsafeBufferPointer { input in
+                    output.withUnsafeMutableBufferPointer { earpiece in onFrame(input, earpiece) }
+                }
+                _ = try playback.write(output)
+            }
+        } catch {
+            log.error("line \(number): audio: \(error.message)")
+            if error.isDeviceGone {
+                closeAudio()
+                openAudio()
+            }
+        }
+    }
+}

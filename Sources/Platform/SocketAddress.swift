@@ -1,0 +1,91 @@
+import CAtadSystem
+
+/// An IPv4 or IPv6 address with a port, as the socket calls take it.
+public struct SocketAddress: Equatable, Sendable {
+    public enum Family: Sendable { case ipv4, ipv6 }
+
+    /// sockaddr_in or sockaddr_in6 bytes.
+    var storage: sockaddr_storage
+    public var length: UInt32
+
+    public var family: Family {
+        Int32(storage.ss_family) == AF_INET6 ? .ipv6 : .ipv4
+    }
+
+    /// Parses a numeric address ("192.0.2.1", "::1", "[::1]" also accepted)
+    /// with a port; nil when the text is not an IP literal.
+    public init?(ip text: String, port: UInt16) {
+        var host = text
+        if host.utf8.first == UInt8(ascii: "["), host.utf8.last == UInt8(ascii: "]") {
+            host = String(decoding: host.utf8.dropFirst().dropLast(), as: UTF8.self)
+        }
+        storage = sockaddr_storage()
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr = v4
+            length = UInt32(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
+            }
+            return
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            address.sin6_addr = v6
+            length = UInt32(MemoryLayout<sockaddr_in6>.size)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
+            }
+            return
+        }
+        return nil
+    }
+
+    init(storage: sockaddr_storage, length: UInt32) {
+        self.storage = storage
+        self.length = length
+    }
+
+    public var port: UInt16 {
+        withUnsafeBytes(of: storage) { raw in
+            family == .ipv4
+                ? UInt16(bigEndian: raw.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_port)!, as: UInt16.self))
+                : UInt16(bigEndian: raw.load(fromByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_port)!, as: UInt16.self))
+        }
+    }
+
+    /// The address without the port: "192.0.2.1" or "2001:db8::1".
+    public var host: String {
+        var text = [CChar](repeating: 0, count: 64)
+        withUnsafeBytes(of: storage) { raw in
+            if family == .ipv4 {
+                let offset = MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!
+                _ = inet_ntop(AF_INET, raw.baseAddress! + offset, &text, 64)
+            } else {
+                let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                _ = inet_ntop(AF_INET6, raw.baseAddress! + offset, &text, 64)
+            }
+        }
+        return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// "192.0.2.1:5060" or "[2001:db8::1]:5060".
+    public var description: String {
+        family == .ipv4 ? "\(host):\(port)" : "[\(host)]:\(port)"
+    }
+
+    public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
+        guard lhs.length == rhs.length else { return false }
+        return withUnsafeBytes(of: lhs.storage) { a in
+            withUnsafeBytes(of: rhs.storage) { b in
+                memcmp(a.baseAddress!, b.baseAddress!, Int(lhs.length)) == 0
+            }
+        }
+    }
+}

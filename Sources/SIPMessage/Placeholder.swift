@@ -1,1 +1,0 @@
-// SIPMessage: being written.

@@ -1,1 +1,0 @@
-// SIPTransaction: being written.
