@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "SDP"),
         .target(name: "SIPTransaction", dependencies: ["Timebase"]),
         .target(name: "SIPDigest", dependencies: ["COpenSSL"]),
+        // The user agent's state machines: registration (calls follow).
+        .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "Timebase"]),
         // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
         .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
 
@@ -51,6 +53,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "HardwareLinux",
+            "SIPMessage", "SIPUserAgent",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "Timebase"]),
         .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"]),
+        .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPMessage", "Timebase"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),
     ],

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "atad_system.h"
+#include <sys/random.h>
 
 static int saved_argc;
 static char *const *saved_argv;
@@ -94,4 +95,55 @@ int atad_notify_send(const char *socket_path, const char *message) {
     close(fd);
     errno = saved;
     return sent < 0 ? -1 : 0;
+}
+
+int atad_random_bytes(void *buffer, size_t length) {
+    unsigned char *out = buffer;
+    while (length > 0) {
+        ssize_t n = getrandom(out, length, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        out += n;
+        length -= (size_t)n;
+    }
+    return 0;
+}
+
+int atad_resolve(const char *host, unsigned short port, int family,
+                 struct sockaddr_storage *address) {
+    struct addrinfo hints, *result = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    int status = getaddrinfo(host, NULL, &hints, &result);
+    if (status != 0) return status < 0 ? status : -status;
+    if (result == NULL) return EAI_NONAME;
+    int length = (int)result->ai_addrlen;
+    memcpy(address, result->ai_addr, (size_t)length);
+    if (result->ai_family == AF_INET) ((struct sockaddr_in *)address)->sin_port = htons(port);
+    else ((struct sockaddr_in6 *)address)->sin6_port = htons(port);
+    freeaddrinfo(result);
+    return length;
+}
+
+const char *atad_resolve_error(int code) {
+    return gai_strerror(code);
+}
+
+int atad_local_address_toward(const struct sockaddr_storage *remote, int remote_length,
+                              struct sockaddr_storage *local) {
+    int fd = socket(remote->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (const struct sockaddr *)remote, (socklen_t)remote_length) != 0) {
+        int saved = errno; close(fd); errno = saved; return -1;
+    }
+    socklen_t length = sizeof *local;
+    int status = getsockname(fd, (struct sockaddr *)local, &length);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return status == 0 ? (int)length : -1;
 }

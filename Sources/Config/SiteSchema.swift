@@ -18,7 +18,7 @@ public enum SiteSchema {
             ]),
             SectionSpec("sip", keys: [
                 KeySpec("listen_address", .ipAddress, "address SIP listens on (default 0.0.0.0)"),
-                KeySpec("listen_port", .integer(1...65535), "SIP port (default 5060)"),
+                KeySpec("listen_port", .integer(0...65535), "SIP port (default 5060; 0 picks a free port)"),
                 KeySpec("user_agent", .text, "User-Agent header (default atad/VERSION)"),
             ]),
             SectionSpec("account", argument: .name, keys: [

@@ -7,7 +7,8 @@ import CSpanDSP
 /// accept −25 dBm0 … 0 dBm0 per tone, twist from 8 dB low-group-louder to
 /// 4 dB high-group-louder, tones of 40 ms; reject ≥ 3.5 % off frequency and
 /// tones shorter than ~23 ms. Measured (DSPTests): every digit at −26, −10
-/// and 0 dBm0 with twist −7…+4 dB; 99 % at exactly −8 dB; none at −33 dBm0,
+/// and 0 dBm0 with twist −8…+4 dB (the twist is measured again, exactly,
+/// on the confirming blocks); none at −33 dBm0,
 /// at twist −12 or +8 dB, 3.5 % off (either or both tones), or 20 ms long;
 /// one tone 1.5 % (+2 Hz) off is accepted, but both tones off together only
 /// up to ~1 %: spandsp requires the two Goertzel peaks to hold −0.85 dB of
@@ -25,10 +26,16 @@ public final class DTMFDetector {
         /// estimates each tone from 102-sample rectangular blocks in which
         /// the louder tone leaks up to ±2 dB into the other's estimate, so
         /// the limit is set 2 dB wider to accept 8 dB reliably.
-        public var maximumNormalTwistDB: Int32 = 10
+        public var maximumNormalTwistDB: Int32 = 12
         /// Most the high group may exceed the low group, dB ("reverse
-        /// twist"). Q.24 (AT&T): 4 dB, plus the same 2 dB leakage margin.
-        public var maximumReverseTwistDB: Int32 = 6
+        /// twist"), as spandsp checks it: Q.24 (AT&T) 4 dB, plus margin.
+        public var maximumReverseTwistDB: Int32 = 8
+        /// The twist limits applied after spandsp, measured exactly on the
+        /// two confirming blocks (Hann window): Q.24's 8 dB normal and 4 dB
+        /// reverse, with 0.5 dB for measurement error. spandsp's own limits
+        /// above are wider so they never reject a digit at the Q.24 edge.
+        public var normalTwistLimitDB: Double = 8.5
+        public var reverseTwistLimitDB: Double = 4.5
         /// Weakest tone accepted, dBm0 per tone. Q.24 requires −25 dBm0 (we
         /// test −26); −30 dBm0 leaves ≥ 2 dB for the Goertzel loss of a tone
         /// 1.5 % + 2 Hz off frequency and still rejects −35 dBm0 by 5 dB.
@@ -156,9 +163,11 @@ public final class DTMFDetector {
         ordered.baseAddress!.update(from: previous, count: block)
         (ordered.baseAddress! + block).update(from: current, count: block)
         guard levelIsEnough(UnsafeBufferPointer(ordered)) else { return false }
-        let deviation = DTMFFrequencyCheck.worstDeviation(
-            of: digit, in: UnsafeBufferPointer(ordered), scratch: scratch,
+        let measured = DTMFFrequencyCheck.measure(
+            digit, in: UnsafeBufferPointer(ordered), scratch: scratch,
             sampleRate: Double(DTMFDetector.sampleRate))
-        return deviation <= settings.maximumFrequencyDeviation
+        return measured.deviation <= settings.maximumFrequencyDeviation
+            && measured.twistDB >= -settings.normalTwistLimitDB
+            && measured.twistDB <= settings.reverseTwistLimitDB
     }
 }

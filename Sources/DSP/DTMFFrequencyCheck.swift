@@ -1,3 +1,5 @@
+import CSpanDSP
+
 /// The frequency-deviation test spandsp's DTMF receiver lacks.
 ///
 /// spandsp 0.0.6 `dtmf_rx` judges frequency only through its Goertzel
@@ -25,6 +27,27 @@ struct DTMFFrequencyCheck {
         let x = UnsafeBufferPointer(window)
         return max(deviation(x, nominal: digit.lowFrequency, sampleRate: sampleRate),
                    deviation(x, nominal: digit.highFrequency, sampleRate: sampleRate))
+    }
+
+    /// Both tones measured on the same windowed samples: the larger relative
+    /// frequency deviation, and the twist (high group over low group, dB).
+    /// The 25 ms Hann window measures twist far more exactly than spandsp's
+    /// 12.75 ms rectangular blocks.
+    static func measure(_ digit: DTMFDigit, in samples: UnsafeBufferPointer<Int16>,
+                        scratch: UnsafeMutableBufferPointer<Double>,
+                        sampleRate: Double) -> (deviation: Double, twistDB: Double) {
+        let n = samples.count
+        let window = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
+        Goertzel.hannWindow(samples, into: window)
+        let x = UnsafeBufferPointer(window)
+        let low = Goertzel.peak(x, low: digit.lowFrequency * 0.94, high: digit.lowFrequency * 1.06,
+                                gridPoints: 25, sampleRate: sampleRate)
+        let high = Goertzel.peak(x, low: digit.highFrequency * 0.94, high: digit.highFrequency * 1.06,
+                                 gridPoints: 25, sampleRate: sampleRate)
+        let deviation = max(abs(low.frequency - digit.lowFrequency) / digit.lowFrequency,
+                            abs(high.frequency - digit.highFrequency) / digit.highFrequency)
+        let twist = 20.0 * log10(max(high.magnitude, 1e-12) / max(low.magnitude, 1e-12))
+        return (deviation, twist)
     }
 
     private static func deviation(_ x: UnsafeBufferPointer<Double>, nominal: Double,

@@ -21,6 +21,7 @@ final class Daemon {
     private var signals: SignalDescriptor?
     private var control: ControlServer?
     private var telephony: Telephony?
+    private var sip: SIPService?
     private var reloadCount = 0
     private let notifier = ServiceNotifier()
 
@@ -67,6 +68,9 @@ final class Daemon {
         let telephony = try Telephony(site: site, loop: loop, log: log)
         telephony.start()
         self.telephony = telephony
+        let sip = SIPService(site: site, loop: loop, log: log)
+        try sip.start()
+        self.sip = sip
         control.handler = { request in self.handle(request) }
         self.control = control
         notifier.ready(status: "serving \(site.board.lines.count) lines")
@@ -91,6 +95,16 @@ final class Daemon {
     private func shutDown() {
         notifier.stopping()
         log.info("shutting down")
+        if let sip {
+            // Remove our registrations, waiting a moment for the answers.
+            sip.unregisterAll()
+            let deadline = loop.now + .seconds(2)
+            while sip.unregistrationPending && loop.now < deadline {
+                try? loop.runOnce(maximumWait: .milliseconds(50))
+            }
+            sip.stop()
+        }
+        sip = nil
         control?.close()
         control = nil
         telephony?.stop()
@@ -198,6 +212,7 @@ final class Daemon {
             "board: \(site.board.name) (\(site.board.driver.rawValue))",
             "country: \(site.country)",
         ]
+        lines += sip?.statusLines ?? []
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
         }

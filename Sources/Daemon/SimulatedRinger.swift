@@ -12,6 +12,8 @@ struct SimulatedRinger {
     private var togglesInBurst = 0
     private var burstFirstToggle: Instant?
     private var measuredHalfPeriod: Interval?
+    /// From the last whole burst: many toggles, so timer jitter averages out.
+    private var completedHalfPeriod: Interval?
     private(set) var ringing = false
     private static let historyLimit = 32
 
@@ -29,6 +31,7 @@ struct SimulatedRinger {
     /// The cadence phase changed: a burst started (true) or a pause (false).
     mutating func phaseChanged(burst: Bool, at now: Instant) {
         ringing = true
+        if !burst, togglesInBurst >= 4, let half = measuredHalfPeriod { completedHalfPeriod = half }
         if burst { burstFirstToggle = nil; togglesInBurst = 0 }
         phaseStarts.append((burst, now))
         if phaseStarts.count > SimulatedRinger.historyLimit { phaseStarts.removeFirst(phaseStarts.count - SimulatedRinger.historyLimit) }
@@ -38,12 +41,15 @@ struct SimulatedRinger {
         ringing = false
         phaseStarts.removeAll()
         measuredHalfPeriod = nil
+        completedHalfPeriod = nil
         burstFirstToggle = nil
     }
 
     /// The ring frequency measured from the polarity toggles, in Hz.
+    /// Until a burst has ended, from at least 8 toggles of the current one.
     var frequencyHz: Int? {
-        guard let half = measuredHalfPeriod, half.nanoseconds > 0 else { return nil }
+        let current = togglesInBurst >= 8 ? measuredHalfPeriod : nil
+        guard let half = completedHalfPeriod ?? current, half.nanoseconds > 0 else { return nil }
         return Int((500_000_000 + half.nanoseconds / 2) / half.nanoseconds)
     }
 

@@ -89,3 +89,50 @@ public struct SocketAddress: Equatable, Sendable {
         }
     }
 }
+
+extension SocketAddress {
+    /// Looks `host` up (a name or an IP literal) and returns its first
+    /// address with `port`; the error text says why not. Blocking.
+    public static func resolve(_ host: String, port: UInt16) -> Result<SocketAddress, ResolveError> {
+        var storage = sockaddr_storage()
+        var bare = host
+        if bare.utf8.first == UInt8(ascii: "["), bare.utf8.last == UInt8(ascii: "]") {
+            bare = String(decoding: bare.utf8.dropFirst().dropLast(), as: UTF8.self)
+        }
+        let length = atad_resolve(bare, port, AF_UNSPEC, &storage)
+        if length <= 0 {
+            let text = atad_resolve_error(length).map { String(cString: $0) } ?? "error \(length)"
+            return .failure(ResolveError(message: "cannot resolve \(host): \(text)"))
+        }
+        return .success(SocketAddress(storage: storage, length: UInt32(length)))
+    }
+
+    /// The local address this machine uses to reach `self` (no packet sent).
+    public func localAddressToward() -> SocketAddress? {
+        var remote = storage
+        var local = sockaddr_storage()
+        let length = atad_local_address_toward(&remote, Int32(self.length), &local)
+        return length > 0 ? SocketAddress(storage: local, length: UInt32(length)) : nil
+    }
+}
+
+public struct ResolveError: Error, Sendable {
+    public var message: String
+}
+
+/// Random tokens for SIP tags, branches and Call-IDs, from the kernel.
+public enum RandomToken {
+    /// `count` random bytes as lower-case hex.
+    public static func hex(bytes count: Int = 8) -> String {
+        var raw = [UInt8](repeating: 0, count: count)
+        _ = raw.withUnsafeMutableBytes { atad_random_bytes($0.baseAddress, $0.count) }
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(count * 2)
+        for byte in raw {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

@@ -32,7 +32,7 @@ final class ConfigErrorTableTests: XCTestCase {
             board = board.conf
             [sip]
             listen_port = 70000
-            """, expected: ["/c/site.conf:4: error: invalid value '70000' for 'listen_port': expected an integer from 1 to 65535"]),
+            """, expected: ["/c/site.conf:4: error: invalid value '70000' for 'listen_port': expected an integer from 0 to 65535"]),
         Case(name: "bad log level with suggestion", site: """
             [general]
             board = board.conf
@@ -145,11 +145,11 @@ final class ConfigErrorTableTests: XCTestCase {
             colour = blue
             log_level = loud
             [sip]
-            listen_port = 0
+            listen_port = -5
             """, expected: [
                 "/c/site.conf:3: error: unknown key 'colour' in [general]",
                 "/c/site.conf:4: error: invalid value 'loud' for 'log_level': expected one of error, warn, info, debug",
-                "/c/site.conf:6: error: invalid value '0' for 'listen_port': expected an integer from 1 to 65535",
+                "/c/site.conf:6: error: invalid value '-5' for 'listen_port': expected an integer from 0 to 65535",
             ]),
     ]
 

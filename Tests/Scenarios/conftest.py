@@ -37,6 +37,10 @@ STATUS_DAEMON_LINE = re.compile(
     r"^daemon: running, atad \d+\.\d+\.\d+, pid (\d+), up (\d+) s, reloads (\d+)$")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes tens of seconds of real time (timeouts of the line)")
+
+
 def atad_binary() -> str:
     path = os.environ.get("ATAD_BIN") or str(REPO / ".build-firmware" / "atad")
     return path
@@ -129,7 +133,7 @@ def write_site(path, control_socket, country="us", log_level="info", board=SIM_B
         "\n"
         "[sip]\n"
         "listen_address = 127.0.0.1\n"
-        "listen_port = 5060\n"
+        "listen_port = 0\n"
     ) + extra
     # Replace atomically, so a reload never sees a half-written file.
     path = Path(path)
@@ -359,20 +363,20 @@ def expected_status(site, country="us", reloads=None, pid=None):
     def check(lines):
         if lines and lines[0] == "ok":
             lines = lines[1:]
-        assert len(lines) == 6, lines
+        assert len(lines) == 7, lines
         match = STATUS_DAEMON_LINE.match(lines[0])
         assert match, lines[0]
         if pid is not None:
             assert int(match.group(1)) == pid, lines[0]
         if reloads is not None:
             assert int(match.group(3)) == reloads, lines[0]
-        assert lines[1:] == [
+        assert lines[1:4] == [
             f"config: {site}",
             "board: Simulated board (sim)",
             f"country: {country}",
-            "line 1: idle",
-            "line 2: idle",
         ]
+        assert re.fullmatch(r"sip: 127\.0\.0\.1:\d+/udp", lines[4]), lines[4]
+        assert lines[5:] == ["line 1: idle", "line 2: idle"]
         return True
     return check
 

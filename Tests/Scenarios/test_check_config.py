@@ -156,23 +156,23 @@ CASES = {
     "integer out of range": (
         GOOD_HEAD + "[sip]\nlisten_port = 70000\n",
         None,
-        ["{S}:4: error: invalid value '70000' for 'listen_port': expected an integer from 1 to 65535"],
+        ["{S}:4: error: invalid value '70000' for 'listen_port': expected an integer from 0 to 65535"],
     ),
-    "integer zero": (
-        GOOD_HEAD + "[sip]\nlisten_port = 0\n",
+    "negative integer": (
+        GOOD_HEAD + "[sip]\nlisten_port = -1\n",
         None,
-        ["{S}:4: error: invalid value '0' for 'listen_port': expected an integer from 1 to 65535"],
+        ["{S}:4: error: invalid value '-1' for 'listen_port': expected an integer from 0 to 65535"],
     ),
     "not an integer": (
         GOOD_HEAD + "[sip]\nlisten_port = 50x0\n",
         None,
-        ["{S}:4: error: invalid value '50x0' for 'listen_port': expected an integer from 1 to 65535"],
+        ["{S}:4: error: invalid value '50x0' for 'listen_port': expected an integer from 0 to 65535"],
     ),
     "huge integer": (
         GOOD_HEAD + "[sip]\nlisten_port = 99999999999999999999999\n",
         None,
         ["{S}:4: error: invalid value '99999999999999999999999' for 'listen_port': "
-         "expected an integer from 1 to 65535"],
+         "expected an integer from 0 to 65535"],
     ),
     "expires below range": (
         GOOD_HEAD + "[account home]\nuser = 1001\ndomain = pbx.example.net\nexpires = 10\n",
@@ -368,7 +368,7 @@ CASES = {
         None,
         ["{S}:3: error: unknown key 'contry' in [general]; did you mean 'country'?",
          "{S}:4: error: invalid value 'loud' for 'log_level': expected one of error, warn, info, debug",
-         "{S}:6: error: invalid value '70000' for 'listen_port': expected an integer from 1 to 65535",
+         "{S}:6: error: invalid value '70000' for 'listen_port': expected an integer from 0 to 65535",
          "{S}:7: error: duplicate key 'listen_port' in [sip] (first set on line 6)",
          "{S}:8: error: unknown section [sipp]; did you mean [sip]?",
          "{S}:9: error: duplicate section [sip] (first on line 5)"],
@@ -388,7 +388,7 @@ CASES = {
         "[line 3]\n",                      # 10
         None,
         ["{S}:3: error: unknown key 'contry' in [general]; did you mean 'country'?",
-         "{S}:5: error: invalid value '70000' for 'listen_port': expected an integer from 1 to 65535",
+         "{S}:5: error: invalid value '70000' for 'listen_port': expected an integer from 0 to 65535",
          "{S}:6: error: expected 'key = value' or '[section]'",
          "{S}:8: error: line 1 names account 'nobody', but there is no [account nobody]",
          "{S}:9: error: section [account] needs a name, e.g. [account main]",
@@ -582,6 +582,6 @@ def test_run_with_a_bad_config(atad, tmp_path):
     result = atad("run", "--config", path)
     assert result.returncode == 1, result
     assert result.err_lines == [
-        f"{path}:4: error: invalid value '70000' for 'listen_port': expected an integer from 1 to 65535",
+        f"{path}:4: error: invalid value '70000' for 'listen_port': expected an integer from 0 to 65535",
         f"atad: not starting: {path} has errors",
     ], result

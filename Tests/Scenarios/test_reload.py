@@ -153,7 +153,7 @@ def test_reload_with_the_file_gone(daemon):
 def test_sighup_with_a_broken_config_keeps_running(daemon):
     daemon.site.write_text(f"[general]\nboard = {daemon.site.parent}/none.conf\n[sip]\nlisten_port = 70000\n")
     daemon.signal(signal.SIGHUP)
-    error = f"{daemon.site}:4: error: invalid value '70000' for 'listen_port': expected an integer from 1 to 65535"
+    error = f"{daemon.site}:4: error: invalid value '70000' for 'listen_port': expected an integer from 0 to 65535"
     daemon.wait_for_log("error", error)
     assert daemon.running()
     expected_status(daemon.site, country="us", reloads=0, pid=daemon.pid)(status_lines(daemon))

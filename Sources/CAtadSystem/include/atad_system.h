@@ -5,6 +5,7 @@
 #define ATAD_SYSTEM_H
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -57,6 +58,25 @@ int atad_sockaddr_un(struct sockaddr_un *address, const char *path);
 /// Sends one datagram to the service manager's notification socket (a path,
 /// or an abstract name starting with '@'). Returns 0 or -1 with errno set.
 int atad_notify_send(const char *socket_path, const char *message);
+
+/// Fills `buffer` with `length` random bytes from the kernel (getrandom).
+/// Returns 0, or -1 with errno set.
+int atad_random_bytes(void *buffer, size_t length);
+
+/// Resolves `host` (a name or an IP literal) to its first address of the
+/// given family preference (AF_UNSPEC for any), writing a sockaddr with
+/// `port` into `address`. Blocking: used at start-up and on retries only.
+/// Returns the address length, or a negative getaddrinfo error code.
+int atad_resolve(const char *host, unsigned short port, int family,
+                 struct sockaddr_storage *address);
+
+/// The text of a getaddrinfo error code.
+const char *atad_resolve_error(int code);
+
+/// The local address the kernel would use to reach `remote` (a UDP
+/// "connect" that sends nothing). Returns its length or -1 with errno set.
+int atad_local_address_toward(const struct sockaddr_storage *remote, int remote_length,
+                              struct sockaddr_storage *local);
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t atad_monotonic_ns(void);

@@ -1,0 +1,288 @@
+import SIPDigest
+import SIPMessage
+import SIPTransaction
+import Timebase
+
+/// What registration asks the daemon to do.
+public enum RegistrationAction: Equatable, Sendable {
+    /// Send these bytes to the registrar.
+    case send([UInt8])
+    case logInfo(String)
+    case logWarning(String)
+    case logDebug(String)
+}
+
+/// Where an account's registration stands, for `status`.
+public enum RegistrationState: Equatable, Sendable {
+    case idle
+    case registering
+    case registered(until: Instant)
+    /// The last attempt failed; the next one is at `retryAt`.
+    case failed(reason: String, retryAt: Instant)
+    case unregistering
+    case unregistered
+}
+
+/// One account's registration (RFC 3261 §10): REGISTER, digest challenges,
+/// refresh ahead of expiry, back-off after failures, un-REGISTER on the way
+/// out. No I/O: responses and time come in, bytes to send go out. The
+/// failure reason is logged when it changes, not on every retry.
+public struct Registration {
+    public let settings: RegistrationSettings
+    public private(set) var state: RegistrationState = .idle
+    /// The branch of the REGISTER in flight, to match its responses.
+    public private(set) var branch: String?
+
+    private let callID: String
+    private let fromTag: String
+    private var cseq: UInt32 = 0
+    private var digest: DigestSession
+    private var sentAuthorization: [DigestHeader] = []
+    private var transaction: NonInviteClientTransaction?
+    private var request: [UInt8] = []
+    private var requestedExpires: Int
+    private var refreshAt: Instant?
+    private var retryAt: Instant?
+    private var failures = 0
+    private var lastLoggedFailure: String?
+    private let timers: TransactionTimers
+    private var makeToken: () -> String
+
+    public static let minimumBackoff = Interval.seconds(5)
+    public static let maximumBackoff = Interval.seconds(300)
+
+    public init(settings: RegistrationSettings, timers: TransactionTimers = .unreliable,
+                makeToken: @escaping () -> String) {
+        self.settings = settings
+        self.timers = settings.transport == "udp" ? timers : timers.with(reliableTransport: true)
+        self.makeToken = makeToken
+        callID = makeToken() + "@atad"
+        fromTag = makeToken()
+        requestedExpires = settings.expires
+        digest = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
+                                                              password: settings.password ?? ""))
+    }
+
+    public var nextDeadline: Instant? {
+        var earliest = transaction?.nextDeadline
+        for candidate in [refreshAt, retryAt] {
+            guard let candidate else { continue }
+            if earliest == nil || candidate < earliest! { earliest = candidate }
+        }
+        return earliest
+    }
+
+    /// "registered, expires in 3540 s", "failed: 403 Forbidden, retry in 20 s", ...
+    public func statusText(at now: Instant) -> String {
+        switch state {
+        case .idle: return "idle"
+        case .registering: return "registering"
+        case .registered(let until): return "registered, expires in \(max(0, (until - now).milliseconds / 1000)) s"
+        case .failed(let reason, let retry): return "failed: \(reason), retry in \(max(0, (retry - now).milliseconds / 1000)) s"
+        case .unregistering: return "unregistering"
+        case .unregistered: return "unregistered"
+        }
+    }
+
+    // MARK: Inputs
+
+    public mutating func start(at now: Instant) -> [RegistrationAction] {
+        requestedExpires = settings.expires
+        return sendRegister(expires: requestedExpires, at: now)
+    }
+
+    /// Removes the binding (Expires: 0); the daemon sends it on shutdown.
+    public mutating func unregister(at now: Instant) -> [RegistrationAction] {
+        refreshAt = nil
+        retryAt = nil
+        guard case .registered = state else {
+            state = .unregistered
+            transaction = nil
+            return []
+        }
+        var actions = sendRegister(expires: 0, at: now)
+        state = .unregistering
+        actions.append(.logInfo("account \(settings.accountName): unregistering"))
+        return actions
+    }
+
+    /// A response whose top Via branch is `branch`.
+    public mutating func handle(response: SIPMessage, at now: Instant) -> [RegistrationAction] {
+        guard let status = response.statusCode, var current = transaction else { return [] }
+        var actions: [RegistrationAction] = []
+        for action in current.handle(.response(statusCode: status), at: now) {
+            actions += perform(action, at: now)
+        }
+        transaction = current.isTerminated ? nil : current
+        guard status >= 200 else { return actions }
+        if case .unregistering = state {
+            state = .unregistered
+            actions.append(.logInfo("account \(settings.accountName): unregistered (\(status))"))
+            return actions
+        }
+        switch status {
+        case 200..<300:
+            actions += registered(response, at: now)
+        case 401, 407:
+            let origin: DigestChallengeOrigin = status == 401 ? .server : .proxy
+            let challenges = response.headers(named: status == 401 ? .wwwAuthenticate : .proxyAuthenticate)
+                .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }
+            switch digest.receive(challenges: challenges, from: origin, sent: sentAuthorization) {
+            case .retry:
+                actions += sendRegister(expires: requestedExpires, at: now)
+            case .rejected(let realm):
+                actions += fail("authentication failed for realm \"\(realm)\" (wrong user or password?)", at: now)
+            case .staleLoop(let realm):
+                actions += fail("registrar keeps sending stale nonces for realm \"\(realm)\"", at: now)
+            case .noCredentials(let realm):
+                actions += fail("no credentials for realm \"\(realm)\"", at: now)
+            case .unusable(let error):
+                actions += fail("unusable challenge: \(error.text)", at: now)
+            }
+        case 423:
+            // Interval Too Brief: ask again with the registrar's minimum.
+            if let minimum = response.value(of: .minExpires).flatMap({ SIPScalar.deltaSeconds($0) }),
+               Int(minimum) > requestedExpires, minimum <= 86_400 {
+                requestedExpires = Int(minimum)
+                actions += sendRegister(expires: requestedExpires, at: now)
+            } else {
+                actions += fail("423 Interval Too Brief without a usable Min-Expires", at: now)
+            }
+        default:
+            let reason = response.reasonPhrase.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            actions += fail("\(status) \(reason)", at: now)
+        }
+        return actions
+    }
+
+    /// Runs what is due: transaction timers, the refresh, the retry.
+    public mutating func advance(to now: Instant) -> [RegistrationAction] {
+        var actions: [RegistrationAction] = []
+        if var current = transaction, let due = current.nextDeadline, due <= now {
+            for action in current.advance(to: now) { actions += perform(action, at: now) }
+            transaction = current.isTerminated ? nil : current
+        }
+        if let due = refreshAt, due <= now {
+            refreshAt = nil
+            actions += sendRegister(expires: requestedExpires, at: now)
+        }
+        if let due = retryAt, due <= now {
+            retryAt = nil
+            digest.reset()
+            sentAuthorization = []
+            requestedExpires = settings.expires
+            actions += sendRegister(expires: requestedExpires, at: now)
+        }
+        return actions
+    }
+
+    // MARK: Internals
+
+    private mutating func perform(_ action: TransactionAction, at now: Instant) -> [RegistrationAction] {
+        switch action {
+        case .sendRequest:
+            return [.send(request)]
+        case .timeout:
+            if case .unregistering = state { state = .unregistered; return [] }
+            return fail("no response from \(settings.registrarHost):\(settings.registrarPort)", at: now)
+        case .transportError:
+            if case .unregistering = state { state = .unregistered; return [] }
+            return fail("cannot reach \(settings.registrarHost):\(settings.registrarPort)", at: now)
+        default:
+            return []
+        }
+    }
+
+    private mutating func registered(_ response: SIPMessage, at now: Instant) -> [RegistrationAction] {
+        // The lifetime granted: our Contact's expires parameter, else Expires,
+        // else what we asked for.
+        var granted = requestedExpires
+        if let expires = response.expires { granted = Int(expires) }
+        for value in response.values(of: .contact) {
+            let text = String(decoding: value, as: UTF8.self)
+            guard text.utf8.starts(with: "<\(settings.contactURI)>".utf8) || contains(text, settings.contactURI) else { continue }
+            if let range = find(text, ";expires="), let seconds = Int(prefixDigits(text, from: range)) { granted = seconds }
+        }
+        granted = max(granted, 10)
+        let wasRegistered: Bool
+        if case .registered = state { wasRegistered = true } else { wasRegistered = false }
+        state = .registered(until: now + .seconds(Int64(granted)))
+        // Refresh at 85 % of the lifetime, so a lost refresh still has time
+        // for its retransmissions.
+        refreshAt = now + .milliseconds(Int64(granted) * 850)
+        failures = 0
+        var actions: [RegistrationAction] = []
+        if !wasRegistered || lastLoggedFailure != nil {
+            actions.append(.logInfo("account \(settings.accountName): registered \(settings.addressOfRecord) at \(settings.registrarHost):\(settings.registrarPort) for \(granted) s"))
+        } else {
+            actions.append(.logDebug("account \(settings.accountName): refreshed for \(granted) s"))
+        }
+        lastLoggedFailure = nil
+        return actions
+    }
+
+    private mutating func fail(_ reason: String, at now: Instant) -> [RegistrationAction] {
+        failures += 1
+        var backoff = Registration.minimumBackoff
+        for _ in 1..<min(failures, 10) where backoff < Registration.maximumBackoff { backoff = backoff * 2 }
+        if backoff > Registration.maximumBackoff { backoff = Registration.maximumBackoff }
+        let retry = now + backoff
+        state = .failed(reason: reason, retryAt: retry)
+        retryAt = retry
+        refreshAt = nil
+        transaction = nil
+        let message = "account \(settings.accountName): registration failed: \(reason); retrying in \(backoff.milliseconds / 1000) s"
+        if lastLoggedFailure == reason { return [.logDebug(message)] }
+        lastLoggedFailure = reason
+        return [.logWarning(message)]
+    }
+
+    private mutating func sendRegister(expires: Int, at now: Instant) -> [RegistrationAction] {
+        cseq += 1
+        let newBranch = "z9hG4bK" + makeToken()
+        branch = newBranch
+        let requestURI = "sip:\(RegistrationSettings.uriHost(settings.domain))"
+        var builder = SIPMessageBuilder(request: .register, uri: requestURI)
+        let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
+        builder.add(.via, "SIP/2.0/\(settings.transport.uppercased()) \(sentBy);branch=\(newBranch);rport")
+        builder.add(.maxForwards, "70")
+        let display = settings.displayName.map { "\"\($0)\" " } ?? ""
+        builder.add(.from, "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)")
+        builder.add(.to, "<\(settings.addressOfRecord)>")
+        builder.add(.callID, callID)
+        builder.add(.cseq, "\(cseq) REGISTER")
+        builder.add(.contact, "<\(settings.contactURI)>")
+        builder.add(.expires, "\(expires)")
+        builder.add(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+        builder.add(.userAgent, settings.userAgent)
+        sentAuthorization = digest.authorize(method: "REGISTER", uri: requestURI)
+        for header in sentAuthorization { builder.add(named: header.name, header.value) }
+        request = builder.serialize()
+        if expires > 0 { state = .registering }
+        let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
+        transaction = started
+        var result: [RegistrationAction] = [.logDebug("account \(settings.accountName): REGISTER cseq \(cseq) expires \(expires)")]
+        for action in actions { result += perform(action, at: now) }
+        return result
+    }
+
+    private func contains(_ text: String, _ part: String) -> Bool { find(text, part) != nil }
+
+    private func find(_ text: String, _ part: String) -> Int? {
+        let haystack = Array(text.utf8), needle = Array(part.utf8)
+        guard needle.count <= haystack.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where Array(haystack[start..<(start + needle.count)]) == needle {
+            return start + needle.count
+        }
+        return nil
+    }
+
+    private func prefixDigits(_ text: String, from offset: Int) -> String {
+        var digits: [UInt8] = []
+        for byte in Array(text.utf8)[offset...] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
+            digits.append(byte)
+        }
+        return String(decoding: digits, as: UTF8.self)
+    }
+}

@@ -1,0 +1,50 @@
+/// What one account registers as, and where.
+public struct RegistrationSettings: Sendable {
+    public var accountName: String
+    public var user: String
+    public var domain: String
+    public var authUser: String?
+    public var password: String?
+    public var displayName: String?
+    /// Where REGISTER goes (host or IP literal) and its port.
+    public var registrarHost: String
+    public var registrarPort: UInt16
+    /// "udp" or "tcp".
+    public var transport: String
+    /// Lifetime asked for, seconds.
+    public var expires: Int
+    /// The address and port our Contact and Via name.
+    public var localHost: String
+    public var localPort: UInt16
+    public var userAgent: String
+
+    public init(accountName: String, user: String, domain: String, authUser: String?, password: String?,
+                displayName: String?, registrarHost: String, registrarPort: UInt16, transport: String,
+                expires: Int, localHost: String, localPort: UInt16, userAgent: String) {
+        self.accountName = accountName
+        self.user = user
+        self.domain = domain
+        self.authUser = authUser
+        self.password = password
+        self.displayName = displayName
+        self.registrarHost = registrarHost
+        self.registrarPort = registrarPort
+        self.transport = transport
+        self.expires = expires
+        self.localHost = localHost
+        self.localPort = localPort
+        self.userAgent = userAgent
+    }
+
+    /// "sip:user@domain".
+    public var addressOfRecord: String { "sip:\(user)@\(domain)" }
+
+    /// The host part for a URI: IPv6 literals in brackets.
+    static func uriHost(_ host: String) -> String {
+        host.utf8.contains(UInt8(ascii: ":")) && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
+    }
+
+    public var contactURI: String {
+        "sip:\(user)@\(RegistrationSettings.uriHost(localHost)):\(localPort);transport=\(transport)"
+    }
+}
