@@ -86,6 +86,10 @@ final class SIPService {
     // MARK: Registration
 
     private func startRegistration(_ account: SiteConfig.Account, localPort: UInt16) {
+        guard account.transport == "udp" else {
+            log.error("account \(account.name): transport \(account.transport) is not supported yet; not registering")
+            return
+        }
         let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
         let destination: SocketAddress
         switch SocketAddress.resolve(host, port: port) {

@@ -46,9 +46,10 @@ struct SimulatedRinger {
     }
 
     /// The ring frequency measured from the polarity toggles, in Hz.
-    /// Until a burst has ended, from at least 8 toggles of the current one.
+    /// Until a burst has ended, from at least 40 toggles of the current one
+    /// (so one late wake-up of the loop cannot skew the reading).
     var frequencyHz: Int? {
-        let current = togglesInBurst >= 8 ? measuredHalfPeriod : nil
+        let current = togglesInBurst >= 40 ? measuredHalfPeriod : nil
         guard let half = completedHalfPeriod ?? current, half.nanoseconds > 0 else { return nil }
         return Int((500_000_000 + half.nanoseconds / 2) / half.nanoseconds)
     }

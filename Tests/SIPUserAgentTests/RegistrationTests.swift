@@ -1,0 +1,137 @@
+import SIPMessage
+@testable import SIPUserAgent
+import Timebase
+import XCTest
+
+/// Registration driven with explicit times and hand-written responses.
+final class RegistrationTests: XCTestCase {
+    private var now = Instant.zero + .seconds(1000)
+    private var counter = 0
+
+    private func makeRegistration(password: String = "secret", expires: Int = 600) -> Registration {
+        let settings = RegistrationSettings(
+            accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: password,
+            displayName: "Kitchen", registrarHost: "127.0.0.1", registrarPort: 5060, transport: "udp",
+            expires: expires, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
+        return Registration(settings: settings, makeToken: { [unowned self] in
+            self.counter += 1
+            return "t\(self.counter)"
+        })
+    }
+
+    private func sent(_ actions: [RegistrationAction]) -> [String] {
+        actions.compactMap { if case .send(let bytes) = $0 { return String(decoding: bytes, as: UTF8.self) } else { return nil } }
+    }
+
+    private func header(_ name: String, in message: String) -> String? {
+        for line in message.components(separatedBy: "\r\n") where line.lowercased().hasPrefix(name.lowercased() + ":") {
+            return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
+    /// A response to `request` with the given status and extra header lines.
+    private func response(to request: String, _ status: String, _ extra: [String] = []) throws -> SIPMessage {
+        var lines = ["SIP/2.0 \(status)"]
+        for name in ["Via", "From", "Call-ID", "CSeq"] { lines.append("\(name): \(header(name, in: request)!)") }
+        lines.append("To: \(header("To", in: request)!);tag=registrar")
+        lines += extra
+        lines.append("Content-Length: 0")
+        let text = lines.joined(separator: "\r\n") + "\r\n\r\n"
+        return try SIPParser().parse(Array(text.utf8), framing: .datagram)
+    }
+
+    func testRegisterCarriesWhatARegistrarNeeds() throws {
+        var registration = makeRegistration()
+        let request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        XCTAssertTrue(request.hasPrefix("REGISTER sip:atad.test SIP/2.0\r\n"), request)
+        XCTAssertEqual(header("Via", in: request), "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKt3;rport")
+        XCTAssertEqual(header("From", in: request), "\"Kitchen\" <sip:1001@atad.test>;tag=t2")
+        XCTAssertEqual(header("To", in: request), "<sip:1001@atad.test>")
+        XCTAssertEqual(header("CSeq", in: request), "1 REGISTER")
+        XCTAssertEqual(header("Contact", in: request), "<sip:1001@127.0.0.1:5070;transport=udp>")
+        XCTAssertEqual(header("Expires", in: request), "600")
+        XCTAssertEqual(header("Max-Forwards", in: request), "70")
+        XCTAssertEqual(registration.state, .registering)
+        XCTAssertEqual(registration.branch, "z9hG4bKt3")
+    }
+
+    func testDigestChallengeIsAnsweredThenRegisteredAndRefreshedAhead() throws {
+        var registration = makeRegistration()
+        let first = try XCTUnwrap(sent(registration.start(at: now)).first)
+        let challenge = try response(to: first, "401 Unauthorized",
+                                     ["WWW-Authenticate: Digest realm=\"atad.test\", nonce=\"abc\", qop=\"auth\", algorithm=MD5"])
+        let second = try XCTUnwrap(sent(registration.handle(response: challenge, at: now)).first)
+        XCTAssertEqual(header("CSeq", in: second), "2 REGISTER")
+        let authorization = try XCTUnwrap(header("Authorization", in: second))
+        XCTAssertTrue(authorization.hasPrefix("Digest "), authorization)
+        XCTAssertTrue(authorization.contains("username=\"1001\""), authorization)
+        XCTAssertTrue(authorization.contains("uri=\"sip:atad.test\""), authorization)
+        XCTAssertTrue(authorization.contains("nc=00000001"), authorization)
+        let ok = try response(to: second, "200 OK", ["Contact: <sip:1001@127.0.0.1:5070;transport=udp>;expires=300"])
+        let actions = registration.handle(response: ok, at: now)
+        XCTAssertEqual(registration.state, .registered(until: now + .seconds(300)))
+        XCTAssertTrue(actions.contains { if case .logInfo(let text) = $0 { return text.contains("registered") } else { return false } })
+        // The refresh goes out at 85 % of the granted 300 s, not before.
+        XCTAssertTrue(sent(registration.advance(to: now + .seconds(254))).isEmpty)
+        XCTAssertEqual(registration.nextDeadline, now + .seconds(255))
+        let refresh = try XCTUnwrap(sent(registration.advance(to: now + .seconds(255))).first)
+        XCTAssertEqual(header("CSeq", in: refresh), "3 REGISTER")
+        XCTAssertTrue(header("Authorization", in: refresh)?.contains("nc=00000002") ?? false, "the nonce is reused")
+    }
+
+    func testWrongPasswordFailsOnceLoudlyThenBacksOffQuietly() throws {
+        var registration = makeRegistration(password: "wrong")
+        let challengeHeader = "WWW-Authenticate: Digest realm=\"atad.test\", nonce=\"n1\", algorithm=MD5"
+        var request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        request = try XCTUnwrap(sent(registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)).first)
+        var actions = registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)
+        guard case .failed(let reason, let retryAt) = registration.state else { return XCTFail("\(registration.state)") }
+        XCTAssertTrue(reason.contains("authentication failed"), reason)
+        XCTAssertEqual(retryAt, now + Registration.minimumBackoff)
+        XCTAssertEqual(actions.filter { if case .logWarning = $0 { return true } else { return false } }.count, 1)
+        // The retry fails the same way: logged at debug level only, and the
+        // back-off doubles.
+        now = retryAt
+        request = try XCTUnwrap(sent(registration.advance(to: now)).first)
+        request = try XCTUnwrap(sent(registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)).first)
+        actions = registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)
+        XCTAssertFalse(actions.contains { if case .logWarning = $0 { return true } else { return false } })
+        guard case .failed(_, let nextRetry) = registration.state else { return XCTFail() }
+        XCTAssertEqual(nextRetry, now + Registration.minimumBackoff * 2)
+    }
+
+    func testUnansweredRegisterIsRetransmittedThenTimesOut() throws {
+        var registration = makeRegistration()
+        XCTAssertEqual(sent(registration.start(at: now)).count, 1)
+        var sends = 0
+        var time = now
+        while time < now + .seconds(33) {
+            time = time + .milliseconds(100)
+            sends += sent(registration.advance(to: time)).count
+            if case .failed = registration.state { break }
+        }
+        // Timer E: 0.5, 1.5, 3.5, 7.5, then every T2 (4 s) until Timer F at 32 s.
+        XCTAssertEqual(sends, 10)
+        guard case .failed(let reason, _) = registration.state else { return XCTFail("\(registration.state)") }
+        XCTAssertEqual(reason, "no response from 127.0.0.1:5060")
+    }
+
+    func testIntervalTooBriefAsksAgainWithTheMinimum() throws {
+        var registration = makeRegistration(expires: 60)
+        let request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        let again = try XCTUnwrap(sent(registration.handle(response: try response(to: request, "423 Interval Too Brief", ["Min-Expires: 120"]), at: now)).first)
+        XCTAssertEqual(header("Expires", in: again), "120")
+    }
+
+    func testUnregisterSendsExpiresZero() throws {
+        var registration = makeRegistration()
+        let request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
+        let goodbye = try XCTUnwrap(sent(registration.unregister(at: now)).first)
+        XCTAssertEqual(header("Expires", in: goodbye), "0")
+        XCTAssertEqual(registration.state, .unregistering)
+        _ = registration.handle(response: try response(to: goodbye, "200 OK"), at: now)
+        XCTAssertEqual(registration.state, .unregistered)
+    }
+}
