@@ -36,7 +36,8 @@ enum CheckConfigCommand {
         Console.out("  board: \(site.boardPath): '\(site.board.name)', driver \(site.board.driver.rawValue), \(lineCount(site.board.lines.count))")
         Console.out("  country: \(site.country) (\(country)); log level \(site.logLevel)")
         Console.out("  control socket: \(site.controlSocket)")
-        Console.out("  sip: \(site.sipListenAddress) port \(site.sipListenPort); \(site.accounts.count) account(s)")
+        let port = site.sipListenPort == 0 ? "0 (any free port)" : "\(site.sipListenPort)"
+        Console.out("  sip: \(site.sipListenAddress) port \(port); \(site.accounts.count) account(s)")
         for account in site.accounts {
             Console.out("  account \(account.name): \(account.user)@\(account.domain) over \(account.transport)")
         }

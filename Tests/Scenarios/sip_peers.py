@@ -196,7 +196,7 @@ class Kamailio:
     listening UDP and TCP on 127.0.0.1:`port`."""
 
     def __init__(self, workdir, port=None, users=None, realm=REALM, trunk=None,
-                 trunk_prefix="9", debug=2):
+                 trunk_prefix="9", debug=2, max_expires=3600):
         self.workdir = Path(workdir)
         self.ip = LOOPBACK
         self.port = port or free_port(self.ip)
@@ -205,6 +205,9 @@ class Kamailio:
         self.trunk = trunk  # (host, port) of the SIPp UAS behind the prefix, or None
         self.trunk_prefix = trunk_prefix
         self.debug = debug
+        # The longest registration the registrar grants: tests that need a
+        # quick refresh make it short.
+        self.max_expires = max_expires
         self.config = self.workdir / "kamailio.cfg"
         self.ctl_socket = self.workdir / "kamailio_ctl"
         self.process = None
@@ -238,6 +241,7 @@ class Kamailio:
             "PREFIX": self.trunk_prefix,
             "USERS": table,
             "TRUNK_ROUTE": trunk_route,
+            "MAX_EXPIRES": str(self.max_expires),
         }
         text = KAMAILIO_TEMPLATE.read_text()
         for name, value in replacements.items():
@@ -335,7 +339,7 @@ class Kamailio:
         """The contacts registered for `aor` ("1001@atad.test" or "1001"):
         a list of dicts with at least "uri" (str) and "expires" (int), from
         `kamcmd ul.lookup location AOR`. Empty when none."""
-        result = self.kamcmd("ul.lookup", "location", aor)
+        result = self.kamcmd("ul.lookup", "location", f"s:{aor}")  # s: keeps "2000" a string
         if result.returncode != 0:
             # "404 AOR not found" (and similar) means no contact.
             if "not found" in (result.stdout + result.stderr).lower():
@@ -540,6 +544,18 @@ class Sipp:
     def stop(self, timeout=STOP_TIMEOUT):
         stop_process(self.process, timeout)
 
+    def received(self, what) -> int:
+        """How many messages starting with `what` ("INVITE", "SIP/2.0 200")
+        this SIPp received, from its -trace_msg log (retransmissions that
+        SIPp absorbs included)."""
+        blocks = re.split(r"^-{10,} [0-9-]+ [0-9:.]+$", self.messages(), flags=re.M)
+        count = 0
+        for block in blocks:
+            lines = [line for line in block.strip().splitlines()]
+            if len(lines) >= 3 and " message received " in lines[0] and lines[2].startswith(what):
+                count += 1
+        return count
+
     def messages(self) -> str:
         return _tail(self.message_path, limit=10**7)
 
@@ -590,12 +606,12 @@ def sipp(tmp_path):
 # sipsak
 
 
-def sipsak_register(kamailio: Kamailio, user, password, expires=60, timeout=10.0, extra=()):
+def sipsak_register(kamailio: Kamailio, user, password, expires=60, timeout=10.0, contact=None, extra=()):
     """One REGISTER with digest auth by sipsak (-U, one round: -C contact);
     returns (exit code, output). sipsak exits 0 on a 2xx."""
     local_port = free_port(LOOPBACK, tcp=False)
     cmd = ["sipsak", "-U", "-s", f"sip:{user}@{kamailio.ip}:{kamailio.port}",
            "-a", password, "-u", user, "-l", str(local_port), "-H", LOOPBACK,
-           "-C", f"sip:{user}@{LOOPBACK}:{local_port}", "-x", str(expires), "-vv", *extra]
+           "-C", contact or f"sip:{user}@{LOOPBACK}:{local_port}", "-x", str(expires), "-vv", *extra]
     result = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     return result.returncode, result.stdout + result.stderr

@@ -47,7 +47,7 @@ def test_sim_site_file_passes(atad):
         f"  board: {ETC_DIR}/../Board/sim.conf: 'Simulated board', driver sim, 2 lines",
         "  country: us (United States); log level info",
         "  control socket: /tmp/atad-sim/control.sock",
-        "  sip: 127.0.0.1 port 5060; 0 account(s)",
+        "  sip: 127.0.0.1 port 0 (any free port); 0 account(s)",
     ]
 
 

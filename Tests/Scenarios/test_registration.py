@@ -1,0 +1,114 @@
+"""atad's SIP registration against a real Kamailio (registrar with digest
+auth), and its answers to OPTIONS from SIPp: the real binary, on loopback."""
+
+import os
+import re
+import signal
+
+from conftest import SIM_BOARD, wait_until
+from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
+
+SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
+
+
+def write_account_site(path, control_socket, registrar, password, expires=600):
+    text = (
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control_socket}\n"
+        "log_level = info\n"
+        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+        "[account home]\n"
+        "user = 1001\n"
+        "domain = atad.test\n"
+        f"registrar = {registrar[0]}:{registrar[1]}\n"
+        f"password = \"{password}\"\n"
+        f"expires = {expires}\n"
+    )
+    path.write_text(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def status_lines(daemon):
+    result = daemon.ctl("status")
+    assert result.returncode == 0, result
+    return result.out_lines
+
+
+def account_state(daemon):
+    return next((line for line in status_lines(daemon) if line.startswith("account home: ")), None)
+
+
+def sip_port(daemon):
+    for line in status_lines(daemon):
+        match = SIP_LINE.match(line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError("no sip line in status")
+
+
+def start_registered(daemons, tmp_path, short_dir, proxy, password=USERS["1001"], expires=600):
+    control = short_dir / "control.sock"
+    site = write_account_site(tmp_path / "site.conf", control, proxy.address, password, expires)
+    return daemons.start(site, control, tmp_path)
+
+
+def test_registers_over_udp_and_unregisters_on_shutdown(daemons, tmp_path, short_dir, kamailio):
+    proxy = kamailio.start()
+    daemon = start_registered(daemons, tmp_path, short_dir, proxy)
+    wait_until(lambda: (account_state(daemon) or "").startswith("account home: registered, expires in"),
+               10, "atad to register")
+    port = sip_port(daemon)
+    contacts = proxy.wait_registered("1001@atad.test", f"sip:1001@127.0.0.1:{port}")
+    assert contacts[0]["expires"] > 500, contacts
+    assert ("info", f"account home: registered sip:1001@atad.test at 127.0.0.1:{proxy.port} for 600 s") \
+        in daemon.log_messages(), daemon.log()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait_exit() == 0
+    wait_until(lambda: proxy.registrations("1001@atad.test") == [], 5, "the binding to be removed")
+
+
+def test_wrong_password_is_logged_once_and_backs_off(daemons, tmp_path, short_dir, kamailio):
+    proxy = kamailio.start()
+    daemon = start_registered(daemons, tmp_path, short_dir, proxy, password="not the password")
+
+    def retry_seconds():
+        state = account_state(daemon) or ""
+        match = re.search(r"failed: (.*), retry in (\d+) s$", state)
+        return (match.group(1), int(match.group(2))) if match else None
+
+    reason, first_wait = wait_until(retry_seconds, 10, "the registration to fail")
+    assert "403 Forbidden" in reason or "authentication failed" in reason, reason
+    assert first_wait <= 5
+    # After the retry fails too, the wait doubles; the log still says it once.
+    wait_until(lambda: (retry_seconds() or ("", 0))[1] > 5, 15, "the second failure and a longer back-off")
+    warnings = [message for level, message in daemon.log_messages()
+                if level == "warn" and "registration failed" in message]
+    assert len(warnings) == 1, daemon.log()
+    assert proxy.registrations("1001@atad.test") == []
+    assert daemon.running()
+
+
+def test_registers_again_after_kamailio_restarts(daemons, tmp_path, short_dir, kamailio):
+    # A registrar that grants only 10 s makes atad refresh every 8.5 s.
+    proxy = kamailio.start(max_expires=10)
+    daemon = start_registered(daemons, tmp_path, short_dir, proxy)
+    port = None
+    wait_until(lambda: (account_state(daemon) or "").startswith("account home: registered"), 10, "registration")
+    port = sip_port(daemon)
+    proxy.wait_registered("1001@atad.test", f"sip:1001@127.0.0.1:{port}")
+    proxy.restart()
+    assert proxy.registrations("1001@atad.test") == [], "the restarted registrar forgot the binding"
+    proxy.wait_registered("1001@atad.test", f"sip:1001@127.0.0.1:{port}", timeout=20)
+    assert (account_state(daemon) or "").startswith("account home: registered"), status_lines(daemon)
+
+
+def test_answers_options_with_what_it_supports(daemons, tmp_path, short_dir, sipp):
+    from conftest import write_site
+    control = short_dir / "control.sock"
+    daemon = daemons.start(write_site(tmp_path / "site.conf", control), control, tmp_path)
+    uac = sipp.uac("uac_options.xml", remote=("127.0.0.1", sip_port(daemon)), service="atad",
+                   keys={"caller": "2000"}, timeout=10)
+    uac.assert_success()
+    assert daemon.running()
