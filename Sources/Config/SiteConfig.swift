@@ -1,3 +1,4 @@
+import CountryPresets
 import DialPlan
 
 /// How this installation behaves, from a site file, with its board.
@@ -34,6 +35,8 @@ public struct SiteConfig: Sendable {
     public var sipListenAddress: String
     public var sipListenPort: Int
     public var userAgent: String?
+    /// The country preset with the `[tones]` overrides applied.
+    public var tonePlan: CountryPreset?
     public var accounts: [Account]
     public var lines: [LineSettings]
     public var board: BoardConfig
@@ -44,6 +47,52 @@ public struct SiteConfig: Sendable {
 
     public func lineSettings(_ number: Int) -> LineSettings {
         lines.first { $0.number == number } ?? LineSettings(number: number, account: nil, dialPlan: nil)
+    }
+
+    /// The preset of `country`, with each `[tones]` key replacing its part.
+    static func tonePlan(country: String, sections: [CheckedSection], path: String,
+                         diagnostics: inout [Diagnostic]) -> CountryPreset? {
+        guard var preset = CountryPresets.preset(code: country) else { return nil }
+        guard let tones = sections.first(where: { $0.name == "tones" }) else { return preset }
+        func report(_ key: String, _ message: String) {
+            diagnostics.append(Diagnostic(file: path, line: tones.keyLines[key] ?? tones.line, message: message))
+        }
+        for key in ["dial", "stutter_dial", "ringback", "busy", "congestion", "call_waiting", "off_hook_warning"] {
+            guard let text = tones.text(key) else { continue }
+            guard var spec = ToneOverride.parse(text) else {
+                report(key, "invalid value '\(text)' for '\(key)': expected \(ToneOverride.syntax)")
+                continue
+            }
+            if key == "stutter_dial" {
+                // The cadence given is the stutter; then the tone holds steady.
+                spec.leadIn = spec.cadence
+                spec.cadence = []
+            }
+            switch key {
+            case "dial": preset.dial = spec
+            case "stutter_dial": preset.stutterDial = spec
+            case "ringback": preset.ringback = spec
+            case "busy": preset.busy = spec
+            case "congestion": preset.congestion = spec
+            case "call_waiting": preset.callWaiting = spec
+            default: preset.offHookWarning = spec
+            }
+        }
+        if let text = tones.text("ring_frequency"), let hertz = UInt8(text) { preset.ring.frequencyHz = hertz }
+        if let text = tones.text("ring_cadence") {
+            if let cadence = ToneOverride.parseCadence(text) {
+                preset.ring.cadence = cadence
+            } else {
+                report("ring_cadence", "invalid value '\(text)' for 'ring_cadence': expected ON,OFF[,ON,OFF...] in ms (10-20000 each)")
+            }
+        }
+        if let minimum = tones.integer("flash_min_ms") { preset.flashMinimumMs = UInt16(minimum) }
+        if let maximum = tones.integer("flash_max_ms") { preset.flashMaximumMs = UInt16(maximum) }
+        if preset.flashMinimumMs >= preset.flashMaximumMs {
+            report(tones.keyLines["flash_max_ms"] != nil ? "flash_max_ms" : "flash_min_ms",
+                   "the flash window is empty: flash_min_ms (\(preset.flashMinimumMs)) must be below flash_max_ms (\(preset.flashMaximumMs))")
+        }
+        return preset
     }
 
     static func build(path: String, boardPath: String, sections: [CheckedSection], board: BoardConfig,
@@ -58,7 +107,8 @@ public struct SiteConfig: Sendable {
             sipListenAddress: sip?.text("listen_address") ?? "0.0.0.0",
             sipListenPort: sip?.integer("listen_port") ?? 5060,
             userAgent: sip?.text("user_agent"),
-            accounts: [], lines: [], board: board)
+            tonePlan: nil, accounts: [], lines: [], board: board)
+        config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)
         // sockaddr_un holds 108 bytes including the terminating NUL.
         if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {
             diagnostics.append(Diagnostic(

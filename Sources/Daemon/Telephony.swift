@@ -51,7 +51,7 @@ final class Telephony {
 
     /// Builds a line's state machine from the site's settings.
     static func machine(for number: Int, site: SiteConfig) throws(StartupError) -> LineMachine {
-        guard let preset = CountryPresets.preset(code: site.country) else {
+        guard let preset = site.tonePlan ?? CountryPresets.preset(code: site.country) else {
             throw StartupError(message: "no preset for country '\(site.country)'")
         }
         var timings = LineTimings()
