@@ -16,6 +16,13 @@ final class SIPService {
     private var socket: UDPSocket?
     private var buffer = [UInt8](repeating: 0, count: 65_536)
     private var registrations: [(registration: Registration, destination: SocketAddress, timer: TimerID?)] = []
+    private var tcpListener: FileDescriptor?
+    private var streams: [Int32: SIPStreamConnection] = [:]
+    private var keepAliveTimer: TimerID?
+    private var readScratch = [UInt8](repeating: 0, count: 16_384)
+    static let maximumStreams = 32
+    /// Idle outbound connections get a CRLF keep-alive this often (RFC 5626).
+    static let keepAliveInterval = Interval.seconds(30)
     private let profile = SIPUASProfile()
     private(set) var droppedMessages = 0
     private(set) var receivedMessages = 0
@@ -40,10 +47,19 @@ final class SIPService {
         }
         self.socket = socket
         loop.register(socket.descriptor, for: .readable) { _ in self.receive() }
-        let bound = (try? socket.localAddress())?.description ?? address.description
-        log.info("SIP listening on \(bound)/udp")
+        let boundAddress = (try? socket.localAddress()) ?? address
+        // TCP on the same address and port as UDP.
+        do throws(Errno) {
+            let listener = try TCPSocket.listen(on: boundAddress)
+            tcpListener = listener
+            loop.register(listener, for: .readable) { _ in self.acceptStreams() }
+        } catch {
+            throw StartupError(message: "cannot listen for SIP on \(boundAddress.description)/tcp: \(error.message)")
+        }
+        log.info("SIP listening on \(boundAddress.description)/udp and /tcp")
+        scheduleKeepAlive()
         for account in site.accounts where account.register {
-            startRegistration(account, localPort: (try? socket.localAddress())?.port ?? address.port)
+            startRegistration(account, localPort: boundAddress.port)
         }
     }
 
@@ -69,6 +85,14 @@ final class SIPService {
             socket.close()
         }
         socket = nil
+        for fd in Array(streams.keys) { closeStream(fd, reason: nil) }
+        if let tcpListener {
+            loop.unregister(tcpListener)
+            tcpListener.close()
+        }
+        tcpListener = nil
+        if let keepAliveTimer { loop.cancel(keepAliveTimer) }
+        keepAliveTimer = nil
     }
 
     /// `sip: ADDRESS/udp`, then `account NAME: STATE` lines, for `status`.
@@ -86,10 +110,6 @@ final class SIPService {
     // MARK: Registration
 
     private func startRegistration(_ account: SiteConfig.Account, localPort: UInt16) {
-        guard account.transport == "udp" else {
-            log.error("account \(account.name): transport \(account.transport) is not supported yet; not registering")
-            return
-        }
         let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
         let destination: SocketAddress
         switch SocketAddress.resolve(host, port: port) {
@@ -146,7 +166,13 @@ final class SIPService {
     private func perform(_ actions: [RegistrationAction], index: Int) {
         for action in actions {
             switch action {
-            case .send(let bytes): send(bytes, to: registrations[index].destination)
+            case .send(let bytes):
+                let entry = registrations[index]
+                if entry.registration.settings.transport == "tcp" {
+                    sendOverStream(bytes, to: entry.destination)
+                } else {
+                    send(bytes, to: entry.destination)
+                }
             case .logInfo(let text): log.info(text)
             case .logWarning(let text): log.warn(text)
             case .logDebug(let text): log.debug(text)
@@ -193,7 +219,7 @@ final class SIPService {
     private func handle(_ bytes: [UInt8], from source: SocketAddress) {
         switch SIPParseOutcome.evaluate(bytes, framing: .datagram, uas: profile) {
         case .request(let request):
-            answer(request, from: source)
+            if let reply = answer(request) { send(reply, to: source) }
         case .response(let response):
             dispatch(response)
         case .reject(let rejection):
@@ -222,14 +248,15 @@ final class SIPService {
     }
 
     /// Requests are answered statelessly for now: OPTIONS with what we
-    /// support; calls are not taken until call control lands.
-    private func answer(_ request: SIPMessage, from source: SocketAddress) {
-        guard let method = request.method else { return }
+    /// support; calls are not taken until call control lands. Returns the
+    /// response to send back the way the request came, if any.
+    private func answer(_ request: SIPMessage) -> [UInt8]? {
+        guard let method = request.method else { return nil }
         let toTag = RandomToken.hex(bytes: 4)
         var reply: SIPMessageBuilder
         switch method {
         case .ack:
-            return
+            return nil
         case .options:
             reply = .response(to: request, status: 200, reason: "OK", toTag: toTag)
             reply.add(.allow, SIPService.allowedMethods)
@@ -245,6 +272,182 @@ final class SIPService {
             reply.add(.allow, SIPService.allowedMethods)
         }
         reply.add(.server, userAgent)
-        send(reply.serialize(), to: source)
+        return reply.serialize()
+    }
+
+    // MARK: Streams (TCP)
+
+    private func acceptStreams() {
+        guard let tcpListener else { return }
+        while true {
+            let accepted: (FileDescriptor, SocketAddress)?
+            do throws(Errno) { accepted = try TCPSocket.accept(tcpListener) } catch {
+                log.debug("SIP: accept: \(error.message)")
+                return
+            }
+            guard let (descriptor, remote) = accepted else { return }
+            guard streams.count < SIPService.maximumStreams else {
+                log.warn("SIP: refusing a TCP connection from \(remote.description): \(SIPService.maximumStreams) open")
+                descriptor.close()
+                continue
+            }
+            addStream(SIPStreamConnection(descriptor: descriptor, remote: remote, outbound: false, connected: true, now: loop.now))
+        }
+    }
+
+    private func addStream(_ connection: SIPStreamConnection) {
+        let fd = connection.descriptor.rawValue
+        streams[fd] = connection
+        loop.register(connection.descriptor, for: connection.connected ? .readable : [.readable, .writable]) { events in
+            self.serviceStream(fd, events)
+        }
+    }
+
+    /// Sends over the connection to `destination`, opening one if needed;
+    /// bytes wait in the connection's queue until it is up.
+    private func sendOverStream(_ bytes: [UInt8], to destination: SocketAddress) {
+        var connection = streams.values.first { $0.remote == destination && $0.outbound }
+        if connection == nil {
+            guard streams.count < SIPService.maximumStreams else {
+                log.warn("SIP: no TCP connection to \(destination.description): \(SIPService.maximumStreams) open")
+                return
+            }
+            do throws(Errno) {
+                let descriptor = try TCPSocket.connect(to: destination)
+                let opened = SIPStreamConnection(descriptor: descriptor, remote: destination, outbound: true,
+                                                 connected: false, now: loop.now)
+                addStream(opened)
+                connection = opened
+            } catch {
+                log.debug("SIP: connecting to \(destination.description): \(error.message)")
+                streamFailed(destination)
+                return
+            }
+        }
+        guard let connection else { return }
+        queue(bytes, on: connection)
+    }
+
+    private func queue(_ bytes: [UInt8], on connection: SIPStreamConnection) {
+        guard connection.output.count + bytes.count <= SIPStreamConnection.maximumOutput else {
+            closeStream(connection.descriptor.rawValue, reason: "output queue full")
+            return
+        }
+        connection.output += bytes
+        connection.lastActivity = loop.now
+        if connection.connected { flush(connection) }
+    }
+
+    private func flush(_ connection: SIPStreamConnection) {
+        let fd = connection.descriptor.rawValue
+        while !connection.output.isEmpty {
+            let written: Int
+            do throws(Errno) { written = try connection.descriptor.write(connection.output) } catch {
+                if error == .wouldBlock {
+                    loop.update(connection.descriptor, events: [.readable, .writable])
+                    return
+                }
+                closeStream(fd, reason: error.message)
+                return
+            }
+            connection.output.removeFirst(written)
+        }
+        loop.update(connection.descriptor, events: .readable)
+    }
+
+    private func serviceStream(_ fd: Int32, _ events: PollEvents) {
+        guard let connection = streams[fd] else { return }
+        if !connection.connected {
+            guard events.contains(.writable) || events.contains(.error) || events.contains(.hangUp) else { return }
+            if let error = TCPSocket.pendingError(connection.descriptor) {
+                closeStream(fd, reason: error.message)
+                return
+            }
+            connection.connected = true
+        }
+        if events.contains(.writable) { flush(connection) }
+        guard streams[fd] != nil else { return }
+        if events.contains(.readable) || events.contains(.hangUp) || events.contains(.error) { readStream(connection) }
+    }
+
+    private func readStream(_ connection: SIPStreamConnection) {
+        let fd = connection.descriptor.rawValue
+        let count: Int
+        do throws(Errno) { count = try connection.descriptor.read(into: &readScratch) } catch {
+            if error == .wouldBlock { return }
+            closeStream(fd, reason: error.message)
+            return
+        }
+        if count == 0 {
+            closeStream(fd, reason: "closed by the far end")
+            return
+        }
+        guard connection.input.count + count <= SIPStreamConnection.maximumInput else {
+            closeStream(fd, reason: "a message larger than \(SIPStreamConnection.maximumInput) bytes")
+            return
+        }
+        connection.input += readScratch[0..<count]
+        connection.lastActivity = loop.now
+        // Frame as many whole messages as the buffer holds.
+        for _ in 0..<64 {
+            if connection.stripKeepAlives() && !connection.outbound { queue([13, 10], on: connection) }
+            guard streams[fd] != nil, !connection.input.isEmpty else { return }
+            switch SIPParseOutcome.evaluate(connection.input, framing: .stream, uas: profile) {
+            case .needMoreData:
+                return
+            case .request(let request):
+                connection.input.removeFirst(min(request.frameLength, connection.input.count))
+                receivedMessages += 1
+                if let reply = answer(request) { queue(reply, on: connection) }
+            case .response(let response):
+                connection.input.removeFirst(min(response.frameLength, connection.input.count))
+                receivedMessages += 1
+                dispatch(response)
+            case .reject(let rejection):
+                var reply = rejection.response(toTag: RandomToken.hex(bytes: 4))
+                reply.add(.server, userAgent)
+                queue(reply.serialize(), on: connection)
+                if rejection.closeConnection || rejection.request.frameLength <= 0 {
+                    closeStream(fd, reason: "\(rejection.status) \(rejection.reason)")
+                    return
+                }
+                connection.input.removeFirst(min(rejection.request.frameLength, connection.input.count))
+            case .drop(let reason):
+                droppedMessages += 1
+                closeStream(fd, reason: "unframeable data: \(reason)")
+                return
+            }
+        }
+    }
+
+    private func closeStream(_ fd: Int32, reason: String?) {
+        guard let connection = streams.removeValue(forKey: fd) else { return }
+        loop.unregister(connection.descriptor)
+        connection.descriptor.close()
+        if let reason { log.debug("SIP: TCP connection with \(connection.remote.description) ended: \(reason)") }
+        if connection.outbound { streamFailed(connection.remote) }
+    }
+
+    /// A connection to `destination` is gone: registrations waiting on it
+    /// learn of the transport error at once instead of timing out.
+    private func streamFailed(_ destination: SocketAddress) {
+        let now = loop.now
+        for index in registrations.indices
+        where registrations[index].destination == destination && registrations[index].registration.settings.transport == "tcp" {
+            let actions = registrations[index].registration.transportFailed(at: now)
+            perform(actions, index: index)
+            rearm(index)
+        }
+    }
+
+    private func scheduleKeepAlive() {
+        keepAliveTimer = loop.schedule(after: SIPService.keepAliveInterval) {
+            let now = self.loop.now
+            for connection in self.streams.values
+            where connection.outbound && connection.connected && now - connection.lastActivity >= SIPService.keepAliveInterval - .seconds(1) {
+                self.queue([13, 10, 13, 10], on: connection)
+            }
+            self.scheduleKeepAlive()
+        }
     }
 }

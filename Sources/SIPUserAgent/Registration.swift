@@ -155,6 +155,15 @@ public struct Registration {
         return actions
     }
 
+    /// The connection the REGISTER went over broke (a stream transport).
+    public mutating func transportFailed(at now: Instant) -> [RegistrationAction] {
+        guard var current = transaction else { return [] }
+        var actions: [RegistrationAction] = []
+        for action in current.handle(.transportError, at: now) { actions += perform(action, at: now) }
+        transaction = current.isTerminated ? nil : current
+        return actions
+    }
+
     /// Runs what is due: transaction timers, the refresh, the retry.
     public mutating func advance(to now: Instant) -> [RegistrationAction] {
         var actions: [RegistrationAction] = []

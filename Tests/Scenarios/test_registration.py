@@ -11,7 +11,7 @@ from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
 
 
-def write_account_site(path, control_socket, registrar, password, expires=600):
+def write_account_site(path, control_socket, registrar, password, expires=600, transport="udp"):
     text = (
         "[general]\n"
         f"board = {SIM_BOARD}\n"
@@ -24,6 +24,7 @@ def write_account_site(path, control_socket, registrar, password, expires=600):
         f"registrar = {registrar[0]}:{registrar[1]}\n"
         f"password = \"{password}\"\n"
         f"expires = {expires}\n"
+        f"transport = {transport}\n"
     )
     path.write_text(text)
     os.chmod(path, 0o600)
@@ -48,9 +49,9 @@ def sip_port(daemon):
     raise AssertionError("no sip line in status")
 
 
-def start_registered(daemons, tmp_path, short_dir, proxy, password=USERS["1001"], expires=600):
+def start_registered(daemons, tmp_path, short_dir, proxy, password=USERS["1001"], expires=600, transport="udp"):
     control = short_dir / "control.sock"
-    site = write_account_site(tmp_path / "site.conf", control, proxy.address, password, expires)
+    site = write_account_site(tmp_path / "site.conf", control, proxy.address, password, expires, transport)
     return daemons.start(site, control, tmp_path)
 
 
@@ -111,4 +112,18 @@ def test_answers_options_with_what_it_supports(daemons, tmp_path, short_dir, sip
     uac = sipp.uac("uac_options.xml", remote=("127.0.0.1", sip_port(daemon)), service="atad",
                    keys={"caller": "2000"}, timeout=10)
     uac.assert_success()
+    assert daemon.running()
+
+
+def test_registers_over_tcp_and_again_after_the_connection_drops(daemons, tmp_path, short_dir, kamailio):
+    proxy = kamailio.start(max_expires=10)
+    daemon = start_registered(daemons, tmp_path, short_dir, proxy, transport="tcp")
+    wait_until(lambda: (account_state(daemon) or "").startswith("account home: registered"), 10, "registration over TCP")
+    port = sip_port(daemon)
+    contacts = proxy.wait_registered("1001@atad.test", f"sip:1001@127.0.0.1:{port};transport=tcp")
+    assert contacts, contacts
+    # The registrar restarts: the TCP connection breaks and the binding is
+    # gone; atad reconnects and registers again.
+    proxy.restart()
+    proxy.wait_registered("1001@atad.test", f"transport=tcp", timeout=25)
     assert daemon.running()
