@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "SIPTransaction", dependencies: ["Timebase"]),
         .target(name: "SIPDigest", dependencies: ["COpenSSL"]),
         // The user agent's state machines: registration (calls follow).
-        .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "Timebase"]),
+        .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "SDP", "Timebase"]),
         // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
         .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
 
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "HardwareLinux",
-            "SIPMessage", "SIPUserAgent",
+            "SIPMessage", "SIPUserAgent", "SDP",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 

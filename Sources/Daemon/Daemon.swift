@@ -69,6 +69,11 @@ final class Daemon {
         telephony.start()
         self.telephony = telephony
         let sip = SIPService(site: site, loop: loop, log: log)
+        // Call control: SIP calls ring lines; handsets answer and hang up calls.
+        sip.onIncomingCall = { _ in telephony.offerCall() }
+        sip.onCallEnded = { line, remote in telephony.callEnded(line: line, remote: remote) }
+        telephony.onAnswer = { line in sip.answerCall(line: line) }
+        telephony.onHangUp = { line in sip.hangUpCall(line: line) }
         try sip.start()
         self.sip = sip
         control.handler = { request in self.handle(request) }

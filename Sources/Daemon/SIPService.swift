@@ -1,6 +1,7 @@
 import Config
 import EventLoop
 import Platform
+import SDP
 import SIPMessage
 import SIPUserAgent
 import Timebase
@@ -21,6 +22,12 @@ final class SIPService {
     private var keepAliveTimer: TimerID?
     private var readScratch = [UInt8](repeating: 0, count: 16_384)
     static let maximumStreams = 32
+    private var calls: [String: CallEntry] = [:]
+    static let maximumCalls = 64
+    /// Call control: ring a free line for a new call; returns its number.
+    var onIncomingCall: (String) -> Int? = { _ in nil }
+    /// Call control: the call on a line ended (remote: the far end ended it).
+    var onCallEnded: (Int, Bool) -> Void = { _, _ in }
     /// Idle outbound connections get a CRLF keep-alive this often (RFC 5626).
     static let keepAliveInterval = Interval.seconds(30)
     private let profile = SIPUASProfile()
@@ -80,6 +87,7 @@ final class SIPService {
     func stop() {
         for entry in registrations { if let timer = entry.timer { loop.cancel(timer) } }
         registrations.removeAll()
+        for entry in Array(calls.values) { endCall(entry) }
         if let socket {
             loop.unregister(socket.descriptor)
             socket.close()
@@ -219,6 +227,7 @@ final class SIPService {
     private func handle(_ bytes: [UInt8], from source: SocketAddress) {
         switch SIPParseOutcome.evaluate(bytes, framing: .datagram, uas: profile) {
         case .request(let request):
+            if handleCallRequest(request, from: source) { return }
             if let reply = answer(request) { send(reply, to: source) }
         case .response(let response):
             dispatch(response)
@@ -236,6 +245,11 @@ final class SIPService {
     }
 
     private func dispatch(_ response: SIPMessage) {
+        if response.cseq?.method == .bye, let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }),
+           let entry = calls[callID] {
+            perform(entry.call.byeResponse(response, at: loop.now), on: entry)
+            return
+        }
         guard let branch = response.topVia?.branch.map({ String(decoding: $0, as: UTF8.self) }),
               let index = registrations.firstIndex(where: { $0.registration.branch == branch }),
               response.cseq?.method == .register else {
@@ -273,6 +287,144 @@ final class SIPService {
         }
         reply.add(.server, userAgent)
         return reply.serialize()
+    }
+
+    // MARK: Calls
+
+    /// INVITE, ACK, CANCEL and BYE over UDP go to the call they belong to;
+    /// a new INVITE rings a line. Returns false for everything else.
+    private func handleCallRequest(_ request: SIPMessage, from source: SocketAddress) -> Bool {
+        guard let method = request.method, let callIDBytes = request.callID else { return false }
+        let callID = String(decoding: callIDBytes, as: UTF8.self)
+        let entry = calls[callID]
+        switch method {
+        case .invite:
+            if let entry {
+                if request.to?.tag == nil { perform(entry.call.inviteRetransmitted(), on: entry) } else {
+                    // Re-INVITE (hold, new address): not yet; keep the call as it is.
+                    var reply = SIPMessageBuilder.response(to: request, status: 488, reason: "Not Acceptable Here")
+                    reply.add(.server, userAgent)
+                    send(reply.serialize(), to: source)
+                }
+                return true
+            }
+            guard request.to?.tag == nil else { return false }
+            startCall(request, callID: callID, from: source)
+            return true
+        case .ack:
+            entry?.call.ackReceived()
+            if let entry { rearm(entry) }
+            return entry != nil
+        case .cancel:
+            guard let entry else { return false }
+            perform(entry.call.cancelReceived(request), on: entry)
+            return true
+        case .bye:
+            guard let entry else { return false }
+            perform(entry.call.byeReceived(request), on: entry)
+            return true
+        default:
+            return false
+        }
+    }
+
+    private func startCall(_ invite: SIPMessage, callID: String, from source: SocketAddress) {
+        func refuse(_ status: Int, _ reason: String) {
+            var reply = SIPMessageBuilder.response(to: invite, status: status, reason: reason, toTag: RandomToken.hex(bytes: 4))
+            reply.add(.server, userAgent)
+            send(reply.serialize(), to: source)
+        }
+        guard calls.count < SIPService.maximumCalls else { return refuse(503, "Service Unavailable") }
+        let localHost = source.localAddressToward()?.host ?? site.sipListenAddress
+        guard let localPort = (try? socket?.localAddress())?.port else { return refuse(500, "Server Internal Error") }
+        // The RTP socket, so the answer names a port that is really ours.
+        guard let rtpAddress = SocketAddress(ip: localHost, port: 0),
+              let rtp = try? UDPSocket(binding: rtpAddress), let rtpPort = (try? rtp.localAddress())?.port else {
+            return refuse(500, "Server Internal Error")
+        }
+        let offer: SessionDescription
+        do throws(SDPError) {
+            offer = try SessionDescription(parsing: Array(invite.body))
+        } catch {
+            rtp.close()
+            return refuse(488, "Not Acceptable Here")
+        }
+        let ours = MediaCapabilities(address: ConnectionAddress(inferring: localHost), rtpPort: rtpPort)
+        let origin = Origin(username: "atad", sessionID: UInt64(loop.now.nanoseconds & 0x7fff_ffff_ffff), sessionVersion: 1,
+                            address: ConnectionAddress(inferring: localHost))
+        let answerSDP: [UInt8]
+        switch OfferAnswer.answer(to: offer, ours: ours, origin: origin) {
+        case .success(let answer): answerSDP = answer.sdp.serializedBytes()
+        case .failure:
+            rtp.close()
+            return refuse(488, "Not Acceptable Here")
+        }
+        guard let line = onIncomingCall(callID) else {
+            rtp.close()
+            return refuse(486, "Busy Here")
+        }
+        let host = localHost.utf8.contains(UInt8(ascii: ":")) ? "[\(localHost)]" : localHost
+        let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6), contact: "sip:atad@\(host):\(localPort)",
+                                userAgent: userAgent, answerSDP: answerSDP)
+        let entry = CallEntry(call: call, source: source, line: line, rtp: rtp)
+        calls[callID] = entry
+        // Media is not handled yet: drain what arrives so the socket never fills.
+        loop.register(rtp.descriptor, for: .readable) { _ in
+            var scratch = [UInt8](repeating: 0, count: 2048)
+            for _ in 0..<64 { if (try? rtp.receive(into: &scratch)) == nil { break } }
+        }
+        log.info("line \(line): incoming call \(callID)")
+        perform(entry.call.start(), on: entry)
+    }
+
+    /// Call control: the handset on `line` answered.
+    func answerCall(line: Int) {
+        guard let entry = calls.values.first(where: { $0.line == line }) else { return }
+        perform(entry.call.answer(at: loop.now), on: entry)
+    }
+
+    /// Call control: the handset on `line` hung up.
+    func hangUpCall(line: Int) {
+        guard let entry = calls.values.first(where: { $0.line == line }) else { return }
+        let localHost = entry.source.localAddressToward()?.host ?? site.sipListenAddress
+        let localPort = (try? socket?.localAddress())?.port ?? 0
+        perform(entry.call.hangUp(at: loop.now, branch: "z9hG4bK" + RandomToken.hex(), localHost: localHost,
+                                  localPort: localPort, transport: "udp"), on: entry)
+    }
+
+    private func perform(_ actions: [CallAction], on entry: CallEntry) {
+        for action in actions {
+            switch action {
+            case .send(let bytes):
+                send(bytes, to: entry.source)
+            case .ended(let reason, let remote):
+                log.info("line \(entry.line): call \(entry.call.callID) ended: \(reason)")
+                endCall(entry)
+                onCallEnded(entry.line, remote)
+                return
+            }
+        }
+        rearm(entry)
+    }
+
+    private func rearm(_ entry: CallEntry) {
+        if let timer = entry.timer { loop.cancel(timer) }
+        entry.timer = nil
+        guard calls[entry.call.callID] === entry, let deadline = entry.call.nextDeadline else { return }
+        entry.timer = loop.schedule(at: deadline) {
+            entry.timer = nil
+            self.perform(entry.call.advance(to: self.loop.now), on: entry)
+        }
+    }
+
+    private func endCall(_ entry: CallEntry) {
+        if let timer = entry.timer { loop.cancel(timer) }
+        entry.timer = nil
+        if let rtp = entry.rtp {
+            loop.unregister(rtp.descriptor)
+            rtp.close()
+        }
+        calls.removeValue(forKey: entry.call.callID)
     }
 
     // MARK: Streams (TCP)

@@ -26,6 +26,10 @@ final class Telephony {
     private(set) var lateFrames = 0
 
     private var chip: GPIOChip?
+    /// Call control hooks, set by the daemon: the handset answered, or hung
+    /// up during a call (line number).
+    var onAnswer: (Int) -> Void = { _ in }
+    var onHangUp: (Int) -> Void = { _ in }
 
     init(site: SiteConfig, loop: EventLoop, log: Logger) throws(StartupError) {
         self.loop = loop
@@ -197,8 +201,10 @@ final class Telephony {
                 apply(port.machine.handle(.callFailed(busy: false), at: now), to: port, at: now)
             case .answer:
                 log.info("line \(port.number): answered")
+                onAnswer(port.number)
             case .hangUp:
                 log.info("line \(port.number): hung up")
+                onHangUp(port.number)
             case .flash:
                 log.info("line \(port.number): flash")
             case .digitInCall(let digit):
@@ -262,6 +268,24 @@ final class Telephony {
     func cancelScripts(_ port: LinePort) {
         for id in port.scriptTimers { loop.cancel(id) }
         port.scriptTimers.removeAll()
+    }
+
+    /// An incoming call: rings the first idle line; nil when all are busy.
+    func offerCall() -> Int? {
+        guard let port = ports.first(where: { $0.machine.canAcceptIncomingCall }) else { return nil }
+        feed(port, .incomingCall, at: loop.now)
+        return port.number
+    }
+
+    /// The call on `line` ended: stop ringing, or play the far end's hang-up.
+    func callEnded(line: Int, remote: Bool) {
+        guard let port = port(line) else { return }
+        let now = loop.now
+        if port.machine.state == .ringing {
+            feed(port, .incomingCallEnded, at: now)
+        } else if remote {
+            feed(port, .remoteHangUp, at: now)
+        }
     }
 
     func ring(_ port: LinePort, start: Bool) -> Bool {

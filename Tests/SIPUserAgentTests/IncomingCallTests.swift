@@ -1,0 +1,133 @@
+import SIPMessage
+@testable import SIPUserAgent
+import Timebase
+import XCTest
+
+/// The UAS side of a call, driven with explicit times.
+final class IncomingCallTests: XCTestCase {
+    private let now = Instant.zero + .seconds(50)
+
+    private func parse(_ text: String) throws -> SIPMessage {
+        let normalized = text.replacingOccurrences(of: "\n", with: "\r\n")
+        return try SIPParser().parse(Array(normalized.utf8), framing: .datagram)
+    }
+
+    private func invite() throws -> SIPMessage {
+        try parse("""
+        INVITE sip:1001@127.0.0.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc
+        Record-Route: <sip:127.0.0.1:5080;lr>
+        Max-Forwards: 70
+        From: "Caller" <sip:2000@atad.test>;tag=from1
+        To: <sip:1001@atad.test>
+        Call-ID: call-1
+        CSeq: 1 INVITE
+        Contact: <sip:2000@127.0.0.1:5070>
+        Content-Length: 0
+
+
+        """)
+    }
+
+    private func makeCall() throws -> IncomingCall {
+        IncomingCall(invite: try invite(), toTag: "to1", contact: "sip:atad@127.0.0.1:5060",
+                     userAgent: "atad/test", answerSDP: Array("v=0\r\n".utf8))
+    }
+
+    private func texts(_ actions: [CallAction]) -> [String] {
+        actions.compactMap { if case .send(let bytes) = $0 { return String(decoding: bytes, as: UTF8.self) } else { return nil } }
+    }
+
+    func testRingsThenAnswersWithSDPAndTheRouteSet() throws {
+        var call = try makeCall()
+        let first = texts(call.start())
+        XCTAssertTrue(first[0].hasPrefix("SIP/2.0 100 Trying\r\n"))
+        XCTAssertFalse(first[0].contains("tag=to1"), "100 carries no To tag")
+        XCTAssertTrue(first[1].hasPrefix("SIP/2.0 180 Ringing\r\n"))
+        XCTAssertTrue(first[1].contains("To: <sip:1001@atad.test>;tag=to1"))
+        let ok = try XCTUnwrap(texts(call.answer(at: now)).first)
+        XCTAssertTrue(ok.hasPrefix("SIP/2.0 200 OK\r\n"))
+        XCTAssertTrue(ok.contains("Record-Route: <sip:127.0.0.1:5080;lr>\r\n"))
+        XCTAssertTrue(ok.contains("Contact: <sip:atad@127.0.0.1:5060>\r\n"))
+        XCTAssertTrue(ok.contains("Content-Type: application/sdp\r\n"))
+        XCTAssertTrue(ok.hasSuffix("\r\n\r\nv=0\r\n"))
+        XCTAssertEqual(call.state, .answered)
+    }
+
+    func testTheOKIsRepeatedUntilTheACKWithDoublingIntervals() throws {
+        var call = try makeCall()
+        _ = call.start()
+        _ = call.answer(at: now)
+        var sendTimes: [Int64] = []
+        var time = now
+        while let due = call.nextDeadline, due <= now + .seconds(10) {
+            time = due
+            if !texts(call.advance(to: time)).isEmpty { sendTimes.append((time - now).milliseconds) }
+        }
+        XCTAssertEqual(Array(sendTimes.prefix(5)), [500, 1500, 3500, 7500, 11500].filter { $0 <= 10_000 })
+        call.ackReceived()
+        XCTAssertEqual(call.state, .confirmed)
+        XCTAssertNil(call.nextDeadline, "no more retransmissions after the ACK")
+    }
+
+    func testNoACKEndsTheCallAfter64T1() throws {
+        var call = try makeCall()
+        _ = call.start()
+        _ = call.answer(at: now)
+        var ended: CallAction?
+        while ended == nil, let due = call.nextDeadline {
+            for action in call.advance(to: due) { if case .ended = action { ended = action } }
+            if due > now + .seconds(40) { break }
+        }
+        XCTAssertEqual(ended, .ended(reason: "no ACK for our 200 OK", remote: true))
+    }
+
+    func testCancelBeforeAnswerGets487() throws {
+        var call = try makeCall()
+        _ = call.start()
+        let cancel = try parse("""
+        CANCEL sip:1001@127.0.0.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc
+        Max-Forwards: 70
+        From: "Caller" <sip:2000@atad.test>;tag=from1
+        To: <sip:1001@atad.test>
+        Call-ID: call-1
+        CSeq: 1 CANCEL
+        Content-Length: 0
+
+
+        """)
+        let actions = call.cancelReceived(cancel)
+        let sent = texts(actions)
+        XCTAssertTrue(sent[0].hasPrefix("SIP/2.0 200 OK\r\n") && sent[0].contains("CSeq: 1 CANCEL"))
+        XCTAssertTrue(sent[1].hasPrefix("SIP/2.0 487 Request Terminated\r\n") && sent[1].contains("CSeq: 1 INVITE"))
+        XCTAssertEqual(actions.last, .ended(reason: "cancelled by the caller", remote: true))
+    }
+
+    func testOurBYEFollowsTheRouteSetToTheRemoteTarget() throws {
+        var call = try makeCall()
+        _ = call.start()
+        _ = call.answer(at: now)
+        call.ackReceived()
+        let bye = try XCTUnwrap(texts(call.hangUp(at: now, branch: "z9hG4bKbye", localHost: "127.0.0.1",
+                                                  localPort: 5060, transport: "udp")).first)
+        XCTAssertTrue(bye.hasPrefix("BYE sip:2000@127.0.0.1:5070 SIP/2.0\r\n"), bye)
+        XCTAssertTrue(bye.contains("Route: <sip:127.0.0.1:5080;lr>\r\n"))
+        XCTAssertTrue(bye.contains("From: <sip:1001@atad.test>;tag=to1\r\n"))
+        XCTAssertTrue(bye.contains("To: \"Caller\" <sip:2000@atad.test>;tag=from1\r\n"))
+        XCTAssertTrue(bye.contains("Call-ID: call-1\r\n"))
+        XCTAssertEqual(call.state, .ending)
+        let ok = try parse("""
+        SIP/2.0 200 OK
+        Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKbye;rport
+        From: <sip:1001@atad.test>;tag=to1
+        To: "Caller" <sip:2000@atad.test>;tag=from1
+        Call-ID: call-1
+        CSeq: 1 BYE
+        Content-Length: 0
+
+
+        """)
+        XCTAssertEqual(call.byeResponse(ok, at: now), [.ended(reason: "hung up", remote: false)])
+    }
+}

@@ -1,0 +1,80 @@
+"""Incoming calls from SIPp to atad, answered and hung up on the simulated
+handset: the real binary, the real SIPp, on loopback. (Signalling; the media
+path comes with the media issue.)"""
+
+import re
+
+from conftest import write_site, wait_until
+from sip_peers import sipp  # noqa: F401 (fixture)
+
+SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
+
+
+def status_of(daemon):
+    result = daemon.ctl("status")
+    assert result.returncode == 0, result
+    return result.out_lines
+
+
+def line_state(daemon, line):
+    prefix = f"line {line}: "
+    return next((l[len(prefix):] for l in status_of(daemon) if l.startswith(prefix)), None)
+
+
+def sip_port(daemon):
+    return next(int(m.group(1)) for m in map(SIP_LINE.match, status_of(daemon)) if m)
+
+
+def start(daemons, tmp_path, short_dir):
+    control = short_dir / "control.sock"
+    return daemons.start(write_site(tmp_path / "site.conf", control), control, tmp_path)
+
+
+def test_call_answered_by_the_handset_and_ended_by_the_caller(daemons, tmp_path, short_dir, sipp):
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_call.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20, extra=["-d", "1000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    ringing = daemon.ctl("ringing", "1")
+    assert ringing.out_lines[1].startswith("yes"), ringing
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
+    uac.assert_success()
+    # The caller hung up: the handset hears the busy tone.
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
+    messages = [message for _, message in daemon.log_messages()]
+    assert any(m.startswith("line 1: incoming call ") for m in messages), messages
+    assert any(m.endswith("ended: the far end hung up") for m in messages), messages
+    assert daemon.running()
+
+
+def test_handset_hangs_up_and_atad_sends_bye(daemons, tmp_path, short_dir, sipp):
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_bye_from_far_end.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20)
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "idle", 5, "the line to be idle")
+
+
+def test_caller_cancels_while_it_rings(daemons, tmp_path, short_dir, sipp):
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_cancel.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20)
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "idle", 5, "the bell to stop")
+    assert daemon.ctl("ringing", "1").out_lines[1] == "no"
+
+
+def test_busy_lines_answer_486(daemons, tmp_path, short_dir, sipp):
+    daemon = start(daemons, tmp_path, short_dir)
+    for line in ("1", "2"):
+        assert daemon.ctl("hook", line, "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 2) == "dialtone", 5, "both lines off hook")
+    uac = sipp.uac("uac_call.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=10)
+    assert uac.wait() != 0, "the call must fail when no line is free"
+    assert "486 Busy Here" in "".join(uac.messages()), uac.messages()
