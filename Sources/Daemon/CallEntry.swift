@@ -7,14 +7,18 @@ import SIPUserAgent
 /// (bound so the SDP answer names a real port; the media path comes next).
 final class CallEntry {
     var call: IncomingCall
+    /// Where the INVITE came from; replies and our BYE go back that way:
+    /// over UDP to `source`, or over the TCP connection `stream` (its fd).
     let source: SocketAddress
+    let stream: Int32?
     let line: Int
     var timer: TimerID?
     let rtp: UDPSocket?
 
-    init(call: IncomingCall, source: SocketAddress, line: Int, rtp: UDPSocket?) {
+    init(call: IncomingCall, source: SocketAddress, stream: Int32?, line: Int, rtp: UDPSocket?) {
         self.call = call
         self.source = source
+        self.stream = stream
         self.line = line
         self.rtp = rtp
     }

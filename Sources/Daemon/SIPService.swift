@@ -227,7 +227,7 @@ final class SIPService {
     private func handle(_ bytes: [UInt8], from source: SocketAddress) {
         switch SIPParseOutcome.evaluate(bytes, framing: .datagram, uas: profile) {
         case .request(let request):
-            if handleCallRequest(request, from: source) { return }
+            if handleCallRequest(request, from: source, stream: nil) { return }
             if let reply = answer(request) { send(reply, to: source) }
         case .response(let response):
             dispatch(response)
@@ -293,7 +293,7 @@ final class SIPService {
 
     /// INVITE, ACK, CANCEL and BYE over UDP go to the call they belong to;
     /// a new INVITE rings a line. Returns false for everything else.
-    private func handleCallRequest(_ request: SIPMessage, from source: SocketAddress) -> Bool {
+    private func handleCallRequest(_ request: SIPMessage, from source: SocketAddress, stream: Int32?) -> Bool {
         guard let method = request.method, let callIDBytes = request.callID else { return false }
         let callID = String(decoding: callIDBytes, as: UTF8.self)
         let entry = calls[callID]
@@ -302,14 +302,14 @@ final class SIPService {
             if let entry {
                 if request.to?.tag == nil { perform(entry.call.inviteRetransmitted(), on: entry) } else {
                     // Re-INVITE (hold, new address): not yet; keep the call as it is.
-                    var reply = SIPMessageBuilder.response(to: request, status: 488, reason: "Not Acceptable Here")
-                    reply.add(.server, userAgent)
-                    send(reply.serialize(), to: source)
+                    var refusal = SIPMessageBuilder.response(to: request, status: 488, reason: "Not Acceptable Here")
+                    refusal.add(.server, userAgent)
+                    reply(refusal.serialize(), to: source, stream: stream)
                 }
                 return true
             }
             guard request.to?.tag == nil else { return false }
-            startCall(request, callID: callID, from: source)
+            startCall(request, callID: callID, from: source, stream: stream)
             return true
         case .ack:
             entry?.call.ackReceived()
@@ -328,11 +328,11 @@ final class SIPService {
         }
     }
 
-    private func startCall(_ invite: SIPMessage, callID: String, from source: SocketAddress) {
+    private func startCall(_ invite: SIPMessage, callID: String, from source: SocketAddress, stream: Int32?) {
         func refuse(_ status: Int, _ reason: String) {
-            var reply = SIPMessageBuilder.response(to: invite, status: status, reason: reason, toTag: RandomToken.hex(bytes: 4))
-            reply.add(.server, userAgent)
-            send(reply.serialize(), to: source)
+            var response = SIPMessageBuilder.response(to: invite, status: status, reason: reason, toTag: RandomToken.hex(bytes: 4))
+            response.add(.server, userAgent)
+            reply(response.serialize(), to: source, stream: stream)
         }
         guard calls.count < SIPService.maximumCalls else { return refuse(503, "Service Unavailable") }
         let localHost = source.localAddressToward()?.host ?? site.sipListenAddress
@@ -364,9 +364,12 @@ final class SIPService {
             return refuse(486, "Busy Here")
         }
         let host = localHost.utf8.contains(UInt8(ascii: ":")) ? "[\(localHost)]" : localHost
-        let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6), contact: "sip:atad@\(host):\(localPort)",
-                                userAgent: userAgent, answerSDP: answerSDP)
-        let entry = CallEntry(call: call, source: source, line: line, rtp: rtp)
+        let transportParameter = stream == nil ? "" : ";transport=tcp"
+        let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6),
+                                contact: "sip:atad@\(host):\(localPort)\(transportParameter)",
+                                userAgent: userAgent, answerSDP: answerSDP,
+                                timers: stream == nil ? .unreliable : .reliable)
+        let entry = CallEntry(call: call, source: source, stream: stream, line: line, rtp: rtp)
         calls[callID] = entry
         // Media is not handled yet: drain what arrives so the socket never fills.
         loop.register(rtp.descriptor, for: .readable) { _ in
@@ -389,14 +392,14 @@ final class SIPService {
         let localHost = entry.source.localAddressToward()?.host ?? site.sipListenAddress
         let localPort = (try? socket?.localAddress())?.port ?? 0
         perform(entry.call.hangUp(at: loop.now, branch: "z9hG4bK" + RandomToken.hex(), localHost: localHost,
-                                  localPort: localPort, transport: "udp"), on: entry)
+                                  localPort: localPort, transport: entry.stream == nil ? "udp" : "tcp"), on: entry)
     }
 
     private func perform(_ actions: [CallAction], on entry: CallEntry) {
         for action in actions {
             switch action {
             case .send(let bytes):
-                send(bytes, to: entry.source)
+                reply(bytes, to: entry.source, stream: entry.stream)
             case .ended(let reason, let remote):
                 log.info("line \(entry.line): call \(entry.call.callID) ended: \(reason)")
                 endCall(entry)
@@ -405,6 +408,15 @@ final class SIPService {
             }
         }
         rearm(entry)
+    }
+
+    /// Sends back the way a request came: its TCP connection, or UDP.
+    private func reply(_ bytes: [UInt8], to source: SocketAddress, stream: Int32?) {
+        if let stream {
+            if let connection = streams[stream] { queue(bytes, on: connection) }
+        } else {
+            send(bytes, to: source)
+        }
     }
 
     private func rearm(_ entry: CallEntry) {
@@ -550,6 +562,7 @@ final class SIPService {
             case .request(let request):
                 connection.input.removeFirst(min(request.frameLength, connection.input.count))
                 receivedMessages += 1
+                if handleCallRequest(request, from: connection.remote, stream: fd) { continue }
                 if let reply = answer(request) { queue(reply, on: connection) }
             case .response(let response):
                 connection.input.removeFirst(min(response.frameLength, connection.input.count))
@@ -577,6 +590,12 @@ final class SIPService {
         loop.unregister(connection.descriptor)
         connection.descriptor.close()
         if let reason { log.debug("SIP: TCP connection with \(connection.remote.description) ended: \(reason)") }
+        // Calls signalled over this connection cannot be reached any more.
+        for entry in Array(calls.values) where entry.stream == fd {
+            log.info("line \(entry.line): call \(entry.call.callID) ended: its TCP connection closed")
+            endCall(entry)
+            onCallEnded(entry.line, true)
+        }
         if connection.outbound { streamFailed(connection.remote) }
     }
 

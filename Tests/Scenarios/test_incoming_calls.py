@@ -2,10 +2,13 @@
 handset: the real binary, the real SIPp, on loopback. (Signalling; the media
 path comes with the media issue.)"""
 
+import os
 import re
 
-from conftest import write_site, wait_until
-from sip_peers import sipp  # noqa: F401 (fixture)
+import pytest
+
+from conftest import SIM_BOARD, write_site, wait_until
+from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
 
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
 
@@ -78,3 +81,31 @@ def test_busy_lines_answer_486(daemons, tmp_path, short_dir, sipp):
                    keys={"caller": "2000"}, timeout=10)
     assert uac.wait() != 0, "the call must fail when no line is free"
     assert "486 Busy Here" in "".join(uac.messages()), uac.messages()
+
+
+def registered_site(path, control, proxy, transport):
+    path.write_text(
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control}\n"
+        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+        "[account home]\nuser = 1001\ndomain = atad.test\n"
+        f"registrar = 127.0.0.1:{proxy.port}\npassword = \"{USERS['1001']}\"\ntransport = {transport}\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_call_through_kamailio_to_the_registered_adapter(daemons, tmp_path, short_dir, kamailio, sipp, transport):
+    proxy = kamailio.start()
+    control = short_dir / "control.sock"
+    daemon = daemons.start(registered_site(tmp_path / "site.conf", control, proxy, transport), control, tmp_path)
+    proxy.wait_registered("1001@atad.test", f"sip:1001@127.0.0.1:{sip_port(daemon)}")
+    # 3000 is not one of the proxy's users, so its INVITE is not challenged.
+    uac = sipp.uac("uac_call.xml", remote=proxy.address, service="1001", keys={"caller": "3000"},
+                   timeout=20, extra=["-d", "1000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring through the proxy")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the caller's hang-up to reach the line")
