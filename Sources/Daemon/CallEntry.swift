@@ -23,3 +23,22 @@ final class CallEntry {
         self.rtp = rtp
     }
 }
+
+/// One call we placed: its state machine, the account's route to the far
+/// end, the line, its timer and its RTP socket.
+final class OutgoingEntry {
+    var call: OutgoingCall
+    let destination: SocketAddress
+    let transport: String
+    let line: Int
+    var timer: TimerID?
+    let rtp: UDPSocket?
+
+    init(call: OutgoingCall, destination: SocketAddress, transport: String, line: Int, rtp: UDPSocket?) {
+        self.call = call
+        self.destination = destination
+        self.transport = transport
+        self.line = line
+        self.rtp = rtp
+    }
+}

@@ -74,6 +74,8 @@ final class Daemon {
         sip.onCallEnded = { line, remote in telephony.callEnded(line: line, remote: remote) }
         telephony.onAnswer = { line in sip.answerCall(line: line) }
         telephony.onHangUp = { line in sip.hangUpCall(line: line) }
+        telephony.onDial = { line, number in sip.placeCall(line: line, number: number) }
+        sip.onOutgoingEvent = { line, event in telephony.outgoingEvent(line: line, event) }
         try sip.start()
         self.sip = sip
         control.handler = { request in self.handle(request) }

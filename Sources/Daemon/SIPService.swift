@@ -28,6 +28,9 @@ final class SIPService {
     var onIncomingCall: (String) -> Int? = { _ in nil }
     /// Call control: the call on a line ended (remote: the far end ended it).
     var onCallEnded: (Int, Bool) -> Void = { _, _ in }
+    private var outgoing: [String: OutgoingEntry] = [:]
+    /// Call control: what became of a call a line placed.
+    var onOutgoingEvent: (Int, OutgoingCallEvent) -> Void = { _, _ in }
     /// Idle outbound connections get a CRLF keep-alive this often (RFC 5626).
     static let keepAliveInterval = Interval.seconds(30)
     private let profile = SIPUASProfile()
@@ -88,6 +91,7 @@ final class SIPService {
         for entry in registrations { if let timer = entry.timer { loop.cancel(timer) } }
         registrations.removeAll()
         for entry in Array(calls.values) { endCall(entry) }
+        for entry in Array(outgoing.values) { endCall(entry) }
         if let socket {
             loop.unregister(socket.descriptor)
             socket.close()
@@ -245,6 +249,11 @@ final class SIPService {
     }
 
     private func dispatch(_ response: SIPMessage) {
+        if let method = response.cseq?.method, method == .invite || method == .bye,
+           let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let entry = outgoing[callID] {
+            perform(entry.call.handle(response: response, at: loop.now), on: entry)
+            return
+        }
         if response.cseq?.method == .bye, let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }),
            let entry = calls[callID] {
             perform(entry.call.byeResponse(response, at: loop.now), on: entry)
@@ -296,6 +305,20 @@ final class SIPService {
     private func handleCallRequest(_ request: SIPMessage, from source: SocketAddress, stream: Int32?) -> Bool {
         guard let method = request.method, let callIDBytes = request.callID else { return false }
         let callID = String(decoding: callIDBytes, as: UTF8.self)
+        if let placed = outgoing[callID] {
+            switch method {
+            case .bye:
+                for action in placed.call.byeReceived(request) {
+                    if case .send(let bytes) = action { reply(bytes, to: source, stream: stream) }
+                    if case .event(let event) = action { deliver(event, for: placed) }
+                }
+                return true
+            case .ack:
+                return true
+            default:
+                return false
+            }
+        }
         let entry = calls[callID]
         switch method {
         case .invite:
@@ -388,6 +411,10 @@ final class SIPService {
 
     /// Call control: the handset on `line` hung up.
     func hangUpCall(line: Int) {
+        if let placed = outgoing.values.first(where: { $0.line == line }) {
+            perform(placed.call.hangUp(at: loop.now), on: placed)
+            return
+        }
         guard let entry = calls.values.first(where: { $0.line == line }) else { return }
         let localHost = entry.source.localAddressToward()?.host ?? site.sipListenAddress
         let localPort = (try? socket?.localAddress())?.port ?? 0
@@ -408,6 +435,86 @@ final class SIPService {
             }
         }
         rearm(entry)
+    }
+
+    // MARK: Calls we place
+
+    /// Call control: `line` dialed `number`. False when no account can
+    /// carry the call (the line then plays congestion).
+    func placeCall(line: Int, number: String) -> Bool {
+        let accountName = site.lineSettings(line).account ?? site.accounts.first?.name
+        guard let index = registrations.firstIndex(where: { $0.registration.settings.accountName == accountName }) else {
+            log.warn("line \(line): no SIP account to call \(number) through")
+            return false
+        }
+        let settings = registrations[index].registration.settings
+        let destination = registrations[index].destination
+        guard let rtpAddress = SocketAddress(ip: settings.localHost, port: 0),
+              let rtp = try? UDPSocket(binding: rtpAddress), let rtpPort = (try? rtp.localAddress())?.port else {
+            return false
+        }
+        let ours = MediaCapabilities(address: ConnectionAddress(inferring: settings.localHost), rtpPort: rtpPort)
+        let origin = Origin(username: "atad", sessionID: UInt64(loop.now.nanoseconds & 0x7fff_ffff_ffff), sessionVersion: 1,
+                            address: ConnectionAddress(inferring: settings.localHost))
+        let offer = OfferAnswer.makeOffer(ours, origin: origin).serializedBytes()
+        let call = OutgoingCall(settings: settings, number: number, offer: offer, makeToken: { RandomToken.hex() })
+        let entry = OutgoingEntry(call: call, destination: destination, transport: settings.transport, line: line, rtp: rtp)
+        outgoing[call.callID] = entry
+        loop.register(rtp.descriptor, for: .readable) { _ in
+            var scratch = [UInt8](repeating: 0, count: 2048)
+            for _ in 0..<64 { if (try? rtp.receive(into: &scratch)) == nil { break } }
+        }
+        log.info("line \(line): calling \(number) through account \(settings.accountName)")
+        perform(entry.call.start(at: loop.now), on: entry)
+        return true
+    }
+
+    private func perform(_ actions: [OutgoingCallAction], on entry: OutgoingEntry) {
+        for action in actions {
+            switch action {
+            case .send(let bytes):
+                if entry.transport == "tcp" { sendOverStream(bytes, to: entry.destination) } else { send(bytes, to: entry.destination) }
+            case .event(let event):
+                deliver(event, for: entry)
+            }
+        }
+        if entry.call.state == .ended {
+            endCall(entry)
+        } else {
+            rearm(entry)
+        }
+    }
+
+    private func deliver(_ event: OutgoingCallEvent, for entry: OutgoingEntry) {
+        switch event {
+        case .ringing: log.info("line \(entry.line): the far end is ringing")
+        case .answered: log.info("line \(entry.line): call \(entry.call.callID) answered")
+        case .failed(_, let reason): log.info("line \(entry.line): call failed: \(reason)")
+        case .ended(let remote): log.info("line \(entry.line): call \(entry.call.callID) ended by \(remote ? "the far end" : "us")")
+        }
+        onOutgoingEvent(entry.line, event)
+        if entry.call.state == .ended { endCall(entry) }
+    }
+
+    private func rearm(_ entry: OutgoingEntry) {
+        if let timer = entry.timer { loop.cancel(timer) }
+        entry.timer = nil
+        guard outgoing[entry.call.callID] === entry, let deadline = entry.call.nextDeadline else { return }
+        entry.timer = loop.schedule(at: deadline) {
+            entry.timer = nil
+            self.perform(entry.call.advance(to: self.loop.now), on: entry)
+        }
+    }
+
+    private func endCall(_ entry: OutgoingEntry) {
+        guard outgoing[entry.call.callID] === entry else { return }
+        if let timer = entry.timer { loop.cancel(timer) }
+        entry.timer = nil
+        if let rtp = entry.rtp {
+            loop.unregister(rtp.descriptor)
+            rtp.close()
+        }
+        outgoing.removeValue(forKey: entry.call.callID)
     }
 
     /// Sends back the way a request came: its TCP connection, or UDP.

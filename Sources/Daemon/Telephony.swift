@@ -7,6 +7,7 @@ import EventLoop
 import HardwareLinux
 import Line
 import Platform
+import SIPUserAgent
 import Timebase
 
 /// The telephone side of the daemon: a LinePort per line, the audio frame
@@ -30,6 +31,8 @@ final class Telephony {
     /// up during a call (line number).
     var onAnswer: (Int) -> Void = { _ in }
     var onHangUp: (Int) -> Void = { _ in }
+    /// Places a call; false when no account can (the line plays congestion).
+    var onDial: (Int, String) -> Bool = { _, _ in false }
 
     init(site: SiteConfig, loop: EventLoop, log: Logger) throws(StartupError) {
         self.loop = loop
@@ -197,8 +200,9 @@ final class Telephony {
                 setRingPhase(port, on ? .burst : .pause, at: now)
             case .dial(let number):
                 log.info("line \(port.number): dialed \(number)")
-                // No SIP user agent yet: the call cannot be completed.
-                apply(port.machine.handle(.callFailed(busy: false), at: now), to: port, at: now)
+                if !onDial(port.number, number) {
+                    apply(port.machine.handle(.callFailed(busy: false), at: now), to: port, at: now)
+                }
             case .answer:
                 log.info("line \(port.number): answered")
                 onAnswer(port.number)
@@ -286,6 +290,21 @@ final class Telephony {
         } else if remote {
             feed(port, .remoteHangUp, at: now)
         }
+    }
+
+    /// What became of the call `line` placed.
+    func outgoingEvent(line: Int, _ event: OutgoingCallEvent) {
+        guard let port = port(line) else { return }
+        let input: LineInput
+        switch event {
+        case .ringing: input = .remoteRinging
+        case .answered: input = .remoteAnswered
+        case .failed(let busy, _): input = .callFailed(busy: busy)
+        case .ended(let remote):
+            guard remote else { return }
+            input = .remoteHangUp
+        }
+        feed(port, input, at: loop.now)
     }
 
     func ring(_ port: LinePort, start: Bool) -> Bool {

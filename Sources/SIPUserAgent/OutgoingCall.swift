@@ -1,0 +1,282 @@
+import SIPDigest
+import SIPMessage
+import SIPTransaction
+import Timebase
+
+/// What an outgoing call tells call control.
+public enum OutgoingCallEvent: Equatable, Sendable {
+    case ringing
+    case answered
+    /// It never got up: busy (486/600) or any other failure.
+    case failed(busy: Bool, reason: String)
+    /// It was up and is now over; `remote` when the far end ended it.
+    case ended(remote: Bool)
+}
+
+public enum OutgoingCallAction: Equatable, Sendable {
+    case send([UInt8])
+    case event(OutgoingCallEvent)
+}
+
+/// One call we place (RFC 3261 §13.2, §17.1.1, §9, §15): INVITE with our SDP
+/// offer, digest challenges answered, 180 → ringing, 2xx → ACK, CANCEL
+/// before the answer, BYE either way. No I/O.
+public struct OutgoingCall {
+    public enum State: Equatable, Sendable { case calling, ringing, confirmed, cancelling, ending, ended }
+
+    public let callID: String
+    public private(set) var state = State.calling
+    /// Branch of the INVITE in flight (responses and CANCEL match it).
+    public private(set) var inviteBranch = ""
+    public private(set) var byeBranch: String?
+
+    private let settings: RegistrationSettings
+    private let requestURI: String
+    private let toURI: String
+    private let offer: [UInt8]
+    private let fromTag: String
+    private var cseq: UInt32 = 0
+    private var invite: [UInt8] = []
+    private var inviteTransaction: InviteClientTransaction?
+    private var digest: DigestSession
+    private var sentAuthorization: [DigestHeader] = []
+    private var remoteTag: String?
+    private var remoteTarget: String?
+    private var routeSet: [String] = []
+    private var ack: [UInt8] = []
+    private var bye: NonInviteClientTransaction?
+    private var byeRequest: [UInt8] = []
+    private var pendingCancel = false
+    private let timers: TransactionTimers
+    private let makeToken: () -> String
+
+    /// Calls `number` at the account's domain.
+    public init(settings: RegistrationSettings, number: String, offer: [UInt8], makeToken: @escaping () -> String) {
+        self.settings = settings
+        self.offer = offer
+        self.makeToken = makeToken
+        callID = makeToken() + "@atad"
+        fromTag = makeToken()
+        let host = RegistrationSettings.uriHost(settings.domain)
+        requestURI = "sip:\(number)@\(host)"
+        toURI = requestURI
+        timers = settings.transport == "udp" ? .unreliable : .reliable
+        digest = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
+                                                              password: settings.password ?? ""))
+    }
+
+    public var nextDeadline: Instant? {
+        var earliest = inviteTransaction?.nextDeadline
+        if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        return earliest
+    }
+
+    public mutating func start(at now: Instant) -> [OutgoingCallAction] {
+        sendInvite(at: now)
+    }
+
+    /// A response whose CSeq method is INVITE or BYE.
+    public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
+        guard let status = response.statusCode, let cseq = response.cseq else { return [] }
+        if cseq.method == .bye { return byeAnswered(status, at: now) }
+        guard cseq.method == .invite else { return [] }
+        var actions: [OutgoingCallAction] = []
+        if status >= 200 && status < 300 {
+            // 2xx (or a retransmission of it): ACK it ourselves (§13.2.2.4).
+            if state == .calling || state == .ringing || state == .cancelling {
+                learnDialog(from: response)
+                ack = makeAck(cseq: cseq.number)
+                let wasCancelling = state == .cancelling
+                state = .confirmed
+                if var transaction = inviteTransaction {
+                    _ = transaction.handle(.response(statusCode: status), at: now)
+                    inviteTransaction = transaction.isTerminated ? nil : transaction
+                }
+                actions.append(.send(ack))
+                if wasCancelling {
+                    // The answer crossed our CANCEL: hang up at once.
+                    actions += hangUp(at: now)
+                } else {
+                    actions.append(.event(.answered))
+                }
+            } else if !ack.isEmpty {
+                actions.append(.send(ack))
+            }
+            return actions
+        }
+        guard var transaction = inviteTransaction, cseq.number == self.cseq else { return [] }
+        for action in transaction.handle(.response(statusCode: status), at: now) {
+            if action == .sendAck { actions.append(.send(makeNon2xxAck(response))) }
+        }
+        inviteTransaction = transaction.isTerminated ? nil : transaction
+        if status < 200 {
+            if status >= 180 && state == .calling {
+                state = .ringing
+                actions.append(.event(.ringing))
+            }
+            if pendingCancel { pendingCancel = false; actions.append(.send(makeCancel())) }
+            return actions
+        }
+        if state == .cancelling || state == .ended {
+            state = .ended
+            return actions
+        }
+        if status == 401 || status == 407 {
+            let challenges = response.headers(named: status == 401 ? .wwwAuthenticate : .proxyAuthenticate)
+                .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }
+            if case .retry = digest.receive(challenges: challenges, from: status == 401 ? .server : .proxy,
+                                            sent: sentAuthorization) {
+                return actions + sendInvite(at: now)
+            }
+        }
+        state = .ended
+        let reason = "\(status) " + (response.reasonPhrase.map { String(decoding: $0, as: UTF8.self) } ?? "")
+        actions.append(.event(.failed(busy: status == 486 || status == 600, reason: reason)))
+        return actions
+    }
+
+    /// BYE from the far end.
+    public mutating func byeReceived(_ request: SIPMessage) -> [OutgoingCallAction] {
+        var ok = SIPMessageBuilder.response(to: request, status: 200, reason: "OK")
+        ok.add(.userAgent, settings.userAgent)
+        guard state == .confirmed else { return [.send(ok.serialize())] }
+        state = .ended
+        return [.send(ok.serialize()), .event(.ended(remote: true))]
+    }
+
+    /// The handset hung up: CANCEL before an answer, BYE after.
+    public mutating func hangUp(at now: Instant) -> [OutgoingCallAction] {
+        switch state {
+        case .calling, .ringing:
+            state = .cancelling
+            // A CANCEL may only follow a provisional response (§9.1).
+            if state == .cancelling && inviteTransaction?.state == .calling {
+                pendingCancel = true
+                return []
+            }
+            return [.send(makeCancel())]
+        case .confirmed:
+            state = .ending
+            let branch = "z9hG4bK" + makeToken()
+            byeBranch = branch
+            cseq += 1
+            byeRequest = makeInDialog(.bye, cseq: cseq, branch: branch)
+            let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
+            bye = started
+            return actions.contains(.sendRequest) ? [.send(byeRequest)] : []
+        default:
+            return []
+        }
+    }
+
+    public mutating func advance(to now: Instant) -> [OutgoingCallAction] {
+        var actions: [OutgoingCallAction] = []
+        if var transaction = inviteTransaction, let due = transaction.nextDeadline, due <= now {
+            for action in transaction.advance(to: now) {
+                switch action {
+                case .sendRequest: actions.append(.send(invite))
+                case .timeout, .transportError:
+                    if state == .calling || state == .ringing || state == .cancelling {
+                        let wasCancelling = state == .cancelling
+                        state = .ended
+                        actions.append(.event(wasCancelling ? .ended(remote: false)
+                                                            : .failed(busy: false, reason: "no answer from the far end")))
+                    }
+                default: break
+                }
+            }
+            inviteTransaction = transaction.isTerminated ? nil : transaction
+        }
+        if var transaction = bye, let due = transaction.nextDeadline, due <= now {
+            for action in transaction.advance(to: now) {
+                switch action {
+                case .sendRequest: actions.append(.send(byeRequest))
+                case .timeout, .transportError:
+                    if state == .ending { state = .ended; actions.append(.event(.ended(remote: false))) }
+                default: break
+                }
+            }
+            bye = transaction.isTerminated ? nil : transaction
+        }
+        return actions
+    }
+
+    // MARK: Internals
+
+    private mutating func byeAnswered(_ status: Int, at now: Instant) -> [OutgoingCallAction] {
+        guard var transaction = bye else { return [] }
+        _ = transaction.handle(.response(statusCode: status), at: now)
+        bye = transaction.isTerminated ? nil : transaction
+        guard status >= 200, state == .ending else { return [] }
+        state = .ended
+        return [.event(.ended(remote: false))]
+    }
+
+    private mutating func sendInvite(at now: Instant) -> [OutgoingCallAction] {
+        cseq += 1
+        inviteBranch = "z9hG4bK" + makeToken()
+        var builder = SIPMessageBuilder(request: .invite, uri: requestURI)
+        addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "INVITE", to: "<\(toURI)>")
+        builder.add(.contact, "<\(settings.contactURI)>")
+        builder.add(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+        sentAuthorization = digest.authorize(method: "INVITE", uri: requestURI)
+        for header in sentAuthorization { builder.add(named: header.name, header.value) }
+        builder.add(.contentType, "application/sdp")
+        builder.body = offer
+        invite = builder.serialize()
+        let (started, actions) = InviteClientTransaction.start(timers: timers, at: now)
+        inviteTransaction = started
+        return actions.contains(.sendRequest) ? [.send(invite)] : []
+    }
+
+    private func addCommonHeaders(_ builder: inout SIPMessageBuilder, branch: String, cseq: UInt32, method: String, to: String) {
+        let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
+        builder.add(.via, "SIP/2.0/\(settings.transport.uppercased()) \(sentBy);branch=\(branch);rport")
+        builder.add(.maxForwards, "70")
+        let display = settings.displayName.map { "\"\($0)\" " } ?? ""
+        builder.add(.from, "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)")
+        builder.add(.to, to)
+        builder.add(.callID, callID)
+        builder.add(.cseq, "\(cseq) \(method)")
+        builder.add(.userAgent, settings.userAgent)
+    }
+
+    private mutating func learnDialog(from response: SIPMessage) {
+        remoteTag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) }
+        if let contact = response.headers(named: .contact).first.flatMap({ try? NameAddress.parse(response.bytes[$0.valueRange]) }) {
+            remoteTarget = String(decoding: contact.uri, as: UTF8.self)
+        }
+        // The UAC's route set is the 2xx's Record-Route, reversed (§12.1.2).
+        routeSet = response.headers(named: .recordRoute).map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed()
+    }
+
+    private var toWithTag: String { "<\(toURI)>" + (remoteTag.map { ";tag=\($0)" } ?? "") }
+
+    private func makeInDialog(_ method: SIPMethod, cseq: UInt32, branch: String) -> [UInt8] {
+        var builder = SIPMessageBuilder(request: method, uri: remoteTarget ?? requestURI)
+        addCommonHeaders(&builder, branch: branch, cseq: cseq, method: method.name, to: toWithTag)
+        for route in routeSet { builder.add(.route, route) }
+        return builder.serialize()
+    }
+
+    private mutating func makeAck(cseq: UInt32) -> [UInt8] {
+        makeInDialog(.ack, cseq: cseq, branch: "z9hG4bK" + makeToken())
+    }
+
+    /// ACK for a non-2xx final response: same branch and Request-URI as the
+    /// INVITE, To from the response (§17.1.1.3).
+    private func makeNon2xxAck(_ response: SIPMessage) -> [UInt8] {
+        var builder = SIPMessageBuilder(request: .ack, uri: requestURI)
+        let to = response.value(of: .to).map { String(decoding: $0, as: UTF8.self) } ?? "<\(toURI)>"
+        addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "ACK", to: to)
+        return builder.serialize()
+    }
+
+    /// CANCEL: the INVITE's Request-URI, Via branch, Call-ID, From, To and
+    /// CSeq number (§9.1).
+    private func makeCancel() -> [UInt8] {
+        var builder = SIPMessageBuilder(request: .cancel, uri: requestURI)
+        addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "CANCEL", to: "<\(toURI)>")
+        return builder.serialize()
+    }
+}

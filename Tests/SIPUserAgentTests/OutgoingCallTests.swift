@@ -1,0 +1,118 @@
+import SIPMessage
+@testable import SIPUserAgent
+import Timebase
+import XCTest
+
+/// The UAC side of a call, with hand-written responses and explicit times.
+final class OutgoingCallTests: XCTestCase {
+    private let now = Instant.zero + .seconds(70)
+    private var counter = 0
+
+    private func makeCall() -> OutgoingCall {
+        let settings = RegistrationSettings(
+            accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: "secret",
+            displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: "udp",
+            expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
+        return OutgoingCall(settings: settings, number: "9123", offer: Array("v=0\r\n".utf8), makeToken: { [unowned self] in
+            self.counter += 1
+            return "k\(self.counter)"
+        })
+    }
+
+    private func sent(_ actions: [OutgoingCallAction]) -> [String] {
+        actions.compactMap { if case .send(let bytes) = $0 { return String(decoding: bytes, as: UTF8.self) } else { return nil } }
+    }
+
+    private func header(_ name: String, in message: String) -> String? {
+        for line in message.components(separatedBy: "\r\n") where line.lowercased().hasPrefix(name.lowercased() + ":") {
+            return String(line.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
+    private func response(to request: String, _ status: String, toTag: String? = nil, _ extra: [String] = []) throws -> SIPMessage {
+        var lines = ["SIP/2.0 \(status)"]
+        for name in ["Via", "From", "Call-ID", "CSeq"] { lines.append("\(name): \(header(name, in: request)!)") }
+        lines.append("To: \(header("To", in: request)!)" + (toTag.map { ";tag=\($0)" } ?? ""))
+        lines += extra
+        lines.append("Content-Length: 0")
+        return try SIPParser().parse(Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8), framing: .datagram)
+    }
+
+    func testChallengedInviteIsSentAgainWithCredentialsThenAnsweredAndAcked() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        XCTAssertTrue(invite.hasPrefix("INVITE sip:9123@atad.test SIP/2.0\r\n"), invite)
+        XCTAssertEqual(header("Content-Type", in: invite), "application/sdp")
+        XCTAssertEqual(header("Contact", in: invite), "<sip:1001@127.0.0.1:5070;transport=udp>")
+        let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
+                                     ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n\", qop=\"auth\""])
+        let afterChallenge = sent(call.handle(response: challenge, at: now))
+        XCTAssertEqual(afterChallenge.count, 2, "ACK for the 407, then the new INVITE")
+        XCTAssertTrue(afterChallenge[0].hasPrefix("ACK sip:9123@atad.test SIP/2.0\r\n"))
+        XCTAssertEqual(header("CSeq", in: afterChallenge[0]), "1 ACK")
+        let second = afterChallenge[1]
+        XCTAssertEqual(header("CSeq", in: second), "2 INVITE")
+        XCTAssertTrue(header("Proxy-Authorization", in: second)?.hasPrefix("Digest ") ?? false, second)
+
+        let ringing = try response(to: second, "180 Ringing", toTag: "far")
+        XCTAssertEqual(call.handle(response: ringing, at: now), [.event(.ringing)])
+        let ok = try response(to: second, "200 OK", toTag: "far",
+                              ["Contact: <sip:far@127.0.0.1:6000>", "Record-Route: <sip:p1.test;lr>", "Record-Route: <sip:p2.test;lr>"])
+        let answered = call.handle(response: ok, at: now)
+        XCTAssertEqual(answered.last, .event(.answered))
+        let ack = try XCTUnwrap(sent(answered).first)
+        XCTAssertTrue(ack.hasPrefix("ACK sip:far@127.0.0.1:6000 SIP/2.0\r\n"), ack)
+        XCTAssertEqual(header("CSeq", in: ack), "2 ACK")
+        XCTAssertTrue(ack.contains("Route: <sip:p2.test;lr>\r\nRoute: <sip:p1.test;lr>\r\n"), "the UAC's route set is reversed")
+        XCTAssertEqual(call.state, .confirmed)
+        // A retransmitted 200 gets the same ACK again.
+        XCTAssertEqual(sent(call.handle(response: ok, at: now)), [ack])
+    }
+
+    func testBusyFarEndFailsAsBusy() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let busy = try response(to: invite, "486 Busy Here", toTag: "far")
+        let actions = call.handle(response: busy, at: now)
+        XCTAssertEqual(actions.last, .event(.failed(busy: true, reason: "486 Busy Here")))
+        XCTAssertEqual(call.state, .ended)
+    }
+
+    func testHangingUpWhileItRingsSendsCancel() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = call.handle(response: try response(to: invite, "180 Ringing", toTag: "far"), at: now)
+        let cancel = try XCTUnwrap(sent(call.hangUp(at: now)).first)
+        XCTAssertTrue(cancel.hasPrefix("CANCEL sip:9123@atad.test SIP/2.0\r\n"))
+        XCTAssertEqual(header("Via", in: cancel), header("Via", in: invite), "CANCEL reuses the INVITE's branch")
+        XCTAssertEqual(header("CSeq", in: cancel), "1 CANCEL")
+        let terminated = try response(to: invite, "487 Request Terminated", toTag: "far")
+        let actions = call.handle(response: terminated, at: now)
+        XCTAssertTrue(sent(actions).first?.hasPrefix("ACK ") ?? false)
+        XCTAssertEqual(call.state, .ended)
+    }
+
+    func testCancelWaitsForAProvisionalResponse() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        XCTAssertTrue(sent(call.hangUp(at: now)).isEmpty, "no CANCEL before any provisional response (RFC 3261 §9.1)")
+        let trying = try response(to: invite, "100 Trying")
+        XCTAssertTrue(sent(call.handle(response: trying, at: now)).first?.hasPrefix("CANCEL ") ?? false)
+    }
+
+    func testUnansweredInviteFailsAfterTimerB() throws {
+        var call = makeCall()
+        _ = call.start(at: now)
+        var failed = false
+        var retransmits = 0
+        while !failed, let due = call.nextDeadline, due < now + .seconds(40) {
+            for action in call.advance(to: due) {
+                if case .send = action { retransmits += 1 }
+                if case .event(.failed(false, _)) = action { failed = true }
+            }
+        }
+        XCTAssertTrue(failed)
+        XCTAssertEqual(retransmits, 6, "Timer A: 0.5, 1, 2, 4, 8, 16 s")
+    }
+}
