@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "HardwareLinux",
-            "SIPMessage", "SIPUserAgent", "SDP",
+            "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 

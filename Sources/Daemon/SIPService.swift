@@ -3,6 +3,7 @@ import EventLoop
 import Platform
 import SDP
 import SIPMessage
+import SIPTransaction
 import SIPUserAgent
 import Timebase
 
