@@ -3,6 +3,7 @@ import ControlProtocol
 import CountryPresets
 import EventLoop
 import Platform
+import SIPUserAgent
 import Timebase
 
 /// The running daemon: owns the loop and wires config, signals and the

@@ -37,7 +37,13 @@ struct LineCommands {
         case "dtmf": return dtmf(port, words)
         case "pulse": return pulse(port, words)
         case "say": return say(port, words)
-        case "hear": return words.isEmpty ? .ok([describe(port.ear.analyze())]) : .error("hear takes only a LINE")
+        case "hear":
+            guard words.isEmpty else { return .error("hear takes only a LINE") }
+            var lines = [describe(port.ear.analyze())]
+            if let wait = port.soundAfterOffHook {
+                lines.append("first sound \(wait.milliseconds) ms after off-hook")
+            }
+            return .ok(lines)
         case "ring": return ring(port, words)
         case "ringing": return words.isEmpty ? .ok([ringing(port)]) : .error("ringing takes only a LINE")
         default: return .error("unknown command '\(request.command)'")

@@ -27,6 +27,10 @@ final class LinePort {
     var offHook = false
     var mouth = SimulatedMouth()
     var ear = ToneAnalyzer()
+    /// When the simulated handset last went off hook, and how long after
+    /// that its earpiece first carried sound (dial tone), for `hear`.
+    var offHookAt: Instant?
+    var soundAfterOffHook: Interval?
     var bell = SimulatedRinger()
     /// Hook edges still to come from a `pulse` or `flash` command.
     var scriptTimers: [TimerID] = []

@@ -149,6 +149,12 @@ final class Telephony {
         port.lineOutput.withUnsafeMutableBufferPointer { buffer in
             produceOutput(port, buffer)
             port.ear.feed(UnsafeBufferPointer(buffer))
+            // The first frame with sound after off-hook ends the wait; the
+            // frame's own 10 ms count, as the handset hears its start then.
+            if port.offHook, port.soundAfterOffHook == nil, let since = port.offHookAt,
+               buffer.contains(where: { $0 > 64 || $0 < -64 }) {
+                port.soundAfterOffHook = now - since
+            }
         }
         guard port.offHook else { return }
         port.lineInput.withUnsafeMutableBufferPointer { buffer in port.mouth.fill(buffer) }
@@ -252,6 +258,10 @@ final class Telephony {
     // MARK: The simulated handset
 
     func setHook(_ port: LinePort, offHook: Bool, at now: Instant) {
+        if offHook && !port.offHook {
+            port.offHookAt = now
+            port.soundAfterOffHook = nil
+        }
         port.offHook = offHook
         if !offHook { port.mouth.say(.silence) }
         feed(port, .hook(offHook: offHook), at: now)
