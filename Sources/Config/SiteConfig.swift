@@ -22,6 +22,19 @@ public struct SiteConfig: Sendable {
         public var number: Int
         public var account: String?
         public var dialPlan: String?
+        public var hotline: String?
+        public var warmlineSeconds: Int?
+        public var pulseMapping: String?
+
+        public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
+                    warmlineSeconds: Int? = nil, pulseMapping: String? = nil) {
+            self.number = number
+            self.account = account
+            self.dialPlan = dialPlan
+            self.hotline = hotline
+            self.warmlineSeconds = warmlineSeconds
+            self.pulseMapping = pulseMapping
+        }
     }
 
     public static let defaultControlSocket = "/run/atad/control.sock"
@@ -155,7 +168,19 @@ public struct SiteConfig: Sendable {
                                                   message: "invalid dial_plan: \(error.message)"))
                 }
             }
-            config.lines.append(LineSettings(number: number, account: account, dialPlan: dialPlan))
+            let hotline = section.text("hotline")
+            if let hotline, let line = section.keyLines["hotline"],
+               !hotline.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "#") }) {
+                diagnostics.append(Diagnostic(file: path, line: line,
+                                              message: "invalid value '\(hotline)' for 'hotline': expected digits, * and #"))
+            }
+            if section.keyLines["warmline_seconds"] != nil && hotline == nil {
+                diagnostics.append(Diagnostic(file: path, line: section.keyLines["warmline_seconds"] ?? section.line,
+                                              message: "'warmline_seconds' needs a 'hotline' number in \(section.title)"))
+            }
+            config.lines.append(LineSettings(number: number, account: account, dialPlan: dialPlan, hotline: hotline,
+                                             warmlineSeconds: section.integer("warmline_seconds"),
+                                             pulseMapping: section.text("pulse_mapping")))
         }
         return config
     }

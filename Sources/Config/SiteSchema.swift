@@ -49,6 +49,11 @@ public enum SiteSchema {
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),
                 KeySpec("dial_plan", .text, "digit map, e.g. (911|[2-9]xxxxxx|x.T)"),
+                KeySpec("hotline", .text, "number dialed as soon as the handset is lifted (digits, * and #)"),
+                KeySpec("warmline_seconds", .integer(1...60),
+                        "with hotline: dial it only after this many seconds without a digit (warmline)"),
+                KeySpec("pulse_mapping", .choice(["standard", "sweden", "new-zealand"]),
+                        "how rotary pulses map to digits (default: standard; sweden for se, new-zealand for nz)"),
             ]),
         ])
     }

@@ -9,29 +9,30 @@ struct SimulatedRinger {
     /// Start of each burst and of each pause, oldest first (bounded).
     private var phaseStarts: [(burst: Bool, at: Instant)] = []
     private var lastToggle: Instant?
-    /// The most recent intervals between polarity toggles within bursts
-    /// (a fixed ring, so observing never allocates).
-    private var intervals = [Int64](repeating: 0, count: 64)
-    private var intervalCount = 0
-    private var nextInterval = 0
+    private var togglesInBurst = 0
+    private var burstFirstToggle: Instant?
+    private var measuredHalfPeriod: Interval?
+    /// From the last whole burst: many toggles, so timer jitter averages out.
+    private var completedHalfPeriod: Interval?
     private(set) var ringing = false
     private static let historyLimit = 32
 
     mutating func observe(_ outputs: RingOutputs, previous: RingOutputs, at now: Instant) {
-        guard outputs.polarity != previous.polarity && outputs.ringMode else { return }
-        if let last = lastToggle {
-            intervals[nextInterval] = (now - last).nanoseconds
-            nextInterval = (nextInterval + 1) % intervals.count
-            intervalCount = min(intervalCount + 1, intervals.count)
+        if outputs.polarity != previous.polarity && outputs.ringMode {
+            if !ringing || burstFirstToggle == nil { burstFirstToggle = now; togglesInBurst = 0 }
+            togglesInBurst += 1
+            if togglesInBurst >= 2, let first = burstFirstToggle {
+                measuredHalfPeriod = Interval(nanoseconds: (now - first).nanoseconds / Int64(togglesInBurst - 1))
+            }
+            lastToggle = now
         }
-        lastToggle = now
     }
 
     /// The cadence phase changed: a burst started (true) or a pause (false).
     mutating func phaseChanged(burst: Bool, at now: Instant) {
         ringing = true
-        // The gap across a pause is no half-period.
-        lastToggle = nil
+        if !burst, togglesInBurst >= 4, let half = measuredHalfPeriod { completedHalfPeriod = half }
+        if burst { burstFirstToggle = nil; togglesInBurst = 0 }
         phaseStarts.append((burst, now))
         if phaseStarts.count > SimulatedRinger.historyLimit { phaseStarts.removeFirst(phaseStarts.count - SimulatedRinger.historyLimit) }
     }
@@ -39,29 +40,18 @@ struct SimulatedRinger {
     mutating func stopped() {
         ringing = false
         phaseStarts.removeAll()
-        lastToggle = nil
-        intervalCount = 0
-        nextInterval = 0
+        measuredHalfPeriod = nil
+        completedHalfPeriod = nil
+        burstFirstToggle = nil
     }
 
-    /// The ring frequency from the intervals between toggles (half periods),
-    /// once 16 were seen: their total time over how many half periods they
-    /// span. An interval twice the median is a toggle the loop woke too late
-    /// for and counts as two, so a late wake-up does not skew the reading.
+    /// The ring frequency measured from the polarity toggles, in Hz.
+    /// Until a burst has ended, from at least 40 toggles of the current one
+    /// (so one late wake-up of the loop cannot skew the reading).
     var frequencyHz: Int? {
-        guard intervalCount >= 16 else { return nil }
-        let recent = intervals[0..<intervalCount]
-        let median = recent.sorted()[intervalCount / 2]
-        guard median > 0 else { return nil }
-        var total: Int64 = 0
-        var halfPeriods: Int64 = 0
-        for interval in recent {
-            total += interval
-            halfPeriods += max(1, (interval + median / 2) / median)
-        }
-        let half = total / halfPeriods
-        guard half > 0 else { return nil }
-        return Int((500_000_000 + half / 2) / half)
+        let current = togglesInBurst >= 40 ? measuredHalfPeriod : nil
+        guard let half = completedHalfPeriod ?? current, half.nanoseconds > 0 else { return nil }
+        return Int((500_000_000 + half.nanoseconds / 2) / half.nanoseconds)
     }
 
     /// The measured cadence: the on/off durations (ms) of the most recent

@@ -71,7 +71,15 @@ final class Telephony {
                 throw StartupError(message: "line \(number): invalid dial_plan: \(error.message)")
             }
         }
-        return LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map)
+        if let seconds = settings.warmlineSeconds { timings.warmlineDelay = .seconds(Int64(seconds)) }
+        let mapping: PulseMapping
+        switch settings.pulseMapping ?? (site.country == "se" ? "sweden" : site.country == "nz" ? "new-zealand" : "standard") {
+        case "sweden": mapping = .sweden
+        case "new-zealand": mapping = .newZealand
+        default: mapping = .standard
+        }
+        return LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map,
+                           pulseMapping: mapping, hotline: settings.hotline)
     }
 
     func start() {

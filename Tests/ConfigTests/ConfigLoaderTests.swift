@@ -117,3 +117,26 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertFalse(AddressSyntax.isHostPort("bad host"))
     }
 }
+
+final class LineSettingsTests: XCTestCase {
+    func testHotlineWarmlineAndPulseMapping() throws {
+        var files = MemoryFiles()
+        files.add("/c/site.conf", minimalSite + "\n[line 1]\nhotline = *100#\nwarmline_seconds = 5\npulse_mapping = sweden\n")
+        files.add("/c/board.conf", simBoard)
+        let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
+        XCTAssertEqual(site.lineSettings(1).hotline, "*100#")
+        XCTAssertEqual(site.lineSettings(1).warmlineSeconds, 5)
+        XCTAssertEqual(site.lineSettings(1).pulseMapping, "sweden")
+    }
+
+    func testBadHotlineAndLoneWarmline() {
+        var files = MemoryFiles()
+        files.add("/c/site.conf", minimalSite + "\n[line 1]\nhotline = 12a\n[line 2]\nwarmline_seconds = 5\n")
+        files.add("/c/board.conf", simBoard)
+        let result = ConfigLoader.loadSite(path: "/c/site.conf", read: files.read)
+        XCTAssertEqual(result.diagnostics.map { $0.text }, [
+            "/c/site.conf:4: error: invalid value '12a' for 'hotline': expected digits, * and #",
+            "/c/site.conf:6: error: 'warmline_seconds' needs a 'hotline' number in [line 2]",
+        ])
+    }
+}
