@@ -37,6 +37,7 @@ def test_dial_tone_starts_within_50_ms_of_off_hook(daemons, tmp_path, short_dir,
     assert 0 <= milliseconds <= 50, line
 
 
+@pytest.mark.slow
 def test_thirty_seconds_of_speech_dial_no_digit(daemons, tmp_path, short_dir):
     assert shutil.which("espeak-ng") and shutil.which("sox"), "espeak-ng and sox are needed (make test installs them)"
     wav = tmp_path / "speech.wav"
