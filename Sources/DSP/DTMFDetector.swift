@@ -32,10 +32,11 @@ public final class DTMFDetector {
         public var maximumReverseTwistDB: Int32 = 8
         /// The twist limits applied after spandsp, measured exactly on the
         /// two confirming blocks (Hann window): Q.24's 8 dB normal and 4 dB
-        /// reverse, with 0.5 dB for measurement error. spandsp's own limits
-        /// above are wider so they never reject a digit at the Q.24 edge.
-        public var normalTwistLimitDB: Double = 8.5
-        public var reverseTwistLimitDB: Double = 4.5
+        /// reverse, with 1 dB for measurement error (the first confirming
+        /// block may hold the tone's onset). spandsp's own limits above are
+        /// wider so they never reject a digit at the Q.24 edge.
+        public var normalTwistLimitDB: Double = 9.0
+        public var reverseTwistLimitDB: Double = 5.0
         /// Weakest tone accepted, dBm0 per tone. Q.24 requires −25 dBm0 (we
         /// test −26); −30 dBm0 leaves ≥ 2 dB for the Goertzel loss of a tone
         /// 1.5 % + 2 Hz off frequency and still rejects −35 dBm0 by 5 dB.
