@@ -31,7 +31,7 @@ let package = Package(
 
         .target(name: "DialPlan", exclude: ["README.md"]),
         // One file per DSP function, over spandsp.
-        .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"],
+        .target(name: "DSP", dependencies: ["CSpanDSP", "CSpeexDSP", "CountryPresets"],
                 linkerSettings: [.linkedLibrary("m")]),
         // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).
         .target(name: "Line", dependencies: ["Timebase", "CountryPresets", "DialPlan"]),
@@ -42,6 +42,11 @@ let package = Package(
         .target(name: "SIPDigest", dependencies: ["COpenSSL"]),
         // The user agent's state machines: registration (calls follow).
         .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "SDP", "Timebase"]),
+        // RTP and RTCP (RFC 3550, RFC 4733): packets, statistics, reports (no I/O).
+        .target(name: "RTP", dependencies: ["Timebase"]),
+        // One call's audio path: codec, packetization, jitter buffer, loss
+        // concealment, DTMF relay, echo cancellation (no I/O).
+        .target(name: "Media", dependencies: ["RTP", "DSP", "SDP", "Timebase"]),
         // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
         .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
 
@@ -53,7 +58,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "HardwareLinux",
-            "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction",
+            "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction", "RTP", "Media",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 
@@ -62,7 +67,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "CountryPresetsTests", dependencies: ["CountryPresets"]),
         .testTarget(name: "DialPlanTests", dependencies: ["DialPlan"]),
-        .testTarget(name: "DSPTests", dependencies: ["DSP", "CountryPresets"]),
+        .testTarget(name: "DSPTests", dependencies: ["DSP", "CountryPresets", "CAllocationCounter"]),
         .testTarget(name: "LineTests", dependencies: ["Line", "Timebase", "CountryPresets"]),
         .testTarget(name: "HardwareLinuxTests", dependencies: ["HardwareLinux", "Platform"]),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"]),
@@ -71,6 +76,10 @@ let package = Package(
         .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"]),
         .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPMessage", "Timebase"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
+        // Test support: counts malloc calls, to prove the audio path allocates nothing per frame.
+        .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "Timebase"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "DSP", "SDP", "Timebase", "CAllocationCounter"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),
     ],
     swiftLanguageModes: [.v5]
