@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "RTP", dependencies: ["Timebase"]),
         // One call's audio path: codec, packetization, jitter buffer, loss
         // concealment, DTMF relay, echo cancellation (no I/O).
-        .target(name: "Media", dependencies: ["RTP", "DSP", "SDP", "Timebase"]),
+        .target(name: "Media", dependencies: ["RTP", "DSP", "SDP", "Timebase", "CountryPresets"]),
         // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
         .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
 

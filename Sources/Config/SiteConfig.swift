@@ -15,6 +15,11 @@ public struct SiteConfig: Sendable {
         public var transport: String
         public var register: Bool
         public var expires: Int
+        /// "pcmu" or "pcma": offered first.
+        public var codec: String = "pcmu"
+        public var ptime: Int = 20
+        /// "rfc4733", "info" or "inband".
+        public var dtmfRelay: String = "rfc4733"
     }
 
     /// Per-line settings of the site file (the wiring is the board's).
@@ -140,7 +145,10 @@ public struct SiteConfig: Sendable {
                 outboundProxy: section.text("outbound_proxy"),
                 transport: section.text("transport") ?? "udp",
                 register: section.boolean("register") ?? true,
-                expires: section.integer("expires") ?? 3600))
+                expires: section.integer("expires") ?? 3600,
+                codec: section.text("codec") ?? "pcmu",
+                ptime: section.text("ptime").flatMap { Int($0) } ?? 20,
+                dtmfRelay: section.text("dtmf_relay") ?? "rfc4733"))
         }
         let accountNames = config.accounts.map { $0.name }
         for section in sections where section.name == "line" {

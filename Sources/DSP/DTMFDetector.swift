@@ -92,6 +92,24 @@ public final class DTMFDetector {
         digitText.deallocate()
     }
 
+    /// What the detector hears right now: nothing, a possible digit (one
+    /// block matched, not yet confirmed), or a confirmed digit still held.
+    /// A call mutes its outgoing audio from `candidate` on, so little of an
+    /// in-band tone leaks out when digits go out of band.
+    public enum Status: Equatable, Sendable {
+        case none
+        case candidate
+        case held(DTMFDigit)
+    }
+
+    public var status: Status {
+        let code = dtmf_rx_status(state)
+        if code == 0 { return .none }
+        if code == Int32(UInt8(ascii: "x")) { return .candidate }
+        guard code > 0 && code < 256, let digit = DTMFDigit(ascii: UInt8(code)) else { return .candidate }
+        return .held(digit)
+    }
+
     /// Forgets any digit in progress.
     public func reset() {
         _ = dtmf_rx_init(state, nil, nil)

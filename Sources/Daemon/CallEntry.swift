@@ -1,10 +1,11 @@
 import EventLoop
+import Media
+import SDP
 import Platform
 import SIPUserAgent
 
 /// One incoming call as the SIP service holds it: the call's state machine,
-/// where its messages go, the line it rings, its timer, and its RTP socket
-/// (bound so the SDP answer names a real port; the media path comes next).
+/// where its messages go, the line it rings, its timer, and its media.
 final class CallEntry {
     var call: IncomingCall
     /// Where the INVITE came from; replies and our BYE go back that way:
@@ -13,32 +14,37 @@ final class CallEntry {
     let stream: Int32?
     let line: Int
     var timer: TimerID?
-    let rtp: UDPSocket?
+    let media: CallMedia
 
-    init(call: IncomingCall, source: SocketAddress, stream: Int32?, line: Int, rtp: UDPSocket?) {
+    init(call: IncomingCall, source: SocketAddress, stream: Int32?, line: Int, media: CallMedia) {
         self.call = call
         self.source = source
         self.stream = stream
         self.line = line
-        self.rtp = rtp
+        self.media = media
     }
 }
 
 /// One call we placed: its state machine, the account's route to the far
-/// end, the line, its timer and its RTP socket.
+/// end, the line, its timer, our SDP offer and the call's media.
 final class OutgoingEntry {
     var call: OutgoingCall
     let destination: SocketAddress
     let transport: String
     let line: Int
     var timer: TimerID?
-    let rtp: UDPSocket?
+    let offer: SessionDescription
+    let media: CallMedia
+    let mediaSettings: MediaSession.Settings
 
-    init(call: OutgoingCall, destination: SocketAddress, transport: String, line: Int, rtp: UDPSocket?) {
+    init(call: OutgoingCall, destination: SocketAddress, transport: String, line: Int, offer: SessionDescription,
+         media: CallMedia, mediaSettings: MediaSession.Settings) {
         self.call = call
         self.destination = destination
         self.transport = transport
         self.line = line
-        self.rtp = rtp
+        self.offer = offer
+        self.media = media
+        self.mediaSettings = mediaSettings
     }
 }

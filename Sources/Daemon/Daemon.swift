@@ -77,6 +77,7 @@ final class Daemon {
         telephony.onHangUp = { line in sip.hangUpCall(line: line) }
         telephony.onDial = { line, number in sip.placeCall(line: line, number: number) }
         sip.onOutgoingEvent = { line, event in telephony.outgoingEvent(line: line, event) }
+        sip.onMedia = { line, media in telephony.setMedia(line: line, media) }
         try sip.start()
         self.sip = sip
         control.handler = { request in self.handle(request) }
@@ -221,6 +222,7 @@ final class Daemon {
             "country: \(site.country)",
         ]
         lines += sip?.statusLines ?? []
+        lines += sip?.callStatusLines ?? []
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
         }

@@ -43,6 +43,10 @@ struct LineCommands {
             if let wait = port.soundAfterOffHook {
                 lines.append("first sound \(wait.milliseconds) ms after off-hook")
             }
+            // Monotonic-clock times of the latest sound onsets, for measuring
+            // the delay through a call against the test's own clock.
+            if let onset = port.earOnset.onset { lines.append("earpiece onset \(onset.nanoseconds) ns") }
+            if let onset = port.mouthOnset.onset { lines.append("mouthpiece onset \(onset.nanoseconds) ns") }
             return .ok(lines)
         case "ring": return ring(port, words)
         case "ringing": return words.isEmpty ? .ok([ringing(port)]) : .error("ringing takes only a LINE")

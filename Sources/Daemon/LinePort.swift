@@ -19,6 +19,11 @@ final class LinePort {
     var ringSignal: RingSignal
     var ringTimer: TimerID?
 
+    /// The call's media while the line has one, and whether the far end's
+    /// early media (183) replaces local ringback.
+    var media: CallMedia?
+    var earlyMedia = false
+
     /// The real line's GPIO and audio, on a gpio board; nil on the
     /// simulated board.
     var hardware: GPIOLineHardware?
@@ -32,6 +37,11 @@ final class LinePort {
     var offHookAt: Instant?
     var soundAfterOffHook: Interval?
     var bell = SimulatedRinger()
+    /// When sound last began in the earpiece and at the mouthpiece after a
+    /// quiet spell (CLOCK_MONOTONIC), so tests can measure the delay through
+    /// the call against their own clock.
+    var earOnset = OnsetTracker()
+    var mouthOnset = OnsetTracker()
     /// Hook edges still to come from a `pulse` or `flash` command.
     var scriptTimers: [TimerID] = []
 
@@ -53,5 +63,23 @@ final class LinePort {
         if machine.state == .dialing, !machine.digits.isEmpty { text += " digits \(machine.digits)" }
         if let number = machine.lastNumber { text += " number \(number)" }
         return text
+    }
+}
+
+/// Notes the frame where sound starts after at least `quietFrames` frames
+/// of silence.
+struct OnsetTracker {
+    static let quietFrames = 5
+    static let threshold: Int16 = 64
+    private(set) var onset: Instant?
+    private var quiet = OnsetTracker.quietFrames
+
+    mutating func observe(_ frame: UnsafeBufferPointer<Int16>, at now: Instant) {
+        if frame.contains(where: { $0 > OnsetTracker.threshold || $0 < -OnsetTracker.threshold }) {
+            if quiet >= OnsetTracker.quietFrames { onset = now }
+            quiet = 0
+        } else if quiet < OnsetTracker.quietFrames {
+            quiet += 1
+        }
     }
 }

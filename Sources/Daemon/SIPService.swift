@@ -1,4 +1,5 @@
 import Config
+import Media
 import EventLoop
 import Platform
 import SDP
@@ -32,6 +33,8 @@ final class SIPService {
     private var outgoing: [String: OutgoingEntry] = [:]
     /// Call control: what became of a call a line placed.
     var onOutgoingEvent: (Int, OutgoingCallEvent) -> Void = { _, _ in }
+    /// Call control: a line's call media started (or changed), or ended (nil).
+    var onMedia: (Int, CallMedia?) -> Void = { _, _ in }
     /// Idle outbound connections get a CRLF keep-alive this often (RFC 5626).
     static let keepAliveInterval = Interval.seconds(30)
     private let profile = SIPUASProfile()
@@ -361,45 +364,43 @@ final class SIPService {
         guard calls.count < SIPService.maximumCalls else { return refuse(503, "Service Unavailable") }
         let localHost = source.localAddressToward()?.host ?? site.sipListenAddress
         guard let localPort = (try? socket?.localAddress())?.port else { return refuse(500, "Server Internal Error") }
-        // The RTP socket, so the answer names a port that is really ours.
-        guard let rtpAddress = SocketAddress(ip: localHost, port: 0),
-              let rtp = try? UDPSocket(binding: rtpAddress), let rtpPort = (try? rtp.localAddress())?.port else {
-            return refuse(500, "Server Internal Error")
-        }
+        // The media sockets first, so the answer names ports that are really ours.
+        guard let media = CallMedia.open(host: localHost, loop: loop) else { return refuse(500, "Server Internal Error") }
         let offer: SessionDescription
         do throws(SDPError) {
             offer = try SessionDescription(parsing: Array(invite.body))
         } catch {
-            rtp.close()
+            media.close()
+            log.debug("SIP: refusing INVITE \(callID): SDP: \(error.message)")
             return refuse(488, "Not Acceptable Here")
         }
-        let ours = MediaCapabilities(address: ConnectionAddress(inferring: localHost), rtpPort: rtpPort)
+        let account = incomingAccount
+        let ours = capabilities(for: account, host: localHost, port: media.localPort)
         let origin = Origin(username: "atad", sessionID: UInt64(loop.now.nanoseconds & 0x7fff_ffff_ffff), sessionVersion: 1,
                             address: ConnectionAddress(inferring: localHost))
-        let answerSDP: [UInt8]
+        let answer: SDPAnswer
         switch OfferAnswer.answer(to: offer, ours: ours, origin: origin) {
-        case .success(let answer): answerSDP = answer.sdp.serializedBytes()
-        case .failure:
-            rtp.close()
+        case .success(let settled): answer = settled
+        case .failure(let error):
+            media.close()
+            log.info("SIP: refusing INVITE \(callID): \(error.message)")
             return refuse(488, "Not Acceptable Here")
         }
         guard let line = onIncomingCall(callID) else {
-            rtp.close()
+            media.close()
             return refuse(486, "Busy Here")
         }
         let host = localHost.utf8.contains(UInt8(ascii: ":")) ? "[\(localHost)]" : localHost
         let transportParameter = stream == nil ? "" : ";transport=tcp"
         let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6),
                                 contact: "sip:atad@\(host):\(localPort)\(transportParameter)",
-                                userAgent: userAgent, answerSDP: answerSDP,
+                                userAgent: userAgent, answerSDP: answer.sdp.serializedBytes(),
                                 timers: stream == nil ? .unreliable : .reliable)
-        let entry = CallEntry(call: call, source: source, stream: stream, line: line, rtp: rtp)
+        let entry = CallEntry(call: call, source: source, stream: stream, line: line, media: media)
         calls[callID] = entry
-        // Media is not handled yet: drain what arrives so the socket never fills.
-        loop.register(rtp.descriptor, for: .readable) { _ in
-            var scratch = [UInt8](repeating: 0, count: 2048)
-            for _ in 0..<64 { if (try? rtp.receive(into: &scratch)) == nil { break } }
-        }
+        media.start(answer.media, settings: mediaSettings(for: site.lineSettings(line).account.flatMap(account(named:)) ?? account,
+                                                          host: localHost))
+        onMedia(line, media)
         log.info("line \(line): incoming call \(callID)")
         perform(entry.call.start(), on: entry)
     }
@@ -444,30 +445,95 @@ final class SIPService {
     /// carry the call (the line then plays congestion).
     func placeCall(line: Int, number: String) -> Bool {
         let accountName = site.lineSettings(line).account ?? site.accounts.first?.name
-        guard let index = registrations.firstIndex(where: { $0.registration.settings.accountName == accountName }) else {
+        guard let account = accountName.flatMap(account(named:)), let (settings, destination) = route(for: account) else {
             log.warn("line \(line): no SIP account to call \(number) through")
             return false
         }
-        let settings = registrations[index].registration.settings
-        let destination = registrations[index].destination
-        guard let rtpAddress = SocketAddress(ip: settings.localHost, port: 0),
-              let rtp = try? UDPSocket(binding: rtpAddress), let rtpPort = (try? rtp.localAddress())?.port else {
+        guard let media = CallMedia.open(host: settings.localHost, loop: loop) else {
+            log.warn("line \(line): no port for the call's media")
             return false
         }
-        let ours = MediaCapabilities(address: ConnectionAddress(inferring: settings.localHost), rtpPort: rtpPort)
+        let ours = capabilities(for: account, host: settings.localHost, port: media.localPort)
         let origin = Origin(username: "atad", sessionID: UInt64(loop.now.nanoseconds & 0x7fff_ffff_ffff), sessionVersion: 1,
                             address: ConnectionAddress(inferring: settings.localHost))
-        let offer = OfferAnswer.makeOffer(ours, origin: origin).serializedBytes()
-        let call = OutgoingCall(settings: settings, number: number, offer: offer, makeToken: { RandomToken.hex() })
-        let entry = OutgoingEntry(call: call, destination: destination, transport: settings.transport, line: line, rtp: rtp)
+        let offer = OfferAnswer.makeOffer(ours, origin: origin)
+        let call = OutgoingCall(settings: settings, number: number, offer: offer.serializedBytes(),
+                                makeToken: { RandomToken.hex() })
+        let entry = OutgoingEntry(call: call, destination: destination, transport: settings.transport, line: line,
+                                  offer: offer, media: media,
+                                  mediaSettings: mediaSettings(for: account, host: settings.localHost))
         outgoing[call.callID] = entry
-        loop.register(rtp.descriptor, for: .readable) { _ in
-            var scratch = [UInt8](repeating: 0, count: 2048)
-            for _ in 0..<64 { if (try? rtp.receive(into: &scratch)) == nil { break } }
-        }
         log.info("line \(line): calling \(number) through account \(settings.accountName)")
         perform(entry.call.start(at: loop.now), on: entry)
         return true
+    }
+
+    /// How calls through `account` travel: its registration's settings and
+    /// destination, or for an account that does not register (direct mode)
+    /// the same built from its proxy, registrar or domain.
+    private func route(for account: SiteConfig.Account) -> (RegistrationSettings, SocketAddress)? {
+        if let entry = registrations.first(where: { $0.registration.settings.accountName == account.name }) {
+            return (entry.registration.settings, entry.destination)
+        }
+        let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
+        let destination: SocketAddress
+        switch SocketAddress.resolve(host, port: port) {
+        case .success(let address): destination = address
+        case .failure(let error):
+            log.warn("account \(account.name): \(error.message)")
+            return nil
+        }
+        let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
+        let local = destination.localAddressToward()?.host ?? site.sipListenAddress
+        let settings = RegistrationSettings(
+            accountName: account.name, user: account.user, domain: account.domain,
+            authUser: account.authUser, password: account.password, displayName: account.displayName,
+            registrarHost: host, registrarPort: port, transport: account.transport,
+            expires: account.expires, localHost: local, localPort: localPort, userAgent: userAgent)
+        return (settings, destination)
+    }
+
+    private func account(named name: String) -> SiteConfig.Account? {
+        site.accounts.first { $0.name == name }
+    }
+
+    /// The account whose media preferences answer an incoming offer (the
+    /// line is chosen after the answer is known): the first one.
+    private var incomingAccount: SiteConfig.Account? { site.accounts.first }
+
+    /// What we offer or accept, from an account's codec and ptime settings.
+    private func capabilities(for account: SiteConfig.Account?, host: String, port: UInt16) -> MediaCapabilities {
+        let codecs: [AudioCodec] = account?.codec == "pcma" ? [.pcma, .pcmu] : [.pcmu, .pcma]
+        return MediaCapabilities(address: ConnectionAddress(inferring: host), rtpPort: port, codecs: codecs,
+                                 ptime: UInt32(account?.ptime ?? 20))
+    }
+
+    /// A new call's RTP identity (random, RFC 3550 §5.1) and DTMF relay.
+    private func mediaSettings(for account: SiteConfig.Account?, host: String) -> MediaSession.Settings {
+        var settings = MediaSession.Settings()
+        settings.ssrc = RandomToken.number()
+        settings.initialSequence = UInt16(truncatingIfNeeded: RandomToken.number())
+        settings.initialTimestamp = RandomToken.number()
+        settings.canonicalName = "atad@" + host
+        settings.dtmfRelay = MediaSession.DTMFRelay(rawValue: account?.dtmfRelay ?? "rfc4733") ?? .rfc4733
+        return settings
+    }
+
+    /// The far end's SDP answer arrived (183 or 2xx): start the media.
+    private func startMedia(_ entry: OutgoingEntry) {
+        guard entry.media.session == nil, let body = entry.call.remoteSDP else { return }
+        let answer: SessionDescription
+        do throws(SDPError) { answer = try SessionDescription(parsing: body) } catch {
+            log.warn("line \(entry.line): the far end's SDP answer is invalid: \(error.message)")
+            return
+        }
+        switch OfferAnswer.negotiated(from: answer, to: entry.offer) {
+        case .success(let media):
+            entry.media.start(media, settings: entry.mediaSettings)
+            onMedia(entry.line, entry.media)
+        case .failure(let error):
+            log.warn("line \(entry.line): the far end's SDP answer: \(error.message)")
+        }
     }
 
     private func perform(_ actions: [OutgoingCallAction], on entry: OutgoingEntry) {
@@ -488,7 +554,12 @@ final class SIPService {
 
     private func deliver(_ event: OutgoingCallEvent, for entry: OutgoingEntry) {
         switch event {
+        case .earlyMedia, .answered: startMedia(entry)
+        default: break
+        }
+        switch event {
         case .ringing: log.info("line \(entry.line): the far end is ringing")
+        case .earlyMedia: log.info("line \(entry.line): early media from the far end")
         case .answered: log.info("line \(entry.line): call \(entry.call.callID) answered")
         case .failed(_, let reason): log.info("line \(entry.line): call failed: \(reason)")
         case .ended(let remote): log.info("line \(entry.line): call \(entry.call.callID) ended by \(remote ? "the far end" : "us")")
@@ -511,10 +582,7 @@ final class SIPService {
         guard outgoing[entry.call.callID] === entry else { return }
         if let timer = entry.timer { loop.cancel(timer) }
         entry.timer = nil
-        if let rtp = entry.rtp {
-            loop.unregister(rtp.descriptor)
-            rtp.close()
-        }
+        finishMedia(entry.media, line: entry.line, callID: entry.call.callID)
         outgoing.removeValue(forKey: entry.call.callID)
     }
 
@@ -540,11 +608,23 @@ final class SIPService {
     private func endCall(_ entry: CallEntry) {
         if let timer = entry.timer { loop.cancel(timer) }
         entry.timer = nil
-        if let rtp = entry.rtp {
-            loop.unregister(rtp.descriptor)
-            rtp.close()
-        }
+        if calls[entry.call.callID] === entry { finishMedia(entry.media, line: entry.line, callID: entry.call.callID) }
         calls.removeValue(forKey: entry.call.callID)
+    }
+
+    /// A call's media ends: one log line with its figures, then the sockets go.
+    private func finishMedia(_ media: CallMedia, line: Int, callID: String) {
+        if media.session != nil { log.info("line \(line): call \(callID) \(media.summary)") }
+        media.close()
+        onMedia(line, nil)
+    }
+
+    /// `call LINE: media ...` lines for `status`, one per call with media.
+    var callStatusLines: [String] {
+        var lines: [String] = []
+        for entry in calls.values { lines.append("call line \(entry.line): \(entry.media.summary)") }
+        for entry in outgoing.values { lines.append("call line \(entry.line): \(entry.media.summary)") }
+        return lines.sorted()
     }
 
     // MARK: Streams (TCP)

@@ -90,8 +90,9 @@ final class Telephony {
                 self.feed(port, .hook(offHook: offHook), at: at)
             }
             hardware.onFrame = { mouthpiece, earpiece in
-                self.produceOutput(port, earpiece)
-                self.consumeInput(port, mouthpiece, at: self.loop.now)
+                let now = self.loop.now
+                self.produceOutput(port, earpiece, at: now)
+                self.consumeInput(port, mouthpiece, at: now)
             }
             hardware.start()
             // A handset already off hook when the daemon starts.
@@ -155,8 +156,9 @@ final class Telephony {
     /// ear, the handset's mouth into the adapter.
     private func processFrame(_ port: LinePort, at now: Instant) {
         port.lineOutput.withUnsafeMutableBufferPointer { buffer in
-            produceOutput(port, buffer)
+            produceOutput(port, buffer, at: now)
             port.ear.feed(UnsafeBufferPointer(buffer))
+            port.earOnset.observe(UnsafeBufferPointer(buffer), at: now)
             // The first frame with sound after off-hook ends the wait; the
             // frame's own 10 ms count, as the handset hears its start then.
             if port.offHook, port.soundAfterOffHook == nil, let since = port.offHookAt,
@@ -164,24 +166,55 @@ final class Telephony {
                 port.soundAfterOffHook = now - since
             }
         }
-        guard port.offHook else { return }
-        port.lineInput.withUnsafeMutableBufferPointer { buffer in port.mouth.fill(buffer) }
+        if port.offHook {
+            port.lineInput.withUnsafeMutableBufferPointer { buffer in
+                port.mouth.fill(buffer)
+                port.mouthOnset.observe(UnsafeBufferPointer(buffer), at: now)
+            }
+        } else {
+            port.lineInput.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
         port.lineInput.withUnsafeBufferPointer { consumeInput(port, $0, at: now) }
     }
 
-    /// What the adapter sends to the earpiece: the current tone or silence.
-    private func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>) {
-        if port.toneGenerator != nil {
+    /// What the adapter sends to the earpiece: the far end's audio during a
+    /// call (or its early media), else the current tone or silence.
+    private func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
+        if let media = port.media, hearsFarEnd(port) {
+            media.frame(earpiece: buffer, now: now)
+        } else if port.toneGenerator != nil {
             port.toneGenerator!.generate(into: buffer)
         } else {
             buffer.update(repeating: 0)
         }
     }
 
-    /// What comes from the mouthpiece: DTMF digits are detected here.
+    private func hearsFarEnd(_ port: LinePort) -> Bool {
+        switch port.machine.state {
+        case .talking: return true
+        case .ringback: return port.earlyMedia
+        default: return false
+        }
+    }
+
+    /// What comes from the mouthpiece: DTMF digits are detected here, and
+    /// during a call it goes to the far end (digits muted when they travel
+    /// out of band).
     private func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
-        guard port.offHook else { return }
-        for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
+        if port.offHook {
+            for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
+        }
+        if let media = port.media {
+            media.frame(mouth: buffer, dtmf: port.offHook ? port.detector.status : .none, now: now,
+                        send: port.machine.state == .talking)
+        }
+    }
+
+    /// A call's media started, changed or ended on `line`.
+    func setMedia(line: Int, _ media: CallMedia?) {
+        guard let port = port(line) else { return }
+        port.media = media
+        if media == nil { port.earlyMedia = false }
     }
 
     // MARK: Line inputs and actions
@@ -316,6 +349,10 @@ final class Telephony {
         let input: LineInput
         switch event {
         case .ringing: input = .remoteRinging
+        case .earlyMedia:
+            port.earlyMedia = true
+            guard port.machine.state != .ringback else { return }
+            input = .remoteRinging
         case .answered: input = .remoteAnswered
         case .failed(let busy, _): input = .callFailed(busy: busy)
         case .ended(let remote):

@@ -75,6 +75,22 @@ public struct SocketAddress: Equatable, Sendable {
         return text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// Same family and IP, whatever the ports: for checking where media
+    /// comes from, per packet, without making text.
+    public func sameHost(as other: SocketAddress) -> Bool {
+        guard family == other.family else { return false }
+        return withUnsafeBytes(of: storage) { a in
+            withUnsafeBytes(of: other.storage) { b in
+                if family == .ipv4 {
+                    let offset = MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!
+                    return memcmp(a.baseAddress! + offset, b.baseAddress! + offset, MemoryLayout<in_addr>.size) == 0
+                }
+                let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+                return memcmp(a.baseAddress! + offset, b.baseAddress! + offset, MemoryLayout<in6_addr>.size) == 0
+            }
+        }
+    }
+
     /// "192.0.2.1:5060" or "[2001:db8::1]:5060".
     public var description: String {
         family == .ipv4 ? "\(host):\(port)" : "[\(host)]:\(port)"
@@ -122,6 +138,13 @@ public struct ResolveError: Error, Sendable {
 
 /// Random tokens for SIP tags, branches and Call-IDs, from the kernel.
 public enum RandomToken {
+    /// A random 32-bit number (RTP SSRC, sequence and timestamp starts).
+    public static func number() -> UInt32 {
+        var value: UInt32 = 0
+        _ = withUnsafeMutableBytes(of: &value) { atad_random_bytes($0.baseAddress, $0.count) }
+        return value
+    }
+
     /// `count` random bytes as lower-case hex.
     public static func hex(bytes count: Int = 8) -> String {
         var raw = [UInt8](repeating: 0, count: count)

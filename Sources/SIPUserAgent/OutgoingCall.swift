@@ -6,6 +6,9 @@ import Timebase
 /// What an outgoing call tells call control.
 public enum OutgoingCallEvent: Equatable, Sendable {
     case ringing
+    /// A provisional response (183) brought the far end's SDP answer: the
+    /// network plays its own ringback or announcement (RFC 3960).
+    case earlyMedia
     case answered
     /// It never got up: busy (486/600) or any other failure.
     case failed(busy: Bool, reason: String)
@@ -29,6 +32,9 @@ public struct OutgoingCall {
     /// Branch of the INVITE in flight (responses and CANCEL match it).
     public private(set) var inviteBranch = ""
     public private(set) var byeBranch: String?
+    /// The far end's SDP answer, from the first 18x or 2xx that carried one
+    /// (RFC 3261 §13.2.1: later answers in the same dialog repeat it).
+    public private(set) var remoteSDP: [UInt8]?
 
     private let settings: RegistrationSettings
     private let requestURI: String
@@ -85,6 +91,7 @@ public struct OutgoingCall {
             // 2xx (or a retransmission of it): ACK it ourselves (§13.2.2.4).
             if state == .calling || state == .ringing || state == .cancelling {
                 learnDialog(from: response)
+                noteAnswer(in: response)
                 ack = makeAck(cseq: cseq.number)
                 let wasCancelling = state == .cancelling
                 state = .confirmed
@@ -110,10 +117,13 @@ public struct OutgoingCall {
         }
         inviteTransaction = transaction.isTerminated ? nil : transaction
         if status < 200 {
+            let hadAnswer = remoteSDP != nil
+            if status > 100 { noteAnswer(in: response) }
             if status >= 180 && state == .calling {
                 state = .ringing
                 actions.append(.event(.ringing))
             }
+            if !hadAnswer && remoteSDP != nil && state == .ringing { actions.append(.event(.earlyMedia)) }
             if pendingCancel { pendingCancel = false; actions.append(.send(makeCancel())) }
             return actions
         }
@@ -133,6 +143,17 @@ public struct OutgoingCall {
         let reason = "\(status) " + (response.reasonPhrase.map { String(decoding: $0, as: UTF8.self) } ?? "")
         actions.append(.event(.failed(busy: status == 486 || status == 600, reason: reason)))
         return actions
+    }
+
+    /// Keeps the first SDP body the far end sends.
+    private mutating func noteAnswer(in response: SIPMessage) {
+        guard remoteSDP == nil, !response.body.isEmpty else { return }
+        if let type = response.value(of: .contentType) {
+            let prefix = Array("application/sdp".utf8)
+            guard type.count >= prefix.count,
+                  zip(type.prefix(prefix.count), prefix).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return }
+        }
+        remoteSDP = Array(response.body)
     }
 
     /// BYE from the far end.

@@ -224,4 +224,28 @@ final class DTMFDetectorTests: XCTestCase {
         XCTAssertEqual(TestSignals.detect(detector, TestSignals.silence(milliseconds: 100)), "")
         XCTAssertEqual(TestSignals.detect(detector, audio), "5")
     }
+
+    /// The held status lasts as long as the tone (so RFC 4733 events get the
+    /// key's real duration) and is gone soon after it ends.
+    func testStatusFollowsTheTone() {
+        let detector = DTMFDetector()
+        var random = SeededRandom(seed: 10)
+        let audio = Self.digitAudio(.d7, lowDBm0: -10, highDBm0: -10, onMs: 300, random: &random)
+        var statuses: [DTMFDetector.Status] = []
+        audio.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = min(80, buffer.count - offset)
+                detector.process(UnsafeBufferPointer(rebasing: buffer[offset..<(offset + count)])) { _ in }
+                statuses.append(detector.status)
+                offset += count
+            }
+        }
+        let heldFrames = statuses.filter { $0 == .held(.d7) }.count
+        // 300 ms of tone is 30 frames; confirmation takes up to ~4 frames and the release a few more.
+        XCTAssertGreaterThanOrEqual(heldFrames, 24)
+        XCTAssertLessThanOrEqual(heldFrames, 34)
+        XCTAssertEqual(statuses.last, DTMFDetector.Status.none)
+        XCTAssertEqual(statuses.first, DTMFDetector.Status.none)
+    }
 }

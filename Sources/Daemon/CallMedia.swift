@@ -1,0 +1,154 @@
+import DSP
+import EventLoop
+import Media
+import Platform
+import RTP
+import SDP
+import Timebase
+
+/// One call's RTP and RTCP sockets in the poll loop and, once offer/answer
+/// has settled, its media session. The sockets are bound before the SDP is
+/// written, so the SDP names ports that are really ours.
+final class CallMedia {
+    let rtp: UDPSocket
+    let rtcp: UDPSocket
+    let localPort: UInt16
+    private(set) var session: MediaSession?
+    private var filter: RTPSourceFilter<SocketAddress>?
+    private var rtcpDestination: SocketAddress?
+    private var sendBuffer = [UInt8](repeating: 0, count: 1500)
+    private var receiveBuffer = [UInt8](repeating: 0, count: 2048)
+    private var reportTimer: TimerID?
+    private let loop: EventLoop
+    private var closed = false
+    /// RTCP goes out every 5 s (RFC 3550 §6.2's minimum), varied by ±50 %.
+    static let reportInterval = Interval.seconds(5)
+
+    private init(rtp: UDPSocket, rtcp: UDPSocket, localPort: UInt16, loop: EventLoop) {
+        self.rtp = rtp
+        self.rtcp = rtcp
+        self.localPort = localPort
+        self.loop = loop
+    }
+
+    /// Binds an RTP port and the RTCP port above it (RFC 3550 §11: RTP on
+    /// an even port, RTCP on the next odd one), on `host`.
+    static func open(host: String, loop: EventLoop) -> CallMedia? {
+        for _ in 0..<32 {
+            guard let any = SocketAddress(ip: host, port: 0), let rtp = try? UDPSocket(binding: any),
+                  let port = (try? rtp.localAddress())?.port else { return nil }
+            guard port % 2 == 0, port < 65_535, let next = SocketAddress(ip: host, port: port + 1),
+                  let rtcp = try? UDPSocket(binding: next) else {
+                rtp.close()
+                continue
+            }
+            let media = CallMedia(rtp: rtp, rtcp: rtcp, localPort: port, loop: loop)
+            loop.register(rtp.descriptor, for: .readable) { _ in media.receiveMedia() }
+            loop.register(rtcp.descriptor, for: .readable) { _ in media.receiveControl() }
+            return media
+        }
+        return nil
+    }
+
+    /// Offer/answer settled: start (or re-point) the audio path.
+    func start(_ media: NegotiatedMedia, settings: MediaSession.Settings) {
+        guard let remote = SocketAddress(ip: media.remoteAddress.address, port: media.remoteRTPPort) else { return }
+        rtcpDestination = SocketAddress(ip: media.remoteRTCPAddress.address, port: media.remoteRTCPPort)
+        if let session {
+            session.update(media)
+        } else {
+            session = MediaSession(media: media, settings: settings)
+            scheduleReport()
+        }
+        if filter?.negotiated != remote { filter = RTPSourceFilter(negotiated: remote) }
+    }
+
+    /// The earpiece's frame: the far end's audio.
+    func frame(earpiece: UnsafeMutableBufferPointer<Int16>, now: Instant) {
+        guard let session else {
+            earpiece.update(repeating: 0)
+            return
+        }
+        session.playout(into: earpiece, at: now)
+    }
+
+    /// The mouthpiece's frame: sent to the far end when `send` (the call is
+    /// up), a packet whenever a packet time is complete.
+    func frame(mouth: UnsafeBufferPointer<Int16>, dtmf: DTMFDetector.Status, now: Instant, send: Bool) {
+        guard send, let session, let destination = filter?.sendAddress else { return }
+        let length = sendBuffer.withUnsafeMutableBytes { session.capture(mouth, dtmf: dtmf, into: $0) }
+        guard length > 0 else { return }
+        _ = sendBuffer.withUnsafeBytes { raw in
+            try? rtp.send(UnsafeRawBufferPointer(rebasing: raw[0..<length]), to: destination)
+        }
+    }
+
+    private func receiveMedia() {
+        for _ in 0..<64 {
+            guard let received = try? rtp.receive(into: &receiveBuffer) else { return }
+            guard let session, !received.truncated else { continue }
+            let accepted = receiveBuffer.withUnsafeBytes { raw in
+                filter?.admit(from: received.from, packet: UnsafeRawBufferPointer(rebasing: raw[0..<received.count])) ?? false
+            }
+            guard accepted else { continue }
+            receiveBuffer.withUnsafeBytes { raw in
+                session.receive(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
+            }
+        }
+    }
+
+    private func receiveControl() {
+        for _ in 0..<16 {
+            guard let received = try? rtcp.receive(into: &receiveBuffer) else { return }
+            guard let session, let negotiated = filter?.negotiated, received.from.sameHost(as: negotiated) else { continue }
+            receiveBuffer.withUnsafeBytes { raw in
+                session.receiveControl(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
+            }
+        }
+    }
+
+    private func scheduleReport() {
+        let jitter = Int64(RandomToken.number() % 5000) - 2500
+        reportTimer = loop.schedule(after: CallMedia.reportInterval + .milliseconds(jitter)) {
+            self.reportTimer = nil
+            self.sendReport(goodbye: false)
+            self.scheduleReport()
+        }
+    }
+
+    private func sendReport(goodbye: Bool) {
+        guard let session, let rtcpDestination else { return }
+        let now = loop.now
+        let length = sendBuffer.withUnsafeMutableBytes { session.makeReport(into: $0, at: now, goodbye: goodbye) }
+        guard length > 0 else { return }
+        _ = sendBuffer.withUnsafeBytes { raw in
+            try? rtcp.send(UnsafeRawBufferPointer(rebasing: raw[0..<length]), to: rtcpDestination)
+        }
+    }
+
+    /// RTP from sources other than the call's peer, dropped.
+    var ignoredPackets: Int { filter?.ignoredPackets ?? 0 }
+
+    /// `media: ...` for `status` and the end-of-call log line.
+    var summary: String {
+        guard let session else { return "media: port \(localPort), not started" }
+        var text = "media: " + (session.media.codec == .pcma ? "PCMA" : "PCMU") + " \(session.media.ptime) ms, port \(localPort), "
+        text += session.summary
+        if ignoredPackets > 0 { text += ", ignored \(ignoredPackets) from other sources" }
+        return text
+    }
+
+    /// Ends the media: an RTCP BYE if it ever started, then the sockets go.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if reportTimer != nil { sendReport(goodbye: true) }
+        if let reportTimer { loop.cancel(reportTimer) }
+        reportTimer = nil
+        loop.unregister(rtp.descriptor)
+        loop.unregister(rtcp.descriptor)
+        rtp.close()
+        rtcp.close()
+        session = nil
+    }
+}

@@ -1,0 +1,392 @@
+import DSP
+import RTP
+import SDP
+import Timebase
+
+/// One call's audio path between the telephone line and RTP, without I/O.
+///
+/// Every frame tick the daemon hands it the mouthpiece frame (`capture`)
+/// and asks it for the earpiece frame (`playout`); datagrams from the RTP
+/// and RTCP sockets go to `receive` and `receiveControl`. What it produces
+/// to send is written into buffers the caller owns. All buffers are made at
+/// init, so the steady state allocates nothing (MediaTests count it).
+public final class MediaSession {
+    /// How digits pressed during a call reach the far end.
+    public enum DTMFRelay: String, Sendable {
+        /// RFC 4733 telephone-events (in-band tone muted), when the far end
+        /// accepts them; otherwise in-band.
+        case rfc4733
+        /// SIP INFO (application/dtmf-relay), in-band tone muted. The SIP
+        /// side sends the INFO; this path only mutes.
+        case info
+        /// The tone itself, in the audio.
+        case inband
+    }
+
+    public struct Settings: Sendable {
+        public var dtmfRelay = DTMFRelay.rfc4733
+        /// Our SSRC and the random starts of sequence and timestamp (RFC
+        /// 3550 §5.1: unpredictable, so the caller draws them).
+        public var ssrc: UInt32 = 0
+        public var initialSequence: UInt16 = 0
+        public var initialTimestamp: UInt32 = 0
+        /// RTCP canonical name (RFC 3550 §6.5.1), ASCII.
+        public var canonicalName = "atad@localhost"
+        /// RFC 4733 volume (−dBm0) of the events we send.
+        public var eventVolume: UInt8 = 10
+
+        public init() {}
+    }
+
+    public let settings: Settings
+    public let format: AudioFormat
+    public private(set) var media: NegotiatedMedia
+    public private(set) var statistics = MediaStatistics()
+
+    private var law: G711.Law
+    private var ptimeSamples: Int
+
+    // Sending.
+    private var sequence: UInt16
+    private var timestamp: UInt32
+    private let pending: UnsafeMutableBufferPointer<Int16>
+    private var pendingCount = 0
+    private var markNext = true
+    private var eventSender = TelephoneEventSender()
+    private var pressedDigit: DTMFDigit?
+
+    // Receiving.
+    private var reception: RTPReceptionStatistics
+    private var jitterBuffer: JitterBuffer
+    private let concealment = PacketLossConcealment()
+    private var eventReceiver = TelephoneEventReceiver()
+    private var eventTone: ToneGenerator?
+    private var comfortNoise: ComfortNoiseGenerator?
+    private let decoded: UnsafeMutableBufferPointer<Int16>
+    private var remoteSSRC: UInt32?
+
+    // RTCP.
+    private var lastSenderReport: UInt32 = 0
+    private var lastSenderReportArrival: Instant?
+    private var sentSinceLastReport = false
+
+    /// Longest payload decoded (and so the largest packet, 60 ms at 8 kHz,
+    /// taken from a far end): anything longer is cut.
+    public static let maximumPacketSamples = 480
+
+    public init(media: NegotiatedMedia, settings: Settings = Settings(), format: AudioFormat = .narrowband) {
+        self.media = media
+        self.settings = settings
+        self.format = format
+        law = media.codec == .pcma ? .aLaw : .uLaw
+        ptimeSamples = format.samples(milliseconds: Int(media.ptime))
+        sequence = settings.initialSequence
+        timestamp = settings.initialTimestamp
+        pending = .allocate(capacity: MediaSession.maximumPacketSamples)
+        pending.initialize(repeating: 0)
+        decoded = .allocate(capacity: MediaSession.maximumPacketSamples)
+        decoded.initialize(repeating: 0)
+        reception = RTPReceptionStatistics(clockRate: UInt32(format.sampleRate))
+        var bufferSettings = JitterBuffer.Settings()
+        bufferSettings.sampleRate = format.sampleRate
+        bufferSettings.frameSamples = format.frameSamples
+        jitterBuffer = JitterBuffer(settings: bufferSettings)
+    }
+
+    deinit {
+        pending.deallocate()
+        decoded.deallocate()
+    }
+
+    /// A re-negotiation (re-INVITE) changed the media: codec and packet
+    /// time take effect from the next packet.
+    public func update(_ newMedia: NegotiatedMedia) {
+        media = newMedia
+        law = newMedia.codec == .pcma ? .aLaw : .uLaw
+        let samples = format.samples(milliseconds: Int(newMedia.ptime))
+        if samples != ptimeSamples {
+            ptimeSamples = samples
+            pendingCount = 0
+        }
+    }
+
+    /// True while digits go out of band, so the in-band tone is kept out of
+    /// the audio.
+    private var mutesDigits: Bool {
+        switch settings.dtmfRelay {
+        case .rfc4733, .info: return true
+        case .inband: return false
+        }
+    }
+
+    private var sendsEvents: Bool { settings.dtmfRelay == .rfc4733 && media.telephoneEventPayloadType != nil }
+
+    // MARK: Line to network
+
+    /// One mouthpiece frame, with what the DTMF detector hears in it. When a
+    /// packet's worth of audio is complete, writes the whole RTP packet into
+    /// `packet` and returns its length; otherwise returns 0.
+    public func capture(_ frame: UnsafeBufferPointer<Int16>, dtmf: DTMFDetector.Status,
+                        into packet: UnsafeMutableRawBufferPointer) -> Int {
+        if sendsEvents { followKey(dtmf) }
+        let mute = mutesDigits && (dtmf != .none || eventSender.isActive)
+        let room = min(frame.count, pending.count - pendingCount)
+        for index in 0..<room { pending[pendingCount + index] = mute ? 0 : frame[index] }
+        pendingCount += room
+        guard pendingCount >= ptimeSamples else { return 0 }
+        pendingCount = 0
+        let periodStart = timestamp
+        timestamp &+= UInt32(ptimeSamples)
+        guard media.maySend else { return 0 }
+        if let event = eventSender.nextPacket(periodSamples: UInt32(ptimeSamples)),
+           let eventType = media.telephoneEventPayloadType {
+            let header = RTPHeader(marker: event.marker, payloadType: eventType, sequenceNumber: sequence,
+                                   timestamp: event.timestamp, ssrc: settings.ssrc)
+            sequence &+= 1
+            markNext = true
+            let written = header.write(into: packet)
+            let length = written + event.payload.write(into: UnsafeMutableRawBufferPointer(rebasing: packet[written...]))
+            noteSent(length - RTPHeader.size)
+            statistics.eventPacketsSent += 1
+            return length
+        }
+        let header = RTPHeader(marker: markNext, payloadType: media.payloadType, sequenceNumber: sequence,
+                               timestamp: periodStart, ssrc: settings.ssrc)
+        sequence &+= 1
+        markNext = false
+        let written = header.write(into: packet)
+        let count = min(ptimeSamples, packet.count - written)
+        for index in 0..<count { packet[written + index] = G711.encode(pending[index], law) }
+        noteSent(count)
+        return written + count
+    }
+
+    private func noteSent(_ payloadBytes: Int) {
+        statistics.packetsSent += 1
+        statistics.octetsSent += UInt64(payloadBytes)
+        sentSinceLastReport = true
+    }
+
+    /// Turns the detector's view of the key into RFC 4733 press and release.
+    private func followKey(_ status: DTMFDetector.Status) {
+        var held: DTMFDigit? = nil
+        if case .held(let digit) = status { held = digit }
+        if held != pressedDigit {
+            if pressedDigit != nil { eventSender.release() }
+            if let held {
+                eventSender.press(event: TelephoneEventCode.code(for: held), at: timestamp, volume: settings.eventVolume)
+                statistics.digitsSent += 1
+            }
+            pressedDigit = held
+        }
+    }
+
+    // MARK: Network to line
+
+    /// One datagram from the RTP socket, already known to come from the
+    /// call's peer. Malformed packets and unknown payload types are counted
+    /// and dropped.
+    public func receive(_ datagram: UnsafeRawBufferPointer, at now: Instant) {
+        let packet: RTPPacket
+        do throws(RTPParseError) { packet = try RTPPacket(parsing: datagram) } catch {
+            statistics.malformedPackets += 1
+            return
+        }
+        let header = packet.header
+        let payload = UnsafeRawBufferPointer(rebasing: datagram[packet.payloadOffset..<(packet.payloadOffset + packet.payloadCount)])
+        let isAudio = header.payloadType == media.receivePayloadType
+        let isEvent = media.receiveTelephoneEventPayloadType != nil && header.payloadType == media.receiveTelephoneEventPayloadType
+        let isComfortNoise = media.comfortNoisePayloadType != nil && header.payloadType == media.comfortNoisePayloadType
+        guard isAudio || isEvent || isComfortNoise else {
+            statistics.unknownPayloadPackets += 1
+            return
+        }
+        guard media.mayReceive else { return }
+        if remoteSSRC != header.ssrc {
+            if remoteSSRC != nil { statistics.sourceChanges += 1 }
+            remoteSSRC = header.ssrc
+            reception = RTPReceptionStatistics(clockRate: UInt32(format.sampleRate))
+            jitterBuffer.reset()
+        }
+        switch reception.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: now) {
+        case .duplicateOrOld, .invalid:
+            statistics.discardedPackets += 1
+            return
+        default:
+            break
+        }
+        statistics.packetsReceived += 1
+        if isEvent {
+            receiveEvent(payload, header: header, at: now)
+        } else if isComfortNoise {
+            if let generator = ComfortNoiseGenerator(payload: payload) { comfortNoise = generator }
+        } else {
+            let count = min(payload.count, decoded.count)
+            for index in 0..<count { decoded[index] = G711.decode(payload[index], law) }
+            comfortNoise = nil
+            switch jitterBuffer.insert(UnsafeBufferPointer(rebasing: decoded[0..<count]), timestamp: header.timestamp,
+                                       marker: header.marker, arrival: now) {
+            case .late: statistics.latePackets += 1
+            case .duplicate: statistics.discardedPackets += 1
+            default: break
+            }
+        }
+    }
+
+    private func receiveEvent(_ payload: UnsafeRawBufferPointer, header: RTPHeader, at now: Instant) {
+        let event: TelephoneEventPayload
+        do throws(TelephoneEventError) { event = try TelephoneEventPayload(parsing: payload) } catch {
+            statistics.malformedPackets += 1
+            return
+        }
+        switch eventReceiver.receive(event, timestamp: header.timestamp, marker: header.marker, arrival: now) {
+        case .started(let code):
+            startEventTone(code, volume: event.volume)
+        case .ended:
+            eventTone = nil
+        case .restarted(let code):
+            startEventTone(code, volume: event.volume)
+        case .none:
+            break
+        }
+    }
+
+    /// Plays a received key as its two tones at the event's volume (the
+    /// pair's total power), each tone 3 dB below it, kept in the range a
+    /// DTMF receiver accepts.
+    private func startEventTone(_ code: UInt8, volume: UInt8) {
+        guard let digit = TelephoneEventCode.digit(for: code) else { eventTone = nil; return }
+        let level = Int8(max(-20, min(-3, -Int(volume) - 3)))
+        let spec = ToneSpec(frequencies: [UInt16(digit.lowFrequency), UInt16(digit.highFrequency)], levelDBm0: level)
+        eventTone = ToneGenerator(spec: spec, sampleRate: format.sampleRate)
+        statistics.digitsReceived += 1
+    }
+
+    /// The earpiece frame: a received key's tone, else the jitter buffer's
+    /// audio, concealed where packets were lost, or comfort noise or
+    /// silence when the far end sends nothing.
+    public func playout(into frame: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
+        if eventReceiver.expire(at: now) { eventTone = nil }
+        let outcome = jitterBuffer.playout(into: frame, at: now)
+        if eventTone != nil {
+            eventTone!.generate(into: frame)
+            return
+        }
+        switch outcome {
+        case .audio:
+            concealment.received(frame)
+            statistics.framesPlayed += 1
+        case .missing:
+            concealment.conceal(frame)
+            statistics.framesConcealed += 1
+        case .idle:
+            if comfortNoise != nil { comfortNoise!.generate(into: frame) } else { frame.update(repeating: 0) }
+        }
+    }
+
+    // MARK: Statistics and RTCP
+
+    /// Reception figures as RFC 3550 defines them.
+    public var packetsLost: Int64 { reception.cumulativeLost }
+    public var lossPercent: Double { reception.lossPercent }
+    public var jitterMilliseconds: Double { reception.jitterMilliseconds }
+    public var jitterBufferDelayMilliseconds: Int { jitterBuffer.currentDelayMilliseconds }
+    public var jitterBufferTargetMilliseconds: Int { jitterBuffer.targetDelayMilliseconds }
+
+    /// An RTCP compound packet (SR if we sent since the last report, else
+    /// RR; SDES CNAME; BYE when `goodbye`) written into `buffer`; returns
+    /// its length. `ntp` is the NTP-format time of `now` on our clock.
+    public func makeReport(into buffer: UnsafeMutableRawBufferPointer, at now: Instant, goodbye: Bool = false) -> Int {
+        var block: RTCPReportBlock? = nil
+        if let remoteSSRC {
+            var delay: UInt32 = 0
+            if let arrival = lastSenderReportArrival {
+                delay = UInt32(truncatingIfNeeded: (now - arrival).nanoseconds * 65_536 / 1_000_000_000)
+            }
+            block = reception.makeReportBlock(ssrc: remoteSSRC, lastSenderReport: lastSenderReport,
+                                              delaySinceLastSenderReport: lastSenderReport == 0 ? 0 : delay)
+        }
+        var sender: RTCPSenderInfo? = nil
+        if sentSinceLastReport {
+            sender = RTCPSenderInfo(ntpTimestamp: NTPTime.timestamp(at: now), rtpTimestamp: timestamp,
+                                    packetCount: UInt32(truncatingIfNeeded: statistics.packetsSent),
+                                    octetCount: UInt32(truncatingIfNeeded: statistics.octetsSent))
+        }
+        sentSinceLastReport = false
+        statistics.reportsSent += 1
+        return RTCPWriter.write(into: buffer, ssrc: settings.ssrc, sender: sender, block: block,
+                                canonicalName: settings.canonicalName, goodbye: goodbye)
+    }
+
+    /// One datagram from the RTCP socket: the far end's sender report (for
+    /// our next LSR/DLSR) and its report about us (loss, jitter, round trip).
+    public func receiveControl(_ datagram: UnsafeRawBufferPointer, at now: Instant) {
+        let report: RTCPReport
+        do throws(RTCPParseError) { report = try RTCPReport(parsing: datagram, ourSSRC: settings.ssrc) } catch {
+            statistics.malformedReports += 1
+            return
+        }
+        statistics.reportsReceived += 1
+        if let middle = report.senderReportNTPMiddle {
+            lastSenderReport = middle
+            lastSenderReportArrival = now
+        }
+        if let block = report.blockAboutUs {
+            statistics.remoteFractionLost = block.fractionLost
+            statistics.remoteCumulativeLost = Int64(block.cumulativeLost)
+            if let rtt = RTCPRoundTrip.milliseconds(arrival: NTPTime.timestamp(at: now), lastSenderReport: block.lastSenderReport,
+                                                    delaySinceLastSenderReport: block.delaySinceLastSenderReport) {
+                statistics.roundTripMilliseconds = rtt
+            }
+        }
+        if report.goodbye { statistics.goodbyeReceived = true }
+    }
+
+    /// `sent N, received N, lost N (P %), jitter J ms, buffer B ms, ...`
+    /// for `status` and the end-of-call log line.
+    public var summary: String {
+        var text = "sent \(statistics.packetsSent), received \(statistics.packetsReceived), lost \(max(0, packetsLost))"
+        text += " (" + MediaSession.decimal(lossPercent) + " %), jitter " + MediaSession.decimal(jitterMilliseconds) + " ms"
+        text += ", buffer \(jitterBuffer.currentDelayMilliseconds) ms, concealed \(statistics.framesConcealed)"
+        if let rtt = statistics.roundTripMilliseconds { text += ", rtt " + MediaSession.decimal(rtt) + " ms" }
+        if let lost = statistics.remoteFractionLost { text += ", far end lost \(Int(lost) * 100 / 256) %" }
+        if statistics.digitsSent + statistics.digitsReceived > 0 {
+            text += ", digits sent \(statistics.digitsSent) received \(statistics.digitsReceived)"
+        }
+        return text
+    }
+
+    /// One decimal place, without Foundation's formatting.
+    static func decimal(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        let sign = tenths < 0 ? "-" : ""
+        let magnitude = tenths < 0 ? -tenths : tenths
+        return "\(sign)\(magnitude / 10).\(magnitude % 10)"
+    }
+}
+
+/// Counters for one call's media, for `status` and the end-of-call log.
+public struct MediaStatistics: Equatable, Sendable {
+    public var packetsSent: UInt64 = 0
+    public var octetsSent: UInt64 = 0
+    public var eventPacketsSent: UInt64 = 0
+    public var packetsReceived: UInt64 = 0
+    public var malformedPackets: UInt64 = 0
+    public var unknownPayloadPackets: UInt64 = 0
+    public var discardedPackets: UInt64 = 0
+    public var latePackets: UInt64 = 0
+    public var sourceChanges: UInt64 = 0
+    public var framesPlayed: UInt64 = 0
+    public var framesConcealed: UInt64 = 0
+    public var digitsSent: UInt64 = 0
+    public var digitsReceived: UInt64 = 0
+    public var reportsSent: UInt64 = 0
+    public var reportsReceived: UInt64 = 0
+    public var malformedReports: UInt64 = 0
+    public var remoteFractionLost: UInt8?
+    public var remoteCumulativeLost: Int64?
+    public var roundTripMilliseconds: Double?
+    public var goodbyeReceived = false
+
+    public init() {}
+}

@@ -1,0 +1,129 @@
+"""Calls end to end between two atad daemons on loopback, both on the
+simulated board: line A dials line B directly (no registrar), B rings and
+answers, a tone said into either handset is heard at the other, a key
+pressed on A travels as an RFC 4733 event and is heard at B, and a hang-up
+from either side returns both lines to idle. Real binaries, real RTP."""
+
+import re
+
+from conftest import wait_until, write_site
+
+SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
+HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
+
+
+def status_of(daemon):
+    result = daemon.ctl("status")
+    assert result.returncode == 0, result
+    return result.out_lines
+
+
+def line_state(daemon, line=1):
+    prefix = f"line {line}: "
+    return next((l[len(prefix):] for l in status_of(daemon) if l.startswith(prefix)), "")
+
+
+def media_line(daemon, line=1):
+    prefix = f"call line {line}: "
+    return next((l[len(prefix):] for l in status_of(daemon) if l.startswith(prefix)), None)
+
+
+def sip_port(daemon):
+    for line in status_of(daemon):
+        match = SIP_LINE.match(line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError(f"no sip line in {status_of(daemon)}")
+
+
+def heard_frequencies(daemon, line=1):
+    """The frequencies the simulated earpiece hears, or [] for silence."""
+    reply = daemon.ctl("hear", str(line))
+    assert reply.returncode == 0, reply
+    for text in reply.out_lines:
+        match = HEARD.match(text)
+        if match:
+            return [int(f) for f in match.group(1).split("+")]
+    return []
+
+
+def hears_tone(daemon, frequency, line=1, tolerance=0.01):
+    heard = heard_frequencies(daemon, line)
+    return len(heard) == 1 and abs(heard[0] - frequency) <= frequency * tolerance
+
+
+def start_pair(daemons, tmp_path, short_dir, a_extra="", b_extra=""):
+    """B first (its SIP port is picked by the kernel), then A, whose account
+    sends every call straight to B."""
+    b_dir = tmp_path / "b"
+    b_dir.mkdir()
+    b_socket = short_dir / "b.sock"
+    b_site = write_site(b_dir / "site.conf", b_socket, extra=(
+        "[account direct]\nuser = 2000\ndomain = 127.0.0.1\nregister = no\n" + b_extra +
+        "[line 1]\naccount = direct\n"))
+    b = daemons.start(b_site, b_socket, b_dir)
+    a_dir = tmp_path / "a"
+    a_dir.mkdir()
+    a_socket = short_dir / "a.sock"
+    a_site = write_site(a_dir / "site.conf", a_socket, extra=(
+        f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{sip_port(b)}\nregister = no\n" + a_extra +
+        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
+    a = daemons.start(a_site, a_socket, a_dir)
+    return a, b
+
+
+def connect(a, b):
+    """A dials 2000, B rings and answers; both talking."""
+    assert a.ctl("hook", "1", "off").returncode == 0
+    assert a.ctl("dtmf", "1", "2000").returncode == 0
+    wait_until(lambda: line_state(b).startswith("ringing"), 10, "line B to ring")
+    wait_until(lambda: line_state(a).startswith("ringback"), 5, "ringback on line A")
+    assert b.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(a).startswith("talking") and line_state(b).startswith("talking"), 10,
+               "both lines talking")
+
+
+def test_two_lines_talk_both_ways_and_a_hangs_up(daemons, tmp_path, short_dir):
+    a, b = start_pair(daemons, tmp_path, short_dir)
+    connect(a, b)
+    assert a.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+    wait_until(lambda: hears_tone(b, 1000), 5, f"B to hear A's 1000 Hz (B hears {heard_frequencies(b)})")
+    assert b.ctl("say", "1", "tone", "700", "-12").returncode == 0
+    wait_until(lambda: hears_tone(a, 700), 5, f"A to hear B's 700 Hz (A hears {heard_frequencies(a)})")
+    # Still A's tone at B: both directions at once.
+    assert hears_tone(b, 1000)
+
+    # A key held on A: an RFC 4733 event, its tones played into B's earpiece.
+    assert a.ctl("say", "1", "silence").returncode == 0
+    assert b.ctl("say", "1", "silence").returncode == 0
+    assert a.ctl("dtmf", "1", "5", "--on", "1500").returncode == 0
+    wait_until(lambda: sorted(heard_frequencies(b)) == [770, 1336], 5,
+               f"B to hear the 5 (770+1336 Hz), hears {heard_frequencies(b)}")
+    wait_until(lambda: "digits sent 1" in (media_line(a) or ""), 5, f"A's status to count the digit: {media_line(a)}")
+    wait_until(lambda: "received 1" in (media_line(b) or "").split("digits sent")[-1], 5,
+               f"B's status to count the digit: {media_line(b)}")
+    for daemon in (a, b):
+        media = media_line(daemon)
+        assert media and media.startswith("media: PCMU 20 ms"), media
+
+    assert a.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(a).startswith("idle"), 5, "A idle after hanging up")
+    # B hears the far end's hang-up (the country's busy tone) until it hangs up too.
+    wait_until(lambda: not line_state(b).startswith("talking"), 5, "B to learn of the hang-up")
+    assert b.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(b).startswith("idle"), 5, "B idle")
+    assert media_line(a) is None and media_line(b) is None
+    assert "ended" in a.log() and "sent " in a.log()
+
+
+def test_b_hangs_up_first(daemons, tmp_path, short_dir):
+    a, b = start_pair(daemons, tmp_path, short_dir, a_extra="codec = pcma\nptime = 10\n")
+    connect(a, b)
+    assert b.ctl("say", "1", "tone", "1200", "-10").returncode == 0
+    wait_until(lambda: hears_tone(a, 1200), 5, f"A to hear 1200 Hz (hears {heard_frequencies(a)})")
+    assert media_line(a).startswith("media: PCMA 10 ms"), media_line(a)
+    assert b.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(b).startswith("idle"), 5, "B idle")
+    wait_until(lambda: not line_state(a).startswith("talking"), 5, "A to learn of the hang-up")
+    assert a.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(a).startswith("idle"), 5, "A idle")
