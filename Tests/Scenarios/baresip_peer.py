@@ -23,6 +23,7 @@ deadline); every wait is a condition polled against a deadline.
 """
 
 import json
+import re
 import shutil
 import socket
 import struct
@@ -318,6 +319,21 @@ class Baresip:
         except AssertionError as error:
             raise AssertionError(f"{error}\nevents: {[e.get('type') for e in self.events()]}\n"
                                  f"log:\n{self.log()}") from None
+
+    def registered(self) -> bool:
+        """The registrar answered a REGISTER with 200 (ctrl_tcp's
+        REGISTER_OK, or the log line, since the first registration may
+        finish before the control connection is up)."""
+        if self.events("REGISTER_OK"):
+            return True
+        return re.search(r"^\S+: \{\d+/\w+/v4\} 200 OK", self.log(), flags=re.M) is not None
+
+    def wait_registered(self, timeout=10.0):
+        def done():
+            if self.process.poll() is not None:
+                raise AssertionError(f"baresip exited with {self.process.returncode}:\n{self.log()}")
+            return self.registered()
+        return wait_until(done, timeout, f"baresip to register; log:\n{self.log()}", interval=0.05)
 
     # -- recordings
 
