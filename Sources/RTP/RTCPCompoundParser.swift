@@ -12,6 +12,13 @@ public struct RTCPCompoundSummary: Equatable, Sendable {
     /// A BYE packet was present.
     public var hasGoodbye: Bool
 
+    public init(senderSSRC: UInt32, senderReportNTPMiddle: UInt32?, reportAboutUs: RTCPReportBlock?, hasGoodbye: Bool) {
+        self.senderSSRC = senderSSRC
+        self.senderReportNTPMiddle = senderReportNTPMiddle
+        self.reportAboutUs = reportAboutUs
+        self.hasGoodbye = hasGoodbye
+    }
+
     /// Validates `bytes` as a compound packet (RFC 3550 A.2: every packet
     /// version 2, the first an SR or RR without padding, only the last one
     /// padded, the lengths adding up to the datagram) and extracts the
