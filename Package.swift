@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         // Test support: counts malloc calls, to prove the audio path allocates nothing per frame.
         .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
-        .testTarget(name: "RTPTests", dependencies: ["RTP", "Timebase"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "Timebase", "CAllocationCounter"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "DSP", "SDP", "Timebase", "CAllocationCounter"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),
     ],

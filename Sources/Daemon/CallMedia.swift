@@ -14,7 +14,7 @@ final class CallMedia {
     let rtcp: UDPSocket
     let localPort: UInt16
     private(set) var session: MediaSession?
-    private var filter: RTPSourceFilter<SocketAddress>?
+    private var filter: RTPSourceFilter<MediaHost>?
     private var rtcpDestination: SocketAddress?
     private var sendBuffer = [UInt8](repeating: 0, count: 1500)
     private var receiveBuffer = [UInt8](repeating: 0, count: 2048)
@@ -60,7 +60,8 @@ final class CallMedia {
             session = MediaSession(media: media, settings: settings)
             scheduleReport()
         }
-        if filter?.negotiated != remote { filter = RTPSourceFilter(negotiated: remote) }
+        let endpoint = RTPEndpoint(host: MediaHost(address: remote), port: remote.port)
+        if filter?.negotiated != endpoint { filter = RTPSourceFilter(negotiated: endpoint) }
     }
 
     /// The earpiece's frame: the far end's audio.
@@ -75,7 +76,7 @@ final class CallMedia {
     /// The mouthpiece's frame: sent to the far end when `send` (the call is
     /// up), a packet whenever a packet time is complete.
     func frame(mouth: UnsafeBufferPointer<Int16>, dtmf: DTMFDetector.Status, now: Instant, send: Bool) {
-        guard send, let session, let destination = filter?.sendAddress else { return }
+        guard send, let session, let destination = filter?.sendAddress.host.address else { return }
         let length = sendBuffer.withUnsafeMutableBytes { session.capture(mouth, dtmf: dtmf, into: $0) }
         guard length > 0 else { return }
         _ = sendBuffer.withUnsafeBytes { raw in
@@ -87,10 +88,15 @@ final class CallMedia {
         for _ in 0..<64 {
             guard let received = try? rtp.receive(into: &receiveBuffer) else { return }
             guard let session, !received.truncated else { continue }
-            let accepted = receiveBuffer.withUnsafeBytes { raw in
-                filter?.admit(from: received.from, packet: UnsafeRawBufferPointer(rebasing: raw[0..<received.count])) ?? false
+            let header = receiveBuffer.withUnsafeBytes { raw in
+                try? RTPPacket(parsing: UnsafeRawBufferPointer(rebasing: raw[0..<received.count])).header
             }
-            guard accepted else { continue }
+            guard let header else {
+                session.noteMalformed()
+                continue
+            }
+            let source = RTPEndpoint(host: MediaHost(address: received.from), port: received.from.port)
+            guard filter?.admit(from: source, ssrc: header.ssrc, sequence: header.sequenceNumber) != .ignored else { continue }
             receiveBuffer.withUnsafeBytes { raw in
                 session.receive(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
             }
@@ -100,7 +106,8 @@ final class CallMedia {
     private func receiveControl() {
         for _ in 0..<16 {
             guard let received = try? rtcp.receive(into: &receiveBuffer) else { return }
-            guard let session, let negotiated = filter?.negotiated, received.from.sameHost(as: negotiated) else { continue }
+            guard let session, let negotiated = filter?.negotiated.host.address,
+                  received.from.sameHost(as: negotiated) else { continue }
             receiveBuffer.withUnsafeBytes { raw in
                 session.receiveControl(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
             }
@@ -127,7 +134,7 @@ final class CallMedia {
     }
 
     /// RTP from sources other than the call's peer, dropped.
-    var ignoredPackets: Int { filter?.ignoredPackets ?? 0 }
+    var ignoredPackets: UInt64 { filter?.ignoredPackets ?? 0 }
 
     /// `media: ...` for `status` and the end-of-call log line.
     var summary: String {
@@ -151,4 +158,13 @@ final class CallMedia {
         rtcp.close()
         session = nil
     }
+}
+
+/// A media source's host for `RTPSourceFilter`: equal when the IP is the
+/// same, whatever the port (the filter compares ports itself). Keeps the
+/// whole address, so a latched source can be sent to as it is.
+struct MediaHost: Equatable {
+    let address: SocketAddress
+
+    static func == (lhs: MediaHost, rhs: MediaHost) -> Bool { lhs.address.sameHost(as: rhs.address) }
 }

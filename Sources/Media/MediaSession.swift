@@ -52,7 +52,7 @@ public final class MediaSession {
     private let pending: UnsafeMutableBufferPointer<Int16>
     private var pendingCount = 0
     private var markNext = true
-    private var eventSender = TelephoneEventSender()
+    private var eventSender: TelephoneEventSender
     private var pressedDigit: DTMFDigit?
 
     // Receiving.
@@ -61,7 +61,9 @@ public final class MediaSession {
     private let concealment = PacketLossConcealment()
     private var eventReceiver = TelephoneEventReceiver()
     private var eventTone: ToneGenerator?
-    private var comfortNoise: ComfortNoiseGenerator?
+    private var comfortNoise = ComfortNoiseGenerator()
+    private var comfortNoiseActive = false
+    private let canonicalName: [UInt8]
     private let decoded: UnsafeMutableBufferPointer<Int16>
     private var remoteSSRC: UInt32?
 
@@ -91,6 +93,8 @@ public final class MediaSession {
         bufferSettings.sampleRate = format.sampleRate
         bufferSettings.frameSamples = format.frameSamples
         jitterBuffer = JitterBuffer(settings: bufferSettings)
+        eventSender = TelephoneEventSender(volume: settings.eventVolume)
+        canonicalName = Array(settings.canonicalName.utf8.prefix(RTCPCompoundWriter.maximumCNAMELength))
     }
 
     deinit {
@@ -174,14 +178,19 @@ public final class MediaSession {
         if held != pressedDigit {
             if pressedDigit != nil { eventSender.release() }
             if let held {
-                eventSender.press(event: TelephoneEventCode.code(for: held), at: timestamp, volume: settings.eventVolume)
-                statistics.digitsSent += 1
+                if let code = TelephoneEventCode.code(for: held.character) {
+                    eventSender.press(event: code, at: timestamp)
+                    statistics.digitsSent += 1
+                }
             }
             pressedDigit = held
         }
     }
 
     // MARK: Network to line
+
+    /// A datagram on the RTP port that is not RTP at all.
+    public func noteMalformed() { statistics.malformedPackets += 1 }
 
     /// One datagram from the RTP socket, already known to come from the
     /// call's peer. Malformed packets and unknown payload types are counted
@@ -219,11 +228,16 @@ public final class MediaSession {
         if isEvent {
             receiveEvent(payload, header: header, at: now)
         } else if isComfortNoise {
-            if let generator = ComfortNoiseGenerator(payload: payload) { comfortNoise = generator }
+            do throws(ComfortNoiseError) {
+                try comfortNoise.receive(payload)
+                comfortNoiseActive = true
+            } catch {
+                statistics.malformedPackets += 1
+            }
         } else {
             let count = min(payload.count, decoded.count)
             for index in 0..<count { decoded[index] = G711.decode(payload[index], law) }
-            comfortNoise = nil
+            comfortNoiseActive = false
             switch jitterBuffer.insert(UnsafeBufferPointer(rebasing: decoded[0..<count]), timestamp: header.timestamp,
                                        marker: header.marker, arrival: now) {
             case .late: statistics.latePackets += 1
@@ -235,27 +249,26 @@ public final class MediaSession {
 
     private func receiveEvent(_ payload: UnsafeRawBufferPointer, header: RTPHeader, at now: Instant) {
         let event: TelephoneEventPayload
-        do throws(TelephoneEventError) { event = try TelephoneEventPayload(parsing: payload) } catch {
+        do throws(TelephoneEventParseError) { event = try TelephoneEventPayload(parsing: payload) } catch {
             statistics.malformedPackets += 1
             return
         }
-        switch eventReceiver.receive(event, timestamp: header.timestamp, marker: header.marker, arrival: now) {
-        case .started(let code):
-            startEventTone(code, volume: event.volume)
-        case .ended:
-            eventTone = nil
-        case .restarted(let code):
-            startEventTone(code, volume: event.volume)
-        case .none:
-            break
-        }
+        let changes = eventReceiver.receive(event, timestamp: header.timestamp, marker: header.marker, arrival: now)
+        if changes.interrupted != nil || changes.ended != nil { eventTone = nil }
+        // An event seen only by its end packets still starts (and ends): a
+        // key that short is not played.
+        if let code = changes.started, changes.ended == nil { startEventTone(code, volume: event.volume) }
     }
 
     /// Plays a received key as its two tones at the event's volume (the
     /// pair's total power), each tone 3 dB below it, kept in the range a
     /// DTMF receiver accepts.
     private func startEventTone(_ code: UInt8, volume: UInt8) {
-        guard let digit = TelephoneEventCode.digit(for: code) else { eventTone = nil; return }
+        guard let key = TelephoneEventCode.key(for: code), let ascii = key.asciiValue,
+              let digit = DTMFDigit(ascii: ascii) else {
+            eventTone = nil
+            return
+        }
         let level = Int8(max(-20, min(-3, -Int(volume) - 3)))
         let spec = ToneSpec(frequencies: [UInt16(digit.lowFrequency), UInt16(digit.highFrequency)], levelDBm0: level)
         eventTone = ToneGenerator(spec: spec, sampleRate: format.sampleRate)
@@ -266,7 +279,7 @@ public final class MediaSession {
     /// audio, concealed where packets were lost, or comfort noise or
     /// silence when the far end sends nothing.
     public func playout(into frame: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
-        if eventReceiver.expire(at: now) { eventTone = nil }
+        if eventReceiver.expire(at: now) != nil { eventTone = nil }
         let outcome = jitterBuffer.playout(into: frame, at: now)
         if eventTone != nil {
             eventTone!.generate(into: frame)
@@ -280,7 +293,7 @@ public final class MediaSession {
             concealment.conceal(frame)
             statistics.framesConcealed += 1
         case .idle:
-            if comfortNoise != nil { comfortNoise!.generate(into: frame) } else { frame.update(repeating: 0) }
+            if comfortNoiseActive { comfortNoise.generate(into: frame) } else { frame.update(repeating: 0) }
         }
     }
 
@@ -301,28 +314,34 @@ public final class MediaSession {
         if let remoteSSRC {
             var delay: UInt32 = 0
             if let arrival = lastSenderReportArrival {
-                delay = UInt32(truncatingIfNeeded: (now - arrival).nanoseconds * 65_536 / 1_000_000_000)
+                delay = RTCPRoundTrip.delayUnits(now - arrival)
             }
             block = reception.makeReportBlock(ssrc: remoteSSRC, lastSenderReport: lastSenderReport,
                                               delaySinceLastSenderReport: lastSenderReport == 0 ? 0 : delay)
         }
         var sender: RTCPSenderInfo? = nil
         if sentSinceLastReport {
-            sender = RTCPSenderInfo(ntpTimestamp: NTPTime.timestamp(at: now), rtpTimestamp: timestamp,
+            sender = RTCPSenderInfo(ntpTimestamp: NTPTimestamp.from(now), rtpTimestamp: timestamp,
                                     packetCount: UInt32(truncatingIfNeeded: statistics.packetsSent),
                                     octetCount: UInt32(truncatingIfNeeded: statistics.octetsSent))
         }
         sentSinceLastReport = false
         statistics.reportsSent += 1
-        return RTCPWriter.write(into: buffer, ssrc: settings.ssrc, sender: sender, block: block,
-                                canonicalName: settings.canonicalName, goodbye: goodbye)
+        do throws(RTCPWriteError) {
+            return try canonicalName.withUnsafeBytes { name throws(RTCPWriteError) in
+                try RTCPCompoundWriter.write(into: buffer, ssrc: settings.ssrc, senderInfo: sender, reportBlock: block,
+                                             cname: name, goodbye: goodbye)
+            }
+        } catch {
+            return 0
+        }
     }
 
     /// One datagram from the RTCP socket: the far end's sender report (for
     /// our next LSR/DLSR) and its report about us (loss, jitter, round trip).
     public func receiveControl(_ datagram: UnsafeRawBufferPointer, at now: Instant) {
-        let report: RTCPReport
-        do throws(RTCPParseError) { report = try RTCPReport(parsing: datagram, ourSSRC: settings.ssrc) } catch {
+        let report: RTCPCompoundSummary
+        do throws(RTCPParseError) { report = try RTCPCompoundSummary(parsing: datagram, ourSSRC: settings.ssrc) } catch {
             statistics.malformedReports += 1
             return
         }
@@ -331,15 +350,15 @@ public final class MediaSession {
             lastSenderReport = middle
             lastSenderReportArrival = now
         }
-        if let block = report.blockAboutUs {
+        if let block = report.reportAboutUs {
             statistics.remoteFractionLost = block.fractionLost
             statistics.remoteCumulativeLost = Int64(block.cumulativeLost)
-            if let rtt = RTCPRoundTrip.milliseconds(arrival: NTPTime.timestamp(at: now), lastSenderReport: block.lastSenderReport,
+            if let rtt = RTCPRoundTrip.milliseconds(arrival: NTPTimestamp.from(now), lastSenderReport: block.lastSenderReport,
                                                     delaySinceLastSenderReport: block.delaySinceLastSenderReport) {
                 statistics.roundTripMilliseconds = rtt
             }
         }
-        if report.goodbye { statistics.goodbyeReceived = true }
+        if report.hasGoodbye { statistics.goodbyeReceived = true }
     }
 
     /// `sent N, received N, lost N (P %), jitter J ms, buffer B ms, ...`

@@ -1,15 +1,8 @@
+import CAllocationCounter
 import RTP
 import Timebase
 import XCTest
 
-// The test-support malloc counter (Tests/Support/CAllocationCounter) is
-// linked into the test executable through DSPTests and MediaTests, but
-// RTPTests does not list it as a dependency, so declare its two C entry
-// points here. (Both take and return only integers.)
-@_silgen_name("atad_allocations_begin")
-private func allocationsBegin()
-@_silgen_name("atad_allocations_end")
-private func allocationsEnd() -> UInt
 
 /// Everything RTP does per packet: statistics, source filter, telephone
 /// events sent and received, and an RTCP report written and parsed.
@@ -78,9 +71,9 @@ final class RTPAllocationTests: XCTestCase {
 
         var pipeline = PacketPipeline()
         defer { pipeline.deallocate() }
-        allocationsBegin()
+        atad_allocations_begin()
         for index in 1...1000 { pipeline.packet(index) }
-        let allocations = allocationsEnd()
+        let allocations = atad_allocations_end()
         print("1000 packets: \(pipeline.accepted) accepted, \(pipeline.events) events, \(pipeline.reports) reports, "
               + "\(pipeline.written) RTCP bytes, \(allocations) allocations")
         XCTAssertEqual(allocations, 0)

@@ -1,0 +1,208 @@
+import CAllocationCounter
+import DSP
+import RTP
+import SDP
+import Timebase
+import XCTest
+@testable import Media
+
+/// Two media sessions wired back to back through in-memory "sockets": what
+/// one line says, the other hears; keys travel as RFC 4733 events; the
+/// steady state allocates nothing.
+final class MediaSessionTests: XCTestCase {
+    static func negotiated(codec: AudioCodec = .pcmu, ptime: UInt32 = 20, events: Bool = true) -> NegotiatedMedia {
+        NegotiatedMedia(remoteAddress: ConnectionAddress(.ip4, "127.0.0.1"), remoteRTPPort: 4000,
+                        remoteRTCPAddress: ConnectionAddress(.ip4, "127.0.0.1"), remoteRTCPPort: 4001,
+                        codec: codec, payloadType: codec == .pcma ? 8 : 0, receivePayloadType: codec == .pcma ? 8 : 0,
+                        clockRate: 8000, telephoneEventPayloadType: events ? 101 : nil,
+                        receiveTelephoneEventPayloadType: events ? 101 : nil,
+                        telephoneEvents: events ? .dtmf : TelephoneEvents(), comfortNoisePayloadType: nil,
+                        ptime: ptime, direction: .sendrecv, heldByRemote: false)
+    }
+
+    static func session(ssrc: UInt32, codec: AudioCodec = .pcmu, ptime: UInt32 = 20,
+                        relay: MediaSession.DTMFRelay = .rfc4733) -> MediaSession {
+        var settings = MediaSession.Settings()
+        settings.ssrc = ssrc
+        settings.initialSequence = UInt16(truncatingIfNeeded: ssrc &* 7)
+        settings.initialTimestamp = ssrc &* 13
+        settings.dtmfRelay = relay
+        return MediaSession(media: negotiated(codec: codec, ptime: ptime), settings: settings)
+    }
+
+    /// Runs `frames` 10 ms ticks of A → B: A's mouth is `source`, B's ear
+    /// collects what it plays. Returns B's earpiece audio and A's packets.
+    final class Link {
+        let a: MediaSession
+        let b: MediaSession
+        var now = Instant(nanoseconds: 1_000_000_000)
+        var packet = [UInt8](repeating: 0, count: 1500)
+        var mouth = [Int16](repeating: 0, count: 80)
+        var ear = [Int16](repeating: 0, count: 80)
+        var packetsSent = 0
+        let detector = DTMFDetector()
+
+        init(a: MediaSession, b: MediaSession) {
+            self.a = a
+            self.b = b
+        }
+
+        func tick(_ fill: (UnsafeMutableBufferPointer<Int16>) -> Void, heard: (UnsafeBufferPointer<Int16>) -> Void) {
+            mouth.withUnsafeMutableBufferPointer { fill($0) }
+            let status: DTMFDetector.Status = mouth.withUnsafeBufferPointer { buffer in
+                detector.process(buffer) { _ in }
+                return detector.status
+            }
+            let length = mouth.withUnsafeBufferPointer { buffer in
+                packet.withUnsafeMutableBytes { a.capture(buffer, dtmf: status, into: $0) }
+            }
+            if length > 0 {
+                packetsSent += 1
+                packet.withUnsafeBytes { b.receive(UnsafeRawBufferPointer(rebasing: $0[0..<length]), at: now) }
+            }
+            ear.withUnsafeMutableBufferPointer { b.playout(into: $0, at: now) }
+            ear.withUnsafeBufferPointer { heard($0) }
+            now = now + .milliseconds(10)
+        }
+    }
+
+    func testToneCrossesAtEveryPacketTimeAndBothLaws() {
+        for codec in [AudioCodec.pcmu, .pcma] {
+            for ptime: UInt32 in [10, 20, 30] {
+                let link = Link(a: Self.session(ssrc: 1, codec: codec, ptime: ptime), b: Self.session(ssrc: 2, codec: codec, ptime: ptime))
+                var tone = ToneGenerator(spec: ToneSpec(frequencies: [1000], levelDBm0: -10))
+                let analyzer = ToneAnalyzer()
+                for _ in 0..<150 {
+                    link.tick({ tone.generate(into: $0) }, heard: { analyzer.feed($0) })
+                }
+                guard case .tone(let frequencies, let level, _) = analyzer.analyze() else {
+                    return XCTFail("\(codec) \(ptime) ms: B heard \(analyzer.analyze())")
+                }
+                XCTAssertEqual(frequencies.count, 1)
+                XCTAssertEqual(frequencies.first ?? 0, 1000, accuracy: 10, "\(codec) \(ptime) ms")
+                XCTAssertEqual(level, -10, accuracy: 1.5, "\(codec) \(ptime) ms")
+                XCTAssertEqual(link.packetsSent, 1500 / Int(ptime))
+                XCTAssertEqual(link.b.statistics.packetsReceived, UInt64(link.packetsSent))
+                XCTAssertEqual(link.b.statistics.framesConcealed, 0)
+            }
+        }
+    }
+
+    func testHeldKeyTravelsAsAnEventAndIsPlayedForItsDuration() {
+        let link = Link(a: Self.session(ssrc: 3), b: Self.session(ssrc: 4))
+        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 300, offMs: 100)
+        XCTAssertTrue(keys.enqueue("5"))
+        let inBand = DTMFDetector()
+        var heardDigits = ""
+        var loudFrames = 0
+        for _ in 0..<80 {
+            link.tick({ keys.generate(into: $0) }, heard: { frame in
+                inBand.process(frame) { heardDigits.append($0.character) }
+                if frame.contains(where: { $0 > 500 || $0 < -500 }) { loudFrames += 1 }
+            })
+        }
+        XCTAssertEqual(link.a.statistics.digitsSent, 1)
+        XCTAssertEqual(link.b.statistics.digitsReceived, 1)
+        XCTAssertGreaterThan(link.a.statistics.eventPacketsSent, 10)
+        XCTAssertEqual(heardDigits, "5", "B's earpiece carries the key once")
+        // About 300 ms of tone at B: the event's duration, not a fixed burst.
+        XCTAssertGreaterThanOrEqual(loudFrames, 24)
+        XCTAssertLessThanOrEqual(loudFrames, 36)
+    }
+
+    func testLossIsConcealedAndCounted() {
+        let a = Self.session(ssrc: 5)
+        let b = Self.session(ssrc: 6)
+        var tone = ToneGenerator(spec: ToneSpec(frequencies: [600], levelDBm0: -12))
+        var packet = [UInt8](repeating: 0, count: 1500)
+        var mouth = [Int16](repeating: 0, count: 80)
+        var ear = [Int16](repeating: 0, count: 80)
+        var now = Instant(nanoseconds: 5_000_000_000)
+        var sent = 0
+        var silentFrames = 0
+        for tick in 0..<400 {
+            mouth.withUnsafeMutableBufferPointer { tone.generate(into: $0) }
+            let length = mouth.withUnsafeBufferPointer { m in packet.withUnsafeMutableBytes { a.capture(m, dtmf: .none, into: $0) } }
+            if length > 0 {
+                sent += 1
+                // Every 10th packet is lost (10 %), never two in a row.
+                if sent % 10 != 0 {
+                    packet.withUnsafeBytes { b.receive(UnsafeRawBufferPointer(rebasing: $0[0..<length]), at: now) }
+                }
+            }
+            ear.withUnsafeMutableBufferPointer { b.playout(into: $0, at: now) }
+            if tick > 20, !ear.contains(where: { $0 > 300 || $0 < -300 }) { silentFrames += 1 }
+            now = now + .milliseconds(10)
+        }
+        XCTAssertEqual(sent, 200)
+        XCTAssertGreaterThan(b.statistics.framesConcealed, 30)
+        XCTAssertEqual(silentFrames, 0, "single losses are bridged, never silent")
+        XCTAssertEqual(b.lossPercent, 10, accuracy: 1)
+    }
+
+    func testMalformedAndForeignPayloadsAreCountedNotPlayed() {
+        let b = Self.session(ssrc: 7)
+        let now = Instant(nanoseconds: 1)
+        let garbage: [UInt8] = [1, 2, 3]
+        garbage.withUnsafeBytes { b.receive($0, at: now) }
+        var packet = [UInt8](repeating: 0xff, count: 172)
+        packet.withUnsafeMutableBytes { _ = RTPHeader(payloadType: 18, sequenceNumber: 1, timestamp: 0, ssrc: 9).write(into: $0) }
+        packet.withUnsafeBytes { b.receive($0, at: now) }
+        XCTAssertEqual(b.statistics.malformedPackets, 1)
+        XCTAssertEqual(b.statistics.unknownPayloadPackets, 1)
+        XCTAssertEqual(b.statistics.packetsReceived, 0)
+    }
+
+    func testReportsCarryLossAndRoundTrip() {
+        let a = Self.session(ssrc: 11)
+        let b = Self.session(ssrc: 12)
+        var packet = [UInt8](repeating: 0, count: 1500)
+        let mouth = [Int16](repeating: 1000, count: 80)
+        var now = Instant(nanoseconds: 9_000_000_000)
+        var sent = 0
+        for _ in 0..<200 {
+            let length = mouth.withUnsafeBufferPointer { m in packet.withUnsafeMutableBytes { a.capture(m, dtmf: .none, into: $0) } }
+            if length > 0 {
+                sent += 1
+                if sent % 4 != 0 { packet.withUnsafeBytes { b.receive(UnsafeRawBufferPointer(rebasing: $0[0..<length]), at: now) } }
+            }
+            now = now + .milliseconds(10)
+        }
+        // A's sender report reaches B 30 ms later; B's receiver report comes back after 20 ms more.
+        let srLength = packet.withUnsafeMutableBytes { a.makeReport(into: $0, at: now) }
+        XCTAssertGreaterThan(srLength, 0)
+        now = now + .milliseconds(30)
+        packet.withUnsafeBytes { b.receiveControl(UnsafeRawBufferPointer(rebasing: $0[0..<srLength]), at: now) }
+        now = now + .milliseconds(100)
+        let rrLength = packet.withUnsafeMutableBytes { b.makeReport(into: $0, at: now) }
+        now = now + .milliseconds(20)
+        packet.withUnsafeBytes { a.receiveControl(UnsafeRawBufferPointer(rebasing: $0[0..<rrLength]), at: now) }
+        XCTAssertEqual(a.statistics.reportsReceived, 1)
+        XCTAssertEqual(a.statistics.roundTripMilliseconds ?? -1, 50, accuracy: 1)
+        // 1 in 4 lost: fraction 64/256 (the last lost packet is beyond the highest received).
+        XCTAssertEqual(Int(a.statistics.remoteFractionLost ?? 0), 64, accuracy: 3)
+        XCTAssertTrue(a.summary.contains("rtt 50"), a.summary)
+    }
+
+    /// Issue 5: no heap allocation per audio frame in steady state, both
+    /// directions, with a key pressed and RTCP, over 1000 frames.
+    func testSteadyStateAllocatesNothing() {
+        let link = Link(a: Self.session(ssrc: 21), b: Self.session(ssrc: 22))
+        var tone = ToneGenerator(spec: ToneSpec(frequencies: [440], levelDBm0: -15))
+        var report = [UInt8](repeating: 0, count: 1500)
+        // Warm up: the first packets, events and reports set up state once.
+        for _ in 0..<100 { link.tick({ tone.generate(into: $0) }, heard: { _ in }) }
+        _ = report.withUnsafeMutableBytes { link.a.makeReport(into: $0, at: link.now) }
+        atad_allocations_begin()
+        for index in 0..<1000 {
+            link.tick({ tone.generate(into: $0) }, heard: { _ in })
+            if index % 500 == 0 {
+                let length = report.withUnsafeMutableBytes { link.a.makeReport(into: $0, at: link.now) }
+                report.withUnsafeBytes { link.b.receiveControl(UnsafeRawBufferPointer(rebasing: $0[0..<length]), at: link.now) }
+            }
+        }
+        let allocations = atad_allocations_end()
+        print("media path: 1000 frames, \(link.packetsSent) packets, \(allocations) allocations")
+        XCTAssertEqual(allocations, 0)
+    }
+}
