@@ -214,6 +214,10 @@ final class JitterBufferTests: XCTestCase {
         XCTAssertLessThanOrEqual(targetAtEndOfJitter, harness.buffer.settings.maximumDelayMilliseconds)
 
         let delays = harness.delaysMilliseconds(packets)
+        let jitterDelays = (0..<jittered).compactMap { delays[$0] }
+        let concealed = harness.playoutOutcomes.prefix(jittered * 2).filter { $0 == .missing }.count
+        print("jitter 40 ms: arrival-to-play mean \(jitterDelays.reduce(0, +) / Double(jitterDelays.count)) ms, "
+              + "max \(jitterDelays.max() ?? 0) ms; concealed frames \(concealed) of \(jittered * 2)")
         let lastSecond = (packets.count - 50)..<packets.count
         let finalDelay = lastSecond.compactMap { delays[$0] }.max() ?? 99
         print("jitter stopped: target every 5 s \(shrinking) ms, arrival-to-play at the end \(finalDelay) ms")
