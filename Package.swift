@@ -79,7 +79,7 @@ let package = Package(
         // Test support: counts malloc calls, to prove the audio path allocates nothing per frame.
         .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Timebase", "CAllocationCounter"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "DSP", "SDP", "Timebase", "CAllocationCounter"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "DSP", "SDP", "Timebase", "CAllocationCounter", "CountryPresets"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),
     ],
     swiftLanguageModes: [.v5]

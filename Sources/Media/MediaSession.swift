@@ -1,3 +1,4 @@
+import CountryPresets
 import DSP
 import RTP
 import SDP
@@ -54,6 +55,10 @@ public final class MediaSession {
     private var markNext = true
     private var eventSender: TelephoneEventSender
     private var pressedDigit: DTMFDigit?
+    private var framesWithoutKey = 0
+    /// A key still sounding when the call came up (the last digit dialed)
+    /// belongs to the dialing, not to the call: it is not relayed.
+    private var keyFromBeforeTheCall = true
 
     // Receiving.
     private var reception: RTPReceptionStatistics
@@ -172,20 +177,38 @@ public final class MediaSession {
     }
 
     /// Turns the detector's view of the key into RFC 4733 press and release.
+    /// A key is released only after `releaseFrames` frames without it: the
+    /// detector's status can flicker for a block inside a long tone, and
+    /// that must not split one key into two events.
     private func followKey(_ status: DTMFDetector.Status) {
-        var held: DTMFDigit? = nil
-        if case .held(let digit) = status { held = digit }
-        if held != pressedDigit {
-            if pressedDigit != nil { eventSender.release() }
-            if let held {
-                if let code = TelephoneEventCode.code(for: held.character) {
-                    eventSender.press(event: code, at: timestamp)
-                    statistics.digitsSent += 1
-                }
-            }
-            pressedDigit = held
+        if keyFromBeforeTheCall {
+            guard status == .none else { return }
+            keyFromBeforeTheCall = false
         }
+        var held: DTMFDigit? = nil
+        switch status {
+        case .held(let digit): held = digit
+        case .candidate: held = pressedDigit
+        case .none: break
+        }
+        if held == pressedDigit {
+            framesWithoutKey = 0
+            return
+        }
+        if held == nil {
+            framesWithoutKey += 1
+            guard framesWithoutKey >= MediaSession.releaseFrames else { return }
+        }
+        framesWithoutKey = 0
+        if pressedDigit != nil { eventSender.release() }
+        if let held, let code = TelephoneEventCode.code(for: held.character) {
+            eventSender.press(event: code, at: timestamp)
+            statistics.digitsSent += 1
+        }
+        pressedDigit = held
     }
+
+    static let releaseFrames = 3
 
     // MARK: Network to line
 
@@ -327,13 +350,13 @@ public final class MediaSession {
         }
         sentSinceLastReport = false
         statistics.reportsSent += 1
-        do throws(RTCPWriteError) {
-            return try canonicalName.withUnsafeBytes { name throws(RTCPWriteError) in
-                try RTCPCompoundWriter.write(into: buffer, ssrc: settings.ssrc, senderInfo: sender, reportBlock: block,
-                                             cname: name, goodbye: goodbye)
+        return canonicalName.withUnsafeBytes { name in
+            do throws(RTCPWriteError) {
+                return try RTCPCompoundWriter.write(into: buffer, ssrc: settings.ssrc, senderInfo: sender,
+                                                    reportBlock: block, cname: name, goodbye: goodbye)
+            } catch {
+                return 0
             }
-        } catch {
-            return 0
         }
     }
 

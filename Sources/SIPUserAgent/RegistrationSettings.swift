@@ -40,8 +40,11 @@ public struct RegistrationSettings: Sendable {
     public var addressOfRecord: String { "sip:\(user)@\(domain)" }
 
     /// The host part for a URI: IPv6 literals in brackets.
+    /// A host for a SIP URI: a bare IPv6 address (two colons or more) gets
+    /// brackets; "host" and "host:port" stay as they are.
     static func uriHost(_ host: String) -> String {
-        host.utf8.contains(UInt8(ascii: ":")) && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
+        let colons = host.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ":") ? 1 : 0) }
+        return colons >= 2 && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
     }
 
     public var contactURI: String {

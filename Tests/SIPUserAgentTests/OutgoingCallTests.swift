@@ -30,13 +30,14 @@ final class OutgoingCallTests: XCTestCase {
         return nil
     }
 
-    private func response(to request: String, _ status: String, toTag: String? = nil, _ extra: [String] = []) throws -> SIPMessage {
+    private func response(to request: String, _ status: String, toTag: String? = nil, _ extra: [String] = [],
+                          body: String = "") throws -> SIPMessage {
         var lines = ["SIP/2.0 \(status)"]
         for name in ["Via", "From", "Call-ID", "CSeq"] { lines.append("\(name): \(header(name, in: request)!)") }
         lines.append("To: \(header("To", in: request)!)" + (toTag.map { ";tag=\($0)" } ?? ""))
         lines += extra
-        lines.append("Content-Length: 0")
-        return try SIPParser().parse(Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8), framing: .datagram)
+        lines.append("Content-Length: \(body.utf8.count)")
+        return try SIPParser().parse(Array((lines.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8), framing: .datagram)
     }
 
     func testChallengedInviteIsSentAgainWithCredentialsThenAnsweredAndAcked() throws {
@@ -68,6 +69,28 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(call.state, .confirmed)
         // A retransmitted 200 gets the same ACK again.
         XCTAssertEqual(sent(call.handle(response: ok, at: now)), [ack])
+    }
+
+    func testEarlyMediaKeepsTheFirstSDPAnswer() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+        let progress = try response(to: invite, "183 Session Progress", toTag: "far", ["Content-Type: application/sdp"], body: sdp)
+        XCTAssertEqual(call.handle(response: progress, at: now), [.event(.ringing), .event(.earlyMedia)])
+        XCTAssertEqual(call.remoteSDP.map { String(decoding: $0, as: UTF8.self) }, sdp)
+        // A later 180 without SDP changes nothing; the 200 may repeat the answer.
+        XCTAssertEqual(call.handle(response: try response(to: invite, "180 Ringing", toTag: "far"), at: now), [])
+        let ok = try response(to: invite, "200 OK", toTag: "far", ["Contact: <sip:far@127.0.0.1:6000>",
+                                                                   "Content-Type: application/sdp"], body: sdp)
+        XCTAssertEqual(call.handle(response: ok, at: now).last, .event(.answered))
+        XCTAssertEqual(call.remoteSDP.map { String(decoding: $0, as: UTF8.self) }, sdp)
+    }
+
+    func testADomainWithAPortStaysOneURIHost() {
+        XCTAssertEqual(RegistrationSettings.uriHost("127.0.0.1:5070"), "127.0.0.1:5070")
+        XCTAssertEqual(RegistrationSettings.uriHost("atad.test"), "atad.test")
+        XCTAssertEqual(RegistrationSettings.uriHost("2001:db8::1"), "[2001:db8::1]")
+        XCTAssertEqual(RegistrationSettings.uriHost("[2001:db8::1]:5070"), "[2001:db8::1]:5070")
     }
 
     func testBusyFarEndFailsAsBusy() throws {

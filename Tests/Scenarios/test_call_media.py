@@ -58,14 +58,14 @@ def start_pair(daemons, tmp_path, short_dir, a_extra="", b_extra=""):
     b_dir = tmp_path / "b"
     b_dir.mkdir()
     b_socket = short_dir / "b.sock"
-    b_site = write_site(b_dir / "site.conf", b_socket, extra=(
+    b_site = write_site(b_dir / "site.conf", b_socket, log_level="debug", extra=(
         "[account direct]\nuser = 2000\ndomain = 127.0.0.1\nregister = no\n" + b_extra +
         "[line 1]\naccount = direct\n"))
     b = daemons.start(b_site, b_socket, b_dir)
     a_dir = tmp_path / "a"
     a_dir.mkdir()
     a_socket = short_dir / "a.sock"
-    a_site = write_site(a_dir / "site.conf", a_socket, extra=(
+    a_site = write_site(a_dir / "site.conf", a_socket, log_level="debug", extra=(
         f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{sip_port(b)}\nregister = no\n" + a_extra +
         "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
     a = daemons.start(a_site, a_socket, a_dir)
