@@ -30,6 +30,8 @@ public struct SiteConfig: Sendable {
         public var hotline: String?
         public var warmlineSeconds: Int?
         public var pulseMapping: String?
+        /// Cancel the hybrid's echo of the far end's voice (default on).
+        public var echoCanceller = true
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: String? = nil) {
@@ -186,9 +188,11 @@ public struct SiteConfig: Sendable {
                 diagnostics.append(Diagnostic(file: path, line: section.keyLines["warmline_seconds"] ?? section.line,
                                               message: "'warmline_seconds' needs a 'hotline' number in \(section.title)"))
             }
-            config.lines.append(LineSettings(number: number, account: account, dialPlan: dialPlan, hotline: hotline,
-                                             warmlineSeconds: section.integer("warmline_seconds"),
-                                             pulseMapping: section.text("pulse_mapping")))
+            var settings = LineSettings(number: number, account: account, dialPlan: dialPlan, hotline: hotline,
+                                        warmlineSeconds: section.integer("warmline_seconds"),
+                                        pulseMapping: section.text("pulse_mapping"))
+            settings.echoCanceller = section.boolean("echo_canceller") ?? true
+            config.lines.append(settings)
         }
         return config
     }

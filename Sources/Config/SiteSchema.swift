@@ -56,6 +56,7 @@ public enum SiteSchema {
                 KeySpec("hotline", .text, "number dialed as soon as the handset is lifted (digits, * and #)"),
                 KeySpec("warmline_seconds", .integer(1...60),
                         "with hotline: dial it only after this many seconds without a digit (warmline)"),
+                KeySpec("echo_canceller", .boolean, "cancel the line's echo of the far end's voice during calls (default yes)"),
                 KeySpec("pulse_mapping", .choice(["standard", "sweden", "new-zealand"]),
                         "how rotary pulses map to digits (default: standard; sweden for se, new-zealand for nz)"),
             ]),

@@ -54,6 +54,23 @@ public final class EchoCanceller {
     private let delayCapacity: Int
     private var writeIndex = 0
 
+    // A new bulk delay is on trial until it has proven itself: over the
+    // first `trialFrames` frames with far-end speech the canceller must take
+    // at least 3 dB out, or the delay is dropped (back to none) and not
+    // taken again for `rejectionFrames`. A delay estimated from a signal
+    // with little envelope (a long tone) can be wrong; this keeps a wrong
+    // one from disabling the canceller.
+    static let trialFrames = 150
+    static let rejectionFrames = 1000
+    private var trialCount = 0
+    private var trialNear = 0.0
+    private var trialOutput = 0.0
+    private var onTrial = false
+    private var rejectedDelay: Int?
+    private var rejectionLeft = 0
+    /// Delay estimates dropped because the canceller did not cancel with them.
+    public private(set) var rejectedEstimates = 0
+
     public init(sampleRate: Int = DSPSampleRate.narrowband, frameSamples: Int = 80,
                 tailMilliseconds: Int = 64, bulkDelay: BulkDelay = .fixed(milliseconds: 0),
                 residualSuppression: Bool = false) {
@@ -120,6 +137,9 @@ public final class EchoCanceller {
             estimator.reset()
             bulkDelaySamples = 0
         }
+        onTrial = false
+        rejectedDelay = nil
+        rejectionLeft = 0
     }
 
     /// Cancels echo in one frame. `farEnd` is the frame just sent to the
@@ -135,12 +155,17 @@ public final class EchoCanceller {
            let estimate = estimator.estimatedDelaySamples {
             let margin = EchoCanceller.estimateMarginMilliseconds * sampleRate / 1000
             let delay = min(max(0, estimate - margin), delayCapacity - frameSamples)
-            if delay != bulkDelaySamples {
+            if delay != bulkDelaySamples && !(delay == rejectedDelay && rejectionLeft > 0) {
                 bulkDelaySamples = delay
                 // The adapted filter belongs to the old alignment.
                 speex_echo_state_reset(echoState)
+                onTrial = delay > 0
+                trialCount = 0
+                trialNear = 0
+                trialOutput = 0
             }
         }
+        if rejectionLeft > 0 { rejectionLeft -= 1 }
         // Write this far-end frame into the ring, then read the frame that
         // went out `bulkDelaySamples` ago.
         for i in 0..<frameSamples {
@@ -157,8 +182,29 @@ public final class EchoCanceller {
         }
         speex_echo_cancellation(echoState, nearEnd.baseAddress, delayedFar.baseAddress,
                                 output.baseAddress)
+        if onTrial { judgeTrial(nearEnd: nearEnd, output: UnsafeBufferPointer(output)) }
         if let preprocessState {
             _ = speex_preprocess_run(preprocessState, output.baseAddress)
+        }
+    }
+
+    private func judgeTrial(nearEnd: UnsafeBufferPointer<Int16>, output: UnsafeBufferPointer<Int16>) {
+        var far = 0.0
+        for i in 0..<frameSamples { far += Double(delayedFar[i]) * Double(delayedFar[i]) }
+        guard far / Double(frameSamples) >= Level.meanSquare(dBm0: -40) else { return }
+        for i in 0..<frameSamples {
+            trialNear += Double(nearEnd[i]) * Double(nearEnd[i])
+            trialOutput += Double(output[i]) * Double(output[i])
+        }
+        trialCount += 1
+        guard trialCount >= EchoCanceller.trialFrames else { return }
+        onTrial = false
+        if trialOutput * 2 > trialNear {
+            rejectedDelay = bulkDelaySamples
+            rejectionLeft = EchoCanceller.rejectionFrames
+            rejectedEstimates += 1
+            bulkDelaySamples = 0
+            speex_echo_state_reset(echoState)
         }
     }
 }

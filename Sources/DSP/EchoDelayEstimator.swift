@@ -26,6 +26,8 @@ public final class EchoDelayEstimator {
     public let lagCount: Int
     /// Smallest normalized correlation accepted as an echo.
     public var minimumCorrelation: Double = 0.3
+    /// How far the peak must rise above the mean over all lags.
+    public var minimumPeakProminence: Double = 0.25
 
     /// The adopted delay in samples, or nil before any confident estimate.
     public private(set) var estimatedDelaySamples: Int?
@@ -143,7 +145,14 @@ public final class EchoDelayEstimator {
         for lag in 1..<lagCount where correlation[lag] > correlation[best] { best = lag }
         let scale = (farVariance * nearVariance).squareRoot()
         lastPeakCorrelation = scale > 0 ? correlation[best] / scale : 0
-        guard lastPeakCorrelation >= minimumCorrelation else {
+        var sum = 0.0
+        for lag in 0..<lagCount { sum += correlation[lag] }
+        let meanCorrelation = scale > 0 ? sum / Double(lagCount) / scale : 0
+        // The peak must also stand out from the other lags: a steady tone, or
+        // a single step in loudness, correlates at every lag alike, and its
+        // "peak" would be noise.
+        guard lastPeakCorrelation >= minimumCorrelation,
+              lastPeakCorrelation - meanCorrelation >= minimumPeakProminence else {
             candidateRepeats = 0
             return false
         }

@@ -10,7 +10,7 @@ import Timebase
 struct LineCommands {
     let telephony: Telephony
 
-    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing"]
+    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid"]
     static let help = [
         "hook LINE off|on",
         "flash LINE [MS]",
@@ -20,6 +20,7 @@ struct LineCommands {
         "hear LINE",
         "ring LINE [stop]",
         "ringing LINE",
+        "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]",
     ]
 
     func handle(_ request: ControlRequest, now: Instant) -> ControlReply {
@@ -47,9 +48,13 @@ struct LineCommands {
             // the delay through a call against the test's own clock.
             if let onset = port.earOnset.onset { lines.append("earpiece onset \(onset.nanoseconds) ns") }
             if let onset = port.mouthOnset.onset { lines.append("mouthpiece onset \(onset.nanoseconds) ns") }
+            if let canceller = port.echoCanceller {
+                lines.append("echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / 8000) ms")
+            }
             return .ok(lines)
         case "ring": return ring(port, words)
         case "ringing": return words.isEmpty ? .ok([ringing(port)]) : .error("ringing takes only a LINE")
+        case "hybrid": return hybrid(port, words)
         default: return .error("unknown command '\(request.command)'")
         }
     }
@@ -138,6 +143,26 @@ struct LineCommands {
         }
         telephony.script(port, edges: edges)
         return .ok(["\(edges.count / 2) pulses over \(at / 1_000_000) ms"])
+    }
+
+    /// The simulated line's echo path: the earpiece's audio returns into the
+    /// mouthpiece DELAY_MS later, LOSS_DB weaker (default 10 dB).
+    private func hybrid(_ port: LinePort, _ words: [String]) -> ControlReply {
+        let usage = "usage: hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB] (delay 0-200 ms, loss 0-40 dB)"
+        guard let first = words.first, words.count <= 2 else { return .error(usage) }
+        if first == "off" {
+            guard words.count == 1 else { return .error(usage) }
+            port.hybrid = nil
+            return .ok()
+        }
+        guard let delay = Int(first), (0...200).contains(delay) else { return .error(usage) }
+        var loss = 10
+        if words.count == 2 {
+            guard let value = Int(words[1]), (0...40).contains(value) else { return .error(usage) }
+            loss = value
+        }
+        port.hybrid = SimulatedHybrid(delayMilliseconds: delay, lossDB: loss)
+        return .ok(["echo \(delay) ms, \(loss) dB down" + (port.echoCanceller == nil ? ", echo canceller off" : "")])
     }
 
     private func say(_ port: LinePort, _ words: [String]) -> ControlReply {

@@ -23,6 +23,13 @@ final class LinePort {
     /// early media (183) replaces local ringback.
     var media: CallMedia?
     var earlyMedia = false
+    /// Cancels the line's echo of the far end (nil when the line's
+    /// `echo_canceller = no`); runs only while the far end is heard.
+    var echoCanceller: EchoCanceller?
+    var echoSuppressor = ResidualEchoSuppressor()
+    var echoFree: [Int16]
+    /// The simulated hybrid's echo path (`hybrid` command), if any.
+    var hybrid: SimulatedHybrid?
 
     /// The real line's GPIO and audio, on a gpio board; nil on the
     /// simulated board.
@@ -55,6 +62,7 @@ final class LinePort {
         ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
         lineOutput = [Int16](repeating: 0, count: frameSamples)
         lineInput = [Int16](repeating: 0, count: frameSamples)
+        echoFree = [Int16](repeating: 0, count: frameSamples)
     }
 
     /// `line N: STATE ...` for `status`.

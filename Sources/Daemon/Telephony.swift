@@ -48,6 +48,11 @@ final class Telephony {
         for line in site.board.lines {
             let port = LinePort(number: line.number, machine: try Telephony.machine(for: line.number, site: site),
                                 frameSamples: Telephony.frameSamples)
+            if site.lineSettings(line.number).echoCanceller {
+                // The bulk delay (sound card buffers) is found by correlation, up to 200 ms.
+                port.echoCanceller = EchoCanceller(frameSamples: Telephony.frameSamples, tailMilliseconds: 64,
+                                                   bulkDelay: .estimated(maximumMilliseconds: 200))
+            }
             if let chip {
                 port.hardware = try GPIOLineHardware(line: line, chip: chip, frameSamples: Telephony.frameSamples,
                                                      loop: loop, log: log)
@@ -92,6 +97,10 @@ final class Telephony {
             hardware.onFrame = { mouthpiece, earpiece in
                 let now = self.loop.now
                 self.produceOutput(port, earpiece, at: now)
+                // The echo canceller's reference: what the earpiece was given.
+                port.lineOutput.withUnsafeMutableBufferPointer { copy in
+                    _ = copy.update(fromContentsOf: UnsafeBufferPointer(earpiece))
+                }
                 self.consumeInput(port, mouthpiece, at: now)
             }
             hardware.start()
@@ -170,6 +179,9 @@ final class Telephony {
             port.lineInput.withUnsafeMutableBufferPointer { buffer in
                 port.mouth.fill(buffer)
                 port.mouthOnset.observe(UnsafeBufferPointer(buffer), at: now)
+                if port.hybrid != nil {
+                    port.lineOutput.withUnsafeBufferPointer { port.hybrid!.addEcho(of: $0, into: buffer) }
+                }
             }
         } else {
             port.lineInput.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
@@ -201,6 +213,20 @@ final class Telephony {
     /// during a call it goes to the far end (digits muted when they travel
     /// out of band).
     private func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
+        if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port) {
+            port.echoFree.withUnsafeMutableBufferPointer { output in
+                port.lineOutput.withUnsafeBufferPointer { farEnd in
+                    canceller.process(farEnd: farEnd, nearEnd: buffer, output: output)
+                    port.echoSuppressor.process(farEnd: farEnd, nearEnd: buffer, output: output)
+                }
+            }
+            port.echoFree.withUnsafeBufferPointer { detectAndSend(port, $0, at: now) }
+        } else {
+            detectAndSend(port, buffer, at: now)
+        }
+    }
+
+    private func detectAndSend(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
         if port.offHook {
             for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
         }
@@ -213,6 +239,10 @@ final class Telephony {
     /// A call's media started, changed or ended on `line`.
     func setMedia(line: Int, _ media: CallMedia?) {
         guard let port = port(line) else { return }
+        if media != nil && port.media == nil {
+            port.echoCanceller?.reset()
+            port.echoSuppressor.reset()
+        }
         port.media = media
         if media == nil { port.earlyMedia = false }
     }

@@ -162,6 +162,33 @@ final class EchoCancellerTests: XCTestCase {
         XCTAssertNil(estimator.estimatedDelaySamples)
     }
 
+    /// A steady tone (silence, then a tone that never changes) has no
+    /// envelope to line up: every lag correlates alike, and the estimator
+    /// must not adopt a delay from that.
+    func testDelayEstimatorIgnoresASteadyTone() {
+        let count = 6 * 8000
+        let peak = Level.peakAmplitude(dBm0: -10)
+        var far = [Double](repeating: 0, count: count)
+        for i in 8000..<count { far[i] = peak * sin(2 * Double.pi * 1000 * Double(i) / 8000) }
+        let echo = EchoTestSignals.echo(of: far, bulkDelayMilliseconds: 40)
+        let noise = EchoTestSignals.noise(count: count, dBm0: -65, seed: 5)
+        let farSamples = EchoTestSignals.toInt16(far)
+        let nearSamples = EchoTestSignals.toInt16((0..<count).map { echo[$0] + noise[$0] })
+        let estimator = EchoDelayEstimator(maximumMilliseconds: 200)
+        farSamples.withUnsafeBufferPointer { f in
+            nearSamples.withUnsafeBufferPointer { n in
+                var offset = 0
+                while offset + 80 <= count {
+                    estimator.process(farEnd: UnsafeBufferPointer(rebasing: f[offset..<(offset + 80)]),
+                                      nearEnd: UnsafeBufferPointer(rebasing: n[offset..<(offset + 80)]))
+                    offset += 80
+                }
+            }
+        }
+        let estimate = estimator.estimatedDelaySamples
+        XCTAssertTrue(estimate == nil || abs(estimate! - 320) <= 32, "steady tone gave \(estimate! / 8) ms")
+    }
+
     func testResetForgetsTheFilter() {
         let canceller = EchoCanceller(bulkDelay: .estimated(maximumMilliseconds: 200))
         _ = erle(canceller, bulkDelayMilliseconds: 24)
