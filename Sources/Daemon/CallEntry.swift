@@ -15,36 +15,39 @@ final class CallEntry {
     let line: Int
     var timer: TimerID?
     let media: CallMedia
+    /// Our Contact URI in this dialog (for responses to re-INVITEs).
+    let contact: String
 
-    init(call: IncomingCall, source: SocketAddress, stream: Int32?, line: Int, media: CallMedia) {
+    init(call: IncomingCall, source: SocketAddress, stream: Int32?, line: Int, media: CallMedia, contact: String) {
         self.call = call
         self.source = source
         self.stream = stream
         self.line = line
         self.media = media
+        self.contact = contact
     }
 }
 
 /// One call we placed: its state machine, the account's route to the far
-/// end, the line, its timer, our SDP offer and the call's media.
+/// end, the line, its timer and the call's media.
 final class OutgoingEntry {
     var call: OutgoingCall
     let destination: SocketAddress
     let transport: String
     let line: Int
     var timer: TimerID?
-    let offer: SessionDescription
     let media: CallMedia
     let mediaSettings: MediaSession.Settings
+    let contact: String
 
-    init(call: OutgoingCall, destination: SocketAddress, transport: String, line: Int, offer: SessionDescription,
-         media: CallMedia, mediaSettings: MediaSession.Settings) {
+    init(call: OutgoingCall, destination: SocketAddress, transport: String, line: Int, media: CallMedia,
+         mediaSettings: MediaSession.Settings, contact: String) {
         self.call = call
         self.destination = destination
         self.transport = transport
         self.line = line
-        self.offer = offer
         self.media = media
         self.mediaSettings = mediaSettings
+        self.contact = contact
     }
 }

@@ -14,6 +14,13 @@ final class CallMedia {
     let rtcp: UDPSocket
     let localPort: UInt16
     private(set) var session: MediaSession?
+    /// Our side of the call's offer/answer (the `o=` version across
+    /// re-INVITEs) and what we offer or accept.
+    var sdp: SDPSession
+    var capabilities: MediaCapabilities
+    /// The last re-INVITE answered (its CSeq and our response), so a
+    /// retransmission gets the same response again.
+    var lastReinvite: (cseq: UInt32, response: [UInt8])?
     private var filter: RTPSourceFilter<MediaHost>?
     private var rtcpDestination: SocketAddress?
     private var sendBuffer = [UInt8](repeating: 0, count: 1500)
@@ -24,11 +31,13 @@ final class CallMedia {
     /// RTCP goes out every 5 s (RFC 3550 §6.2's minimum), varied by ±50 %.
     static let reportInterval = Interval.seconds(5)
 
-    private init(rtp: UDPSocket, rtcp: UDPSocket, localPort: UInt16, loop: EventLoop) {
+    private init(rtp: UDPSocket, rtcp: UDPSocket, localPort: UInt16, host: String, loop: EventLoop) {
         self.rtp = rtp
         self.rtcp = rtcp
         self.localPort = localPort
         self.loop = loop
+        sdp = SDPSession(sessionID: UInt64(RandomToken.number()) << 16 | UInt64(localPort))
+        capabilities = MediaCapabilities(address: ConnectionAddress(inferring: host), rtpPort: localPort)
     }
 
     /// Binds an RTP port and the RTCP port above it (RFC 3550 §11: RTP on
@@ -42,7 +51,7 @@ final class CallMedia {
                 rtp.close()
                 continue
             }
-            let media = CallMedia(rtp: rtp, rtcp: rtcp, localPort: port, loop: loop)
+            let media = CallMedia(rtp: rtp, rtcp: rtcp, localPort: port, host: host, loop: loop)
             loop.register(rtp.descriptor, for: .readable) { _ in media.receiveMedia() }
             loop.register(rtcp.descriptor, for: .readable) { _ in media.receiveControl() }
             return media
@@ -141,6 +150,7 @@ final class CallMedia {
         guard let session else { return "media: port \(localPort), not started" }
         var text = "media: " + (session.media.codec == .pcma ? "PCMA" : "PCMU") + " \(session.media.ptime) ms, port \(localPort), "
         text += session.summary
+        if session.media.heldByRemote { text += ", on hold by the far end" }
         if ignoredPackets > 0 { text += ", ignored \(ignoredPackets) from other sources" }
         return text
     }

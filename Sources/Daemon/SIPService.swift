@@ -1,4 +1,5 @@
 import Config
+import DSP
 import Media
 import EventLoop
 import Platform
@@ -37,7 +38,11 @@ final class SIPService {
     var onMedia: (Int, CallMedia?) -> Void = { _, _ in }
     /// Idle outbound connections get a CRLF keep-alive this often (RFC 5626).
     static let keepAliveInterval = Interval.seconds(30)
-    private let profile = SIPUASProfile()
+    /// What the validator lets through: the methods handled here, no SIP
+    /// extensions (a Require gets 420), SDP and key-press bodies.
+    private let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info],
+                                        supportedExtensions: [],
+                                        acceptedContentTypes: ["application/sdp", "application/dtmf-relay"])
     private(set) var droppedMessages = 0
     private(set) var receivedMessages = 0
     private var userAgent: String { site.userAgent ?? "atad/\(Version.number)" }
@@ -319,6 +324,13 @@ final class SIPService {
                 return true
             case .ack:
                 return true
+            case .info:
+                reply(infoReceived(request, media: placed.media, line: placed.line), to: source, stream: stream)
+                return true
+            case .invite where request.to?.tag != nil:
+                reply(reinvite(request, media: placed.media, contact: placed.contact, line: placed.line),
+                      to: source, stream: stream)
+                return true
             default:
                 return false
             }
@@ -328,10 +340,8 @@ final class SIPService {
         case .invite:
             if let entry {
                 if request.to?.tag == nil { perform(entry.call.inviteRetransmitted(), on: entry) } else {
-                    // Re-INVITE (hold, new address): not yet; keep the call as it is.
-                    var refusal = SIPMessageBuilder.response(to: request, status: 488, reason: "Not Acceptable Here")
-                    refusal.add(.server, userAgent)
-                    reply(refusal.serialize(), to: source, stream: stream)
+                    reply(reinvite(request, media: entry.media, contact: entry.contact, line: entry.line),
+                          to: source, stream: stream)
                 }
                 return true
             }
@@ -350,9 +360,66 @@ final class SIPService {
             guard let entry else { return false }
             perform(entry.call.byeReceived(request), on: entry)
             return true
+        case .info:
+            guard let entry, request.to?.tag != nil else { return false }
+            reply(infoReceived(request, media: entry.media, line: entry.line), to: source, stream: stream)
+            return true
         default:
             return false
         }
+    }
+
+    /// A re-INVITE inside a call (hold, resume, a new address or codec):
+    /// answered from the call's SDP session, and the media follows. A
+    /// retransmission gets the same response; an offer we cannot take gets
+    /// 488 and the call goes on as it was (RFC 3261 §14.2).
+    private func reinvite(_ request: SIPMessage, media: CallMedia, contact: String, line: Int) -> [UInt8] {
+        let cseq = request.cseq?.number ?? 0
+        if let last = media.lastReinvite, last.cseq == cseq { return last.response }
+        var response: SIPMessageBuilder
+        var offer: SessionDescription? = nil
+        if !request.body.isEmpty {
+            do throws(SDPError) { offer = try SessionDescription(parsing: Array(request.body)) } catch {
+                log.info("line \(line): re-INVITE with invalid SDP: \(error.message)")
+            }
+        }
+        if let offer, case .success(let answer) = media.sdp.answer(to: offer, ours: media.capabilities) {
+            let before = media.session?.media
+            media.start(answer.media, settings: MediaSession.Settings())
+            if before?.heldByRemote != answer.media.heldByRemote {
+                log.info("line \(line): " + (answer.media.heldByRemote ? "the far end put the call on hold" : "the far end resumed the call"))
+            }
+            onMedia(line, media)
+            response = .response(to: request, status: 200, reason: "OK")
+            response.add(.contact, "<\(contact)>")
+            response.add(.contentType, "application/sdp")
+            response.body = answer.sdp.serializedBytes()
+        } else {
+            response = .response(to: request, status: 488, reason: "Not Acceptable Here")
+        }
+        response.add(.allow, SIPService.allowedMethods)
+        response.add(.server, userAgent)
+        let bytes = response.serialize()
+        media.lastReinvite = (cseq, bytes)
+        return bytes
+    }
+
+    /// INFO inside a call: a key press (`application/dtmf-relay`) is played
+    /// to the line; other INFO packages are refused with 415.
+    private func infoReceived(_ request: SIPMessage, media: CallMedia, line: Int) -> [UInt8] {
+        var response: SIPMessageBuilder
+        let type = request.value(of: .contentType).map { Array($0).map { $0 | 0x20 } } ?? []
+        if type.starts(with: Array("application/dtmf-relay".utf8)), let relay = DTMFRelayBody(parsing: request.body),
+           let digit = DTMFDigit(ascii: relay.key) {
+            media.session?.playKey(digit, milliseconds: relay.durationMilliseconds)
+            log.info("line \(line): key \(digit.character) from the far end (SIP INFO, \(relay.durationMilliseconds) ms)")
+            response = .response(to: request, status: 200, reason: "OK")
+        } else {
+            response = .response(to: request, status: 415, reason: "Unsupported Media Type")
+            response.add(.accept, "application/dtmf-relay")
+        }
+        response.add(.server, userAgent)
+        return response.serialize()
     }
 
     private func startCall(_ invite: SIPMessage, callID: String, from source: SocketAddress, stream: Int32?) {
@@ -375,11 +442,9 @@ final class SIPService {
             return refuse(488, "Not Acceptable Here")
         }
         let account = incomingAccount
-        let ours = capabilities(for: account, host: localHost, port: media.localPort)
-        let origin = Origin(username: "atad", sessionID: UInt64(loop.now.nanoseconds & 0x7fff_ffff_ffff), sessionVersion: 1,
-                            address: ConnectionAddress(inferring: localHost))
+        media.capabilities = capabilities(for: account, host: localHost, port: media.localPort)
         let answer: SDPAnswer
-        switch OfferAnswer.answer(to: offer, ours: ours, origin: origin) {
+        switch media.sdp.answer(to: offer, ours: media.capabilities) {
         case .success(let settled): answer = settled
         case .failure(let error):
             media.close()
@@ -392,11 +457,11 @@ final class SIPService {
         }
         let host = localHost.utf8.contains(UInt8(ascii: ":")) ? "[\(localHost)]" : localHost
         let transportParameter = stream == nil ? "" : ";transport=tcp"
-        let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6),
-                                contact: "sip:atad@\(host):\(localPort)\(transportParameter)",
+        let contact = "sip:atad@\(host):\(localPort)\(transportParameter)"
+        let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6), contact: contact,
                                 userAgent: userAgent, answerSDP: answer.sdp.serializedBytes(),
                                 timers: stream == nil ? .unreliable : .reliable)
-        let entry = CallEntry(call: call, source: source, stream: stream, line: line, media: media)
+        let entry = CallEntry(call: call, source: source, stream: stream, line: line, media: media, contact: contact)
         calls[callID] = entry
         media.start(answer.media, settings: mediaSettings(for: site.lineSettings(line).account.flatMap(account(named:)) ?? account,
                                                           host: localHost))
@@ -453,15 +518,13 @@ final class SIPService {
             log.warn("line \(line): no port for the call's media")
             return false
         }
-        let ours = capabilities(for: account, host: settings.localHost, port: media.localPort)
-        let origin = Origin(username: "atad", sessionID: UInt64(loop.now.nanoseconds & 0x7fff_ffff_ffff), sessionVersion: 1,
-                            address: ConnectionAddress(inferring: settings.localHost))
-        let offer = OfferAnswer.makeOffer(ours, origin: origin)
+        media.capabilities = capabilities(for: account, host: settings.localHost, port: media.localPort)
+        let offer = media.sdp.makeOffer(media.capabilities)
         let call = OutgoingCall(settings: settings, number: number, offer: offer.serializedBytes(),
                                 makeToken: { RandomToken.hex() })
         let entry = OutgoingEntry(call: call, destination: destination, transport: settings.transport, line: line,
-                                  offer: offer, media: media,
-                                  mediaSettings: mediaSettings(for: account, host: settings.localHost))
+                                  media: media, mediaSettings: mediaSettings(for: account, host: settings.localHost),
+                                  contact: settings.contactURI)
         outgoing[call.callID] = entry
         log.info("line \(line): calling \(number) through account \(settings.accountName)")
         perform(entry.call.start(at: loop.now), on: entry)
@@ -527,7 +590,7 @@ final class SIPService {
             log.warn("line \(entry.line): the far end's SDP answer is invalid: \(error.message)")
             return
         }
-        switch OfferAnswer.negotiated(from: answer, to: entry.offer) {
+        switch entry.media.sdp.negotiated(fromAnswer: answer) {
         case .success(let media):
             entry.media.start(media, settings: entry.mediaSettings)
             onMedia(entry.line, entry.media)

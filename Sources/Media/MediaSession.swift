@@ -66,6 +66,9 @@ public final class MediaSession {
     private let concealment = PacketLossConcealment()
     private var eventReceiver = TelephoneEventReceiver()
     private var eventTone: ToneGenerator?
+    /// Samples left of a key played for a fixed time (SIP INFO); nil while
+    /// an RFC 4733 event decides the end.
+    private var eventToneSamplesLeft: Int?
     private var comfortNoise = ComfortNoiseGenerator()
     private var comfortNoiseActive = false
     private let canonicalName: [UInt8]
@@ -283,6 +286,14 @@ public final class MediaSession {
         if let code = changes.started, changes.ended == nil { startEventTone(code, volume: event.volume) }
     }
 
+    /// A key the far end sent out of the media path (SIP INFO): played to
+    /// the line for `milliseconds` (40 ms to 5 s).
+    public func playKey(_ digit: DTMFDigit, milliseconds: Int) {
+        guard let code = TelephoneEventCode.code(for: digit.character) else { return }
+        startEventTone(code, volume: settings.eventVolume)
+        eventToneSamplesLeft = format.samples(milliseconds: min(max(milliseconds, 40), 5000))
+    }
+
     /// Plays a received key as its two tones at the event's volume (the
     /// pair's total power), each tone 3 dB below it, kept in the range a
     /// DTMF receiver accepts.
@@ -295,6 +306,7 @@ public final class MediaSession {
         let level = Int8(max(-20, min(-3, -Int(volume) - 3)))
         let spec = ToneSpec(frequencies: [UInt16(digit.lowFrequency), UInt16(digit.highFrequency)], levelDBm0: level)
         eventTone = ToneGenerator(spec: spec, sampleRate: format.sampleRate)
+        eventToneSamplesLeft = nil
         statistics.digitsReceived += 1
     }
 
@@ -306,6 +318,15 @@ public final class MediaSession {
         let outcome = jitterBuffer.playout(into: frame, at: now)
         if eventTone != nil {
             eventTone!.generate(into: frame)
+            if let left = eventToneSamplesLeft {
+                if left <= frame.count {
+                    for index in max(0, left)..<frame.count { frame[index] = 0 }
+                    eventTone = nil
+                    eventToneSamplesLeft = nil
+                } else {
+                    eventToneSamplesLeft = left - frame.count
+                }
+            }
             return
         }
         switch outcome {

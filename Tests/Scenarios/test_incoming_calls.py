@@ -109,3 +109,49 @@ def test_call_through_kamailio_to_the_registered_adapter(daemons, tmp_path, shor
     wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
     uac.assert_success()
     wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the caller's hang-up to reach the line")
+
+
+def call_media(daemon, line):
+    prefix = f"call line {line}: "
+    return next((l[len(prefix):] for l in status_of(daemon) if l.startswith(prefix)), "")
+
+
+def test_far_end_holds_and_resumes_with_reinvites(daemons, tmp_path, short_dir, sipp):
+    """SIPp re-INVITEs with a=sendonly (hold), then a=sendrecv (resume):
+    atad answers recvonly, then sendrecv (checked by SIPp), shows the hold
+    in `status`, and the call goes on until SIPp's BYE."""
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_reinvite_hold.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=30, extra=["-d", "1500"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
+    wait_until(lambda: "on hold by the far end" in call_media(daemon, 1), 10, "the hold to show in status")
+    wait_until(lambda: call_media(daemon, 1).startswith("media:") and "on hold" not in call_media(daemon, 1), 10,
+               "the resume to show in status")
+    assert line_state(daemon, 1) == "talking"
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
+    messages = [message for _, message in daemon.log_messages()]
+    assert "line 1: the far end put the call on hold" in messages, messages
+    assert "line 1: the far end resumed the call" in messages, messages
+
+
+def test_key_sent_by_sip_info_is_played_to_the_line(daemons, tmp_path, short_dir, sipp):
+    """SIPp sends INFO application/dtmf-relay (Signal=5, Duration=2000)
+    during the call: atad answers 200 and the earpiece hears 770+1336 Hz;
+    an INFO of another kind gets 415."""
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_info.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=30, extra=["-d", "2500"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
+
+    def heard_key():
+        lines = daemon.ctl("hear", "1").out_lines
+        return any(line.startswith("770+1336 Hz") for line in lines)
+    wait_until(heard_key, 10, "the earpiece to play the 5")
+    uac.assert_success()
+    messages = [message for _, message in daemon.log_messages()]
+    assert "line 1: key 5 from the far end (SIP INFO, 2000 ms)" in messages, messages
