@@ -287,10 +287,19 @@ class SendReport:
     started: float = 0.0  # monotonic time of the first packet's due time
     seqs_sent: list = field(default_factory=list)
     seqs_dropped: list = field(default_factory=list)
+    # (seq, time.monotonic_ns() just before its sendto), in sending order:
+    # on loopback, the packet's arrival time at the far end to within the
+    # kernel's few microseconds.
+    send_times: list = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.sent + self.dropped
+
+    def send_time_ns(self, seq):
+        """When the packet with sequence number `seq` was sent (None if it
+        was dropped or never sent)."""
+        return next((when for sent, when in self.send_times if sent == seq), None)
 
 
 class RtpPeer:
@@ -617,10 +626,12 @@ class RtpPeer:
                 return report
             if time.monotonic() > limit:
                 raise AssertionError("RTP sender fell more than 5 s behind its schedule")
+            sent_at = time.monotonic_ns()
             try:
                 sock.sendto(data, target)
             except OSError:
                 return report
+            report.send_times.append((seq, sent_at))
             report.sent += 1
             report.seqs_sent.append(seq)
         return report

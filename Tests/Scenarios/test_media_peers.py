@@ -159,6 +159,29 @@ def test_jitter_reorders_and_the_audio_is_put_back_in_order(peers):
     assert abs(rtp_peer.dbm0_of(samples) + 10.0) < 0.5
 
 
+def test_send_times_are_recorded_per_packet(peers):
+    a, b = pair(peers)
+    report = a.send_tone(1000.0, duration=0.4, ptime=20, loss=0.2, jitter_ms=10, seed=4)
+    b.wait_for_packets(report.sent)
+    # One send time per packet on the wire, in sending order, none for drops.
+    assert [seq for seq, _ in report.send_times] == report.seqs_sent
+    times = [when for _, when in report.send_times]
+    assert times == sorted(times)
+    assert all(report.send_time_ns(seq) is None for seq in report.seqs_dropped)
+    # Each is the moment just before sendto: on loopback the receiver's
+    # arrival time (time.monotonic(), the same clock) comes a little later.
+    by_seq = {p.seq: p.arrival for p in b.received()}
+    delays = [by_seq[seq] * 1e9 - when for seq, when in report.send_times]
+    print(f"send -> arrival on loopback: {min(delays) / 1e3:.0f}..{max(delays) / 1e3:.0f} µs "
+          f"over {len(delays)} packets")
+    assert all(-1e6 < d < 20e6 for d in delays), delays  # float rounding of arrival; a slow poll
+    # Paced by the schedule: no packet leaves before its due time.
+    first_due_ns = report.started * 1e9
+    for seq, when in report.send_times:
+        index = (seq - report.first_seq) & 0xFFFF
+        assert when >= first_due_ns + index * 20e6 - 1e6, (seq, when)
+
+
 @pytest.mark.parametrize("digit, duration_ms", [("5", 100), ("#", 240), ("A", 20)])
 def test_telephone_event_round_trip(peers, digit, duration_ms):
     a, b = pair(peers)
