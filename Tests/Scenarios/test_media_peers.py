@@ -182,6 +182,29 @@ def test_send_times_are_recorded_per_packet(peers):
         assert when >= first_due_ns + index * 20e6 - 1e6, (seq, when)
 
 
+def test_back_to_back_sends_keep_the_stream_paced(peers):
+    a, b = pair(peers)
+    first = a.send_tone(0, duration=0.2, ptime=20)
+    second = a.send_tone(1000.0, duration=0.2, ptime=20)
+    # The second send's first packet is due one ptime after the first
+    # send's last, not at once: one schedule across both.
+    assert abs(second.started - (first.started + 0.2)) < 1e-9
+    gap_ms = (second.send_times[0][1] - first.send_times[-1][1]) / 1e6
+    # After a pause the schedule starts from now.
+    b.wait_for_packets(20)
+    b.wait_quiet(0.1)
+    before = time.monotonic()
+    third = a.send_tone(1000.0, duration=0.04, ptime=20)
+    print(f"gap between back-to-back sends: {gap_ms:.2f} ms (ptime 20 ms); after a pause the next send started "
+          f"{(third.started - before) * 1000:.2f} ms after it was called")
+    assert 15.0 <= gap_ms <= 30.0, gap_ms
+    assert before <= third.started < before + 0.01
+    # The rogue socket has a schedule of its own, from now.
+    before = time.monotonic()
+    rogue = a.send_tone(440.0, duration=0.04, ptime=20, rogue=True)
+    assert before <= rogue.started < before + 0.01
+
+
 @pytest.mark.parametrize("digit, duration_ms", [("5", 100), ("#", 240), ("A", 20)])
 def test_telephone_event_round_trip(peers, digit, duration_ms):
     a, b = pair(peers)
