@@ -8,7 +8,8 @@ it copes with loss, jitter and a stranger's packets.
 
 Sending is paced against time.monotonic() from a schedule fixed when the
 stream starts (packet n is due at start + n * ptime), so sleeping never
-accumulates drift. Impairments come from a seeded random.Random and are
+accumulates drift; a send that follows another at once continues its
+schedule, so back-to-back sends make one evenly paced stream. Impairments come from a seeded random.Random and are
 counted exactly. Every loop is bounded in count and time; the receive
 thread stops on stop() within one poll interval.
 
@@ -285,12 +286,22 @@ class SendReport:
     first_seq: int = 0
     first_timestamp: int = 0
     started: float = 0.0  # monotonic time of the first packet's due time
+    samples: int = 0  # the stream time the packets cover (timestamp units)
     seqs_sent: list = field(default_factory=list)
     seqs_dropped: list = field(default_factory=list)
+    # (seq, time.monotonic_ns() just before its sendto), in sending order:
+    # on loopback, the packet's arrival time at the far end to within the
+    # kernel's few microseconds.
+    send_times: list = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.sent + self.dropped
+
+    def send_time_ns(self, seq):
+        """When the packet with sequence number `seq` was sent (None if it
+        was dropped or never sent)."""
+        return next((when for sent, when in self.send_times if sent == seq), None)
 
 
 class RtpPeer:
@@ -326,6 +337,12 @@ class RtpPeer:
         self.stopping = threading.Event()
         self.thread = None
         self.jobs = []
+        # When the next packet of the peer's own stream is due: a send that
+        # follows another at once continues its pace (packet n of the
+        # stream due n * ptime after the first), so back-to-back sends
+        # arrive as one evenly paced stream and a jitter buffer sees no
+        # early packets. After a pause the schedule starts from now.
+        self.stream_due = None
 
     # -- life cycle
 
@@ -593,13 +610,21 @@ class RtpPeer:
 
     def _transmit(self, packets, ptime_ms, loss, jitter_ms, rogue, report, seed, to):
         """Sends [(offset_index, bytes, seq)] paced at offset_index *
-        ptime from now, each delayed by a uniform 0..jitter_ms, each dropped
-        with probability `loss`. Blocks until all are sent or stop()."""
+        ptime from the stream's next due time (now, or later when the
+        previous send of the stream ends after now; rogue and `to` sends
+        have their own schedule from now), each delayed by a uniform
+        0..jitter_ms, each dropped with probability `loss`. Blocks until all
+        are sent or stop()."""
         rng = random.Random(seed) if seed is not None else self.random
         sock = self._rogue() if rogue else self.rtp_socket
         target = to or self.remote
         assert target is not None, "set peer.remote = (host, port) first"
         start = time.monotonic()
+        if not rogue and to is None:
+            with self.send_lock:
+                if self.stream_due is not None:
+                    start = max(start, self.stream_due)
+                self.stream_due = start + report.samples / SAMPLE_RATE
         report.started = start
         queue = []
         for order, (index, data, seq) in enumerate(packets):
@@ -617,10 +642,12 @@ class RtpPeer:
                 return report
             if time.monotonic() > limit:
                 raise AssertionError("RTP sender fell more than 5 s behind its schedule")
+            sent_at = time.monotonic_ns()
             try:
                 sock.sendto(data, target)
             except OSError:
                 return report
+            report.send_times.append((seq, sent_at))
             report.sent += 1
             report.seqs_sent.append(seq)
         return report
@@ -637,6 +664,7 @@ class RtpPeer:
                 seq, marker = self._next_header()
                 if index == 0:
                     report.first_seq, report.first_timestamp = seq, self.timestamp
+                report.samples += per_packet
                 samples = tone_samples(frequency, level_dbm0, per_packet, self.tone_phase) if frequency else [0] * per_packet
                 self.tone_phase += per_packet
                 packets.append((index, rtp_packet(pt, seq, self.timestamp, self.ssrc, encode(samples, pt), marker), seq))
@@ -684,6 +712,7 @@ class RtpPeer:
                 payload = telephone_event_payload(code, end, volume, length)
                 packets.append((index, rtp_packet(pt, seq, timestamp, self.ssrc, payload, marker=index == 0), seq))
             advance = math.ceil(total / per_packet) * per_packet
+            report.samples = advance
             self.timestamp = (self.timestamp + advance) & 0xFFFFFFFF
             self.tone_phase += advance
         return packets, report

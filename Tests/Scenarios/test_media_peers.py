@@ -159,6 +159,52 @@ def test_jitter_reorders_and_the_audio_is_put_back_in_order(peers):
     assert abs(rtp_peer.dbm0_of(samples) + 10.0) < 0.5
 
 
+def test_send_times_are_recorded_per_packet(peers):
+    a, b = pair(peers)
+    report = a.send_tone(1000.0, duration=0.4, ptime=20, loss=0.2, jitter_ms=10, seed=4)
+    b.wait_for_packets(report.sent)
+    # One send time per packet on the wire, in sending order, none for drops.
+    assert [seq for seq, _ in report.send_times] == report.seqs_sent
+    times = [when for _, when in report.send_times]
+    assert times == sorted(times)
+    assert all(report.send_time_ns(seq) is None for seq in report.seqs_dropped)
+    # Each is the moment just before sendto: on loopback the receiver's
+    # arrival time (time.monotonic(), the same clock) comes a little later.
+    by_seq = {p.seq: p.arrival for p in b.received()}
+    delays = [by_seq[seq] * 1e9 - when for seq, when in report.send_times]
+    print(f"send -> arrival on loopback: {min(delays) / 1e3:.0f}..{max(delays) / 1e3:.0f} µs "
+          f"over {len(delays)} packets")
+    assert all(-1e6 < d < 20e6 for d in delays), delays  # float rounding of arrival; a slow poll
+    # Paced by the schedule: no packet leaves before its due time.
+    first_due_ns = report.started * 1e9
+    for seq, when in report.send_times:
+        index = (seq - report.first_seq) & 0xFFFF
+        assert when >= first_due_ns + index * 20e6 - 1e6, (seq, when)
+
+
+def test_back_to_back_sends_keep_the_stream_paced(peers):
+    a, b = pair(peers)
+    first = a.send_tone(0, duration=0.2, ptime=20)
+    second = a.send_tone(1000.0, duration=0.2, ptime=20)
+    # The second send's first packet is due one ptime after the first
+    # send's last, not at once: one schedule across both.
+    assert abs(second.started - (first.started + 0.2)) < 1e-9
+    gap_ms = (second.send_times[0][1] - first.send_times[-1][1]) / 1e6
+    # After a pause the schedule starts from now.
+    b.wait_for_packets(20)
+    b.wait_quiet(0.1)
+    before = time.monotonic()
+    third = a.send_tone(1000.0, duration=0.04, ptime=20)
+    print(f"gap between back-to-back sends: {gap_ms:.2f} ms (ptime 20 ms); after a pause the next send started "
+          f"{(third.started - before) * 1000:.2f} ms after it was called")
+    assert 15.0 <= gap_ms <= 30.0, gap_ms
+    assert before <= third.started < before + 0.01
+    # The rogue socket has a schedule of its own, from now.
+    before = time.monotonic()
+    rogue = a.send_tone(440.0, duration=0.04, ptime=20, rogue=True)
+    assert before <= rogue.started < before + 0.01
+
+
 @pytest.mark.parametrize("digit, duration_ms", [("5", 100), ("#", 240), ("A", 20)])
 def test_telephone_event_round_trip(peers, digit, duration_ms):
     a, b = pair(peers)
