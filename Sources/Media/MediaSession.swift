@@ -243,12 +243,13 @@ public final class MediaSession {
             reception = RTPReceptionStatistics(clockRate: UInt32(format.sampleRate))
             jitterBuffer.reset()
         }
-        switch reception.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: now) {
-        case .duplicateOrOld, .invalid:
+        // A packet behind the highest sequence number is reordered or a
+        // duplicate; RFC 3550's bookkeeping cannot tell which, the jitter
+        // buffer can (it knows what it already holds or played), so it goes
+        // on. Only a packet far outside the sequence is dropped here.
+        if reception.record(sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: now) == .invalid {
             statistics.discardedPackets += 1
             return
-        default:
-            break
         }
         statistics.packetsReceived += 1
         if isEvent {
