@@ -10,6 +10,7 @@ deadline); every wait is polled against a deadline.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -235,7 +236,10 @@ class Atad:
                    timeout, "the lines to be idle", interval=0.1)
 
     def stop(self, timeout=STOP_TIMEOUT):
-        return stop(self.process, timeout)
+        try:
+            return stop(self.process, timeout)
+        finally:
+            shutil.rmtree(self.socket.parent, ignore_errors=True)
 
     def log(self):
         return sip_peers._tail(self.log_path)

@@ -16,6 +16,7 @@ document says so).
 import argparse
 import datetime
 import os
+import pickle
 import platform
 import shutil
 import signal
@@ -31,13 +32,19 @@ import harness  # noqa: E402
 import parsing  # noqa: E402
 from harness import rtp_peer  # noqa: E402
 
-COMMANDS = []  # (what, command line) of every measured process, for the document
+COMMANDS = []  # (what, command line) of the measured processes, for the document (first of each kind)
+FILES = {}  # title -> text of the config files they ran with (first of each kind)
 
 
 def note_command(what, words):
     line = " ".join(str(w) for w in words)
-    if (what, line) not in COMMANDS:
+    if what not in [w for w, _ in COMMANDS]:
         COMMANDS.append((what, line))
+
+
+def note_file(title, path):
+    if title not in FILES:
+        FILES[title] = Path(path).read_text()
 
 
 def log(text):
@@ -124,6 +131,8 @@ def startup_baresip(args, peers, workdir, wav, runs):
 def one_call_atad(args, peers, workdir, raw, seconds):
     atad = harness.Atad(args.atad, workdir / "call-atad", peers)
     note_command("atad, one call", atad.command_line())
+    note_file("atad site file (site.conf)", atad.site)
+    note_file("atad board file (board.conf; N `[line k]` sections for the lines rows)", atad.board)
     atad.launch()
     try:
         atad.wait_registered()
@@ -141,6 +150,8 @@ def one_call_baresip(args, peers, workdir, wav, seconds):
     phone = harness.Baresip(workdir / "call-baresip", peers, wav)
     note_command("baresip, one call", phone.command_line())
     phone.launch()
+    note_file("baresip config", phone.config_dir / "config")
+    note_file("baresip accounts", phone.config_dir / "accounts")
     try:
         phone.connect()
         time.sleep(args.idle_seconds)
@@ -391,7 +402,7 @@ def build_rows(results):
     for entry in results.get("lines", []):
         realtime = (f"sent {entry['sent_per_line_s']:.1f}/s, received {entry['received_per_line_s']:.1f}/s per line "
                     f"(50 = real time), concealed {entry['concealed']}, echoed tone heard on {entry['heard']} sampled lines")
-        rows.append(("Lines per core", f"{entry['lines']} lines in calls: CPU % of one core, RSS",
+        rows.append(("Lines per core", f"N = {entry['lines']} lines in calls: CPU % of one core, RSS",
                      f"{entry['cpu_percent']:.1f} %, {entry['rss_kib']:,} KiB; {realtime}", "—", "—"))
     lat = results.get("latency")
     if lat:
@@ -491,8 +502,10 @@ def render_document(results, table, goal_list, args):
         "VmHWM in the call; baresip's threads share one address space.",
         "- Instructions: `valgrind --tool=callgrind` totals over all threads (baresip is multi-threaded), the "
         "difference of a short and a long call divided by the difference in seconds, so start-up, registration "
-        "and call set-up cancel. Under callgrind programs run tens of times slower: atad's frame clock then "
-        "falls behind real time, and the packets it managed to send are listed below.",
+        "and call set-up cancel. Under callgrind a program runs many times slower, so a frame clock can fall "
+        "behind real time: the packets atad sent in each run are listed below (50 per second is real time). "
+        "Callgrind counts user-space instructions only; the CPU-seconds row includes the kernel's share "
+        "(system calls, thread wake-ups).",
         "- CPU seconds: utime + stime from /proc/PID/stat over the call (no valgrind).",
         "- Start-up: from just before Popen to the first observation, polled every 1 ms: atad's `status` "
         "showing `account home: registered`, baresip's log line for the registrar's 200 OK.",
@@ -545,10 +558,14 @@ def render_document(results, table, goal_list, args):
               f"    python3 bench/run_bench.py --atad .build-firmware/atad --output docs/BENCHMARKS.md"
               + (" --quick" if args.quick else ""),
               "",
-              "The processes it started (temporary folders under /tmp):",
+              "The processes it started (temporary folders under /tmp; the first of each kind):",
               ""]
     for what, line in COMMANDS:
         parts.append(f"- {what}: `{line}`")
+    parts += ["", "Kamailio's config is Tests/Scenarios/peers/kamailio.cfg.in filled in by "
+              "Tests/Scenarios/sip_peers.py (users 1001, 1002, 2000; `9…` to the SIPp trunk)."]
+    for title, text in FILES.items():
+        parts += ["", f"{title}:", "", "```", text.rstrip("\n"), "```"]
     parts.append("")
     return "\n".join(parts)
 
@@ -624,6 +641,8 @@ def main():
     finally:
         peers.stop()
 
+    with open(workdir / "results.pickle", "wb") as handle:  # for --keep: the raw figures
+        pickle.dump(results, handle)
     table = render_table(build_rows(results))
     goal_list = goals(results)
     print()
@@ -632,6 +651,7 @@ def main():
     for goal, measured, met, _ in goal_list:
         print(f"goal: {goal}: {measured}: {'met' if met else 'NOT met'}")
     if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(render_document(results, table, goal_list, args))
         print(f"\nwrote {args.output}")
     if args.keep:
