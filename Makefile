@@ -25,7 +25,7 @@ EMBEDDED_FLAGS := -Xswiftc -enable-experimental-feature -Xswiftc Embedded -Xswif
   -Xlinker --gc-sections -Xlinker --icf=all \
   -Xlinker -L$(EMBEDDED_LIB) -Xlinker -lswiftUnicodeDataTables -Xlinker -lm
 
-.PHONY: all build firmware run test unit-test scenario-test qemu-test deps test-deps cross deb clean
+.PHONY: all build firmware run test unit-test scenario-test qemu-test deps test-deps cross deb clean bench
 
 all: firmware
 
@@ -97,3 +97,13 @@ deb: deps
 	@if [ "$(ARCH)" = amd64 ]; then $(MAKE) firmware >/dev/null && bin=$(FIRMWARE); \
 	 else bash Cross/build.sh $(ARCH) >/dev/null && bin=.build-cross/$(ARCH)/atad; fi; \
 	 bash Debian/build-deb.sh $(ARCH) $$bin .build-deb
+
+# `make bench`: atad against baresip on this machine (footprint, memory, CPU
+# per call, start-up, lines per core, latency; several minutes). Prints the
+# table and writes docs/BENCHMARKS.md. Not part of `make test`. Builds the
+# firmware only when it is missing; see bench/README.md.
+bench: test-deps
+	@dpkg -s valgrind >/dev/null 2>&1 || { echo "installing: valgrind"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind; }
+	@[ -x $(FIRMWARE) ] || $(MAKE) firmware
+	$(PYTHON) bench/run_bench.py --atad $(FIRMWARE) --output docs/BENCHMARKS.md

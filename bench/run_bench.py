@@ -1,0 +1,664 @@
+#!/usr/bin/env python3
+"""atad against baresip 1.0 on this machine (issue 7): footprint, memory,
+CPU per call, start-up, lines per core, added latency.
+
+Both programs do the same work in the same run: registered to the same
+Kamailio on loopback, one G.711 µ-law call with 20 ms packets through it to
+a SIPp far end that echoes RTP (`sipp -rtp_echo`), sending the same 440 Hz
+tone file. Every figure is measured here; none is typed in.
+
+    python3 bench/run_bench.py --atad .build-firmware/atad --output docs/BENCHMARKS.md
+
+`--quick` shortens every call and run count (for development only; the
+document says so).
+"""
+
+import argparse
+import datetime
+import os
+import pickle
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+import parsing  # noqa: E402
+from harness import rtp_peer  # noqa: E402
+
+COMMANDS = []  # (what, command line) of the measured processes, for the document (first of each kind)
+FILES = {}  # title -> text of the config files they ran with (first of each kind)
+
+
+def note_command(what, words):
+    line = " ".join(str(w) for w in words)
+    if what not in [w for w, _ in COMMANDS]:
+        COMMANDS.append((what, line))
+
+
+def note_file(title, path):
+    if title not in FILES:
+        FILES[title] = Path(path).read_text()
+
+
+def log(text):
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The machine
+
+
+def machine():
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    try:
+        debian = Path("/etc/debian_version").read_text().strip()
+    except OSError:
+        debian = "unknown"
+    versions = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "baresip-core", "kamailio",
+                               "sip-tester", "valgrind"], capture_output=True, text=True).stdout.strip()
+    return {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(), "debian": debian,
+            "packages": versions.splitlines()}
+
+
+# ---------------------------------------------------------------------------
+# 4. Start-up: process start to registered
+
+
+def startup_atad(args, peers, workdir, runs):
+    times = []
+    for run in range(runs):
+        atad = harness.Atad(args.atad, workdir / f"startup-atad-{run}", peers)
+        note_command("atad, start-up", atad.command_line())
+        started = time.monotonic_ns()
+        atad.launch()
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                reply = atad.poll_status()
+                if reply is not None and parsing.atad_registered(reply, "home"):
+                    times.append((time.monotonic_ns() - started) / 1e6)
+                    break
+                if atad.process.poll() is not None:
+                    raise AssertionError(f"atad exited:\n{atad.log()}")
+                time.sleep(0.001)
+        finally:
+            atad.stop()
+    return times
+
+
+def startup_baresip(args, peers, workdir, wav, runs):
+    times = []
+    for run in range(runs):
+        phone = harness.Baresip(workdir / f"startup-baresip-{run}", peers, wav)
+        # Everything but the process itself is written before the clock starts.
+        (phone.config_dir / "config").write_text(phone.config_text())
+        (phone.config_dir / "accounts").write_text(phone.account_line() + "\n")
+        (phone.config_dir / "contacts").write_text("")
+        note_command("baresip, start-up", phone.command_line())
+        started = time.monotonic_ns()
+        with open(phone.log_path, "wb") as out:
+            phone.process = subprocess.Popen(phone.command_line(), stdin=subprocess.DEVNULL, stdout=out,
+                                             stderr=subprocess.STDOUT, cwd=phone.workdir, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if phone.registered_in_log():
+                    times.append((time.monotonic_ns() - started) / 1e6)
+                    break
+                if phone.process.poll() is not None:
+                    raise AssertionError(f"baresip exited:\n{phone.log()}")
+                time.sleep(0.001)
+        finally:
+            phone.stop()
+    return times
+
+
+# ---------------------------------------------------------------------------
+# 1-3. One call without valgrind: memory, libraries, CPU seconds
+
+
+def one_call_atad(args, peers, workdir, raw, seconds):
+    atad = harness.Atad(args.atad, workdir / "call-atad", peers)
+    note_command("atad, one call", atad.command_line())
+    note_file("atad site file (site.conf)", atad.site)
+    note_file("atad board file (board.conf; N `[line k]` sections for the lines rows)", atad.board)
+    atad.launch()
+    try:
+        atad.wait_registered()
+        time.sleep(args.idle_seconds)
+        idle = harness.rss_kib(atad.pid)
+        atad.call()
+        atad.say(raw)
+        return _measure_call(atad.pid, seconds, idle, lambda: parsing.atad_call_media(atad.status()).get(1),
+                             atad.hang_up)
+    finally:
+        atad.stop()
+
+
+def one_call_baresip(args, peers, workdir, wav, seconds):
+    phone = harness.Baresip(workdir / "call-baresip", peers, wav)
+    note_command("baresip, one call", phone.command_line())
+    phone.launch()
+    note_file("baresip config", phone.config_dir / "config")
+    note_file("baresip accounts", phone.config_dir / "accounts")
+    try:
+        phone.connect()
+        time.sleep(args.idle_seconds)
+        idle = harness.rss_kib(phone.pid)
+        phone.call()
+        return _measure_call(phone.pid, seconds, idle, lambda: None, phone.hang_up)
+    finally:
+        phone.stop()
+
+
+def _measure_call(pid, seconds, idle_rss, media, hang_up):
+    """CPU seconds over `seconds` of the call, the libraries mapped, RSS in
+    the call and the peak (VmHWM) before hanging up."""
+    time.sleep(1.0)  # the call's own start-up (first packets, jitter buffer) is not in the window
+    cpu_start, wall_start = harness.cpu_seconds(pid), time.monotonic()
+    time.sleep(min(5.0, seconds / 2))
+    libraries = harness.shared_objects(pid)
+    time.sleep(max(0.0, seconds - (time.monotonic() - wall_start)))
+    cpu = harness.cpu_seconds(pid) - cpu_start
+    wall = time.monotonic() - wall_start
+    result = {"idle_rss_kib": idle_rss, "call_rss_kib": harness.rss_kib(pid), "hwm_kib": harness.hwm_kib(pid),
+              "cpu_seconds": cpu, "wall_seconds": wall, "libraries": libraries, "media": media()}
+    hang_up()
+    return result
+
+
+# ---------------------------------------------------------------------------
+# 3. Instructions per call-second under callgrind
+
+
+def callgrind_prefix(out_file):
+    return ["valgrind", "--tool=callgrind", "--trace-children=no", f"--callgrind-out-file={out_file}", "-q"]
+
+
+def callgrind_atad(args, peers, workdir, raw, seconds, echo_canceller=True):
+    tag = "" if echo_canceller else "-no-ec"
+    out = workdir / f"callgrind-atad{tag}-{seconds}s.out"
+    atad = harness.Atad(args.atad, workdir / f"cg-atad{tag}-{seconds}", peers, prefix=callgrind_prefix(out),
+                        echo_canceller=echo_canceller)
+    note_command("atad under callgrind", atad.command_line())
+    atad.launch()
+    try:
+        atad.wait_registered(timeout=120)
+        time.sleep(1.0)
+        atad.call(timeout=120)
+        atad.say(raw)
+        started = time.monotonic()
+        time.sleep(seconds)
+        media = parsing.atad_call_media(atad.status()).get(1)
+        elapsed = time.monotonic() - started
+        atad.hang_up(timeout=120)
+        time.sleep(1.0)
+    finally:
+        code = atad.stop(timeout=120)
+    return {"ir": parsing.callgrind_total_ir(out.read_text(errors="replace")), "media": media,
+            "elapsed": elapsed, "exit": code}
+
+
+def callgrind_baresip(args, peers, workdir, wav, seconds):
+    out = workdir / f"callgrind-baresip-{seconds}s.out"
+    phone = harness.Baresip(workdir / f"cg-baresip-{seconds}", peers, wav, prefix=callgrind_prefix(out))
+    note_command("baresip under callgrind", phone.command_line())
+    phone.launch()
+    try:
+        phone.connect(timeout=120)
+        time.sleep(1.0)
+        phone.call(timeout=120)
+        time.sleep(seconds)
+        phone.hang_up(timeout=120)
+        time.sleep(1.0)
+    finally:
+        code = phone.stop(timeout=120)
+    return {"ir": parsing.callgrind_total_ir(out.read_text(errors="replace")), "exit": code}
+
+
+# ---------------------------------------------------------------------------
+# 5. Lines per core
+
+
+def lines_per_core(args, peers, workdir, raw, count, window):
+    atad = harness.Atad(args.atad, workdir / f"lines-{count}", peers, lines=count)
+    note_command(f"atad, {count} lines", atad.command_line())
+    atad.launch()
+    try:
+        atad.wait_registered()
+        atad.call(timeout=60 + count)
+        atad.say(raw)
+        time.sleep(2.0)
+        before = parsing.atad_call_media(atad.status())
+        cpu_start, wall_start = harness.cpu_seconds(atad.pid), time.monotonic()
+        time.sleep(window)
+        cpu = harness.cpu_seconds(atad.pid) - cpu_start
+        wall = time.monotonic() - wall_start
+        after = parsing.atad_call_media(atad.status())
+        rss = harness.rss_kib(atad.pid)
+        sampled = sorted({1, max(1, count // 2), count})
+        replies = {line: atad.request("hear", line) for line in sampled}
+        heard = {line: parsing.atad_heard(reply) for line, reply in replies.items()}
+        atad.hang_up(timeout=60)
+    finally:
+        atad.stop()
+    lines = [n for n in after if n in before]
+    sent = sum(after[n]["sent"] - before[n]["sent"] for n in lines)
+    received = sum(after[n]["received"] - before[n]["received"] for n in lines)
+    concealed = sum(after[n]["concealed"] - before[n]["concealed"] for n in lines)
+    hearing = [n for n, h in heard.items() if h and any(abs(f - harness.TONE_HZ) <= 5 for f in h[0])]
+    return {"lines": count, "cpu_percent": 100.0 * cpu / wall, "rss_kib": rss, "calls": len(lines),
+            "sent_per_line_s": sent / max(1, len(lines)) / wall, "received_per_line_s": received / max(1, len(lines)) / wall,
+            "concealed": concealed, "heard": f"{len(hearing)}/{len(heard)}",
+            "hear_replies": {line: reply[1] if len(reply) > 1 else "" for line, reply in replies.items()}}
+
+
+# ---------------------------------------------------------------------------
+# 6. Added latency (atad only)
+
+
+def latency_atad(args, workdir, reps):
+    peer = rtp_peer.RtpPeer(seed=7).start()
+    peers = harness.Peers(workdir / "latency-peers", uas_scenario="uas_media.xml", rtp_echo=False,
+                          keys={"rtp_ip": peer.host, "rtp_port": peer.port}).start()
+    atad = harness.Atad(args.atad, workdir / "latency-atad", peers)
+    note_command("atad, latency", atad.command_line())
+    atad.launch()
+    mouth, ear, buffers = [], [], []
+    try:
+        atad.wait_registered()
+        atad.call()
+        peer.remote = rtp_peer.wait_sipp_sdp(peers.sipp)[:2]
+        # Mouth -> first RTP packet: silence, then a tone; the first packet
+        # carrying it against the mouthpiece onset atad reports.
+        for _ in range(reps):
+            assert atad.request("say", 1, "silence")[0] == "ok"
+            time.sleep(0.3)
+            assert atad.request("say", 1, "tone", 1000, -10)[0] == "ok"
+            time.sleep(0.3)
+            onset = parsing.atad_onsets(atad.request("hear", 1)).get("mouthpiece")
+            if onset is None:
+                continue
+            onset_s = onset / 1e9
+            for packet in peer.received(pt=rtp_peer.PCMU, since=onset_s - 0.1):
+                if max(abs(s) for s in rtp_peer.decode(packet.payload)) > 64:
+                    mouth.append((packet.arrival - onset_s) * 1000.0)
+                    break
+        assert atad.request("say", 1, "silence")[0] == "ok"
+        # RTP arrival -> earpiece: one continuous paced stream (a real
+        # talker's timestamps never jump), `reps` times 1 s of silence then
+        # 0.4 s of tone; each tone's first packet is due at a known time.
+        packets = []
+        tone_indices = []
+        for _ in range(reps):
+            for frequency, duration in ((0, 1.0), (1000.0, 0.4)):
+                if frequency:
+                    tone_indices.append(len(packets))
+                part, _ = peer.tone_packets(frequency, duration=duration, level_dbm0=-10.0)
+                packets += [(index + len(packets), data, seq) for index, data, seq in part]
+        report = rtp_peer.SendReport()
+        job = rtp_peer.SendJob(lambda: peer._transmit(packets, 20, 0.0, 0, False, report, None, None)).begin()
+        time.sleep(0.05)
+        for index in tone_indices:
+            due = report.started + index * 0.020
+            time.sleep(max(0.0, due - 0.2 - time.monotonic()))
+            media = parsing.atad_call_media(atad.status()).get(1)
+            if media:
+                buffers.append(media["buffer_ms"])
+            time.sleep(max(0.0, due + 0.25 - time.monotonic()))
+            onset = parsing.atad_onsets(atad.request("hear", 1)).get("earpiece")
+            if onset is not None and onset / 1e9 >= due - 0.05:
+                ear.append((onset / 1e9 - due) * 1000.0)
+        job.wait(30.0)
+        atad.hang_up()
+    finally:
+        atad.stop()
+        peers.stop()
+        peer.stop()
+    return {"mouth_ms": mouth, "ear_ms": ear, "buffer_ms": buffers}
+
+
+# ---------------------------------------------------------------------------
+# The table and the document
+
+
+def cross_size(arch):
+    path = harness.REPO / ".build-cross" / arch / "atad"
+    if path.is_file():
+        return parsing.format_bytes(path.stat().st_size)
+    return f"not built (run make cross ARCH={arch})"
+
+
+def fmt(value, unit="", digits=1):
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}{unit}"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def fmt_ratio(value):
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def build_rows(results):
+    rows = []  # (section, measure, atad, baresip, baresip/atad)
+    a, b = results.get("call_atad"), results.get("call_baresip")
+    atad_bin = results["atad_binary_size"]
+    baresip_bin = results["baresip_binary_size"]
+    rows.append(("Footprint", "stripped binary, x86-64", parsing.format_bytes(atad_bin),
+                 parsing.format_bytes(baresip_bin), fmt_ratio(parsing.ratio(baresip_bin, atad_bin))))
+    if a and b:
+        a_libs = sum(size for _, size in a["libraries"])
+        b_libs = sum(size for _, size in b["libraries"])
+        rows.append(("Footprint", "shared libraries mapped in a call (distinct .so, file sizes)",
+                     f"{parsing.format_bytes(a_libs)}, {len(a['libraries'])} files",
+                     f"{parsing.format_bytes(b_libs)}, {len(b['libraries'])} files",
+                     fmt_ratio(parsing.ratio(b_libs, a_libs))))
+        rows.append(("Footprint", "binary + libraries", parsing.format_bytes(atad_bin + a_libs),
+                     parsing.format_bytes(baresip_bin + b_libs),
+                     fmt_ratio(parsing.ratio(baresip_bin + b_libs, atad_bin + a_libs))))
+    for arch in ("arm64", "armhf"):
+        rows.append(("Footprint", f"stripped binary, {arch}", cross_size(arch), "—", "—"))
+    if a and b:
+        for key, label in (("idle_rss_kib", "VmRSS registered, idle"), ("call_rss_kib", "VmRSS in the call"),
+                           ("hwm_kib", "VmHWM (peak) at the end of the call")):
+            rows.append(("Memory", label, fmt(a[key], " KiB"), fmt(b[key], " KiB"),
+                         fmt_ratio(parsing.ratio(b[key], a[key]))))
+    cg = results.get("callgrind")
+    if cg:
+        rows.append(("CPU", f"instructions per call-second (callgrind Ir, ({cg['long']} s − {cg['short']} s call) / "
+                            f"{cg['long'] - cg['short']} s)",
+                     fmt(cg["atad"], digits=0), fmt(cg["baresip"], digits=0),
+                     fmt_ratio(parsing.ratio(cg["baresip"], cg["atad"]))))
+        rows.append(("CPU", "the same, atad with `echo_canceller = no` (baresip, as configured, cancels no echo)",
+                     fmt(cg["atad_no_ec"], digits=0), fmt(cg["baresip"], digits=0),
+                     fmt_ratio(parsing.ratio(cg["baresip"], cg["atad_no_ec"]))))
+    if a and b:
+        rows.append(("CPU", f"user+sys CPU seconds for a {results['call_seconds']:.0f} s call",
+                     fmt(a["cpu_seconds"], " s", 2), fmt(b["cpu_seconds"], " s", 2),
+                     fmt_ratio(parsing.ratio(b["cpu_seconds"], a["cpu_seconds"]))))
+        rows.append(("CPU", "share of one core during the call",
+                     fmt(100 * a["cpu_seconds"] / a["wall_seconds"], " %", 2),
+                     fmt(100 * b["cpu_seconds"] / b["wall_seconds"], " %", 2), "—"))
+    st = results.get("startup")
+    if st:
+        def span(times):
+            return (f"{fmt(parsing.median(times), ' ms')} (min {fmt(min(times), '')}, max {fmt(max(times), '')}, "
+                    f"n={len(times)})") if times else "n/a"
+        rows.append(("Start-up", "process start → registered, median", span(st["atad"]), span(st["baresip"]),
+                     fmt_ratio(parsing.ratio(parsing.median(st["baresip"]), parsing.median(st["atad"])))))
+    for entry in results.get("lines", []):
+        realtime = (f"sent {entry['sent_per_line_s']:.1f}/s, received {entry['received_per_line_s']:.1f}/s per line "
+                    f"(50 = real time), concealed {entry['concealed']}, echoed tone heard on {entry['heard']} sampled lines")
+        rows.append(("Lines per core", f"N = {entry['lines']} lines in calls: CPU % of one core, RSS",
+                     f"{entry['cpu_percent']:.1f} %, {entry['rss_kib']:,} KiB; {realtime}", "—", "—"))
+    lat = results.get("latency")
+    if lat:
+        def spread(values):
+            return (f"median {fmt(parsing.median(values), ' ms')} (max {fmt(max(values), ' ms')}, n={len(values)})"
+                    if values else "n/a")
+        no_hook = "not measured (no hook into its audio path)"
+        rows.append(("Latency", "mouthpiece onset → first RTP packet with it", spread(lat["mouth_ms"]), no_hook, "—"))
+        rows.append(("Latency", "RTP packet due → earpiece onset", spread(lat["ear_ms"]) +
+                     f"; jitter buffer {fmt(parsing.median(lat['buffer_ms']), ' ms', 0)}", no_hook, "—"))
+    return rows
+
+
+def goals(results):
+    """(goal, measured, met?) — computed, with the plan when not met."""
+    out = []
+    a, b = results.get("call_atad"), results.get("call_baresip")
+    if a and b:
+        value = parsing.ratio(a["hwm_kib"], b["hwm_kib"])
+        out.append(("atad RSS ≤ 1/3 of baresip's (peak in the call, VmHWM)",
+                    f"{a['hwm_kib']:,} / {b['hwm_kib']:,} KiB = {value:.2f}", value <= 1 / 3,
+                    "Debian's libspandsp links libtiff for fax, which brings libjpeg, libwebp, libLerc, libzstd, "
+                    "liblzma, libjbig, libdeflate and libstdc++ into every atad process (see the list above), and "
+                    "libcrypto and libasound are mapped on the simulated board too: link the few spandsp pieces "
+                    "used statically without fax, load ALSA only for the gpio board; then split what remains with "
+                    "`pmap -x PID` (per-line buffers: compare the 1- and 8-line RSS below)."))
+    cg = results.get("callgrind")
+    if cg:
+        value = parsing.ratio(cg["atad"], cg["baresip"])
+        out.append(("instructions per call-second ≤ 1/2 of baresip's", f"{value:.2f} of baresip's", value <= 0.5,
+                    "`callgrind_annotate` on the long run: the speexdsp echo canceller (64 ms tail, every frame) "
+                    "is the largest item; the `echo_canceller = no` row shows the rest. Run the canceller only "
+                    "while the far end talks and a line echo path was found, and profile what remains (DTMF "
+                    "detector, earpiece analyzer, jitter buffer)."))
+    st = results.get("startup")
+    if st and st["atad"]:
+        value = parsing.median(st["atad"])
+        out.append(("start-up to registered < 50 ms", f"median {value:.1f} ms", value < 50,
+                    "Send the first REGISTER before the board and the line audio are set up."))
+    for entry in results.get("lines", []):
+        if entry["lines"] == 64:
+            out.append(("64 lines within 50 % of one core", f"{entry['cpu_percent']:.1f} %", entry["cpu_percent"] <= 50,
+                        "The per-line cost is the call's per-frame DSP (see the instructions row): the same "
+                        "work as above (canceller only when needed), then profile the 64-line run under callgrind."))
+    lat = results.get("latency")
+    if lat and lat["mouth_ms"]:
+        value = parsing.median(lat["mouth_ms"])
+        out.append(("mouth → RTP within ptime + 10 ms (30 ms)", f"median {value:.1f} ms", value <= 30,
+                    "Send the packet on the frame that completes it instead of the next timer tick."))
+    if lat and lat["ear_ms"] and lat["buffer_ms"]:
+        value = parsing.median(lat["ear_ms"])
+        limit = parsing.median(lat["buffer_ms"]) + 10
+        out.append((f"RTP → earpiece within jitter buffer + 10 ms ({limit:.0f} ms)", f"median {value:.1f} ms",
+                    value <= limit, "Play a packet out on the frame it arrives once the buffer holds its target."))
+    return out
+
+
+def render_table(rows):
+    header = ["", "measure", "atad", "baresip", "baresip / atad"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for section, measure, a, b, r in rows:
+        lines.append(f"| {section} | {measure} | {a} | {b} | {r} |")
+    return "\n".join(lines)
+
+
+def render_document(results, table, goal_list, args):
+    info = results["machine"]
+    quick = "\n**Quick development run (`--quick`): short calls, few runs. Not the published figures.**\n" \
+        if args.quick else ""
+    parts = [
+        "# Benchmarks: atad and baresip on one machine",
+        "",
+        "Generated by `make bench` (bench/run_bench.py) on "
+        f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; every figure below "
+        "was measured in that one run. Do not edit by hand: run `make bench` again.",
+        quick,
+        "## What both programs do",
+        "",
+        "Each registers to the same Kamailio on 127.0.0.1 (atad as 1001, baresip as 1002, digest auth) and "
+        f"places one G.711 µ-law call with 20 ms packets through it to `{harness.TRUNK_NUMBER}`, which Kamailio "
+        "routes to a SIPp UAS (`uas_answer.xml`) that echoes RTP (`-rtp_echo`). Both send the same 440 Hz tone "
+        "file (sox, 8 kHz mono 16-bit): atad with `say 1 file tone.raw` on its simulated board, baresip from "
+        "its `aufile` source. baresip runs as the scenario tests run it (Tests/Scenarios/baresip_peer.py: "
+        "aufile source, idle aubridge player, ctrl_tcp, no sound card) without the `sndfile` recorder; atad's "
+        "simulated board runs its earpiece analyzer and mouthpiece source in software instead of a sound card. "
+        "Ratios are baresip / atad: above 1 means atad is smaller or cheaper.",
+        "",
+        "## Results",
+        "",
+        table,
+        "",
+        "Notes:",
+        "",
+        "- Shared libraries: the distinct `.so` files in /proc/PID/maps mapped during the call, summed by file "
+        "size (baresip's modules are among them).",
+        f"- Memory: /proc/PID/status, VmRSS after {args.idle_seconds:.0f} s registered and idle, VmRSS and "
+        "VmHWM in the call; baresip's threads share one address space.",
+        "- Instructions: `valgrind --tool=callgrind` totals over all threads (baresip is multi-threaded), the "
+        "difference of a short and a long call divided by the difference in seconds, so start-up, registration "
+        "and call set-up cancel. Under callgrind a program runs many times slower, so a frame clock can fall "
+        "behind real time: the packets atad sent in each run are listed below (50 per second is real time). "
+        "Callgrind counts user-space instructions only; the CPU-seconds row includes the kernel's share "
+        "(system calls, thread wake-ups).",
+        "- CPU seconds: utime + stime from /proc/PID/stat over the call (no valgrind).",
+        "- Start-up: from just before Popen to the first observation, polled every 1 ms: atad's `status` "
+        "showing `account home: registered`, baresip's log line for the registrar's 200 OK.",
+        "- Lines per core: atad alone, a simulated board with N lines, each line in a call to the echoing SIPp; "
+        "CPU over a 10 s window; packets sent and received per line-second (50 is real time at 20 ms), "
+        "concealed frames, and whether `hear` reports the echoed 440 Hz tone on the first, middle and last line. "
+        "SIPp and Kamailio share the machine's cores.",
+        "- Latency: a Python RTP peer (Tests/Scenarios/rtp_peer.py) as the far end, atad's `hear 1` onsets "
+        "(CLOCK_MONOTONIC) against packet arrival and due times. baresip has no such hook.",
+    ]
+    cg = results.get("callgrind")
+    if cg:
+        parts.append("")
+        parts.append("Callgrind runs:")
+        parts.append("")
+        for key in ("atad_runs", "atad_no_ec_runs", "baresip_runs"):
+            for seconds, run in cg[key].items():
+                extra = ""
+                if run.get("media"):
+                    m = run["media"]
+                    extra = (f"; atad sent {m['sent']} packets and received {m['received']} in "
+                             f"{run['elapsed']:.1f} s (real time: {run['elapsed'] * 50:.0f})")
+                name = {"atad_runs": "atad", "atad_no_ec_runs": "atad (echo_canceller = no)"}.get(key, "baresip")
+                parts.append(f"- {name} {seconds} s call: {run['ir']:,} Ir (exit {run['exit']}){extra}")
+    if results.get("lines"):
+        parts += ["", "What `hear` reported on the sampled lines (the far end echoes what atad sends, so the "
+                  "line's own echo canceller sees near and far audio that are the same tone, delayed):", ""]
+        for entry in results["lines"]:
+            parts.append(f"- {entry['lines']} lines: " + "; ".join(
+                f"line {line}: `{text}`" for line, text in entry["hear_replies"].items()))
+    for key, name in (("call_atad", "atad"), ("call_baresip", "baresip")):
+        if results.get(key):
+            parts += ["", f"Shared libraries {name} had mapped in the call:", ""]
+            parts += [f"- `{path}`: {size:,} B" for path, size in results[key]["libraries"]]
+    parts += ["", "## Goals (issue 7)", "", "| goal | measured | met | plan if not |", "|---|---|---|---|"]
+    for goal, measured, met, plan in goal_list:
+        parts.append(f"| {goal} | {measured} | {'yes' if met else '**no**'} | {'' if met else plan} |")
+    parts += ["", "## Machine", "",
+              f"- CPU: {info['cpu']}, {info['cores']} cores",
+              f"- Kernel: {info['kernel']}",
+              f"- Debian: {info['debian']}",
+              "- Packages: " + ", ".join(info["packages"]),
+              f"- atad: {args.atad}",
+              "", "## How to repeat", "",
+              "    make bench",
+              "",
+              "which installs valgrind, baresip-core, kamailio, sip-tester and sox when missing, builds the "
+              "firmware, and runs:",
+              "",
+              f"    python3 bench/run_bench.py --atad .build-firmware/atad --output docs/BENCHMARKS.md"
+              + (" --quick" if args.quick else ""),
+              "",
+              "The processes it started (temporary folders under /tmp; the first of each kind):",
+              ""]
+    for what, line in COMMANDS:
+        parts.append(f"- {what}: `{line}`")
+    parts += ["", "Kamailio's config is Tests/Scenarios/peers/kamailio.cfg.in filled in by "
+              "Tests/Scenarios/sip_peers.py (users 1001, 1002, 2000; `9…` to the SIPp trunk)."]
+    for title, text in FILES.items():
+        parts += ["", f"{title}:", "", "```", text.rstrip("\n"), "```"]
+    parts.append("")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------
+
+
+def interrupted(number, frame):
+    """SIGTERM like Ctrl-C, so the `finally` blocks stop every child."""
+    raise KeyboardInterrupt(f"signal {number}")
+
+
+def main():
+    signal.signal(signal.SIGTERM, interrupted)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--atad", default=str(harness.REPO / ".build-firmware" / "atad"))
+    parser.add_argument("--output", default=None, help="write the Markdown document here")
+    parser.add_argument("--quick", action="store_true", help="short calls and few runs (development)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, callgrind files)")
+    parser.add_argument("--only", default="startup,call,callgrind,lines,latency",
+                        help="comma-separated sections to run")
+    args = parser.parse_args()
+    args.atad = os.path.abspath(args.atad)
+    os.environ["ATAD_BIN"] = args.atad
+    assert os.access(args.atad, os.X_OK), f"no atad binary at {args.atad}: run make firmware"
+    only = set(args.only.split(","))
+    call_seconds = 8.0 if args.quick else 60.0
+    short_long = (2, 5) if args.quick else (5, 15)
+    runs = 3 if args.quick else 10
+    line_counts = [1, 8] if args.quick else [1, 8, 32, 64]
+    window = 4.0 if args.quick else 10.0
+    reps = 3 if args.quick else 10
+    args.idle_seconds = 1.0 if args.quick else 3.0
+
+    workdir = Path(tempfile.mkdtemp(prefix="atad-bench-", dir="/tmp"))
+    results = {"machine": machine(), "call_seconds": call_seconds,
+               "atad_binary_size": os.stat(args.atad).st_size,
+               "baresip_binary_size": os.stat(shutil.which("baresip")).st_size}
+    wav, raw = harness.make_audio(workdir)
+    peers = harness.Peers(workdir / "peers").start()
+    for what, line in zip(("SIPp far end", "Kamailio"), peers.commands()):
+        note_command(what, line.split())
+    try:
+        if "startup" in only:
+            log(f"start-up: {runs} runs each")
+            results["startup"] = {"atad": startup_atad(args, peers, workdir, runs),
+                                  "baresip": startup_baresip(args, peers, workdir, wav, runs)}
+        if "call" in only:
+            log(f"one {call_seconds:.0f} s call each")
+            results["call_atad"] = one_call_atad(args, peers, workdir, raw, call_seconds)
+            results["call_baresip"] = one_call_baresip(args, peers, workdir, wav, call_seconds)
+        if "callgrind" in only:
+            short, long_ = short_long
+            log(f"callgrind: {short} s and {long_} s calls each")
+            cg = {"short": short, "long": long_, "atad_runs": {}, "baresip_runs": {}, "atad_no_ec_runs": {}}
+            for seconds in short_long:
+                cg["atad_runs"][seconds] = callgrind_atad(args, peers, workdir, raw, seconds)
+                cg["atad_no_ec_runs"][seconds] = callgrind_atad(args, peers, workdir, raw, seconds,
+                                                                echo_canceller=False)
+                cg["baresip_runs"][seconds] = callgrind_baresip(args, peers, workdir, wav, seconds)
+            for name in ("atad", "baresip", "atad_no_ec"):
+                runs_ = cg[f"{name}_runs"]
+                cg[name] = parsing.per_second_difference(runs_[short]["ir"], short, runs_[long_]["ir"], long_)
+            results["callgrind"] = cg
+        if "lines" in only:
+            results["lines"] = []
+            for count in line_counts:
+                log(f"lines per core: {count}")
+                results["lines"].append(lines_per_core(args, peers, workdir, raw, count, window))
+        if "latency" in only:
+            log(f"latency: {reps} repetitions each way")
+            results["latency"] = latency_atad(args, workdir, reps)
+    finally:
+        peers.stop()
+
+    with open(workdir / "results.pickle", "wb") as handle:  # for --keep: the raw figures
+        pickle.dump(results, handle)
+    table = render_table(build_rows(results))
+    goal_list = goals(results)
+    print()
+    print(table)
+    print()
+    for goal, measured, met, _ in goal_list:
+        print(f"goal: {goal}: {measured}: {'met' if met else 'NOT met'}")
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(render_document(results, table, goal_list, args))
+        print(f"\nwrote {args.output}")
+    if args.keep:
+        print(f"work folder kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

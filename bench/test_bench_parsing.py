@@ -1,0 +1,199 @@
+"""The benchmark's parsers on captured text: fast, no processes.
+
+    python3 -m pytest -q bench/test_bench_parsing.py
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import parsing  # noqa: E402
+
+STATUS = """\
+Name:\tatad
+Umask:\t0022
+State:\tS (sleeping)
+Tgid:\t4242
+VmPeak:\t   23180 kB
+VmSize:\t   23108 kB
+VmHWM:\t   13088 kB
+VmRSS:\t   11576 kB
+RssAnon:\t     812 kB
+Threads:\t1
+"""
+
+
+def test_status_fields_in_kib():
+    assert parsing.proc_status_kib(STATUS, "VmRSS") == 11576
+    assert parsing.proc_status_kib(STATUS, "VmHWM") == 13088
+    assert parsing.proc_status_kib(STATUS, "VmPeak") == 23180
+
+
+def test_status_field_missing_is_none():
+    zombie = "Name:\tatad\nState:\tZ (zombie)\nThreads:\t1\n"
+    assert parsing.proc_status_kib(zombie, "VmRSS") is None
+    # A prefix of another key is not that key.
+    assert parsing.proc_status_kib(STATUS, "Vm") is None
+
+
+def test_stat_sums_user_and_system_ticks():
+    text = ("4242 (atad) S 1 4242 4242 0 -1 4194560 512 0 0 0 "
+            "137 21 0 0 20 0 1 0 123456 23662592 2894 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0")
+    assert parsing.proc_stat_cpu_ticks(text) == 137 + 21
+
+
+def test_stat_command_with_spaces_and_parentheses():
+    text = ("77 (a (weird) name) R 1 77 77 0 -1 4194560 0 0 0 0 "
+            "5 7 0 0 20 0 3 0 1 1 1 1 1 1 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0")
+    assert parsing.proc_stat_cpu_ticks(text) == 12
+
+
+MAPS = """\
+55d0c0a00000-55d0c0a10000 r--p 00000000 08:01 131 /usr/bin/baresip
+7f1c00000000-7f1c00021000 rw-p 00000000 00:00 0
+7f1c10000000-7f1c10028000 r--p 00000000 08:01 200 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f1c10028000-7f1c1019d000 r-xp 00028000 08:01 200 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f1c20000000-7f1c20004000 r-xp 00000000 08:01 300 /usr/lib/baresip/modules/g711.so
+7f1c30000000-7f1c30010000 r--p 00000000 08:01 400 /usr/lib/x86_64-linux-gnu/libre.so.0.6.1
+7f1c40000000-7f1c40010000 r--p 00000000 08:01 500 /usr/lib/locale/C.utf8/LC_CTYPE
+7f1c50000000-7f1c50010000 r--p 00000000 08:01 600 /tmp/gone.so (deleted)
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
+7ffd00100000-7ffd00102000 r-xp 00000000 00:00 0 [vdso]
+"""
+
+
+def test_maps_lists_distinct_shared_objects_in_order():
+    assert parsing.proc_maps_shared_objects(MAPS) == [
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/baresip/modules/g711.so",
+        "/usr/lib/x86_64-linux-gnu/libre.so.0.6.1",
+    ]
+
+
+def test_maps_path_with_spaces():
+    line = "7f1c20000000-7f1c20004000 r-xp 00000000 08:01 300 /opt/my libs/libx.so.1\n"
+    assert parsing.proc_maps_shared_objects(line) == ["/opt/my libs/libx.so.1"]
+
+
+CALLGRIND = """\
+# callgrind format
+version: 1
+creator: callgrind-3.19.0
+pid: 11454
+cmd:  baresip -f /tmp/x/config
+part: 1
+
+desc: I1 cache:
+desc: Timerange: Basic block 0 - 11677066
+desc: Trigger: Program termination
+
+positions: line
+events: Ir
+summary: 44006432
+
+ob=(1) /usr/bin/baresip
+fl=(1) ???
+fn=(1) main
+0 12
+totals: 44006572
+"""
+
+
+def test_callgrind_totals_preferred_over_summary():
+    assert parsing.callgrind_total_ir(CALLGRIND) == 44006572
+
+
+def test_callgrind_summary_when_no_totals():
+    assert parsing.callgrind_total_ir("events: Ir\nsummary: 145710342\n") == 145710342
+
+
+def test_callgrind_picks_ir_among_several_events():
+    text = "events: Dr Ir Dw\nsummary: 10 20 30\ntotals: 11 22 33\n"
+    assert parsing.callgrind_total_ir(text) == 22
+
+
+def test_callgrind_without_totals_fails():
+    with pytest.raises(ValueError):
+        parsing.callgrind_total_ir("events: Ir\n")
+
+
+def test_difference_per_second_cancels_the_shared_part():
+    # 100 M of start-up and 7 M per second.
+    assert parsing.per_second_difference(100e6 + 5 * 7e6, 5, 100e6 + 15 * 7e6, 15) == pytest.approx(7e6)
+    with pytest.raises(ValueError):
+        parsing.per_second_difference(1, 5, 2, 5)
+
+
+ATAD_STATUS = [
+    "ok",
+    "daemon: running, atad 0.1.0, pid 4242, up 12 s, reloads 0",
+    "config: /tmp/x/site.conf",
+    "board: Benchmark board (sim)",
+    "country: us",
+    "sip: 127.0.0.1:40312/udp",
+    "account home: registered, expires in 3598 s",
+    "account spare: unregistered",
+    "line 1: talking number 9123",
+    "line 2: idle",
+    "line 10: dialing digits 91",
+    "call line 1: media: PCMU 20 ms, port 46878, sent 156, received 150, lost 2 (1.3 %), jitter 1.5 ms, "
+    "buffer 20 ms, concealed 3, rtt 0.4 ms",
+]
+
+
+def test_atad_account_states():
+    assert parsing.atad_account_states(ATAD_STATUS) == {
+        "home": "registered, expires in 3598 s", "spare": "unregistered"}
+    assert parsing.atad_registered(ATAD_STATUS, "home")
+    assert not parsing.atad_registered(ATAD_STATUS, "spare")
+    assert not parsing.atad_registered(ATAD_STATUS, "missing")
+    assert not parsing.atad_registered(["account home: registering"], "home")
+    assert not parsing.atad_registered(["account home: failed: 403 Forbidden, retry in 30 s"], "home")
+
+
+def test_atad_line_states():
+    assert parsing.atad_line_states(ATAD_STATUS) == {1: "talking", 2: "idle", 10: "dialing"}
+
+
+def test_atad_call_media():
+    media = parsing.atad_call_media(ATAD_STATUS)
+    assert list(media) == [1]
+    assert media[1] == {"codec": "PCMU", "ptime_ms": 20, "port": 46878, "sent": 156, "received": 150, "lost": 2,
+                        "lost_percent": 1.3, "jitter_ms": 1.5, "buffer_ms": 20, "concealed": 3}
+
+
+HEAR = [
+    "ok",
+    "426+440 Hz -19 dBm0 continuous",
+    "first sound 3 ms after off-hook",
+    "earpiece onset 15175559324065 ns",
+    "mouthpiece onset 15175489384921 ns",
+    "echo canceller: bulk delay 0 ms",
+]
+
+
+def test_atad_hear_and_onsets():
+    assert parsing.atad_heard(HEAR) == ([426, 440], -19)
+    assert parsing.atad_heard(["ok", "silence"]) is None
+    assert parsing.atad_onsets(HEAR) == {"earpiece": 15175559324065, "mouthpiece": 15175489384921}
+    assert parsing.atad_onsets(["ok", "silence"]) == {}
+
+
+def test_baresip_register_ok_line():
+    log = ("baresip is ready.\n"
+           "1002@atad.test: {0/UDP/v4} 200 OK (atad-test-kamailio) [1 binding]\n")
+    assert parsing.baresip_registered(log)
+    assert not parsing.baresip_registered("baresip is ready.\n1002@atad.test: {0/UDP/v4} 401 Unauthorized\n")
+
+
+def test_figures():
+    assert parsing.median([3, None, 1, 2]) == 2
+    assert parsing.median([]) is None
+    assert parsing.ratio(6, 3) == 2
+    assert parsing.ratio(1, 0) is None
+    assert parsing.ratio(None, 3) is None
+    assert parsing.format_bytes(978752) == "978,752 B (955.8 KiB)"
+    assert parsing.format_bytes(15665992) == "15,665,992 B (14.94 MiB)"
