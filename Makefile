@@ -63,7 +63,7 @@ unit-test: build
 scenario-test: firmware test-deps
 	bash Debian/build-deb.sh amd64 $(FIRMWARE) .build-deb
 	ATAD_BIN=$(CURDIR)/$(FIRMWARE) ATAD_DEB=$(CURDIR)/.build-deb/atad_$(VERSION)_amd64.deb \
-	  $(PYTHON) -m pytest -q Tests/Scenarios
+	  $(PYTHON) -m pytest -q Tests/Scenarios bench/test_bench_parsing.py
 
 test: test-deps
 	$(MAKE) unit-test

@@ -27,6 +27,7 @@ final class LinePort {
     /// `echo_canceller = no`); runs only while the far end is heard.
     var echoCanceller: EchoCanceller?
     var echoSuppressor = ResidualEchoSuppressor()
+    var farEndQuietFrames = 0
     var echoFree: [Int16]
     /// The simulated hybrid's echo path (`hybrid` command), if any.
     var hybrid: SimulatedHybrid?

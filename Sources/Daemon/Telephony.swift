@@ -213,7 +213,7 @@ final class Telephony {
     /// during a call it goes to the far end (digits muted when they travel
     /// out of band).
     private func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
-        if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port) {
+        if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port), farEndRecentlyActive(port) {
             port.echoFree.withUnsafeMutableBufferPointer { output in
                 port.lineOutput.withUnsafeBufferPointer { farEnd in
                     canceller.process(farEnd: farEnd, nearEnd: buffer, output: output)
@@ -224,6 +224,15 @@ final class Telephony {
         } else {
             detectAndSend(port, buffer, at: now)
         }
+    }
+
+    /// The canceller costs most of a call's CPU; with nothing from the far
+    /// end for longer than the echo path can hold it (250 ms), there is no
+    /// echo to cancel and the filter stays as it was adapted.
+    private func farEndRecentlyActive(_ port: LinePort) -> Bool {
+        let loud = port.lineOutput.contains { $0 > 32 || $0 < -32 }
+        port.farEndQuietFrames = loud ? 0 : min(port.farEndQuietFrames + 1, 1000)
+        return port.farEndQuietFrames < ResidualEchoSuppressor.reachFrames
     }
 
     private func detectAndSend(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
