@@ -124,9 +124,12 @@ public final class MediaSession {
 
     /// True while digits go out of band, so the in-band tone is kept out of
     /// the audio.
+    /// (With rfc4733 and a far end that takes no telephone-event, keys stay
+    /// in band: muting them would lose them.)
     private var mutesDigits: Bool {
         switch settings.dtmfRelay {
-        case .rfc4733, .info: return true
+        case .rfc4733: return sendsEvents
+        case .info: return true
         case .inband: return false
         }
     }

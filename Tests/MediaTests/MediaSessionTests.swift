@@ -22,13 +22,13 @@ final class MediaSessionTests: XCTestCase {
     }
 
     static func session(ssrc: UInt32, codec: AudioCodec = .pcmu, ptime: UInt32 = 20,
-                        relay: MediaSession.DTMFRelay = .rfc4733) -> MediaSession {
+                        relay: MediaSession.DTMFRelay = .rfc4733, events: Bool = true) -> MediaSession {
         var settings = MediaSession.Settings()
         settings.ssrc = ssrc
         settings.initialSequence = UInt16(truncatingIfNeeded: ssrc &* 7)
         settings.initialTimestamp = ssrc &* 13
         settings.dtmfRelay = relay
-        return MediaSession(media: negotiated(codec: codec, ptime: ptime), settings: settings)
+        return MediaSession(media: negotiated(codec: codec, ptime: ptime, events: events), settings: settings)
     }
 
     /// Runs `frames` 10 ms ticks of A → B: A's mouth is `source`, B's ear
@@ -109,6 +109,21 @@ final class MediaSessionTests: XCTestCase {
         // About 1500 ms of tone at B: the event's duration, not a fixed burst.
         XCTAssertGreaterThanOrEqual(loudFrames, 144)
         XCTAssertLessThanOrEqual(loudFrames, 156)
+    }
+
+    /// A far end without telephone-event: the key must stay in the audio
+    /// (muting it would lose it), and no event is sent.
+    func testKeysStayInBandWhenTheFarEndTakesNoEvents() {
+        let link = Link(a: Self.session(ssrc: 41, events: false), b: Self.session(ssrc: 42, events: false))
+        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 200, offMs: 100)
+        XCTAssertTrue(keys.enqueue("7"))
+        let inBand = DTMFDetector()
+        var heardDigits = ""
+        for _ in 0..<60 {
+            link.tick({ keys.generate(into: $0) }, heard: { frame in inBand.process(frame) { heardDigits.append($0.character) } })
+        }
+        XCTAssertEqual(link.a.statistics.eventPacketsSent, 0)
+        XCTAssertEqual(heardDigits, "7")
     }
 
     func testLossIsConcealedAndCounted() {
