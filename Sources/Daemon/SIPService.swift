@@ -567,8 +567,10 @@ final class SIPService {
     /// What we offer or accept, from an account's codec and ptime settings.
     private func capabilities(for account: SiteConfig.Account?, host: String, port: UInt16) -> MediaCapabilities {
         let codecs: [AudioCodec] = account?.codec == "pcma" ? [.pcma, .pcmu] : [.pcmu, .pcma]
+        // Comfort noise (RFC 3389) is accepted: the far end's silence
+        // descriptors are played as noise at their level (we send none).
         return MediaCapabilities(address: ConnectionAddress(inferring: host), rtpPort: port, codecs: codecs,
-                                 ptime: UInt32(account?.ptime ?? 20))
+                                 comfortNoise: true, ptime: UInt32(account?.ptime ?? 20))
     }
 
     /// A new call's RTP identity (random, RFC 3550 §5.1) and DTMF relay.

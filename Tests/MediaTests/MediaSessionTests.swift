@@ -4,6 +4,7 @@ import DSP
 import RTP
 import SDP
 import Timebase
+import Foundation
 import XCTest
 @testable import Media
 
@@ -186,6 +187,29 @@ final class MediaSessionTests: XCTestCase {
         XCTAssertEqual(b.packetsLost, 0)
         // Only the start can need concealment while the delay settles.
         XCTAssertLessThanOrEqual(b.statistics.framesConcealed, 4)
+    }
+
+    /// RFC 3389: after the far end's last audio packet, its silence
+    /// descriptor (level 50 −dBov) is played as noise at that level, and real
+    /// audio replaces it again.
+    func testComfortNoiseIsPlayedAtItsLevel() {
+        var media = Self.negotiated()
+        media.comfortNoisePayloadType = 13
+        let b = MediaSession(media: media)
+        var now = Instant(nanoseconds: 7_000_000_000)
+        var ear = [Int16](repeating: 0, count: 80)
+        var packet = [UInt8](repeating: 0, count: 13)
+        packet.withUnsafeMutableBytes { _ = RTPHeader(marker: true, payloadType: 13, sequenceNumber: 10, timestamp: 800, ssrc: 5).write(into: $0) }
+        packet[12] = 50
+        packet.withUnsafeBytes { b.receive($0, at: now) }
+        var power = 0.0
+        for _ in 0..<100 {
+            ear.withUnsafeMutableBufferPointer { b.playout(into: $0, at: now) }
+            for sample in ear { power += Double(sample) * Double(sample) }
+            now = now + .milliseconds(10)
+        }
+        let dBov = 10 * log10(power / 8000 / (32767.0 * 32767.0))
+        XCTAssertEqual(dBov, -50, accuracy: 1.5)
     }
 
     func testMalformedAndForeignPayloadsAreCountedNotPlayed() {

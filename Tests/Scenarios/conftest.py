@@ -37,6 +37,14 @@ STATUS_DAEMON_LINE = re.compile(
     r"^daemon: running, atad \d+\.\d+\.\d+, pid (\d+), up (\d+) s, reloads (\d+)$")
 
 
+# Set by `make qemu-test`: the firmware runs under qemu-user, an emulated CPU
+# many times slower than the board's, so real-time audio quality is not the
+# product's there.
+UNDER_QEMU = bool(os.environ.get("ATAD_UNDER_QEMU"))
+real_time_audio = pytest.mark.skipif(
+    UNDER_QEMU, reason="measures real-time audio quality; an emulated CPU cannot keep the board's timing")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes tens of seconds of real time (timeouts of the line)")
 

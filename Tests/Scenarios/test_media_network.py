@@ -26,6 +26,10 @@ import time
 import pytest
 
 from conftest import wait_until, write_site
+
+from conftest import real_time_audio
+
+pytestmark = real_time_audio
 from rtp_peer import RtpPeer, SendJob, dominant_frequency, sipp_media_uas, wait_sipp_sdp
 from sip_peers import sipp  # noqa: F401 (fixture)
 from test_call_media import line_state, media_line

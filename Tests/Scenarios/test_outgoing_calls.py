@@ -77,3 +77,28 @@ def test_busy_far_end_gives_busy_tone(daemons, tmp_path, short_dir, kamailio, si
     # tone changes it can report a partial pattern, so wait for the steady one.
     busy = re.compile(r"480\+620 Hz -2[345] dBm0 (49\d|50\d|510)/(49\d|50\d|510)")
     wait_until(lambda: busy.fullmatch(daemon.ctl("hear", "1").out_lines[1]), 10, "the US busy tone, 500/500")
+
+
+def test_far_end_that_ignores_the_first_invites(daemons, tmp_path, short_dir, sipp):
+    """SIPp stays silent for 2 s after the first INVITE: atad (direct, over
+    UDP) retransmits it on RFC 3261 timer A (about 0.5 s and 1.5 s after
+    the original), the answer then completes the call, and the handset's
+    hang-up ends it with a BYE."""
+    uas = sipp.uas("uas_retransmissions.xml", timeout=20)
+    control = short_dir / "control.sock"
+    site = tmp_path / "site.conf"
+    site.write_text(
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control}\n"
+        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+        f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
+        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n")
+    daemon = daemons.start(site, control, tmp_path)
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "the late answer")
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    uas.assert_success()
+    copies = uas.received("INVITE")
+    assert copies in (3, 4), (copies, uas.logs())
