@@ -39,6 +39,7 @@ test-deps: deps
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || $(PYTHON) -m pip install -q pytest
+	@$(PYTHON) -c 'import pjsua2' 2>/dev/null || $(PYTHON) -m pip install -q pjsua2-python 2>/dev/null || $(PYTHON) -m pip install -q --break-system-packages pjsua2-python
 
 build: deps
 	$(SWIFT) build
