@@ -55,6 +55,9 @@ public struct SiteConfig: Sendable {
     public var sipListenAddress: String
     public var sipListenPort: Int
     public var userAgent: String?
+    /// False when `accept_calls_from = anyone`: INVITEs are then taken from
+    /// any address, not only from the registrars and proxies of the accounts.
+    public var acceptCallsOnlyFromProxies: Bool = true
     /// The country preset with the `[tones]` overrides applied.
     public var tonePlan: CountryPreset?
     public var accounts: [Account]
@@ -128,6 +131,7 @@ public struct SiteConfig: Sendable {
             sipListenPort: sip?.integer("listen_port") ?? 5060,
             userAgent: sip?.text("user_agent"),
             tonePlan: nil, accounts: [], lines: [], board: board)
+        config.acceptCallsOnlyFromProxies = sip?.text("accept_calls_from") != "anyone"
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)
         // sockaddr_un holds 108 bytes including the terminating NUL.
         if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {

@@ -33,6 +33,8 @@ public enum SiteSchema {
                 KeySpec("listen_address", .ipAddress, "address SIP listens on (default 0.0.0.0)"),
                 KeySpec("listen_port", .integer(0...65535), "SIP port (default 5060; 0 picks a free port)"),
                 KeySpec("user_agent", .text, "User-Agent header (default atad/VERSION)"),
+                KeySpec("accept_calls_from", .choice(["proxy", "anyone"]),
+                        "proxy: while an account registers, take new calls only from its registrar or outbound proxy (default); anyone: from any address"),
             ]),
             SectionSpec("account", argument: .name, keys: [
                 KeySpec("user", .text, required: true, "SIP user name (the user part of the address of record)"),

@@ -44,6 +44,7 @@ final class SIPService {
                                         supportedExtensions: [],
                                         acceptedContentTypes: ["application/sdp", "application/dtmf-relay"])
     private(set) var droppedMessages = 0
+    private var callSources = CallSourcePolicy(trusted: [], enforced: false)
     private(set) var receivedMessages = 0
     private var userAgent: String { site.userAgent ?? "atad/\(Version.number)" }
     static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
@@ -76,6 +77,7 @@ final class SIPService {
             throw StartupError(message: "cannot listen for SIP on \(boundAddress.description)/tcp: \(error.message)")
         }
         log.info("SIP listening on \(boundAddress.description)/udp and /tcp")
+        callSources = makeCallSourcePolicy()
         scheduleKeepAlive()
         for account in site.accounts where account.register {
             startRegistration(account, localPort: boundAddress.port)
@@ -121,6 +123,9 @@ final class SIPService {
         let now = loop.now
         var lines: [String] = []
         if let socket, let bound = try? socket.localAddress() { lines.append("sip: \(bound.description)/udp") }
+        if callSources.refused > 0 {
+            lines.append("sip: refused \(callSources.refused) calls not from a registrar or proxy")
+        }
         lines += registrations.map { "account \($0.registration.settings.accountName): \($0.registration.statusText(at: now))" }
         for account in site.accounts where !account.register {
             lines.append("account \(account.name): not registering (register = no)")
@@ -150,6 +155,32 @@ final class SIPService {
         registrations.append((registration, destination, nil))
         perform(actions, index: registrations.count - 1)
         rearm(registrations.count - 1)
+    }
+
+    /// The hosts new calls may come from: every account's outbound proxy and
+    /// registrar, and the peer of a direct (`register = no`) account.
+    /// Enforced while some account registers or names a proxy, unless
+    /// `accept_calls_from = anyone`. Names are resolved once, at start-up.
+    private func makeCallSourcePolicy() -> CallSourcePolicy {
+        let enforced = site.acceptCallsOnlyFromProxies
+            && site.accounts.contains { $0.register || $0.outboundProxy != nil }
+        guard enforced else { return CallSourcePolicy(trusted: [], enforced: false) }
+        var names: [String] = []
+        for account in site.accounts {
+            if let proxy = account.outboundProxy { names.append(proxy) }
+            names.append(account.register ? (account.registrar ?? account.domain) : account.domain)
+        }
+        var trusted: [SocketAddress] = []
+        for name in names {
+            let (host, port) = SIPService.hostAndPort(name)
+            if case .success(let address) = SocketAddress.resolve(host, port: port),
+               !trusted.contains(where: { $0.sameHost(as: address) }) {
+                trusted.append(address)
+            }
+        }
+        log.info("SIP: new calls are taken only from " + trusted.map { $0.host }.joined(separator: ", ")
+                 + " (accept_calls_from = proxy)")
+        return CallSourcePolicy(trusted: trusted, enforced: true)
     }
 
     /// "host", "host:port", "[v6]:port" -> (host, port); port 5060 when absent.
@@ -346,6 +377,10 @@ final class SIPService {
                 return true
             }
             guard request.to?.tag == nil else { return false }
+            guard callSources.admits(source) else {
+                refuseCall(request, callID: callID, from: source, stream: stream)
+                return true
+            }
             startCall(request, callID: callID, from: source, stream: stream)
             return true
         case .ack:
@@ -420,6 +455,18 @@ final class SIPService {
         }
         response.add(.server, userAgent)
         return response.serialize()
+    }
+
+    /// 403 to an INVITE from a host that is not a registrar or proxy of ours.
+    private func refuseCall(_ invite: SIPMessage, callID: String, from source: SocketAddress, stream: Int32?) {
+        if callSources.noteRefusal(from: source, callID: callID) {
+            log.info("SIP: refused a call from \(source.description): not a registrar or proxy of ours (accept_calls_from = proxy)")
+        } else {
+            log.debug("SIP: refused INVITE \(callID) from \(source.description)")
+        }
+        var response = SIPMessageBuilder.response(to: invite, status: 403, reason: "Forbidden", toTag: RandomToken.hex(bytes: 4))
+        response.add(.server, userAgent)
+        reply(response.serialize(), to: source, stream: stream)
     }
 
     private func startCall(_ invite: SIPMessage, callID: String, from source: SocketAddress, stream: Int32?) {

@@ -203,6 +203,12 @@ private struct SDPParser {
         } else {
             throw fail(.unsupportedAddressType)
         }
+        // `[::1]` is how URIs write an IPv6 address, not SDP; SIPp and
+        // others still send it. The address is unambiguous: take it bare.
+        var address = address
+        if type == .ip6, address.count > 2, address.first == UInt8(ascii: "["), address.last == UInt8(ascii: "]") {
+            address = address.dropFirst().dropLast()
+        }
         guard isPlausibleAddress(address, type) else { throw fail(.badAddress) }
         return ConnectionAddress(type, string(address))
     }

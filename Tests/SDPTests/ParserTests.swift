@@ -51,6 +51,17 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(audio.rtpMap(for: 0), RTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000))
     }
 
+    /// SIPp writes `[local_ip]` into o= and sometimes c=: the brackets of a
+    /// URI. The address is still plain; it is taken without them.
+    func testBracketedIPv6AddressIsTakenBare() throws {
+        let text = "v=0\r\no=sipp 1 2 IN IP6 [::1]\r\ns=-\r\nc=IN IP6 [2001:db8::7]\r\nt=0 0\r\n"
+            + "m=audio 4000 RTP/AVP 0\r\n"
+        let sdp = try XCTUnwrap(parse(text))
+        XCTAssertEqual(sdp.origin.address, .ip6("::1"))
+        XCTAssertEqual(sdp.connection, .ip6("2001:db8::7"))
+        XCTAssertThrowsError(try SessionDescription(parsing: Array("v=0\r\no=a 1 2 IN IP4 [192.0.2.1]\r\ns=-\r\nt=0 0\r\n".utf8)))
+    }
+
     func testLinphoneIPv6OfferWithVideo() throws {
         let sdp = try XCTUnwrap(parse(Offers.linphone))
         XCTAssertEqual(sdp.origin.address, .ip6("2001:db8::10"))

@@ -130,7 +130,8 @@ def short_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def write_site(path, control_socket, country="us", log_level="info", board=SIM_BOARD, extra=""):
+def write_site(path, control_socket, country="us", log_level="info", board=SIM_BOARD, extra="",
+               listen_address="127.0.0.1"):
     """Writes a site file for the simulated board (by absolute path)."""
     text = (
         "[general]\n"
@@ -140,7 +141,7 @@ def write_site(path, control_socket, country="us", log_level="info", board=SIM_B
         f"control_socket = {control_socket}\n"
         "\n"
         "[sip]\n"
-        "listen_address = 127.0.0.1\n"
+        f"listen_address = {listen_address}\n"
         "listen_port = 0\n"
     ) + extra
     # Replace atomically, so a reload never sees a half-written file.

@@ -193,12 +193,12 @@ def kamailio_module_path() -> str:
 
 class Kamailio:
     """One kamailio 5.6 in the foreground (-DD -E) with its own config,
-    listening UDP and TCP on 127.0.0.1:`port`."""
+    listening UDP and TCP on `ip` (127.0.0.1, or ::1 for IPv6):`port`."""
 
     def __init__(self, workdir, port=None, users=None, realm=REALM, trunk=None,
-                 trunk_prefix="9", debug=2, max_expires=3600):
+                 trunk_prefix="9", debug=2, max_expires=3600, ip=LOOPBACK):
         self.workdir = Path(workdir)
-        self.ip = LOOPBACK
+        self.ip = ip
         self.port = port or free_port(self.ip)
         self.users = dict(USERS if users is None else users)
         self.realm = realm
@@ -235,7 +235,7 @@ class Kamailio:
             "REALM": self.realm,
             "RUNDIR": str(self.workdir),
             "MPATH": kamailio_module_path(),
-            "IP": self.ip,
+            "IP": self.host,
             "PORT": str(self.port),
             "CTL": str(self.ctl_socket),
             "PREFIX": self.trunk_prefix,
@@ -313,7 +313,12 @@ class Kamailio:
 
     @property
     def uri(self):
-        return f"sip:{self.ip}:{self.port}"
+        return f"sip:{self.host}:{self.port}"
+
+    @property
+    def host(self):
+        """The address as a URI writes it: IPv6 in brackets."""
+        return f"[{self.ip}]" if ":" in self.ip else self.ip
 
     def log(self) -> str:
         return _tail(self.log_path) if self.log_path else ""
@@ -424,11 +429,11 @@ class Sipp:
 
     def __init__(self, workdir, scenario, remote=None, port=None, calls=1, timeout=SIPP_TIMEOUT,
                  transport="u1", service=None, auth=None, keys=None, variables=None,
-                 rtp_echo=False, media_port=None, rate=None, extra=(), name=None):
+                 rtp_echo=False, media_port=None, rate=None, extra=(), name=None, ip=LOOPBACK):
         self.workdir = Path(workdir)
         self.scenario = scenario
         self.remote = remote
-        self.ip = LOOPBACK
+        self.ip = ip  # 127.0.0.2 or ::1 for another source host or IPv6
         tcp = transport.startswith("t")
         self.port = port or free_port(self.ip, udp=not tcp or True, tcp=True)
         self.calls = calls
@@ -513,7 +518,8 @@ class Sipp:
         def bound():
             if self.process.poll() is not None:
                 raise AssertionError(f"sipp exited with {self.process.returncode}:\n{self.logs()}")
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+            family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
+            s = socket.socket(family, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
             try:
                 s.bind((self.ip, self.port))
                 return False

@@ -18,7 +18,7 @@ HEAR_POLL = 0.25 if UNDER_QEMU else 0.02
 # take more emulated CPU than two daemons get; these lines have no hybrid.
 QEMU_LINE = "echo_canceller = no\n" if UNDER_QEMU else ""
 
-SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
+SIP_LINE = re.compile(r"^sip: (?:127\.0\.0\.1|\[::1\]):(\d+)/udp$")
 HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
 
 
@@ -62,21 +62,22 @@ def hears_tone(daemon, frequency, line=1, tolerance=0.01):
     return len(heard) == 1 and abs(heard[0] - frequency) <= frequency * tolerance
 
 
-def start_pair(daemons, tmp_path, short_dir, a_extra="", b_extra=""):
+def start_pair(daemons, tmp_path, short_dir, a_extra="", b_extra="", host="127.0.0.1"):
     """B first (its SIP port is picked by the kernel), then A, whose account
-    sends every call straight to B."""
+    sends every call straight to B. `host` "::1" runs both over IPv6."""
+    uri_host = f"[{host}]" if ":" in host else host
     b_dir = tmp_path / "b"
     b_dir.mkdir()
     b_socket = short_dir / "b.sock"
-    b_site = write_site(b_dir / "site.conf", b_socket, log_level="debug", extra=(
-        "[account direct]\nuser = 2000\ndomain = 127.0.0.1\nregister = no\n" + b_extra +
+    b_site = write_site(b_dir / "site.conf", b_socket, log_level="debug", listen_address=host, extra=(
+        f"[account direct]\nuser = 2000\ndomain = {uri_host}\nregister = no\n" + b_extra +
         "[line 1]\naccount = direct\n" + QEMU_LINE))
     b = daemons.start(b_site, b_socket, b_dir)
     a_dir = tmp_path / "a"
     a_dir.mkdir()
     a_socket = short_dir / "a.sock"
-    a_site = write_site(a_dir / "site.conf", a_socket, log_level="debug", extra=(
-        f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{sip_port(b)}\nregister = no\n" + a_extra +
+    a_site = write_site(a_dir / "site.conf", a_socket, log_level="debug", listen_address=host, extra=(
+        f"[account direct]\nuser = 1000\ndomain = {uri_host}:{sip_port(b)}\nregister = no\n" + a_extra +
         "[line 1]\naccount = direct\ndial_plan = (2xxx)\n" + QEMU_LINE))
     a = daemons.start(a_site, a_socket, a_dir)
     return a, b
@@ -137,6 +138,21 @@ def test_b_hangs_up_first(daemons, tmp_path, short_dir):
     wait_until(lambda: not line_state(a).startswith("talking"), 5, "A to learn of the hang-up")
     assert a.ctl("hook", "1", "on").returncode == 0
     wait_until(lambda: line_state(a).startswith("idle"), 5, "A idle")
+
+
+def test_call_over_ipv6(daemons, tmp_path, short_dir):
+    """Both daemons listen on ::1 only: SIP, SDP (c=IN IP6) and RTP all go
+    over IPv6, or no tone could cross."""
+    a, b = start_pair(daemons, tmp_path, short_dir, host="::1")
+    assert any(line.startswith("sip: [::1]:") for line in status_of(a)), status_of(a)
+    connect(a, b)
+    assert a.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+    assert b.ctl("say", "1", "tone", "700", "-12").returncode == 0
+    wait_until(lambda: hears_tone(b, 1000), 10, "B to hear A's 1000 Hz over IPv6", interval=HEAR_POLL)
+    wait_until(lambda: hears_tone(a, 700), 10, "A to hear B's 700 Hz over IPv6", interval=HEAR_POLL)
+    assert a.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(a).startswith("idle"), 5, "A idle after hanging up")
+    wait_until(lambda: not line_state(b).startswith("talking"), 5, "B to learn of the hang-up over IPv6")
 
 
 def heard_level(daemon, line=1):

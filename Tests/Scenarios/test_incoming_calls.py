@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import SIM_BOARD, write_site, wait_until
-from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
+from sip_peers import USERS, free_port, kamailio, sipp  # noqa: F401 (fixtures)
 
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
 
@@ -155,3 +155,72 @@ def test_key_sent_by_sip_info_is_played_to_the_line(daemons, tmp_path, short_dir
     uac.assert_success()
     messages = [message for _, message in daemon.log_messages()]
     assert "line 1: key 5 from the far end (SIP INFO, 2000 ms)" in messages, messages
+
+
+def registering_site(path, control, registrar_port, extra=""):
+    """An account that registers (with a registrar nobody answers: the
+    source policy holds whether or not the registration succeeds)."""
+    path.write_text(
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control}\n"
+        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n" + extra +
+        f"[account home]\nuser = 1001\ndomain = atad.test\nregistrar = 127.0.0.1:{registrar_port}\n")
+    return path
+
+
+def refused_count(daemon):
+    pattern = re.compile(r"^sip: refused (\d+) calls not from a registrar or proxy$")
+    return next((int(m.group(1)) for m in map(pattern.match, status_of(daemon)) if m), 0)
+
+
+def test_calls_not_from_the_registrar_are_refused(daemons, tmp_path, short_dir, sipp):
+    """While an account registers, an INVITE from another host (127.0.0.2)
+    gets 403 and rings nothing; the same INVITE from the registrar's host
+    rings the line."""
+    control = short_dir / "control.sock"
+    registrar_port = free_port(tcp=False)
+    daemon = daemons.start(registering_site(tmp_path / "site.conf", control, registrar_port), control, tmp_path)
+    stranger = sipp.uac("uac_refused.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                        keys={"caller": "2000"}, timeout=10, ip="127.0.0.2")
+    stranger.assert_success()
+    assert line_state(daemon, 1) == "idle"
+    assert refused_count(daemon) == 1
+    messages = [message for _, message in daemon.log_messages()]
+    assert any(m.startswith("SIP: refused a call from 127.0.0.2:") for m in messages), messages
+
+    registrar_host = sipp.uac("uac_cancel.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                              keys={"caller": "2000"}, timeout=10, extra=["-d", "2000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "a call from the registrar's host to ring")
+    registrar_host.assert_success()
+    assert refused_count(daemon) == 1
+    assert daemon.running()
+
+
+def test_accept_calls_from_anyone_lets_other_hosts_ring(daemons, tmp_path, short_dir, sipp):
+    control = short_dir / "control.sock"
+    site = registering_site(tmp_path / "site.conf", control, free_port(tcp=False),
+                            extra="accept_calls_from = anyone\n")
+    daemon = daemons.start(site, control, tmp_path)
+    uac = sipp.uac("uac_cancel.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=10, ip="127.0.0.2", extra=["-d", "2000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "a call from 127.0.0.2 to ring")
+    uac.assert_success()
+    assert refused_count(daemon) == 0
+
+
+@pytest.mark.parametrize("transport", ["u1", "t1"])
+def test_call_over_ipv6(daemons, tmp_path, short_dir, sipp, transport):
+    """SIPp calls atad over IPv6 (UDP, then TCP): the line rings, the handset
+    answers and the caller's BYE ends the call."""
+    control = short_dir / "control.sock"
+    daemon = daemons.start(write_site(tmp_path / "site.conf", control, listen_address="::1"), control, tmp_path)
+    pattern = re.compile(r"^sip: \[::1\]:(\d+)/udp$")
+    port = next(int(m.group(1)) for m in map(pattern.match, status_of(daemon)) if m)
+    uac = sipp.uac("uac_call.xml", remote=("::1", port), service="1001", keys={"caller": "2000"},
+                   timeout=20, ip="::1", transport=transport, extra=["-d", "1000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring over IPv6")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the caller's hang-up to reach the line")

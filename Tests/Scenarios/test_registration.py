@@ -5,23 +5,27 @@ import os
 import re
 import signal
 
+import pytest
+
 from conftest import SIM_BOARD, wait_until
 from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
 
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
 
 
-def write_account_site(path, control_socket, registrar, password, expires=600, transport="udp"):
+def write_account_site(path, control_socket, registrar, password, expires=600, transport="udp",
+                       listen_address="127.0.0.1"):
+    host = f"[{registrar[0]}]" if ":" in registrar[0] else registrar[0]
     text = (
         "[general]\n"
         f"board = {SIM_BOARD}\n"
         f"control_socket = {control_socket}\n"
         "log_level = info\n"
-        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+        f"[sip]\nlisten_address = {listen_address}\nlisten_port = 0\n"
         "[account home]\n"
         "user = 1001\n"
         "domain = atad.test\n"
-        f"registrar = {registrar[0]}:{registrar[1]}\n"
+        f"registrar = {host}:{registrar[1]}\n"
         f"password = \"{password}\"\n"
         f"expires = {expires}\n"
         f"transport = {transport}\n"
@@ -127,3 +131,20 @@ def test_registers_over_tcp_and_again_after_the_connection_drops(daemons, tmp_pa
     proxy.restart()
     proxy.wait_registered("1001@atad.test", f"transport=tcp", timeout=25)
     assert daemon.running()
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_registers_over_ipv6(daemons, tmp_path, short_dir, kamailio, transport):
+    """Kamailio and atad both on ::1 only: REGISTER with digest over IPv6,
+    the binding's Contact an IPv6 reference."""
+    proxy = kamailio.start(ip="::1")
+    control = short_dir / "control.sock"
+    site = write_account_site(tmp_path / "site.conf", control, proxy.address, USERS["1001"],
+                              transport=transport, listen_address="::1")
+    daemon = daemons.start(site, control, tmp_path)
+    wait_until(lambda: (account_state(daemon) or "").startswith("account home: registered, expires in"),
+               10, f"atad to register over IPv6/{transport}")
+    port = next(int(m.group(1)) for m in map(re.compile(r"^sip: \[::1\]:(\d+)/udp$").match,
+                                              status_lines(daemon)) if m)
+    suffix = ";transport=tcp" if transport == "tcp" else ""
+    proxy.wait_registered("1001@atad.test", f"sip:1001@[::1]:{port}{suffix}")
