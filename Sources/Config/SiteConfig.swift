@@ -58,6 +58,10 @@ public struct SiteConfig: Sendable {
     /// False when `accept_calls_from = anyone`: INVITEs are then taken from
     /// any address, not only from the registrars and proxies of the accounts.
     public var acceptCallsOnlyFromProxies: Bool = true
+    /// Keep-alives toward each registrar when the path is idle; 0 = off.
+    public var keepAliveSeconds: Int = 30
+    /// True for `keep_alive = options` (UDP); CRLF otherwise.
+    public var keepAliveWithOptions: Bool = false
     /// The country preset with the `[tones]` overrides applied.
     public var tonePlan: CountryPreset?
     public var accounts: [Account]
@@ -132,6 +136,8 @@ public struct SiteConfig: Sendable {
             userAgent: sip?.text("user_agent"),
             tonePlan: nil, accounts: [], lines: [], board: board)
         config.acceptCallsOnlyFromProxies = sip?.text("accept_calls_from") != "anyone"
+        config.keepAliveSeconds = sip?.integer("keep_alive_seconds") ?? 30
+        config.keepAliveWithOptions = sip?.text("keep_alive") == "options"
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)
         // sockaddr_un holds 108 bytes including the terminating NUL.
         if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {

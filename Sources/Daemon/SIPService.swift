@@ -36,8 +36,8 @@ final class SIPService {
     var onOutgoingEvent: (Int, OutgoingCallEvent) -> Void = { _, _ in }
     /// Call control: a line's call media started (or changed), or ended (nil).
     var onMedia: (Int, CallMedia?) -> Void = { _, _ in }
-    /// Idle outbound connections get a CRLF keep-alive this often (RFC 5626).
-    static let keepAliveInterval = Interval.seconds(30)
+    private var keepAlivesSent = 0
+    private var keepAlivesAnswered = 0
     /// What the validator lets through: the methods handled here, no SIP
     /// extensions (a Require gets 420), SDP and key-press bodies.
     private let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info],
@@ -123,6 +123,11 @@ final class SIPService {
         let now = loop.now
         var lines: [String] = []
         if let socket, let bound = try? socket.localAddress() { lines.append("sip: \(bound.description)/udp") }
+        if site.keepAliveSeconds > 0 && !registrations.isEmpty {
+            let method = site.keepAliveWithOptions ? "options" : "crlf"
+            let answered = site.keepAliveWithOptions ? ", \(keepAlivesAnswered) answered" : ""
+            lines.append("sip: keep-alive every \(site.keepAliveSeconds) s (\(method)): \(keepAlivesSent) sent\(answered)")
+        }
         if callSources.refused > 0 {
             lines.append("sip: refused \(callSources.refused) calls not from a registrar or proxy")
         }
@@ -270,7 +275,8 @@ final class SIPService {
 
     private func handle(_ bytes: [UInt8], from source: SocketAddress) {
         switch SIPParseOutcome.evaluate(bytes, framing: .datagram, uas: profile) {
-        case .request(let request):
+        case .request(var request):
+            request.source = SIPSource(host: source.host, port: source.port)
             if handleCallRequest(request, from: source, stream: nil) { return }
             if let reply = answer(request) { send(reply, to: source) }
         case .response(let response):
@@ -297,6 +303,11 @@ final class SIPService {
         if response.cseq?.method == .bye, let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }),
            let entry = calls[callID] {
             perform(entry.call.byeResponse(response, at: loop.now), on: entry)
+            return
+        }
+        if response.cseq?.method == .options,
+           response.topVia?.branch?.starts(with: KeepAliveMethod.branchPrefix.utf8) == true {
+            keepAlivesAnswered += 1
             return
         }
         guard let branch = response.topVia?.branch.map({ String(decoding: $0, as: UTF8.self) }),
@@ -859,7 +870,8 @@ final class SIPService {
             switch SIPParseOutcome.evaluate(connection.input, framing: .stream, uas: profile) {
             case .needMoreData:
                 return
-            case .request(let request):
+            case .request(var request):
+                request.source = SIPSource(host: connection.remote.host, port: connection.remote.port)
                 connection.input.removeFirst(min(request.frameLength, connection.input.count))
                 receivedMessages += 1
                 if handleCallRequest(request, from: connection.remote, stream: fd) { continue }
@@ -911,12 +923,25 @@ final class SIPService {
         }
     }
 
+    /// Every `keep_alive_seconds`: CRLFCRLF on each idle outbound TCP
+    /// connection (RFC 5626 §3.5.1), and toward each UDP registrar a CRLF
+    /// datagram or an OPTIONS (`keep_alive`), so NAT bindings on the way
+    /// stay open and the registrar's INVITEs keep reaching us.
     private func scheduleKeepAlive() {
-        keepAliveTimer = loop.schedule(after: SIPService.keepAliveInterval) {
+        guard site.keepAliveSeconds > 0 else { return }
+        let interval = Interval.seconds(Int64(site.keepAliveSeconds))
+        keepAliveTimer = loop.schedule(after: interval) {
             let now = self.loop.now
             for connection in self.streams.values
-            where connection.outbound && connection.connected && now - connection.lastActivity >= SIPService.keepAliveInterval - .seconds(1) {
-                self.queue([13, 10, 13, 10], on: connection)
+            where connection.outbound && connection.connected && now - connection.lastActivity >= interval - .milliseconds(500) {
+                self.queue(KeepAliveMethod.crlfBytes, on: connection)
+            }
+            for entry in self.registrations where entry.registration.settings.transport != "tcp" {
+                let bytes = self.site.keepAliveWithOptions
+                    ? KeepAliveMethod.optionsRequest(entry.registration.settings, token: RandomToken.hex(bytes: 6))
+                    : KeepAliveMethod.crlfBytes
+                self.send(bytes, to: entry.destination)
+                self.keepAlivesSent += 1
             }
             self.scheduleKeepAlive()
         }

@@ -28,6 +28,17 @@ public enum SIPStartLine: Sendable {
     case response(SIPStatusLine)
 }
 
+/// A transport source address, as text for Via parameters.
+public struct SIPSource: Equatable, Sendable {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+}
+
 public struct SIPMessage: Sendable {
     /// The buffer the message was parsed from (a whole datagram, or a stream buffer).
     public let bytes: [UInt8]
@@ -38,6 +49,10 @@ public struct SIPMessage: Sendable {
     /// Octets of `bytes` this message used, leading line breaks included.
     /// On a stream the next message starts here.
     public let frameLength: Int
+    /// Where the transport received the message from (set by the daemon):
+    /// responses built from a request put it in the top Via as
+    /// `received`/`rport` (RFC 3261 §18.2.1, RFC 3581).
+    public var source: SIPSource?
 
     init(bytes: [UInt8], startLine: SIPStartLine, headers: [SIPHeader], bodyRange: Range<Int>, frameLength: Int) {
         self.bytes = bytes

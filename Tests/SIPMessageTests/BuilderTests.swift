@@ -67,6 +67,41 @@ final class BuilderTests: XCTestCase {
         XCTAssertEqual(resp.to?.tag?.sipText, "old")
     }
 
+    /// RFC 3581 §4 / RFC 3261 §18.2.1: the top Via of a response records
+    /// where the request came from; the Vias below it are untouched.
+    func testResponseRecordsTheSourceInTheTopVia() throws {
+        var req = try SIPParser().parse(bytes(
+            "OPTIONS sip:bob@example.com SIP/2.0\r\n" +
+            "Via: SIP/2.0/UDP 10.0.0.5:5060;RPORT;branch=z9hG4bK1, SIP/2.0/UDP p2.example.com;branch=z9hG4bK2;rport\r\n" +
+            "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n" +
+            "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"), framing: .datagram)
+        req.source = SIPSource(host: "192.0.2.7", port: 40123)
+        let r = try SIPParser().parse(SIPMessageBuilder.response(to: req, status: 200, reason: "OK").serialize(),
+                                      framing: .datagram)
+        let vias = try XCTUnwrap(r.vias)
+        XCTAssertEqual(vias.count, 2)
+        XCTAssertEqual(vias[0].rport, 40123)
+        XCTAssertEqual(vias[0].received?.sipText, "192.0.2.7")
+        XCTAssertEqual(vias[0].branch?.sipText, "z9hG4bK1")
+        XCTAssertNil(vias[1].rport, "only the top Via is ours to fill")
+        XCTAssertNil(vias[1].received)
+
+        // No rport asked and the sent-by host is the source: nothing added.
+        var plain = try SIPParser().parse(message(baseRequest), framing: .datagram)
+        let sentBy = try XCTUnwrap(plain.topVia).hostText
+        plain.source = SIPSource(host: sentBy, port: 5999)
+        let same = try SIPParser().parse(SIPMessageBuilder.response(to: plain, status: 200, reason: "OK").serialize(),
+                                         framing: .datagram)
+        XCTAssertNil(same.topVia?.received)
+        XCTAssertNil(same.topVia?.rport)
+        // A different host without rport: received only (RFC 3261 §18.2.1).
+        plain.source = SIPSource(host: "198.51.100.1", port: 5999)
+        let moved = try SIPParser().parse(SIPMessageBuilder.response(to: plain, status: 200, reason: "OK").serialize(),
+                                          framing: .datagram)
+        XCTAssertEqual(moved.topVia?.received?.sipText, "198.51.100.1")
+        XCTAssertNil(moved.topVia?.rport)
+    }
+
     func testRejectionResponseCarriesExtraHeaders() throws {
         var lines = baseRequest
         lines[0] = "FROBNICATE sip:alice@example.com SIP/2.0"

@@ -4,24 +4,26 @@ auth), and its answers to OPTIONS from SIPp: the real binary, on loopback."""
 import os
 import re
 import signal
+import socket
+import time
 
 import pytest
 
 from conftest import SIM_BOARD, wait_until
-from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
+from sip_peers import USERS, kamailio, sip_request, sipp, status_code  # noqa: F401 (fixtures)
 
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
 
 
 def write_account_site(path, control_socket, registrar, password, expires=600, transport="udp",
-                       listen_address="127.0.0.1"):
+                       listen_address="127.0.0.1", sip_extra=""):
     host = f"[{registrar[0]}]" if ":" in registrar[0] else registrar[0]
     text = (
         "[general]\n"
         f"board = {SIM_BOARD}\n"
         f"control_socket = {control_socket}\n"
         "log_level = info\n"
-        f"[sip]\nlisten_address = {listen_address}\nlisten_port = 0\n"
+        f"[sip]\nlisten_address = {listen_address}\nlisten_port = 0\n" + sip_extra +
         "[account home]\n"
         "user = 1001\n"
         "domain = atad.test\n"
@@ -119,6 +121,20 @@ def test_answers_options_with_what_it_supports(daemons, tmp_path, short_dir, sip
     assert daemon.running()
 
 
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_responses_record_rport_and_received(daemons, tmp_path, short_dir, transport):
+    """RFC 3581: a request whose Via asks for rport gets a response whose top
+    Via carries the source port (rport=) and address (received=)."""
+    from conftest import write_site
+    control = short_dir / "control.sock"
+    daemon = daemons.start(write_site(tmp_path / "site.conf", control), control, tmp_path)
+    response = sip_request("127.0.0.1", sip_port(daemon), "OPTIONS", transport=transport, timeout=3.0)
+    assert status_code(response) == 200, response
+    via = re.search(r"^Via: SIP/2\.0/\w+ 127\.0\.0\.1:(\d+);branch=\w+;rport=(\d+);received=127\.0\.0\.1\r$",
+                    response, re.M)
+    assert via and via.group(1) == via.group(2), response
+
+
 def test_registers_over_tcp_and_again_after_the_connection_drops(daemons, tmp_path, short_dir, kamailio):
     proxy = kamailio.start(max_expires=10)
     daemon = start_registered(daemons, tmp_path, short_dir, proxy, transport="tcp")
@@ -148,3 +164,59 @@ def test_registers_over_ipv6(daemons, tmp_path, short_dir, kamailio, transport):
                                               status_lines(daemon)) if m)
     suffix = ";transport=tcp" if transport == "tcp" else ""
     proxy.wait_registered("1001@atad.test", f"sip:1001@[::1]:{port}{suffix}")
+
+
+def keep_alive_counts(daemon):
+    pattern = re.compile(r"^sip: keep-alive every \d+ s \((\w+)\): (\d+) sent(?:, (\d+) answered)?$")
+    for line in status_lines(daemon):
+        match = pattern.match(line)
+        if match:
+            return match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    return None
+
+
+def test_udp_keep_alive_with_options_is_answered_by_kamailio(daemons, tmp_path, short_dir, kamailio):
+    proxy = kamailio.start()
+    control = short_dir / "control.sock"
+    site = write_account_site(tmp_path / "site.conf", control, proxy.address, USERS["1001"],
+                              sip_extra="keep_alive_seconds = 1\nkeep_alive = options\n")
+    daemon = daemons.start(site, control, tmp_path)
+    wait_until(lambda: (keep_alive_counts(daemon) or ("", 0, 0))[2] >= 2, 10,
+               "two keep-alive OPTIONS answered by Kamailio")
+    assert keep_alive_counts(daemon)[0] == "options"
+    assert (account_state(daemon) or "").startswith("account home: registered"), status_lines(daemon)
+
+
+def test_udp_keep_alive_crlf_reaches_the_registrar(daemons, tmp_path, short_dir):
+    """A bare UDP socket stands where the registrar would be: the CRLF
+    datagrams arrive there every second (REGISTERs are left unanswered)."""
+    registrar = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    registrar.bind(("127.0.0.1", 0))
+    registrar.settimeout(0.2)
+    try:
+        control = short_dir / "control.sock"
+        site = write_account_site(tmp_path / "site.conf", control, registrar.getsockname(), "x",
+                                  sip_extra="keep_alive_seconds = 1\n")
+        daemons.start(site, control, tmp_path)
+        keep_alives = 0
+        deadline = time.monotonic() + 10
+        while keep_alives < 2 and time.monotonic() < deadline:
+            try:
+                data = registrar.recv(65535)
+            except socket.timeout:
+                continue
+            if data == b"\r\n\r\n":
+                keep_alives += 1
+        assert keep_alives >= 2, "no CRLF keep-alives reached the registrar's address"
+    finally:
+        registrar.close()
+
+
+def test_keep_alive_seconds_zero_sends_none(daemons, tmp_path, short_dir, kamailio):
+    proxy = kamailio.start()
+    control = short_dir / "control.sock"
+    site = write_account_site(tmp_path / "site.conf", control, proxy.address, USERS["1001"],
+                              sip_extra="keep_alive_seconds = 0\n")
+    daemon = daemons.start(site, control, tmp_path)
+    wait_until(lambda: (account_state(daemon) or "").startswith("account home: registered"), 10, "registration")
+    assert keep_alive_counts(daemon) is None, status_lines(daemon)
