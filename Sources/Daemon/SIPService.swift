@@ -47,7 +47,7 @@ final class SIPService {
     private var callSources = CallSourcePolicy(trusted: [], enforced: false)
     private(set) var receivedMessages = 0
     private var userAgent: String { site.userAgent ?? "atad/\(Version.number)" }
-    static let allowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    static let allowedMethods = AdvertisedCapabilities.allow
 
     init(site: SiteConfig, loop: EventLoop, log: Logger) {
         self.site = site
@@ -333,10 +333,9 @@ final class SIPService {
             return nil
         case .options:
             reply = .response(to: request, status: 200, reason: "OK", toTag: toTag)
-            reply.add(.allow, SIPService.allowedMethods)
-            reply.add(.accept, "application/sdp")
+            AdvertisedCapabilities.add(to: &reply)
+            reply.add(.accept, "application/sdp, application/dtmf-relay")
             reply.add(.acceptEncoding, "identity")
-            reply.add(.supported, "")
         case .invite:
             reply = .response(to: request, status: 480, reason: "Temporarily Unavailable", toTag: toTag)
         case .bye, .cancel, .info:
@@ -440,6 +439,7 @@ final class SIPService {
             response.add(.contact, "<\(contact)>")
             response.add(.contentType, "application/sdp")
             response.body = answer.sdp.serializedBytes()
+            response.add(.supported, AdvertisedCapabilities.supported)
         } else {
             response = .response(to: request, status: 488, reason: "Not Acceptable Here")
         }

@@ -185,7 +185,7 @@ public struct IncomingCall {
                 builder.headers.append(SIPHeaderField(.recordRoute, bytes: invite.bytes[header.valueRange]))
             }
             builder.add(.contact, "<\(contact)>")
-            builder.add(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+            AdvertisedCapabilities.add(to: &builder)
         }
         builder.add(.server, userAgent)
         return builder

@@ -239,7 +239,7 @@ public struct OutgoingCall {
         var builder = SIPMessageBuilder(request: .invite, uri: requestURI)
         addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "INVITE", to: "<\(toURI)>")
         builder.add(.contact, "<\(settings.contactURI)>")
-        builder.add(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+        AdvertisedCapabilities.add(to: &builder)
         sentAuthorization = digest.authorize(method: "INVITE", uri: requestURI)
         for header in sentAuthorization { builder.add(named: header.name, header.value) }
         builder.add(.contentType, "application/sdp")

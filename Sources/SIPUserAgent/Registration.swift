@@ -262,7 +262,7 @@ public struct Registration {
         builder.add(.cseq, "\(cseq) REGISTER")
         builder.add(.contact, "<\(settings.contactURI)>")
         builder.add(.expires, "\(expires)")
-        builder.add(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+        AdvertisedCapabilities.add(to: &builder)
         builder.add(.userAgent, settings.userAgent)
         sentAuthorization = digest.authorize(method: "REGISTER", uri: requestURI)
         for header in sentAuthorization { builder.add(named: header.name, header.value) }

@@ -46,6 +46,10 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertTrue(invite.hasPrefix("INVITE sip:9123@atad.test SIP/2.0\r\n"), invite)
         XCTAssertEqual(header("Content-Type", in: invite), "application/sdp")
         XCTAssertEqual(header("Contact", in: invite), "<sip:1001@127.0.0.1:5070;transport=udp>")
+        XCTAssertEqual(header("Max-Forwards", in: invite), "70")
+        XCTAssertEqual(header("User-Agent", in: invite), "atad/test")
+        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+        XCTAssertEqual(header("Supported", in: invite), "", "no extensions, said explicitly")
         let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
                                      ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n\", qop=\"auth\""])
         let afterChallenge = sent(call.handle(response: challenge, at: now))

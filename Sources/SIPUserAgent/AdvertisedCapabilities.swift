@@ -1,0 +1,17 @@
+import SIPMessage
+
+/// What atad tells peers it handles, in one place so INVITE, REGISTER,
+/// responses and OPTIONS never disagree (RFC 3261 §20.5, §20.37).
+public enum AdvertisedCapabilities {
+    /// The methods atad answers (Allow).
+    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+    /// The option tags atad supports (Supported): none yet. Sent empty, which
+    /// says so explicitly; a peer then never relies on 100rel or timers.
+    public static let supported = ""
+
+    /// Adds Allow and Supported.
+    public static func add(to builder: inout SIPMessageBuilder) {
+        builder.add(.allow, allow)
+        builder.add(.supported, supported)
+    }
+}
