@@ -369,6 +369,11 @@ final class SIPService {
                 reply(infoReceived(request, media: placed.media, line: placed.line), to: source, stream: stream)
                 return true
             case .invite where request.to?.tag != nil:
+                // Our own INVITE is still in progress: glare (RFC 3261 §14.2).
+                if placed.call.state == .calling || placed.call.state == .ringing {
+                    reply(refuseOverlappingInvite(request, status: 491, reason: "Request Pending"), to: source, stream: stream)
+                    return true
+                }
                 reply(reinvite(request, media: placed.media, contact: placed.contact, line: placed.line),
                       to: source, stream: stream)
                 return true
@@ -380,7 +385,10 @@ final class SIPService {
         switch method {
         case .invite:
             if let entry {
-                if request.to?.tag == nil { perform(entry.call.inviteRetransmitted(), on: entry) } else {
+                if request.to?.tag == nil { perform(entry.call.inviteRetransmitted(), on: entry) } else if entry.call.state == .ringing {
+                    // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
+                    reply(refuseOverlappingInvite(request, status: 500, reason: "Server Internal Error"), to: source, stream: stream)
+                } else {
                     reply(reinvite(request, media: entry.media, contact: entry.contact, line: entry.line),
                           to: source, stream: stream)
                 }
@@ -448,6 +456,16 @@ final class SIPService {
         let bytes = response.serialize()
         media.lastReinvite = (cseq, bytes)
         return bytes
+    }
+
+    /// The answer to a re-INVITE that overlaps an INVITE transaction still in
+    /// progress on the dialog (RFC 3261 §14.2): 491 when it is ours, 500 with
+    /// a random Retry-After of 0–10 s when it is the far end's first INVITE.
+    private func refuseOverlappingInvite(_ request: SIPMessage, status: Int, reason: String) -> [UInt8] {
+        var response = SIPMessageBuilder.response(to: request, status: status, reason: reason)
+        if status == 500 { response.add(.retryAfter, "\(RandomToken.number() % 11)") }
+        response.add(.server, userAgent)
+        return response.serialize()
     }
 
     /// INFO inside a call: a key press (`application/dtmf-relay`) is played

@@ -224,3 +224,15 @@ def test_call_over_ipv6(daemons, tmp_path, short_dir, sipp, transport):
     wait_until(lambda: line_state(daemon, 1) == "talking", 5, "the call to be up")
     uac.assert_success()
     wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the caller's hang-up to reach the line")
+
+
+def test_reinvite_before_the_answer_gets_500_with_retry_after(daemons, tmp_path, short_dir, sipp):
+    """RFC 3261 §14.2: a second INVITE on the dialog while the first is
+    unanswered gets 500 with Retry-After 0-10 (checked by SIPp); the line
+    keeps ringing for the first, until SIPp cancels it."""
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_reinvite_early.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=15)
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "idle", 5, "the bell to stop after the CANCEL")
+    assert daemon.running()

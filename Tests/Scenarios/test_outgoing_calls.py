@@ -102,3 +102,26 @@ def test_far_end_that_ignores_the_first_invites(daemons, tmp_path, short_dir, si
     uas.assert_success()
     copies = uas.received("INVITE")
     assert copies in (3, 4), (copies, uas.logs())
+
+
+def test_reinvite_while_our_invite_rings_gets_491(daemons, tmp_path, short_dir, sipp):
+    """Glare (RFC 3261 §14.2): the far end re-INVITEs on the early dialog
+    while atad's INVITE is still ringing; atad answers 491 (checked by
+    SIPp), the first INVITE is then answered and the call goes on until the
+    far end's BYE."""
+    uas = sipp.uas("uas_glare.xml", timeout=20)
+    control = short_dir / "control.sock"
+    site = tmp_path / "site.conf"
+    site.write_text(
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control}\n"
+        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+        f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
+        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n")
+    daemon = daemons.start(site, control, tmp_path)
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    uas.assert_success()
+    wait_until(lambda: (line_state(daemon) or "").startswith("busy"), 5, "the far end's hang-up")
+    assert "SIP/2.0 491 Request Pending" in uas.messages()
