@@ -39,6 +39,20 @@ def start(daemons, tmp_path, short_dir, proxy, transport="udp"):
     return daemon
 
 
+def start_direct(daemons, tmp_path, short_dir, uas):
+    """A daemon whose line calls the SIPp UAS directly (no registrar)."""
+    control = short_dir / "control.sock"
+    site = tmp_path / "site.conf"
+    site.write_text(
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control}\n"
+        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+        f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
+        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n")
+    return daemons.start(site, control, tmp_path)
+
+
 def test_dialed_call_is_answered_and_the_far_end_hangs_up(daemons, tmp_path, short_dir, kamailio, sipp):
     uas = sipp.uas("uas_answer_bye.xml", timeout=20, extra=["-d", "1500"])
     proxy = kamailio.start(trunk=uas.address)
@@ -85,16 +99,7 @@ def test_far_end_that_ignores_the_first_invites(daemons, tmp_path, short_dir, si
     the original), the answer then completes the call, and the handset's
     hang-up ends it with a BYE."""
     uas = sipp.uas("uas_retransmissions.xml", timeout=20)
-    control = short_dir / "control.sock"
-    site = tmp_path / "site.conf"
-    site.write_text(
-        "[general]\n"
-        f"board = {SIM_BOARD}\n"
-        f"control_socket = {control}\n"
-        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
-        f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
-        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n")
-    daemon = daemons.start(site, control, tmp_path)
+    daemon = start_direct(daemons, tmp_path, short_dir, uas)
     assert daemon.ctl("hook", "1", "off").returncode == 0
     assert daemon.ctl("dtmf", "1", "9123").returncode == 0
     wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "the late answer")
@@ -110,16 +115,7 @@ def test_reinvite_while_our_invite_rings_gets_491(daemons, tmp_path, short_dir, 
     SIPp), the first INVITE is then answered and the call goes on until the
     far end's BYE."""
     uas = sipp.uas("uas_glare.xml", timeout=20)
-    control = short_dir / "control.sock"
-    site = tmp_path / "site.conf"
-    site.write_text(
-        "[general]\n"
-        f"board = {SIM_BOARD}\n"
-        f"control_socket = {control}\n"
-        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
-        f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
-        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n")
-    daemon = daemons.start(site, control, tmp_path)
+    daemon = start_direct(daemons, tmp_path, short_dir, uas)
     assert daemon.ctl("hook", "1", "off").returncode == 0
     assert daemon.ctl("dtmf", "1", "9123").returncode == 0
     uas.assert_success()
