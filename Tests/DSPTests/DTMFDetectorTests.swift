@@ -25,6 +25,21 @@ final class DTMFDetectorTests: XCTestCase {
         TestSignals.detect(DTMFDetector(), audio)
     }
 
+    /// `trials` digits, each in turn, at the (low, high) levels `levels`
+    /// draws, both tones shifted by `shift` and `extraHz`; what was missed.
+    static func misses(trials: Int, random: inout SeededRandom, shift: Double = 0, extraHz: Double = 0,
+                       levels: (inout SeededRandom) -> (Double, Double)) -> [String] {
+        var misses: [String] = []
+        for round in 0..<trials {
+            let digit = DTMFDigit.allCases[round % 16]
+            let (low, high) = levels(&random)
+            let got = heard(digitAudio(digit, lowDBm0: low, highDBm0: high, lowShift: shift, highShift: shift,
+                                       extraHz: extraHz, random: &random))
+            if got != String(digit.character) { misses.append("\(digit.character) low \(low) high \(high): \"\(got)\"") }
+        }
+        return misses
+    }
+
     func testAllDigitsAcceptedAcrossLevelsAndTwists() {
         var random = SeededRandom(seed: 1)
         var failures: [String] = []
@@ -57,15 +72,11 @@ final class DTMFDetectorTests: XCTestCase {
     func testTwistAtTheQ24LimitsIsAccepted() {
         var random = SeededRandom(seed: 2)
         for twist in [-8.0, 4.0] {
-            var misses: [String] = []
             let trials = 20 * DTMFDigit.allCases.count
-            for round in 0..<trials {
-                let digit = DTMFDigit.allCases[round % 16]
+            let misses = Self.misses(trials: trials, random: &random) { random in
                 // The weaker tone anywhere from −26 dBm0 up to 8 dB below 0 dBm0.
                 let weaker = -26.0 + 18.0 * random.unit()
-                let (low, high) = twist < 0 ? (weaker - twist, weaker) : (weaker, weaker + twist)
-                let got = Self.heard(Self.digitAudio(digit, lowDBm0: low, highDBm0: high, random: &random))
-                if got != String(digit.character) { misses.append("\(digit.character) low \(low) high \(high): \"\(got)\"") }
+                return twist < 0 ? (weaker - twist, weaker) : (weaker, weaker + twist)
             }
             print("DTMF twist \(twist) dB: accepted \(trials - misses.count)/\(trials)")
             XCTAssertEqual(misses, [], "twist \(twist) dB")
@@ -134,15 +145,10 @@ final class DTMFDetectorTests: XCTestCase {
     func testAcceptsBothTonesOffByTheQ24Tolerance() {
         var random = SeededRandom(seed: 7)
         for sign in [-1.0, 1.0] {
-            var misses: [String] = []
             let trials = 20 * DTMFDigit.allCases.count
-            for round in 0..<trials {
-                let digit = DTMFDigit.allCases[round % 16]
+            let misses = Self.misses(trials: trials, random: &random, shift: sign * 0.015, extraHz: 2) { random in
                 let low = -22.0 + 16.0 * random.unit()
-                let high = low - 4.0 + 6.0 * random.unit()
-                let got = Self.heard(Self.digitAudio(digit, lowDBm0: low, highDBm0: high, lowShift: sign * 0.015,
-                                                     highShift: sign * 0.015, extraHz: 2, random: &random))
-                if got != String(digit.character) { misses.append("\(digit.character) low \(low) high \(high): \"\(got)\"") }
+                return (low, low - 4.0 + 6.0 * random.unit())
             }
             print("DTMF both tones \(sign > 0 ? "+" : "−")(1.5 % + 2 Hz): accepted \(trials - misses.count)/\(trials)")
             XCTAssertEqual(misses, [], "both tones \(sign > 0 ? "+" : "−")(1.5 % + 2 Hz)")
