@@ -1,8 +1,8 @@
 /// The digits one call to `DTMFDetector.process(_:)` found, in order, held
 /// inline (no allocation per audio frame).
 ///
-/// A digit takes at least four 12.75 ms detector blocks (two to start, two
-/// to end), so a frame of up to ~800 ms cannot hold more than `capacity`;
+/// A digit takes at least four consecutive detector blocks 6.4 ms apart
+/// (25.5 ms), so a frame of up to ~400 ms cannot hold more than `capacity`;
 /// longer inputs should use the closure form of `process`, which has no
 /// limit. Digits past the capacity are counted in `overflow`.
 public struct DTMFDigits: Sequence, Equatable, Sendable {

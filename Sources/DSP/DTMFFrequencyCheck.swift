@@ -1,44 +1,51 @@
 import CSpanDSP
 
-/// The frequency-deviation test spandsp's DTMF receiver lacks.
+/// The exact measurement that confirms a DTMF digit.
 ///
-/// spandsp 0.0.6 `dtmf_rx` judges frequency only through its Goertzel
-/// responses (rectangular 102-sample blocks) and a "tones carry ≥ −0.85 dB
-/// of the block energy" test. Measured here, that accepts a 697 Hz tone
-/// 3.5 % low nearly always, where ITU-T Q.24 requires rejection. So when
-/// spandsp reports a digit, the two 12.75 ms blocks it was confirmed on are
-/// checked again: each tone's frequency is measured (Hann window, Goertzel
-/// grid plus golden-section peak search within ±6 %) and the digit is
-/// dropped if either tone is off its nominal frequency by more than the
-/// limit. The default limit, 2.6 %, lies between Q.24's must-accept
-/// (±1.5 % + 2 Hz, at most 1.8 % for 697 Hz) and must-reject (±3.5 %)
-/// with the measurement's ~0.2 % error on either side.
+/// The detector's per-block Goertzel filters sit on the nominal frequencies
+/// of 102-sample rectangular blocks: cheap, but they judge frequency only
+/// through their response, which falls slowly off frequency (a 697 Hz tone
+/// 3.5 % low still gives most of its energy), and they estimate twist with
+/// ±2 dB of error. So once a digit's blocks agree, the last 25.5 ms are
+/// measured again: Hann window, each tone's peak found by a Goertzel grid
+/// plus golden-section search within ±6 % of its nominal frequency. That
+/// gives each tone's frequency (to ~0.2 %), its level, the twist, and the
+/// share of the window's power the two tones carry.
+///
+/// The default frequency limit, 2.6 %, lies between ITU-T Q.24's
+/// must-accept (±1.5 % + 2 Hz, at most 1.8 % for 697 Hz) and must-reject
+/// (±3.5 %) with the measurement's ~0.2 % error on either side.
 struct DTMFFrequencyCheck {
     static let defaultLimit = 0.026
+
+    /// What `measure` found.
+    struct Measurement {
+        /// The larger relative frequency deviation of the two tones.
+        var deviation: Double
+        /// High group over low group, dB.
+        var twistDB: Double
+        /// Each tone's level, dBm0.
+        var lowDBm0: Double
+        var highDBm0: Double
+        /// The two tones' share of the window's power (1 for pure DTMF).
+        var toneShare: Double
+    }
 
     /// Largest relative deviation of the digit's two tones in `samples`
     /// (windowed into `scratch`, which must hold `samples.count` values).
     static func worstDeviation(of digit: DTMFDigit, in samples: UnsafeBufferPointer<Int16>,
                                scratch: UnsafeMutableBufferPointer<Double>,
                                sampleRate: Double) -> Double {
-        let n = samples.count
-        let window = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
-        Goertzel.hannWindow(samples, into: window)
-        let x = UnsafeBufferPointer(window)
-        return max(deviation(x, nominal: digit.lowFrequency, sampleRate: sampleRate),
-                   deviation(x, nominal: digit.highFrequency, sampleRate: sampleRate))
+        measure(digit, in: samples, scratch: scratch, sampleRate: sampleRate).deviation
     }
 
-    /// Both tones measured on the same windowed samples: the larger relative
-    /// frequency deviation, and the twist (high group over low group, dB).
-    /// The 25 ms Hann window measures twist far more exactly than spandsp's
-    /// 12.75 ms rectangular blocks.
+    /// Both tones measured on the same Hann-windowed samples (at least 3).
     static func measure(_ digit: DTMFDigit, in samples: UnsafeBufferPointer<Int16>,
                         scratch: UnsafeMutableBufferPointer<Double>,
-                        sampleRate: Double) -> (deviation: Double, twistDB: Double) {
+                        sampleRate: Double) -> Measurement {
         let n = samples.count
         let window = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
-        Goertzel.hannWindow(samples, into: window)
+        let windowSum = Goertzel.hannWindow(samples, into: window)
         let x = UnsafeBufferPointer(window)
         let low = Goertzel.peak(x, low: digit.lowFrequency * 0.94, high: digit.lowFrequency * 1.06,
                                 gridPoints: 25, sampleRate: sampleRate)
@@ -46,14 +53,19 @@ struct DTMFFrequencyCheck {
                                  gridPoints: 25, sampleRate: sampleRate)
         let deviation = max(abs(low.frequency - digit.lowFrequency) / digit.lowFrequency,
                             abs(high.frequency - digit.highFrequency) / digit.highFrequency)
-        let twist = 20.0 * log10(max(high.magnitude, 1e-12) / max(low.magnitude, 1e-12))
-        return (deviation, twist)
-    }
-
-    private static func deviation(_ x: UnsafeBufferPointer<Double>, nominal: Double,
-                                  sampleRate: Double) -> Double {
-        let peak = Goertzel.peak(x, low: nominal * 0.94, high: nominal * 1.06,
-                                 gridPoints: 25, sampleRate: sampleRate)
-        return abs(peak.frequency - nominal) / nominal
+        // A sine of amplitude A peaks at |X| = A·Σw/2. Its windowed power is
+        // A²/2·Σw², and Σw² of this Hann window is exactly 3(n−1)/8.
+        let lowAmplitude = 2 * low.magnitude / windowSum
+        let highAmplitude = 2 * high.magnitude / windowSum
+        var windowedPower = 0.0
+        for v in x { windowedPower += v * v }
+        let squaredWindowSum = 3.0 * Double(n - 1) / 8.0
+        let tonePower = (lowAmplitude * lowAmplitude + highAmplitude * highAmplitude) / 2 * squaredWindowSum
+        return Measurement(
+            deviation: deviation,
+            twistDB: 20.0 * log10(max(high.magnitude, 1e-12) / max(low.magnitude, 1e-12)),
+            lowDBm0: Level.dBm0(peakAmplitude: lowAmplitude),
+            highDBm0: Level.dBm0(peakAmplitude: highAmplitude),
+            toneShare: windowedPower > 0 ? tonePower / windowedPower : 0)
     }
 }

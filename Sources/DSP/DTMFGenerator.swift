@@ -5,6 +5,9 @@
 /// of silence. The low-group tone is at `levelDBm0` and the high-group tone
 /// at `levelDBm0 + twistDB` (twist as in Q.23: high group relative to low;
 /// telephones send about +2 dB). Loud settings clip rather than wrap.
+/// `frequencyShift` (relative) and `frequencyOffsetHz` move both tones off
+/// their nominal frequencies, as a worn keypad's oscillator would (Q.24
+/// tolerates ±1.5 % ± 2 Hz); both are 0 by default.
 ///
 /// Why not spandsp's `dtmf_tx`: it is fixed at 8 kHz, takes whole-dB levels
 /// and wraps around on overload. This uses the same DDS oscillators
@@ -14,6 +17,8 @@ public struct DTMFGenerator {
     public let sampleRate: Int
     public var levelDBm0: Double { didSet { retune() } }
     public var twistDB: Double { didSet { retune() } }
+    public var frequencyShift: Double = 0 { didSet { retune() } }
+    public var frequencyOffsetHz: Double = 0 { didSet { retune() } }
     public var onMs: Int
     public var offMs: Int
 
@@ -102,9 +107,13 @@ public struct DTMFGenerator {
 
     private mutating func retune() {
         guard let digit = current else { return }
-        low = SineOscillator(frequency: digit.lowFrequency, sampleRate: sampleRate,
+        low = SineOscillator(frequency: shifted(digit.lowFrequency), sampleRate: sampleRate,
                              amplitude: Level.peakAmplitude(dBm0: levelDBm0))
-        high = SineOscillator(frequency: digit.highFrequency, sampleRate: sampleRate,
+        high = SineOscillator(frequency: shifted(digit.highFrequency), sampleRate: sampleRate,
                               amplitude: Level.peakAmplitude(dBm0: levelDBm0 + twistDB))
+    }
+
+    private func shifted(_ frequency: Double) -> Double {
+        frequency * (1 + frequencyShift) + frequencyOffsetHz
     }
 }

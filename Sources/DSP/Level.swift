@@ -8,7 +8,7 @@ import CSpanDSP
 /// G.711 reference (μ-law full scale is +3.17 dBm0), so a level survives
 /// encoding. Levels of multi-frequency signals are always per component:
 /// two tones at −10 dBm0 each sum to −7 dBm0 of power and peak at twice the
-/// amplitude of one. spandsp's generators, `dtmf_rx_parms` thresholds and
+/// amplitude of one. spandsp's generators, the DTMF detector's threshold and
 /// this module's analyzer all use this reference, so figures compare
 /// directly.
 public enum Level {

@@ -14,7 +14,7 @@ struct LineCommands {
     static let help = [
         "hook LINE off|on",
         "flash LINE [MS]",
-        "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS]",
+        "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS] [--shift PERMILLE] [--shift-hz HZ]",
         "pulse LINE DIGITS [--pps N] [--break PERCENT]",
         "say LINE tone F1[+F2] [LEVEL] | say LINE silence | say LINE file PATH",
         "hear LINE",
@@ -101,17 +101,22 @@ struct LineCommands {
     }
 
     private func dtmf(_ port: LinePort, _ words: [String]) -> ControlReply {
-        let usage = "usage: dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS]"
-        guard let parsed = options(words, allowed: ["level", "twist", "on", "off"]), parsed.positional.count == 1 else {
+        let usage = "usage: dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS] [--shift PERMILLE] [--shift-hz HZ]"
+        guard let parsed = options(words, allowed: ["level", "twist", "on", "off", "shift", "shift-hz"]), parsed.positional.count == 1 else {
             return .error(usage)
         }
         guard port.offHook else { return .error("line \(port.number) is on hook") }
         let level = parsed.values["level"] ?? -8, twist = parsed.values["twist"] ?? 2
         let on = parsed.values["on"] ?? 80, off = parsed.values["off"] ?? 80
-        guard (-60...3).contains(level), (-20...20).contains(twist), (5...5000).contains(on), (0...5000).contains(off) else {
-            return .error("out of range: level -60..3 dBm0, twist -20..20 dB, on 5..5000 ms, off 0..5000 ms")
+        let shift = parsed.values["shift"] ?? 0, shiftHz = parsed.values["shift-hz"] ?? 0
+        guard (-60...3).contains(level), (-20...20).contains(twist), (5...5000).contains(on), (0...5000).contains(off),
+              (-100...100).contains(shift), (-50...50).contains(shiftHz) else {
+            return .error("out of range: level -60..3 dBm0, twist -20..20 dB, on 5..5000 ms, off 0..5000 ms, "
+                          + "shift -100..100 per mille, shift-hz -50..50 Hz")
         }
         var generator = DTMFGenerator(levelDBm0: Double(level), twistDB: Double(twist), onMs: on, offMs: off)
+        generator.frequencyShift = Double(shift) / 1000
+        generator.frequencyOffsetHz = Double(shiftHz)
         guard generator.enqueue(parsed.positional[0]) else { return .error("DTMF digits are 0-9, *, #, A-D") }
         port.mouth.say(.dtmf(generator))
         return .ok()

@@ -14,25 +14,31 @@ final class DTMFGeneratorTests: XCTestCase {
         }
     }
 
-    func testLevelsTwistAndTiming() {
-        var generator = DTMFGenerator(levelDBm0: -10, twistDB: 2, onMs: 70, offMs: 30)
-        generator.enqueue(.d8)
-        let audio = TestSignals.render(milliseconds: 200) { generator.generate(into: $0) }
-        let on = 70 * TestSignals.rate / 1000
-        XCTAssertTrue(audio[on..<(on + 240)].allSatisfy { $0 == 0 }, "gap after the burst")
-        XCTAssertTrue(audio[(on + 240)...].allSatisfy { $0 == 0 }, "silence when idle")
-        XCTAssertNotEqual(audio[on - 1], 0)
-        let window = UnsafeMutableBufferPointer<Double>.allocate(capacity: on)
-        defer { window.deallocate() }
-        let sum = audio[0..<on].withContiguousStorageIfAvailable { Goertzel.hannWindow($0, into: window) }!
-        func level(_ f: Double) -> Double {
-            let peak = Goertzel.peak(UnsafeBufferPointer(window), low: f - 3, high: f + 3, gridPoints: 13,
-                                     sampleRate: Double(TestSignals.rate))
-            XCTAssertEqual(peak.frequency, f, accuracy: 0.5)
-            return Level.dBm0(peakAmplitude: 2 * peak.magnitude / sum)
+    /// Levels, twist and timing, with the tones on and off frequency.
+    func testLevelsTwistTimingAndShift() {
+        for (shift, offsetHz) in [(0.0, 0.0), (0.015, 2.0), (-0.015, -2.0)] {
+            var generator = DTMFGenerator(levelDBm0: -10, twistDB: 2, onMs: 70, offMs: 30)
+            generator.frequencyShift = shift
+            generator.frequencyOffsetHz = offsetHz
+            generator.enqueue(.d8)
+            let audio = TestSignals.render(milliseconds: 200) { generator.generate(into: $0) }
+            let on = 70 * TestSignals.rate / 1000
+            XCTAssertTrue(audio[on..<(on + 240)].allSatisfy { $0 == 0 }, "gap after the burst")
+            XCTAssertTrue(audio[(on + 240)...].allSatisfy { $0 == 0 }, "silence when idle")
+            XCTAssertNotEqual(audio[on - 1], 0)
+            let window = UnsafeMutableBufferPointer<Double>.allocate(capacity: on)
+            defer { window.deallocate() }
+            let sum = audio[0..<on].withContiguousStorageIfAvailable { Goertzel.hannWindow($0, into: window) }!
+            func level(_ nominal: Double) -> Double {
+                let f = nominal * (1 + shift) + offsetHz
+                let peak = Goertzel.peak(UnsafeBufferPointer(window), low: f - 3, high: f + 3, gridPoints: 13,
+                                         sampleRate: Double(TestSignals.rate))
+                XCTAssertEqual(peak.frequency, f, accuracy: 0.5)
+                return Level.dBm0(peakAmplitude: 2 * peak.magnitude / sum)
+            }
+            XCTAssertEqual(level(852), -10, accuracy: 0.2)
+            XCTAssertEqual(level(1336), -8, accuracy: 0.2)
         }
-        XCTAssertEqual(level(852), -10, accuracy: 0.2)
-        XCTAssertEqual(level(1336), -8, accuracy: 0.2)
     }
 
     func testRejectsNonDTMFText() {

@@ -92,8 +92,47 @@ final class DTMFTalkOffTests: XCTestCase {
             let detector = DTMFDetector()
             let digits = TestSignals.detect(detector, scaled)
             XCTAssertEqual(digits, "", "talk-off at \(gainDB) dB gain")
-            report.append("\(gainDB >= 0 ? "+" : "")\(Int(gainDB)) dB: \(digits.count) digits (\(detector.rejectedForFrequency) more stopped by the frequency check)")
+            report.append("\(gainDB >= 0 ? "+" : "")\(Int(gainDB)) dB: \(digits.count) digits (\(detector.rejectedAtConfirmation) runs of hits stopped by the confirming measurement, \(detector.rejectedForFrequency) of them for frequency)")
         }
         print("DTMF talk-off: \(String(format: "%.1f", seconds)) s of speech at \(String(format: "%.1f", Level.dBm0(meanSquare: power))) dBm0 mean; " + report.joined(separator: "; "))
+    }
+
+    /// Noise and music-like tones that are not DTMF: white noise at several
+    /// levels, pairs of tones ~5 % off the DTMF grid (between its rows and
+    /// columns), single DTMF tones, and three-note chords, one of which
+    /// holds a real DTMF pair under an equally loud third note.
+    func testNoiseAndNonDTMFTonesDetectNoDigits() {
+        var random = SeededRandom(seed: 21)
+        var found: [String] = []
+        for level in [-30.0, -20.0, -10.0, 0.0] {
+            let noise = (0..<(3 * TestSignals.rate)).map { _ -> Int16 in
+                // Sum of four uniforms: near-Gaussian, σ = the level's RMS.
+                let u = (0..<4).reduce(0.0) { sum, _ in sum + random.unit() - 0.5 } * 3.4641016 / 2
+                let v = u * Level.meanSquare(dBm0: level).squareRoot()
+                return Int16(max(-32768, min(32767, v.rounded())))
+            }
+            let digits = TestSignals.detect(DTMFDetector(), noise)
+            if !digits.isEmpty { found.append("noise \(level) dBm0: \(digits)") }
+        }
+        // Between the rows and between the columns, ~5 % from each neighbour.
+        let betweenRows = [733.0, 811.0, 896.0, 990.0]
+        let betweenColumns = [1150.0, 1272.0, 1406.0, 1555.0, 1715.0]
+        var pairs: [[Double]] = []
+        for low in betweenRows { for high in betweenColumns { pairs.append([low, high]) } }
+        for row in DTMFDigit.rowFrequencies { for high in betweenColumns { pairs.append([row, high]) } }
+        for low in betweenRows { for column in DTMFDigit.columnFrequencies { pairs.append([low, column]) } }
+        for f in DTMFDigit.rowFrequencies + DTMFDigit.columnFrequencies { pairs.append([f]) }
+        // Chords: A major, C major, an E minor seventh, and 697 + 1209 Hz ("1") with 1000 Hz.
+        pairs += [[440, 554.37, 659.26], [523.25, 659.26, 783.99, 1046.5], [659.26, 783.99, 987.77, 1174.66],
+                  [697, 1000, 1209]]
+        for level in [-20.0, -6.0] {
+            for frequencies in pairs {
+                let tone = TestSignals.sines(frequencies.map { ($0, level, random.phase()) }, count: 2400)
+                let digits = TestSignals.detect(DTMFDetector(), TestSignals.silence(milliseconds: 20) + tone
+                                                + TestSignals.silence(milliseconds: 100))
+                if !digits.isEmpty { found.append("\(frequencies) at \(level) dBm0: \(digits)") }
+            }
+        }
+        XCTAssertEqual(found, [])
     }
 }

@@ -312,12 +312,13 @@ def test_dial_tone(dial_tone_results, country):
 
 ALL_DIGITS = "0123456789*#ABCD"
 DTMF_PLAN = dial_plan("([0-9*#A-D].T)")
-# Twist within 1 dB of Q.24's limits (+4 dB reverse, -8 dB normal): exactly
-# at the limit the detector misses about 1 % of digits, depending on where a
-# tone starts against spandsp's 12.75 ms blocks (measured in DSPTests; an
-# open item of the line issue), which would make this whole-string test flaky.
-DTMF_ACCEPTED = [("level", -26), ("level", -10), ("level", 0), ("twist", 3), ("twist", -7)]
-DTMF_REJECTED = [("level", -40), ("twist", 12)]
+# Q.24 (AT&T): accept -25 dBm0 per tone, twist exactly at its limits, +4 dB
+# (high group louder) and -8 dB (low group louder), and both tones off by
+# its whole tolerance, +-(1.5 % + 2 Hz); reject 3.5 % off. ("shift", N) is
+# --shift N per mille plus 2 Hz the same way.
+DTMF_ACCEPTED = [("level", -26), ("level", -10), ("level", 0), ("twist", 4), ("twist", -8),
+                 ("shift", 15), ("shift", -15)]
+DTMF_REJECTED = [("level", -40), ("twist", 12), ("shift", 35), ("shift", -35)]
 
 
 def _dtmf_scenario(pool, case):
@@ -325,7 +326,8 @@ def _dtmf_scenario(pool, case):
     daemon = pool.start(extra=DTMF_PLAN, log_level="debug")
     daemon.wait_ready()
     ctl_ok(daemon, "hook", "1", "off")
-    ctl_ok(daemon, "dtmf", "1", ALL_DIGITS, f"--{option}", str(value))
+    extra = ["--shift-hz", "2" if value > 0 else "-2"] if option == "shift" else []
+    ctl_ok(daemon, "dtmf", "1", ALL_DIGITS, f"--{option}", str(value), *extra)
     # 16 digits of 80 ms on / 80 ms off take 2.56 s.
     burst = len(ALL_DIGITS) * 0.16
     if case in DTMF_ACCEPTED:
