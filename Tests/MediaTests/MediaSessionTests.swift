@@ -127,6 +127,47 @@ final class MediaSessionTests: XCTestCase {
         XCTAssertEqual(heardDigits, "7")
     }
 
+    /// `dtmf_relay = info`: the key is muted from the audio, no RFC 4733
+    /// event goes out (though the far end takes them), and the key is
+    /// reported once, at its release, with how long it sounded.
+    func testInfoRelayMutesTheKeyAndReportsItOnceAtRelease() {
+        let link = Link(a: Self.session(ssrc: 51, relay: .info), b: Self.session(ssrc: 52))
+        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 500, offMs: 100)
+        XCTAssertTrue(keys.enqueue("5"))
+        XCTAssertTrue(keys.enqueue("#"))
+        let inBand = DTMFDetector()
+        var heardDigits = ""
+        var released: [(digit: DTMFDigit, milliseconds: Int, tick: Int)] = []
+        for tick in 0..<150 {
+            link.tick({ keys.generate(into: $0) }, heard: { frame in inBand.process(frame) { heardDigits.append($0.character) } })
+            if let key = link.a.takeReleasedKey() { released.append((key.digit, key.milliseconds, tick)) }
+        }
+        XCTAssertEqual(released.map(\.digit), [.d5, .pound])
+        for key in released { XCTAssertEqual(Double(key.milliseconds), 500, accuracy: 40, "\(key)") }
+        // Released a few frames after the tone stops (500 ms, then 600 + 500 ms).
+        XCTAssertEqual(Double(released.first?.tick ?? 0), 53, accuracy: 5)
+        XCTAssertEqual(link.a.statistics.digitsSent, 2)
+        XCTAssertEqual(link.a.statistics.eventPacketsSent, 0)
+        XCTAssertEqual(heardDigits, "", "the tone is muted from the audio")
+        XCTAssertNil(link.a.takeReleasedKey())
+    }
+
+    /// A far end that refused SIP INFO: keys go back into the audio.
+    func testKeysGoInBandOnceInfoIsRefused() {
+        let link = Link(a: Self.session(ssrc: 53, relay: .info), b: Self.session(ssrc: 54))
+        link.a.sendKeysInBand()
+        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 200, offMs: 100)
+        XCTAssertTrue(keys.enqueue("7"))
+        let inBand = DTMFDetector()
+        var heardDigits = ""
+        for _ in 0..<60 {
+            link.tick({ keys.generate(into: $0) }, heard: { frame in inBand.process(frame) { heardDigits.append($0.character) } })
+            XCTAssertNil(link.a.takeReleasedKey())
+        }
+        XCTAssertEqual(heardDigits, "7")
+        XCTAssertEqual(link.a.statistics.eventPacketsSent, 0)
+    }
+
     func testLossIsConcealedAndCounted() {
         let a = Self.session(ssrc: 5)
         let b = Self.session(ssrc: 6)
