@@ -518,7 +518,7 @@ final class SIPService {
         case .refused(let reason, let lost):
             media.session?.sendKeysInBand()
             log.warn("line \(line): the far end refused keys by SIP INFO (\(reason)); keys go in band for the rest of the call"
-                     + (lost > 0 ? ", \(lost) waiting lost" : ""))
+                     + (lost > 0 ? "; \(lost) waiting dropped" : ""))
         case .dropped(let key):
             log.warn("line \(line): key \(String(decoding: [key], as: UTF8.self)) dropped: "
                      + "\(DTMFInfoSender.queueLimit) keys already wait for the far end to answer INFO")

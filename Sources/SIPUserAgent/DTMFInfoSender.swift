@@ -12,8 +12,8 @@ public enum DTMFInfoOutput: Equatable, Sendable {
     /// (RFC 3261 §12.2.1.2, RFC 5057): the call is over.
     case dialogGone(reason: String)
     /// Some other final response (415, 501, 488, 403...): the far end does
-    /// not take keys by INFO. None are sent in this call any more; the
-    /// `lost` keys that were waiting are dropped.
+    /// not take keys by INFO. None are sent in this call any more: the
+    /// refused key and the `lost` ones waiting behind it are dropped.
     case refused(reason: String, lost: Int)
     /// The queue was full: this key was dropped.
     case dropped(key: UInt8)
@@ -113,7 +113,7 @@ public struct DTMFInfoSender {
             }
         }
         refused = true
-        let lost = queue.count + (key == nil ? 0 : 1)
+        let lost = queue.count
         queue.removeAll()
         return [.refused(reason: reason, lost: lost)]
     }

@@ -129,20 +129,16 @@ public struct IncomingCall {
     /// The far end refused keys by INFO.
     public var keysRefused: Bool { keys.refused }
 
+    /// The sender's outputs as the call's actions; a dialog gone ends the
+    /// call as if the far end had hung up (RFC 3261 §12.2.1.2).
     private mutating func apply(_ outputs: [DTMFInfoOutput]) -> [CallAction] {
-        var actions: [CallAction] = []
-        for output in outputs {
+        outputs.map { output in
             switch output {
-            case .send(let bytes): actions.append(.send(bytes))
-            case .dialogGone(let reason):
-                // As if the far end had hung up (RFC 3261 §12.2.1.2).
-                state = .ended
-                keys.finish()
-                actions.append(.ended(reason: reason, remote: true))
-            case .refused, .dropped: actions.append(.keys(output))
+            case .send(let bytes): return .send(bytes)
+            case .dialogGone(let reason): state = .ended; return .ended(reason: reason, remote: true)
+            case .refused, .dropped: return .keys(output)
             }
         }
-        return actions
     }
 
     /// CANCEL for this INVITE: 200 to the CANCEL, 487 to the INVITE.

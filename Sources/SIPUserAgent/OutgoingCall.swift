@@ -189,21 +189,17 @@ public struct OutgoingCall {
     /// Keys the far end refused by INFO stop here; `keysRefused` tells.
     public var keysRefused: Bool { keys.refused }
 
+    /// The sender's outputs as the call's actions; a dialog gone (logged
+    /// with its reason) ends the call as if the far end had hung up (RFC
+    /// 3261 §12.2.1.2).
     private mutating func apply(_ outputs: [DTMFInfoOutput]) -> [OutgoingCallAction] {
-        var actions: [OutgoingCallAction] = []
-        for output in outputs {
-            switch output {
-            case .send(let bytes): actions.append(.send(bytes))
-            case .dialogGone:
-                // As if the far end had hung up (RFC 3261 §12.2.1.2).
-                state = .ended
-                keys.finish()
-                actions.append(.keys(output))
-                actions.append(.event(.ended(remote: true)))
-            case .refused, .dropped: actions.append(.keys(output))
+        outputs.flatMap { output -> [OutgoingCallAction] in
+            guard case .send(let bytes) = output else {
+                if case .dialogGone = output { state = .ended; return [.keys(output), .event(.ended(remote: true))] }
+                return [.keys(output)]
             }
+            return [.send(bytes)]
         }
-        return actions
     }
 
     /// The handset hung up: CANCEL before an answer, BYE after.

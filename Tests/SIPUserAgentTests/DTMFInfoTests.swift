@@ -46,6 +46,15 @@ final class DTMFInfoTests: XCTestCase {
         return try SIPParser().parse(Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8), framing: .datagram)
     }
 
+    /// The fields RFC 3261 §12.2.1.1 sets in a request inside a dialog.
+    private func assertInDialog(_ request: String, method: String, target: String, routes: [String], from: String, to: String,
+                                callID: String, cseq: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(request.hasPrefix("\(method) \(target) SIP/2.0\r\n"), "to the remote target: \(request)", file: file, line: line)
+        XCTAssertEqual(headers("Route", in: request), routes, "the route set", file: file, line: line)
+        let expected = ["From": from, "To": to, "Call-ID": callID, "CSeq": cseq, "Max-Forwards": "70", "User-Agent": "atad/test"]
+        for (name, value) in expected { XCTAssertEqual(header(name, in: request), value, name, file: file, line: line) }
+    }
+
     // MARK: Calls we place
 
     private func outgoingSent(_ actions: [OutgoingCallAction]) -> [String] {
@@ -83,14 +92,11 @@ final class DTMFInfoTests: XCTestCase {
     func testTheInfoIsAProperInDialogRequest() throws {
         var call = try answeredCall()
         let info = try XCTUnwrap(outgoingSent(call.sendKey(key("5"), at: now)).first)
-        XCTAssertTrue(info.hasPrefix("INFO sip:far@127.0.0.1:6000 SIP/2.0\r\n"), "to the remote target: \(info)")
-        XCTAssertEqual(headers("Route", in: info), ["<sip:p2.test;lr>", "<sip:p1.test;lr>"], "the route set, reversed")
-        XCTAssertEqual(header("From", in: info), "<sip:1001@atad.test>;tag=k2")
-        XCTAssertEqual(header("To", in: info), "<sip:9123@atad.test>;tag=far")
-        XCTAssertEqual(header("Call-ID", in: info), "k1@atad")
-        XCTAssertEqual(header("CSeq", in: info), "2 INFO", "the next local CSeq after the INVITE's 1")
-        XCTAssertEqual(header("Max-Forwards", in: info), "70")
-        XCTAssertEqual(header("User-Agent", in: info), "atad/test")
+        // The UAC's route set is the 2xx's Record-Route reversed; CSeq the
+        // next after the INVITE's 1.
+        assertInDialog(info, method: "INFO", target: "sip:far@127.0.0.1:6000", routes: ["<sip:p2.test;lr>", "<sip:p1.test;lr>"],
+                       from: "<sip:1001@atad.test>;tag=k2", to: "<sip:9123@atad.test>;tag=far", callID: "k1@atad",
+                       cseq: "2 INFO")
         let via = try XCTUnwrap(header("Via", in: info))
         XCTAssertTrue(via.hasPrefix("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK"), via)
         XCTAssertEqual(header("Content-Type", in: info), "application/dtmf-relay")
@@ -182,7 +188,7 @@ final class DTMFInfoTests: XCTestCase {
         let info = try XCTUnwrap(outgoingSent(call.sendKey(key("5"), at: now)).first)
         _ = call.sendKey(key("6"), at: now)
         let actions = call.handle(response: try response(to: info, "415 Unsupported Media Type"), at: now)
-        XCTAssertEqual(actions, [.keys(.refused(reason: "415 Unsupported Media Type", lost: 2))])
+        XCTAssertEqual(actions, [.keys(.refused(reason: "415 Unsupported Media Type", lost: 1))])
         XCTAssertTrue(call.keysRefused)
         XCTAssertEqual(call.state, .confirmed, "the call goes on")
         XCTAssertEqual(call.sendKey(key("7"), at: now), [])
@@ -208,7 +214,7 @@ final class DTMFInfoTests: XCTestCase {
         // A second challenge of credentials just sent is a refusal.
         let refused = call.handle(response: try response(to: next, "407 Proxy Authentication Required",
                                                          ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n2\", qop=\"auth\""]), at: now)
-        XCTAssertEqual(refused, [.keys(.refused(reason: "407 Proxy Authentication Required", lost: 1))])
+        XCTAssertEqual(refused, [.keys(.refused(reason: "407 Proxy Authentication Required", lost: 0))])
     }
 
     func testWithoutCredentialsAChallengeIsARefusal() throws {
@@ -216,7 +222,7 @@ final class DTMFInfoTests: XCTestCase {
         let info = try XCTUnwrap(outgoingSent(call.sendKey(key("8"), at: now)).first)
         let challenge = try response(to: info, "401 Unauthorized",
                                      ["WWW-Authenticate: Digest realm=\"atad.test\", nonce=\"n1\""])
-        XCTAssertEqual(call.handle(response: challenge, at: now), [.keys(.refused(reason: "401 Unauthorized", lost: 1))])
+        XCTAssertEqual(call.handle(response: challenge, at: now), [.keys(.refused(reason: "401 Unauthorized", lost: 0))])
     }
 
     func testKeysBeforeTheAnswerOrAfterTheHangUpAreNotSent() throws {
@@ -245,22 +251,8 @@ final class DTMFInfoTests: XCTestCase {
     }
 
     private func answeredIncomingCall(ack: Bool = true) throws -> IncomingCall {
-        let text = """
-        INVITE sip:1001@127.0.0.1:5060 SIP/2.0
-        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc
-        Record-Route: <sip:127.0.0.1:5080;lr>
-        Record-Route: <sip:127.0.0.1:5090;lr>
-        Max-Forwards: 70
-        From: "Caller" <sip:2000@atad.test>;tag=from1
-        To: <sip:1001@atad.test>
-        Call-ID: call-7
-        CSeq: 41 INVITE
-        Contact: <sip:2000@127.0.0.1:5070;transport=udp>
-        Content-Length: 0
-
-
-        """.replacingOccurrences(of: "\n", with: "\r\n")
-        let invite = try SIPParser().parse(Array(text.utf8), framing: .datagram)
+        let invite = try IncomingCallTests.invite(extraHeaders: ["Record-Route: <sip:127.0.0.1:5090;lr>"],
+                                                  contact: "<sip:2000@127.0.0.1:5070;transport=udp>")
         var call = IncomingCall(invite: invite, toTag: "to1", contact: "sip:atad@127.0.0.1:5060", userAgent: "atad/test",
                                 answerSDP: [], localHost: "::1", localPort: 5062,
                                 makeToken: { [unowned self] in self.token() })
@@ -273,13 +265,11 @@ final class DTMFInfoTests: XCTestCase {
     func testAnAnsweredCallSendsItsInfoToTheCallersContact() throws {
         var call = try answeredIncomingCall()
         let info = try XCTUnwrap(incomingSent(call.sendKey(key("*", 200), at: now)).first)
-        XCTAssertTrue(info.hasPrefix("INFO sip:2000@127.0.0.1:5070;transport=udp SIP/2.0\r\n"), info)
-        XCTAssertEqual(headers("Route", in: info), ["<sip:127.0.0.1:5080;lr>", "<sip:127.0.0.1:5090;lr>"],
-                       "the UAS's route set is the Record-Route in order")
-        XCTAssertEqual(header("From", in: info), "<sip:1001@atad.test>;tag=to1")
-        XCTAssertEqual(header("To", in: info), "\"Caller\" <sip:2000@atad.test>;tag=from1")
-        XCTAssertEqual(header("Call-ID", in: info), "call-7")
-        XCTAssertEqual(header("CSeq", in: info), "1 INFO", "our own CSeq space, not the caller's")
+        // The UAS's route set is the Record-Route in order; CSeq is our own
+        // count, not the caller's.
+        assertInDialog(info, method: "INFO", target: "sip:2000@127.0.0.1:5070;transport=udp",
+                       routes: ["<sip:127.0.0.1:5080;lr>", "<sip:127.0.0.1:5090;lr>"], from: "<sip:1001@atad.test>;tag=to1",
+                       to: "\"Caller\" <sip:2000@atad.test>;tag=from1", callID: "call-1", cseq: "1 INFO")
         XCTAssertEqual(header("Via", in: info), "SIP/2.0/UDP [::1]:5062;branch=z9hG4bKk1;rport")
         XCTAssertEqual(header("Content-Type", in: info), "application/dtmf-relay")
         XCTAssertEqual(body(of: info), "Signal=*\r\nDuration=200\r\n")

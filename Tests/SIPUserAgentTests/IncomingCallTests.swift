@@ -7,27 +7,32 @@ import XCTest
 final class IncomingCallTests: XCTestCase {
     private let now = Instant.zero + .seconds(50)
 
-    private func parse(_ text: String) throws -> SIPMessage {
+    private func parse(_ text: String) throws -> SIPMessage { try Self.parse(text) }
+
+    private static func parse(_ text: String) throws -> SIPMessage {
         let normalized = text.replacingOccurrences(of: "\n", with: "\r\n")
         return try SIPParser().parse(Array(normalized.utf8), framing: .datagram)
     }
 
-    private func invite() throws -> SIPMessage {
+    /// The caller's INVITE; `extraHeaders` go after its one Record-Route.
+    static func invite(extraHeaders: [String] = [], contact: String = "<sip:2000@127.0.0.1:5070>") throws -> SIPMessage {
         try parse("""
         INVITE sip:1001@127.0.0.1:5060 SIP/2.0
         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc
         Record-Route: <sip:127.0.0.1:5080;lr>
-        Max-Forwards: 70
+        \(extraHeaders.map { $0 + "\n" }.joined())Max-Forwards: 70
         From: "Caller" <sip:2000@atad.test>;tag=from1
         To: <sip:1001@atad.test>
         Call-ID: call-1
         CSeq: 1 INVITE
-        Contact: <sip:2000@127.0.0.1:5070>
+        Contact: \(contact)
         Content-Length: 0
 
 
         """)
     }
+
+    private func invite() throws -> SIPMessage { try Self.invite() }
 
     private var tokens = 0
 
