@@ -26,6 +26,19 @@ public enum DTMFInfoOutput: Equatable, Sendable {
 /// Each INFO is its own non-INVITE client transaction (Timer E
 /// retransmits it over UDP, Timer F gives up). A 401/407 is answered once
 /// per INFO when the account has credentials. No I/O.
+///
+/// A key is handed over when it is released, with the time it sounded:
+/// Duration is then what the handset really sent (a held `#` stays long at
+/// the far end, as IVRs and voicemail menus expect), at the cost of the
+/// key's own length in latency (about 100 ms for a typical press). Sending
+/// at the press would have to guess Duration (the usual fixed 160 ms) and
+/// a second INFO could not say when the key ended.
+///
+/// Answers (RFC 3261 §12.2.1.2, RFC 5057): 2xx sends the next key; 481,
+/// 408 or no answer at all means the dialog is gone and the call ends as
+/// if the far end had hung up (no BYE: the far end no longer knows it);
+/// any other final answer (415, 501, 488, 403, a second challenge...)
+/// stops INFO for the call, and the call sends its later keys in band.
 public struct DTMFInfoSender {
     /// Keys waiting behind the one in flight; more are dropped and counted.
     public static let queueLimit = 16
@@ -44,9 +57,8 @@ public struct DTMFInfoSender {
     private let makeToken: () -> String
     /// The far end refused INFO: nothing more is sent.
     public private(set) var refused = false
+    /// Keys dropped because the queue was full.
     public private(set) var droppedKeys = 0
-    /// INFO requests sent (retransmissions not counted).
-    public private(set) var sentRequests = 0
 
     /// - digest: the account's credentials, for a far end or proxy that
     ///   challenges INFO; nil when there are none.
@@ -57,9 +69,6 @@ public struct DTMFInfoSender {
     }
 
     public var nextDeadline: Instant? { transaction?.nextDeadline }
-
-    /// Whether an INFO waits for its final response.
-    public var isBusy: Bool { transaction != nil }
 
     /// Queues a key; nothing is sent until `pump`.
     public mutating func enqueue(_ key: DTMFRelayBody) -> [DTMFInfoOutput] {
@@ -157,7 +166,6 @@ public struct DTMFInfoSender {
         request = builder.serialize()
         current = key
         branch = newBranch
-        sentRequests += 1
         let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
         transaction = started
         return actions.contains(.sendRequest) ? [.send(request)] : []

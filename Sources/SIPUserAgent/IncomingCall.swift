@@ -126,7 +126,7 @@ public struct IncomingCall {
         return apply(outputs)
     }
 
-    /// The far end refused keys by INFO.
+    /// The far end refused keys by INFO: none are sent in this call any more.
     public var keysRefused: Bool { keys.refused }
 
     /// The sender's outputs as the call's actions; a dialog gone ends the

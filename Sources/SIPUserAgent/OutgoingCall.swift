@@ -186,7 +186,7 @@ public struct OutgoingCall {
         return apply(keys.enqueue(key) + keys.pump(dialog: &dialog, at: now))
     }
 
-    /// Keys the far end refused by INFO stop here; `keysRefused` tells.
+    /// The far end refused keys by INFO: none are sent in this call any more.
     public var keysRefused: Bool { keys.refused }
 
     /// The sender's outputs as the call's actions; a dialog gone (logged
