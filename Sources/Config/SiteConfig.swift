@@ -18,7 +18,7 @@ public struct SiteConfig: Sendable {
         /// "pcmu" or "pcma": offered first.
         public var codec: String = "pcmu"
         public var ptime: Int = 20
-        /// "rfc4733" or "inband" (SIP INFO sending is not there yet).
+        /// "rfc4733", "info" (SIP INFO application/dtmf-relay) or "inband".
         public var dtmfRelay: String = "rfc4733"
     }
 

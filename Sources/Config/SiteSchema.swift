@@ -53,8 +53,8 @@ public enum SiteSchema {
                 KeySpec("expires", .integer(60...86400), "registration lifetime asked for, seconds (default 3600)"),
                 KeySpec("codec", .choice(["pcmu", "pcma"]), "preferred codec; the other is offered too (default pcmu)"),
                 KeySpec("ptime", .choice(["10", "20", "30"]), "RTP packet time, ms (default 20)"),
-                KeySpec("dtmf_relay", .choice(["rfc4733", "inband"]),
-                        "how digits pressed in a call travel: rfc4733 events or in-band tone (default rfc4733)"),
+                KeySpec("dtmf_relay", .choice(["rfc4733", "info", "inband"]),
+                        "how digits pressed in a call travel: rfc4733 events, SIP INFO or in-band tone (default rfc4733)"),
             ]),
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),

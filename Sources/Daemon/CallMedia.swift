@@ -21,6 +21,9 @@ final class CallMedia {
     /// The last re-INVITE answered (its CSeq and our response), so a
     /// retransmission gets the same response again.
     var lastReinvite: (cseq: UInt32, response: [UInt8])?
+    /// With `dtmf_relay = info`: a key released on the line (digit, how long
+    /// it sounded in ms), for the SIP side to send.
+    var onKeyReleased: (DTMFDigit, Int) -> Void = { _, _ in }
     private var filter: RTPSourceFilter<MediaHost>?
     private var rtcpDestination: SocketAddress?
     private var sendBuffer = [UInt8](repeating: 0, count: 1500)
@@ -87,6 +90,7 @@ final class CallMedia {
     func frame(mouth: UnsafeBufferPointer<Int16>, dtmf: DTMFDetector.Status, now: Instant, send: Bool) {
         guard send, let session, let destination = filter?.sendAddress.host.address else { return }
         let length = sendBuffer.withUnsafeMutableBytes { session.capture(mouth, dtmf: dtmf, into: $0) }
+        if let key = session.takeReleasedKey() { onKeyReleased(key.digit, key.milliseconds) }
         guard length > 0 else { return }
         _ = sendBuffer.withUnsafeBytes { raw in
             try? rtp.send(UnsafeRawBufferPointer(rebasing: raw[0..<length]), to: destination)

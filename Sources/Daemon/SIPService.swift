@@ -4,6 +4,7 @@ import Media
 import EventLoop
 import Platform
 import SDP
+import SIPDigest
 import SIPMessage
 import SIPTransaction
 import SIPUserAgent
@@ -295,14 +296,14 @@ final class SIPService {
     }
 
     private func dispatch(_ response: SIPMessage) {
-        if let method = response.cseq?.method, method == .invite || method == .bye,
+        if let method = response.cseq?.method, method == .invite || method == .bye || method == .info,
            let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let entry = outgoing[callID] {
             perform(entry.call.handle(response: response, at: loop.now), on: entry)
             return
         }
-        if response.cseq?.method == .bye, let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }),
-           let entry = calls[callID] {
-            perform(entry.call.byeResponse(response, at: loop.now), on: entry)
+        if let method = response.cseq?.method, method == .bye || method == .info,
+           let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let entry = calls[callID] {
+            perform(entry.call.handle(response: response, at: loop.now), on: entry)
             return
         }
         if response.cseq?.method == .options,
@@ -402,9 +403,9 @@ final class SIPService {
             startCall(request, callID: callID, from: source, stream: stream)
             return true
         case .ack:
-            entry?.call.ackReceived()
-            if let entry { rearm(entry) }
-            return entry != nil
+            guard let entry else { return false }
+            perform(entry.call.ackReceived(at: loop.now), on: entry)
+            return true
         case .cancel:
             guard let entry else { return false }
             perform(entry.call.cancelReceived(request), on: entry)
@@ -534,13 +535,16 @@ final class SIPService {
         let host = localHost.utf8.contains(UInt8(ascii: ":")) ? "[\(localHost)]" : localHost
         let transportParameter = stream == nil ? "" : ";transport=tcp"
         let contact = "sip:atad@\(host):\(localPort)\(transportParameter)"
+        let lineAccount = site.lineSettings(line).account.flatMap(account(named:)) ?? account
         let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6), contact: contact,
                                 userAgent: userAgent, answerSDP: answer.sdp.serializedBytes(),
-                                timers: stream == nil ? .unreliable : .reliable)
+                                localHost: localHost, localPort: localPort, transport: stream == nil ? "udp" : "tcp",
+                                timers: stream == nil ? .unreliable : .reliable, digest: lineAccount.flatMap(digest(for:)),
+                                makeToken: { RandomToken.hex() })
         let entry = CallEntry(call: call, source: source, stream: stream, line: line, media: media, contact: contact)
         calls[callID] = entry
-        media.start(answer.media, settings: mediaSettings(for: site.lineSettings(line).account.flatMap(account(named:)) ?? account,
-                                                          host: localHost))
+        media.start(answer.media, settings: mediaSettings(for: lineAccount, host: localHost))
+        media.onKeyReleased = { digit, milliseconds in self.keyReleased(digit, milliseconds: milliseconds, callID: callID) }
         onMedia(line, media)
         log.info("line \(line): incoming call \(callID)")
         perform(entry.call.start(), on: entry)
@@ -559,10 +563,46 @@ final class SIPService {
             return
         }
         guard let entry = calls.values.first(where: { $0.line == line }) else { return }
-        let localHost = entry.source.localAddressToward()?.host ?? site.sipListenAddress
-        let localPort = (try? socket?.localAddress())?.port ?? 0
-        perform(entry.call.hangUp(at: loop.now, branch: "z9hG4bK" + RandomToken.hex(), localHost: localHost,
-                                  localPort: localPort, transport: entry.stream == nil ? "udp" : "tcp"), on: entry)
+        perform(entry.call.hangUp(at: loop.now), on: entry)
+    }
+
+    /// The account's digest credentials, for a far end that challenges the
+    /// requests we send inside an incoming call (INFO).
+    private func digest(for account: SiteConfig.Account) -> DigestSession? {
+        guard let password = account.password else { return nil }
+        return DigestSession(credentials: DigestCredentials(username: account.authUser ?? account.user, password: password))
+    }
+
+    /// With `dtmf_relay = info`: a key released on a call's line goes to
+    /// the far end as SIP INFO (sent at release, so Duration is what the
+    /// handset really sounded).
+    private func keyReleased(_ digit: DTMFDigit, milliseconds: Int, callID: String) {
+        let key = DTMFRelayBody(key: digit.rawValue, durationMilliseconds: max(milliseconds, 1))
+        if let entry = outgoing[callID] {
+            log.debug("line \(entry.line): key \(digit.character) (\(key.durationMilliseconds) ms) to the far end by SIP INFO")
+            perform(entry.call.sendKey(key, at: loop.now), on: entry)
+        } else if let entry = calls[callID] {
+            log.debug("line \(entry.line): key \(digit.character) (\(key.durationMilliseconds) ms) to the far end by SIP INFO")
+            perform(entry.call.sendKey(key, at: loop.now), on: entry)
+        }
+    }
+
+    /// What became of keys sent by INFO: a refusal sends the next keys in
+    /// band (one log line per call), a full queue drops a key.
+    private func keysNotice(_ output: DTMFInfoOutput, line: Int, media: CallMedia) {
+        switch output {
+        case .refused(let reason, let lost):
+            media.session?.sendKeysInBand()
+            log.warn("line \(line): the far end refused keys by SIP INFO (\(reason)); keys go in band for the rest of the call"
+                     + (lost > 0 ? "; \(lost) waiting dropped" : ""))
+        case .dropped(let key):
+            log.warn("line \(line): key \(String(decoding: [key], as: UTF8.self)) dropped: "
+                     + "\(DTMFInfoSender.queueLimit) keys already wait for the far end to answer INFO")
+        case .dialogGone(let reason):
+            log.info("line \(line): \(reason)")
+        case .send:
+            break
+        }
     }
 
     private func perform(_ actions: [CallAction], on entry: CallEntry) {
@@ -570,6 +610,8 @@ final class SIPService {
             switch action {
             case .send(let bytes):
                 reply(bytes, to: entry.source, stream: entry.stream)
+            case .keys(let output):
+                keysNotice(output, line: entry.line, media: entry.media)
             case .ended(let reason, let remote):
                 log.info("line \(entry.line): call \(entry.call.callID) ended: \(reason)")
                 endCall(entry)
@@ -602,6 +644,8 @@ final class SIPService {
                                   media: media, mediaSettings: mediaSettings(for: account, host: settings.localHost),
                                   contact: settings.contactURI)
         outgoing[call.callID] = entry
+        let callID = call.callID
+        media.onKeyReleased = { digit, milliseconds in self.keyReleased(digit, milliseconds: milliseconds, callID: callID) }
         log.info("line \(line): calling \(number) through account \(settings.accountName)")
         perform(entry.call.start(at: loop.now), on: entry)
         return true
@@ -684,6 +728,8 @@ final class SIPService {
                 if entry.transport == "tcp" { sendOverStream(bytes, to: entry.destination) } else { send(bytes, to: entry.destination) }
             case .event(let event):
                 deliver(event, for: entry)
+            case .keys(let output):
+                keysNotice(output, line: entry.line, media: entry.media)
             }
         }
         if entry.call.state == .ended {

@@ -17,8 +17,9 @@ public final class MediaSession {
         /// RFC 4733 telephone-events (in-band tone muted), when the far end
         /// accepts them; otherwise in-band.
         case rfc4733
-        /// SIP INFO (application/dtmf-relay), in-band tone muted. The SIP
-        /// side sends the INFO; this path only mutes.
+        /// SIP INFO (application/dtmf-relay), in-band tone muted. This path
+        /// mutes and times each key (`takeReleasedKey`); the SIP side sends
+        /// the INFO.
         case info
         /// The tone itself, in the audio.
         case inband
@@ -54,7 +55,13 @@ public final class MediaSession {
     private var pendingCount = 0
     private var markNext = true
     private var eventSender: TelephoneEventSender
+    /// How keys go out now: the setting, until a far end that refuses SIP
+    /// INFO sends them back in band.
+    public private(set) var relay: DTMFRelay
     private var pressedDigit: DTMFDigit?
+    /// Samples the pressed key has sounded so far (for SIP INFO's Duration).
+    private var pressedSamples = 0
+    private var releasedKey: (digit: DTMFDigit, milliseconds: Int)?
     private var framesWithoutKey = 0
     /// A key still sounding when the call came up (the last digit dialed)
     /// belongs to the dialing, not to the call: it is not relayed.
@@ -102,6 +109,7 @@ public final class MediaSession {
         bufferSettings.frameSamples = format.frameSamples
         jitterBuffer = JitterBuffer(settings: bufferSettings)
         eventSender = TelephoneEventSender(volume: settings.eventVolume)
+        relay = settings.dtmfRelay
         canonicalName = Array(settings.canonicalName.utf8.prefix(RTCPCompoundWriter.maximumCNAMELength))
     }
 
@@ -127,14 +135,31 @@ public final class MediaSession {
     /// (With rfc4733 and a far end that takes no telephone-event, keys stay
     /// in band: muting them would lose them.)
     private var mutesDigits: Bool {
-        switch settings.dtmfRelay {
+        switch relay {
         case .rfc4733: return sendsEvents
         case .info: return true
         case .inband: return false
         }
     }
 
-    private var sendsEvents: Bool { settings.dtmfRelay == .rfc4733 && media.telephoneEventPayloadType != nil }
+    private var sendsEvents: Bool { relay == .rfc4733 && media.telephoneEventPayloadType != nil }
+
+    /// The far end refused keys by SIP INFO: from now on they stay in the
+    /// audio, where it can still hear them.
+    public func sendKeysInBand() {
+        relay = .inband
+        pressedDigit = nil
+        releasedKey = nil
+    }
+
+    /// With SIP INFO: the key released since the last call, with how long
+    /// it sounded (the line's detector's view), for the INFO's Signal and
+    /// Duration. At most one per captured frame; the caller asks after
+    /// every `capture`.
+    public func takeReleasedKey() -> (digit: DTMFDigit, milliseconds: Int)? {
+        defer { releasedKey = nil }
+        return releasedKey
+    }
 
     // MARK: Line to network
 
@@ -143,7 +168,7 @@ public final class MediaSession {
     /// `packet` and returns its length; otherwise returns 0.
     public func capture(_ frame: UnsafeBufferPointer<Int16>, dtmf: DTMFDetector.Status,
                         into packet: UnsafeMutableRawBufferPointer) -> Int {
-        if sendsEvents { followKey(dtmf) }
+        if sendsEvents || relay == .info { followKey(dtmf, frameSamples: frame.count) }
         let mute = mutesDigits && (dtmf != .none || eventSender.isActive)
         let room = min(frame.count, pending.count - pendingCount)
         for index in 0..<room { pending[pendingCount + index] = mute ? 0 : frame[index] }
@@ -182,11 +207,12 @@ public final class MediaSession {
         sentSinceLastReport = true
     }
 
-    /// Turns the detector's view of the key into RFC 4733 press and release.
-    /// A key is released only after `releaseFrames` frames without it: the
-    /// detector's status can flicker for a block inside a long tone, and
-    /// that must not split one key into two events.
-    private func followKey(_ status: DTMFDetector.Status) {
+    /// Turns the detector's view of the key into press and release: RFC
+    /// 4733 events, or a key timed for SIP INFO. A key is released only
+    /// after `releaseFrames` frames without it: the detector's status can
+    /// flicker for a block inside a long tone, and that must not split one
+    /// key into two events.
+    private func followKey(_ status: DTMFDetector.Status, frameSamples: Int) {
         if keyFromBeforeTheCall {
             guard status == .none else { return }
             keyFromBeforeTheCall = false
@@ -198,6 +224,7 @@ public final class MediaSession {
         case .none: break
         }
         if held == pressedDigit {
+            if held != nil { pressedSamples += frameSamples + framesWithoutKey * frameSamples }
             framesWithoutKey = 0
             return
         }
@@ -206,8 +233,16 @@ public final class MediaSession {
             guard framesWithoutKey >= MediaSession.releaseFrames else { return }
         }
         framesWithoutKey = 0
-        if pressedDigit != nil { eventSender.release() }
-        if let held, let code = TelephoneEventCode.code(for: held.character) {
+        if let released = pressedDigit {
+            if relay == .info {
+                releasedKey = (released, pressedSamples * 1000 / format.sampleRate)
+                statistics.digitsSent += 1
+            } else {
+                eventSender.release()
+            }
+        }
+        pressedSamples = held == nil ? 0 : frameSamples
+        if relay != .info, let held, let code = TelephoneEventCode.code(for: held.character) {
             eventSender.press(event: code, at: timestamp)
             statistics.digitsSent += 1
         }

@@ -1,3 +1,4 @@
+import SIPDigest
 import SIPMessage
 import SIPTransaction
 import Timebase
@@ -8,13 +9,15 @@ public enum CallAction: Equatable, Sendable {
     case send([UInt8])
     /// The call is over; `remote` says whether the far end ended it.
     case ended(reason: String, remote: Bool)
+    /// Keys sent by INFO: refused by the far end, or one dropped.
+    case keys(DTMFInfoOutput)
 }
 
 /// One call that came in as an INVITE, on the UAS side (RFC 3261 §13.3,
 /// §12.1.1, §15): 180 while the line rings, 200 with our SDP answer when the
 /// handset goes off hook (retransmitted until the ACK, §13.3.1.4), CANCEL
-/// before answer (487), BYE in either direction. No I/O: messages and time
-/// in, bytes out.
+/// before answer (487), BYE in either direction, keys by INFO once it is
+/// up. No I/O: messages and time in, bytes out.
 public struct IncomingCall {
     public enum State: Equatable, Sendable { case ringing, answered, confirmed, ending, ended }
 
@@ -29,28 +32,50 @@ public struct IncomingCall {
     private var retransmitAt: Instant?
     private var retransmitInterval = Interval.milliseconds(500)
     private var giveUpAt: Instant?
-    private var localCSeq: UInt32 = 0
+    private var dialog: DialogRequests
     private var bye: NonInviteClientTransaction?
     private var byeRequest: [UInt8] = []
+    private var keys: DTMFInfoSender
     private let timers: TransactionTimers
+    private let makeToken: () -> String
     public private(set) var byeBranch: String?
 
     /// - contact: our Contact URI, e.g. "sip:atad@192.0.2.1:5060".
+    /// - localHost, localPort, transport: our Via sent-by for the requests
+    ///   we send in the dialog (BYE, INFO).
+    /// - digest: credentials for a far end that challenges our INFO.
     public init(invite: SIPMessage, toTag: String, contact: String, userAgent: String, answerSDP: [UInt8],
-                timers: TransactionTimers = .unreliable) {
+                localHost: String, localPort: UInt16, transport: String = "udp",
+                timers: TransactionTimers = .unreliable, digest: DigestSession? = nil,
+                makeToken: @escaping () -> String) {
         self.invite = invite
-        callID = invite.callID.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let callID = invite.callID.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        self.callID = callID
         self.toTag = toTag
         self.contact = contact
         self.userAgent = userAgent
         self.answerSDP = answerSDP
         self.timers = timers
+        self.makeToken = makeToken
+        func text(_ bytes: SIPBytes?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        // Our From is their To (with our tag), our To is their From; the
+        // remote target is their Contact, the route set their Record-Route
+        // in order (§12.1.1).
+        let remoteTarget = invite.headers(named: .contact).first
+            .flatMap { try? NameAddress.parse(invite.bytes[$0.valueRange]) }
+            .map { String(decoding: $0.uri, as: UTF8.self) } ?? text(invite.requestURIBytes)
+        dialog = DialogRequests(callID: callID, local: text(invite.value(of: .to)) + ";tag=\(toTag)",
+                                remote: text(invite.value(of: .from)), remoteTarget: remoteTarget,
+                                routeSet: invite.headers(named: .recordRoute).map { text(invite.bytes[$0.valueRange]) },
+                                host: localHost, port: localPort, transport: transport, userAgent: userAgent)
+        keys = DTMFInfoSender(timers: timers, digest: digest, makeToken: makeToken)
     }
 
     public var nextDeadline: Instant? {
         var earliest = retransmitAt
         if let giveUpAt, earliest == nil || giveUpAt < earliest! { earliest = giveUpAt }
         if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if let due = keys.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         return earliest
     }
 
@@ -80,11 +105,40 @@ public struct IncomingCall {
         return [.send(lastResponse)]
     }
 
-    public mutating func ackReceived() {
-        guard state == .answered else { return }
+    /// The ACK for our 2xx: the call is up, and keys pressed since the
+    /// answer go out.
+    @discardableResult
+    public mutating func ackReceived(at now: Instant) -> [CallAction] {
+        guard state == .answered else { return [] }
         state = .confirmed
         retransmitAt = nil
         giveUpAt = nil
+        return apply(keys.pump(dialog: &dialog, at: now))
+    }
+
+    /// A key released on the line, to go out by INFO: at once, or after
+    /// the INFO in flight has its answer. Keys pressed between our 2xx and
+    /// the ACK wait for the ACK.
+    public mutating func sendKey(_ key: DTMFRelayBody, at now: Instant) -> [CallAction] {
+        guard state == .answered || state == .confirmed else { return [] }
+        var outputs = keys.enqueue(key)
+        if state == .confirmed { outputs += keys.pump(dialog: &dialog, at: now) }
+        return apply(outputs)
+    }
+
+    /// The far end refused keys by INFO: none are sent in this call any more.
+    public var keysRefused: Bool { keys.refused }
+
+    /// The sender's outputs as the call's actions; a dialog gone ends the
+    /// call as if the far end had hung up (RFC 3261 §12.2.1.2).
+    private mutating func apply(_ outputs: [DTMFInfoOutput]) -> [CallAction] {
+        outputs.map { output in
+            switch output {
+            case .send(let bytes): return .send(bytes)
+            case .dialogGone(let reason): state = .ended; return .ended(reason: reason, remote: true)
+            case .refused, .dropped: return .keys(output)
+            }
+        }
     }
 
     /// CANCEL for this INVITE: 200 to the CANCEL, 487 to the INVITE.
@@ -104,14 +158,14 @@ public struct IncomingCall {
         ok.add(.server, userAgent)
         guard state != .ended else { return [.send(ok.serialize())] }
         state = .ended
+        keys.finish()
         retransmitAt = nil
         giveUpAt = nil
         return [.send(ok.serialize()), .ended(reason: "the far end hung up", remote: true)]
     }
 
     /// The handset hung up: BYE (after answer), or 486/603 before it.
-    public mutating func hangUp(at now: Instant, branch: String, localHost: String, localPort: UInt16,
-                                transport: String) -> [CallAction] {
+    public mutating func hangUp(at now: Instant) -> [CallAction] {
         switch state {
         case .ringing:
             lastResponse = response(603, "Decline").serialize()
@@ -121,8 +175,10 @@ public struct IncomingCall {
             state = .ending
             retransmitAt = nil
             giveUpAt = nil
+            keys.finish()
+            let branch = "z9hG4bK" + makeToken()
             byeBranch = branch
-            byeRequest = makeBye(branch: branch, localHost: localHost, localPort: localPort, transport: transport)
+            byeRequest = dialog.next(.bye, branch: branch).serialize()
             let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
             bye = started
             var result: [CallAction] = []
@@ -133,9 +189,13 @@ public struct IncomingCall {
         }
     }
 
-    /// A response to our BYE.
-    public mutating func byeResponse(_ response: SIPMessage, at now: Instant) -> [CallAction] {
-        guard var current = bye, let status = response.statusCode else { return [] }
+    /// A response to our BYE or INFO.
+    public mutating func handle(response: SIPMessage, at now: Instant) -> [CallAction] {
+        if response.cseq?.method == .info {
+            guard state == .confirmed else { return [] }
+            return apply(keys.handle(response: response, dialog: &dialog, at: now))
+        }
+        guard response.cseq?.method == .bye, var current = bye, let status = response.statusCode else { return [] }
         _ = current.handle(.response(statusCode: status), at: now)
         bye = current.isTerminated ? nil : current
         guard status >= 200, state == .ending else { return [] }
@@ -172,6 +232,7 @@ public struct IncomingCall {
             }
             bye = current.isTerminated ? nil : current
         }
+        if state == .confirmed { actions += apply(keys.advance(to: now)) }
         return actions
     }
 
@@ -189,31 +250,5 @@ public struct IncomingCall {
         }
         builder.add(.server, userAgent)
         return builder
-    }
-
-    /// BYE inside the dialog, from our side (§15.1.1): to the remote target
-    /// (their Contact) along the route set (their Record-Route, in order).
-    private mutating func makeBye(branch: String, localHost: String, localPort: UInt16, transport: String) -> [UInt8] {
-        localCSeq += 1
-        let remoteTarget = invite.headers(named: .contact).first
-            .flatMap { try? NameAddress.parse(invite.bytes[$0.valueRange]) }
-            .map { String(decoding: $0.uri, as: UTF8.self) }
-            ?? invite.requestURIBytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        var builder = SIPMessageBuilder(request: .bye, uri: remoteTarget)
-        let host = localHost.utf8.contains(UInt8(ascii: ":")) ? "[\(localHost)]" : localHost
-        builder.add(.via, "SIP/2.0/\(transport.uppercased()) \(host):\(localPort);branch=\(branch);rport")
-        builder.add(.maxForwards, "70")
-        for header in invite.headers(named: .recordRoute) {
-            builder.headers.append(SIPHeaderField(.route, bytes: invite.bytes[header.valueRange]))
-        }
-        // Our From is their To (with our tag); our To is their From.
-        if let to = invite.value(of: .to) {
-            builder.headers.append(SIPHeaderField(named: "From", String(decoding: to, as: UTF8.self) + ";tag=\(toTag)"))
-        }
-        if let from = invite.value(of: .from) { builder.headers.append(SIPHeaderField(.to, bytes: from)) }
-        builder.add(.callID, callID)
-        builder.add(.cseq, "\(localCSeq) BYE")
-        builder.add(.userAgent, userAgent)
-        return builder.serialize()
     }
 }

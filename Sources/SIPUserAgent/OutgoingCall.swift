@@ -19,11 +19,13 @@ public enum OutgoingCallEvent: Equatable, Sendable {
 public enum OutgoingCallAction: Equatable, Sendable {
     case send([UInt8])
     case event(OutgoingCallEvent)
+    /// Keys sent by INFO: refused by the far end, or one dropped.
+    case keys(DTMFInfoOutput)
 }
 
 /// One call we place (RFC 3261 §13.2, §17.1.1, §9, §15): INVITE with our SDP
 /// offer, digest challenges answered, 180 → ringing, 2xx → ACK, CANCEL
-/// before the answer, BYE either way. No I/O.
+/// before the answer, BYE either way, keys by INFO once it is up. No I/O.
 public struct OutgoingCall {
     public enum State: Equatable, Sendable { case calling, ringing, confirmed, cancelling, ending, ended }
 
@@ -40,15 +42,14 @@ public struct OutgoingCall {
     private let requestURI: String
     private let toURI: String
     private let offer: [UInt8]
-    private let fromTag: String
+    /// The INVITE's CSeq number (CANCEL and ACK repeat it).
     private var cseq: UInt32 = 0
+    private var dialog: DialogRequests
     private var invite: [UInt8] = []
     private var inviteTransaction: InviteClientTransaction?
     private var digest: DigestSession
     private var sentAuthorization: [DigestHeader] = []
-    private var remoteTag: String?
-    private var remoteTarget: String?
-    private var routeSet: [String] = []
+    private var keys: DTMFInfoSender
     private var ack: [UInt8] = []
     private var bye: NonInviteClientTransaction?
     private var byeRequest: [UInt8] = []
@@ -62,18 +63,26 @@ public struct OutgoingCall {
         self.offer = offer
         self.makeToken = makeToken
         callID = makeToken() + "@atad"
-        fromTag = makeToken()
+        let fromTag = makeToken()
         let host = RegistrationSettings.uriHost(settings.domain)
         requestURI = "sip:\(number)@\(host)"
         toURI = requestURI
-        timers = settings.transport == "udp" ? .unreliable : .reliable
-        digest = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
-                                                              password: settings.password ?? ""))
+        let display = settings.displayName.map { "\"\($0)\" " } ?? ""
+        dialog = DialogRequests(callID: callID, local: "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)",
+                                remote: "<\(requestURI)>", remoteTarget: requestURI, host: settings.localHost,
+                                port: settings.localPort, transport: settings.transport, userAgent: settings.userAgent)
+        let timers: TransactionTimers = settings.transport == "udp" ? .unreliable : .reliable
+        self.timers = timers
+        let session = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
+                                                                   password: settings.password ?? ""))
+        digest = session
+        keys = DTMFInfoSender(timers: timers, digest: settings.password == nil ? nil : session, makeToken: makeToken)
     }
 
     public var nextDeadline: Instant? {
         var earliest = inviteTransaction?.nextDeadline
         if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if let due = keys.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         return earliest
     }
 
@@ -81,10 +90,14 @@ public struct OutgoingCall {
         sendInvite(at: now)
     }
 
-    /// A response whose CSeq method is INVITE or BYE.
+    /// A response whose CSeq method is INVITE, BYE or INFO.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
         guard let status = response.statusCode, let cseq = response.cseq else { return [] }
         if cseq.method == .bye { return byeAnswered(status, at: now) }
+        if cseq.method == .info {
+            guard state == .confirmed else { return [] }
+            return apply(keys.handle(response: response, dialog: &dialog, at: now))
+        }
         guard cseq.method == .invite else { return [] }
         var actions: [OutgoingCallAction] = []
         if status >= 200 && status < 300 {
@@ -162,7 +175,31 @@ public struct OutgoingCall {
         ok.add(.userAgent, settings.userAgent)
         guard state == .confirmed else { return [.send(ok.serialize())] }
         state = .ended
+        keys.finish()
         return [.send(ok.serialize()), .event(.ended(remote: true))]
+    }
+
+    /// A key released on the line, to go out by INFO: at once, or after
+    /// the INFO in flight has its answer. Only while the call is up.
+    public mutating func sendKey(_ key: DTMFRelayBody, at now: Instant) -> [OutgoingCallAction] {
+        guard state == .confirmed else { return [] }
+        return apply(keys.enqueue(key) + keys.pump(dialog: &dialog, at: now))
+    }
+
+    /// The far end refused keys by INFO: none are sent in this call any more.
+    public var keysRefused: Bool { keys.refused }
+
+    /// The sender's outputs as the call's actions; a dialog gone (logged
+    /// with its reason) ends the call as if the far end had hung up (RFC
+    /// 3261 §12.2.1.2).
+    private mutating func apply(_ outputs: [DTMFInfoOutput]) -> [OutgoingCallAction] {
+        outputs.flatMap { output -> [OutgoingCallAction] in
+            guard case .send(let bytes) = output else {
+                if case .dialogGone = output { state = .ended; return [.keys(output), .event(.ended(remote: true))] }
+                return [.keys(output)]
+            }
+            return [.send(bytes)]
+        }
     }
 
     /// The handset hung up: CANCEL before an answer, BYE after.
@@ -178,10 +215,10 @@ public struct OutgoingCall {
             return [.send(makeCancel())]
         case .confirmed:
             state = .ending
+            keys.finish()
             let branch = "z9hG4bK" + makeToken()
             byeBranch = branch
-            cseq += 1
-            byeRequest = makeInDialog(.bye, cseq: cseq, branch: branch)
+            byeRequest = dialog.next(.bye, branch: branch).serialize()
             let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
             bye = started
             return actions.contains(.sendRequest) ? [.send(byeRequest)] : []
@@ -219,6 +256,7 @@ public struct OutgoingCall {
             }
             bye = transaction.isTerminated ? nil : transaction
         }
+        if state == .confirmed { actions += apply(keys.advance(to: now)) }
         return actions
     }
 
@@ -234,10 +272,9 @@ public struct OutgoingCall {
     }
 
     private mutating func sendInvite(at now: Instant) -> [OutgoingCallAction] {
-        cseq += 1
+        cseq = dialog.nextCSeq()
         inviteBranch = "z9hG4bK" + makeToken()
-        var builder = SIPMessageBuilder(request: .invite, uri: requestURI)
-        addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "INVITE", to: "<\(toURI)>")
+        var builder = outOfDialog(.invite, branch: inviteBranch, to: "<\(toURI)>")
         builder.add(.contact, "<\(settings.contactURI)>")
         AdvertisedCapabilities.add(to: &builder)
         sentAuthorization = digest.authorize(method: "INVITE", uri: requestURI)
@@ -250,54 +287,35 @@ public struct OutgoingCall {
         return actions.contains(.sendRequest) ? [.send(invite)] : []
     }
 
-    private func addCommonHeaders(_ builder: inout SIPMessageBuilder, branch: String, cseq: UInt32, method: String, to: String) {
-        let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
-        builder.add(.via, "SIP/2.0/\(settings.transport.uppercased()) \(sentBy);branch=\(branch);rport")
-        builder.add(.maxForwards, "70")
-        let display = settings.displayName.map { "\"\($0)\" " } ?? ""
-        builder.add(.from, "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)")
-        builder.add(.to, to)
-        builder.add(.callID, callID)
-        builder.add(.cseq, "\(cseq) \(method)")
-        builder.add(.userAgent, settings.userAgent)
+    /// INVITE, CANCEL and the ACK of a non-2xx: to the Request-URI, with
+    /// the INVITE's CSeq, no route set.
+    private func outOfDialog(_ method: SIPMethod, branch: String, to: String) -> SIPMessageBuilder {
+        dialog.request(method, uri: requestURI, to: to, cseq: cseq, branch: branch, routed: false)
     }
 
     private mutating func learnDialog(from response: SIPMessage) {
-        remoteTag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) }
-        if let contact = response.headers(named: .contact).first.flatMap({ try? NameAddress.parse(response.bytes[$0.valueRange]) }) {
-            remoteTarget = String(decoding: contact.uri, as: UTF8.self)
-        }
+        let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
         // The UAC's route set is the 2xx's Record-Route, reversed (§12.1.2).
-        routeSet = response.headers(named: .recordRoute).map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed()
-    }
-
-    private var toWithTag: String { "<\(toURI)>" + (remoteTag.map { ";tag=\($0)" } ?? "") }
-
-    private func makeInDialog(_ method: SIPMethod, cseq: UInt32, branch: String) -> [UInt8] {
-        var builder = SIPMessageBuilder(request: method, uri: remoteTarget ?? requestURI)
-        addCommonHeaders(&builder, branch: branch, cseq: cseq, method: method.name, to: toWithTag)
-        for route in routeSet { builder.add(.route, route) }
-        return builder.serialize()
+        dialog.establish(remoteTag: response.to?.tag.map { String(decoding: $0, as: UTF8.self) },
+                         remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
+                         routeSet: response.headers(named: .recordRoute)
+                            .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
     }
 
     private mutating func makeAck(cseq: UInt32) -> [UInt8] {
-        makeInDialog(.ack, cseq: cseq, branch: "z9hG4bK" + makeToken())
+        dialog.inDialog(.ack, cseq: cseq, branch: "z9hG4bK" + makeToken()).serialize()
     }
 
     /// ACK for a non-2xx final response: same branch and Request-URI as the
     /// INVITE, To from the response (§17.1.1.3).
     private func makeNon2xxAck(_ response: SIPMessage) -> [UInt8] {
-        var builder = SIPMessageBuilder(request: .ack, uri: requestURI)
         let to = response.value(of: .to).map { String(decoding: $0, as: UTF8.self) } ?? "<\(toURI)>"
-        addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "ACK", to: to)
-        return builder.serialize()
+        return outOfDialog(.ack, branch: inviteBranch, to: to).serialize()
     }
 
     /// CANCEL: the INVITE's Request-URI, Via branch, Call-ID, From, To and
     /// CSeq number (§9.1).
     private func makeCancel() -> [UInt8] {
-        var builder = SIPMessageBuilder(request: .cancel, uri: requestURI)
-        addCommonHeaders(&builder, branch: inviteBranch, cseq: cseq, method: "CANCEL", to: "<\(toURI)>")
-        return builder.serialize()
+        outOfDialog(.cancel, branch: inviteBranch, to: "<\(toURI)>").serialize()
     }
 }

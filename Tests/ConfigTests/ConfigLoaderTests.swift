@@ -61,6 +61,18 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(site.sipListenPort, 5060)
     }
 
+    func testDTMFRelayTakesInfo() throws {
+        var files = MemoryFiles()
+        files.add("/c/site.conf", minimalSite + "\n[account a]\nuser = 1\ndomain = x.test\ndtmf_relay = info\n"
+                  + "[account b]\nuser = 2\ndomain = x.test\n")
+        files.add("/c/board.conf", simBoard)
+        let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
+        XCTAssertEqual(site.accounts.map(\.dtmfRelay), ["info", "rfc4733"])
+        files.add("/c/site.conf", minimalSite + "\n[account a]\nuser = 1\ndomain = x.test\ndtmf_relay = sipinfo\n")
+        let errors = ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).diagnostics.map(\.message)
+        XCTAssertTrue(errors.contains { $0.contains("expected one of rfc4733, info, inband") }, "\(errors)")
+    }
+
     func testAReadablePasswordIsAWarningNotAnError() throws {
         var files = MemoryFiles()
         files.add("/c/site.conf", minimalSite + "\n[account a]\nuser = u\ndomain = d\npassword = p\n", mode: 0o644)

@@ -112,19 +112,55 @@ final class MediaSessionTests: XCTestCase {
         XCTAssertLessThanOrEqual(loudFrames, 156)
     }
 
+    /// Presses `digits` on A's handset for `ticks` frames; returns the digits
+    /// a DTMF receiver finds in B's earpiece. `afterTick` sees each tick.
+    static func pressKeys(_ digits: String, on link: Link, onMs: Int, ticks: Int,
+                          afterTick: (Int) -> Void = { _ in }) -> String {
+        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: onMs, offMs: 100)
+        XCTAssertTrue(keys.enqueue(digits))
+        let inBand = DTMFDetector()
+        var heardDigits = ""
+        for tick in 0..<ticks {
+            link.tick({ keys.generate(into: $0) }, heard: { frame in inBand.process(frame) { heardDigits.append($0.character) } })
+            afterTick(tick)
+        }
+        return heardDigits
+    }
+
     /// A far end without telephone-event: the key must stay in the audio
     /// (muting it would lose it), and no event is sent.
     func testKeysStayInBandWhenTheFarEndTakesNoEvents() {
         let link = Link(a: Self.session(ssrc: 41, events: false), b: Self.session(ssrc: 42, events: false))
-        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 200, offMs: 100)
-        XCTAssertTrue(keys.enqueue("7"))
-        let inBand = DTMFDetector()
-        var heardDigits = ""
-        for _ in 0..<60 {
-            link.tick({ keys.generate(into: $0) }, heard: { frame in inBand.process(frame) { heardDigits.append($0.character) } })
-        }
+        XCTAssertEqual(Self.pressKeys("7", on: link, onMs: 200, ticks: 60), "7")
         XCTAssertEqual(link.a.statistics.eventPacketsSent, 0)
+    }
+
+    /// `dtmf_relay = info`: the key is muted from the audio, no RFC 4733
+    /// event goes out (though the far end takes them), and the key is
+    /// reported once, at its release, with how long it sounded.
+    func testInfoRelayMutesTheKeyAndReportsItOnceAtRelease() {
+        let link = Link(a: Self.session(ssrc: 51, relay: .info), b: Self.session(ssrc: 52))
+        var released: [(digit: DTMFDigit, milliseconds: Int, tick: Int)] = []
+        let heardDigits = Self.pressKeys("5#", on: link, onMs: 500, ticks: 150) { tick in
+            if let key = link.a.takeReleasedKey() { released.append((key.digit, key.milliseconds, tick)) }
+        }
+        XCTAssertEqual(released.map(\.digit), [.d5, .pound])
+        for key in released { XCTAssertEqual(Double(key.milliseconds), 500, accuracy: 40, "\(key)") }
+        // Released a few frames after the tone stops (500 ms, then 600 + 500 ms).
+        XCTAssertEqual(Double(released.first?.tick ?? 0), 53, accuracy: 5)
+        XCTAssertEqual(link.a.statistics.digitsSent, 2)
+        XCTAssertEqual(link.a.statistics.eventPacketsSent, 0)
+        XCTAssertEqual(heardDigits, "", "the tone is muted from the audio")
+        XCTAssertNil(link.a.takeReleasedKey())
+    }
+
+    /// A far end that refused SIP INFO: keys go back into the audio.
+    func testKeysGoInBandOnceInfoIsRefused() {
+        let link = Link(a: Self.session(ssrc: 53, relay: .info), b: Self.session(ssrc: 54))
+        link.a.sendKeysInBand()
+        let heardDigits = Self.pressKeys("7", on: link, onMs: 200, ticks: 60) { _ in XCTAssertNil(link.a.takeReleasedKey()) }
         XCTAssertEqual(heardDigits, "7")
+        XCTAssertEqual(link.a.statistics.eventPacketsSent, 0)
     }
 
     func testLossIsConcealedAndCounted() {

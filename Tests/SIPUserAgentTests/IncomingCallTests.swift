@@ -7,31 +7,42 @@ import XCTest
 final class IncomingCallTests: XCTestCase {
     private let now = Instant.zero + .seconds(50)
 
-    private func parse(_ text: String) throws -> SIPMessage {
+    private func parse(_ text: String) throws -> SIPMessage { try Self.parse(text) }
+
+    private static func parse(_ text: String) throws -> SIPMessage {
         let normalized = text.replacingOccurrences(of: "\n", with: "\r\n")
         return try SIPParser().parse(Array(normalized.utf8), framing: .datagram)
     }
 
-    private func invite() throws -> SIPMessage {
+    /// The caller's INVITE; `extraHeaders` go after its one Record-Route.
+    static func invite(extraHeaders: [String] = [], contact: String = "<sip:2000@127.0.0.1:5070>") throws -> SIPMessage {
         try parse("""
         INVITE sip:1001@127.0.0.1:5060 SIP/2.0
         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc
         Record-Route: <sip:127.0.0.1:5080;lr>
-        Max-Forwards: 70
+        \(extraHeaders.map { $0 + "\n" }.joined())Max-Forwards: 70
         From: "Caller" <sip:2000@atad.test>;tag=from1
         To: <sip:1001@atad.test>
         Call-ID: call-1
         CSeq: 1 INVITE
-        Contact: <sip:2000@127.0.0.1:5070>
+        Contact: \(contact)
         Content-Length: 0
 
 
         """)
     }
 
+    private func invite() throws -> SIPMessage { try Self.invite() }
+
+    private var tokens = 0
+
     private func makeCall() throws -> IncomingCall {
         IncomingCall(invite: try invite(), toTag: "to1", contact: "sip:atad@127.0.0.1:5060",
-                     userAgent: "atad/test", answerSDP: Array("v=0\r\n".utf8))
+                     userAgent: "atad/test", answerSDP: Array("v=0\r\n".utf8), localHost: "127.0.0.1", localPort: 5060,
+                     makeToken: { [unowned self] in
+                         self.tokens += 1
+                         return "t\(self.tokens)"
+                     })
     }
 
     private func texts(_ actions: [CallAction]) -> [String] {
@@ -65,7 +76,7 @@ final class IncomingCallTests: XCTestCase {
             if !texts(call.advance(to: time)).isEmpty { sendTimes.append((time - now).milliseconds) }
         }
         XCTAssertEqual(Array(sendTimes.prefix(5)), [500, 1500, 3500, 7500, 11500].filter { $0 <= 10_000 })
-        call.ackReceived()
+        call.ackReceived(at: now)
         XCTAssertEqual(call.state, .confirmed)
         XCTAssertNil(call.nextDeadline, "no more retransmissions after the ACK")
     }
@@ -108,18 +119,19 @@ final class IncomingCallTests: XCTestCase {
         var call = try makeCall()
         _ = call.start()
         _ = call.answer(at: now)
-        call.ackReceived()
-        let bye = try XCTUnwrap(texts(call.hangUp(at: now, branch: "z9hG4bKbye", localHost: "127.0.0.1",
-                                                  localPort: 5060, transport: "udp")).first)
+        call.ackReceived(at: now)
+        let bye = try XCTUnwrap(texts(call.hangUp(at: now)).first)
         XCTAssertTrue(bye.hasPrefix("BYE sip:2000@127.0.0.1:5070 SIP/2.0\r\n"), bye)
         XCTAssertTrue(bye.contains("Route: <sip:127.0.0.1:5080;lr>\r\n"))
         XCTAssertTrue(bye.contains("From: <sip:1001@atad.test>;tag=to1\r\n"))
         XCTAssertTrue(bye.contains("To: \"Caller\" <sip:2000@atad.test>;tag=from1\r\n"))
         XCTAssertTrue(bye.contains("Call-ID: call-1\r\n"))
+        XCTAssertTrue(bye.contains("Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKt1;rport\r\n"), bye)
+        XCTAssertTrue(bye.contains("CSeq: 1 BYE\r\n"))
         XCTAssertEqual(call.state, .ending)
         let ok = try parse("""
         SIP/2.0 200 OK
-        Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKbye;rport
+        Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKt1;rport
         From: <sip:1001@atad.test>;tag=to1
         To: "Caller" <sip:2000@atad.test>;tag=from1
         Call-ID: call-1
@@ -128,6 +140,6 @@ final class IncomingCallTests: XCTestCase {
 
 
         """)
-        XCTAssertEqual(call.byeResponse(ok, at: now), [.ended(reason: "hung up", remote: false)])
+        XCTAssertEqual(call.handle(response: ok, at: now), [.ended(reason: "hung up", remote: false)])
     }
 }
