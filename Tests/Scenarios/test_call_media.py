@@ -107,7 +107,9 @@ def test_two_lines_talk_both_ways_and_a_hangs_up(daemons, tmp_path, short_dir):
     # A key held on A: an RFC 4733 event, its tones played into B's earpiece.
     assert a.ctl("say", "1", "silence").returncode == 0
     assert b.ctl("say", "1", "silence").returncode == 0
-    assert a.ctl("dtmf", "1", "5", "--on", "1500").returncode == 0
+    # Under qemu `hear` itself takes a good part of a second: hold the key
+    # long enough for a whole analysis window to fall inside it.
+    assert a.ctl("dtmf", "1", "5", "--on", "3000" if UNDER_QEMU else "1500").returncode == 0
     wait_until(lambda: sorted(heard_frequencies(b)) == [770, 1336], 10,
                "B to hear the 5 (770+1336 Hz)", interval=HEAR_POLL)
     wait_until(lambda: "digits sent 1 " in (media_line(a) or ""), 10, "A's status to count one key sent")
