@@ -375,8 +375,9 @@ final class SIPService {
                     reply(refuseOverlappingInvite(request, status: 491, reason: "Request Pending"), to: source, stream: stream)
                     return true
                 }
-                reply(reinvite(request, media: placed.media, contact: placed.contact, line: placed.line),
-                      to: source, stream: stream)
+                let (response, accepted) = reinvite(request, media: placed.media, contact: placed.contact, line: placed.line)
+                if accepted { placed.call.reinviteAccepted(request) }
+                reply(response, to: source, stream: stream)
                 return true
             default:
                 return false
@@ -390,8 +391,9 @@ final class SIPService {
                     // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
                     reply(refuseOverlappingInvite(request, status: 500, reason: "Server Internal Error"), to: source, stream: stream)
                 } else {
-                    reply(reinvite(request, media: entry.media, contact: entry.contact, line: entry.line),
-                          to: source, stream: stream)
+                    let (response, accepted) = reinvite(request, media: entry.media, contact: entry.contact, line: entry.line)
+                    if accepted { entry.call.reinviteAccepted(request) }
+                    reply(response, to: source, stream: stream)
                 }
                 return true
             }
@@ -427,10 +429,14 @@ final class SIPService {
     /// answered from the call's SDP session, and the media follows. A
     /// retransmission gets the same response; an offer we cannot take gets
     /// 488 and the call goes on as it was (RFC 3261 §14.2).
-    private func reinvite(_ request: SIPMessage, media: CallMedia, contact: String, line: Int) -> [UInt8] {
+    /// `accepted`: a new re-INVITE got 200 (the caller refreshes the
+    /// dialog's remote target from it).
+    private func reinvite(_ request: SIPMessage, media: CallMedia, contact: String,
+                          line: Int) -> (response: [UInt8], accepted: Bool) {
         let cseq = request.cseq?.number ?? 0
-        if let last = media.lastReinvite, last.cseq == cseq { return last.response }
+        if let last = media.lastReinvite, last.cseq == cseq { return (last.response, false) }
         var response: SIPMessageBuilder
+        var accepted = false
         var offer: SessionDescription? = nil
         if !request.body.isEmpty {
             do throws(SDPError) { offer = try SessionDescription(parsing: Array(request.body)) } catch {
@@ -449,6 +455,7 @@ final class SIPService {
             response.add(.contentType, "application/sdp")
             response.body = answer.sdp.serializedBytes()
             response.add(.supported, AdvertisedCapabilities.supported)
+            accepted = true
         } else {
             response = .response(to: request, status: 488, reason: "Not Acceptable Here")
         }
@@ -456,7 +463,7 @@ final class SIPService {
         response.add(.server, userAgent)
         let bytes = response.serialize()
         media.lastReinvite = (cseq, bytes)
-        return bytes
+        return (bytes, accepted)
     }
 
     /// The answer to a re-INVITE that overlaps an INVITE transaction still in

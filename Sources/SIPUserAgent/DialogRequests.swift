@@ -42,6 +42,14 @@ public struct DialogRequests: Sendable {
         self.routeSet = routeSet
     }
 
+    /// A target refresh (§12.2.2): an accepted re-INVITE from the far end
+    /// carries its Contact, where our later BYE and INFO must go.
+    public mutating func refreshTarget(from request: SIPMessage) {
+        guard let header = request.headers(named: .contact).first,
+              let contact = try? NameAddress.parse(request.bytes[header.valueRange]) else { return }
+        remoteTarget = String(decoding: contact.uri, as: UTF8.self)
+    }
+
     /// Takes the next CSeq number for a new request.
     public mutating func nextCSeq() -> UInt32 {
         localCSeq &+= 1

@@ -71,6 +71,12 @@ public struct IncomingCall {
         keys = DTMFInfoSender(timers: timers, digest: digest, makeToken: makeToken)
     }
 
+    /// The far end's re-INVITE was accepted: its Contact is the new remote
+    /// target (RFC 3261 §12.2.2).
+    public mutating func reinviteAccepted(_ request: SIPMessage) {
+        dialog.refreshTarget(from: request)
+    }
+
     public var nextDeadline: Instant? {
         var earliest = retransmitAt
         if let giveUpAt, earliest == nil || giveUpAt < earliest! { earliest = giveUpAt }

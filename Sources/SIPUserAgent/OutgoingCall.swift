@@ -79,6 +79,12 @@ public struct OutgoingCall {
         keys = DTMFInfoSender(timers: timers, digest: settings.password == nil ? nil : session, makeToken: makeToken)
     }
 
+    /// The far end's re-INVITE was accepted: its Contact is the new remote
+    /// target (RFC 3261 §12.2.2).
+    public mutating func reinviteAccepted(_ request: SIPMessage) {
+        dialog.refreshTarget(from: request)
+    }
+
     public var nextDeadline: Instant? {
         var earliest = inviteTransaction?.nextDeadline
         if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }

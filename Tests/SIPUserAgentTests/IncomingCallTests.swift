@@ -115,6 +115,30 @@ final class IncomingCallTests: XCTestCase {
         XCTAssertEqual(actions.last, .ended(reason: "cancelled by the caller", remote: true))
     }
 
+    /// RFC 3261 §12.2.2: an accepted re-INVITE's Contact becomes the
+    /// remote target; the route set stays.
+    func testAnAcceptedReinviteMovesTheRemoteTarget() throws {
+        var call = try makeCall()
+        _ = call.start()
+        _ = call.answer(at: now)
+        call.ackReceived(at: now)
+        call.reinviteAccepted(try parse("""
+        INVITE sip:atad@127.0.0.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKre
+        From: "Caller" <sip:2000@atad.test>;tag=from1
+        To: <sip:1001@atad.test>;tag=to1
+        Call-ID: call-1
+        CSeq: 2 INVITE
+        Contact: <sip:2000@192.0.2.44:5099;transport=udp>
+        Content-Length: 0
+
+
+        """))
+        let bye = try XCTUnwrap(texts(call.hangUp(at: now)).first)
+        XCTAssertTrue(bye.hasPrefix("BYE sip:2000@192.0.2.44:5099;transport=udp SIP/2.0\r\n"), bye)
+        XCTAssertTrue(bye.contains("Route: <sip:127.0.0.1:5080;lr>\r\n"))
+    }
+
     func testOurBYEFollowsTheRouteSetToTheRemoteTarget() throws {
         var call = try makeCall()
         _ = call.start()

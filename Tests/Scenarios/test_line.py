@@ -509,9 +509,18 @@ def _ring_scenario(pool, country):
 
 @pytest.fixture(scope="module")
 def ring_results(atad_bin):
+    # A 50 Hz ring toggles F/R every 10 ms: with five other daemons and
+    # their pollers on two cores, a wake-up later than a whole half period
+    # merges two half cycles. That is the test machine's load, not the
+    # adapter's; the 50 Hz countries ring on their own after the others.
+    fast = [c for c in RING_COUNTRIES if PRESETS[c]["ring"]["frequency"] >= 50]
+    slow = [c for c in RING_COUNTRIES if c not in fast]
     pool = DaemonPool()
     try:
-        results = run_parallel(RING_COUNTRIES, lambda country: _ring_scenario(pool, country))
+        results = run_parallel(slow, lambda country: _ring_scenario(pool, country))
+        pool.close()
+        pool = DaemonPool()
+        results.update(run_parallel(fast, lambda country: _ring_scenario(pool, country)))
     finally:
         # Stop this group's daemons before the next group runs, so no
         # idle daemon loads the machine during another's real-time test.
