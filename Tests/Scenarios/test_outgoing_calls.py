@@ -5,7 +5,7 @@ ringback, answer, hang-up from either side. Real binary, real peers."""
 import os
 import re
 
-from conftest import SIM_BOARD, wait_until
+from conftest import wait_until, write_site
 from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
 
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
@@ -24,15 +24,10 @@ def line_state(daemon, line=1):
 
 def start(daemons, tmp_path, short_dir, proxy, transport="udp"):
     control = short_dir / "control.sock"
-    site = tmp_path / "site.conf"
-    site.write_text(
-        "[general]\n"
-        f"board = {SIM_BOARD}\n"
-        f"control_socket = {control}\n"
-        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+    site = write_site(tmp_path / "site.conf", control, extra=(
         "[account home]\nuser = 1001\ndomain = atad.test\n"
         f"registrar = 127.0.0.1:{proxy.port}\npassword = \"{USERS['1001']}\"\ntransport = {transport}\n"
-        "[line 1]\naccount = home\ndial_plan = (9xxx)\n")
+        "[line 1]\naccount = home\ndial_plan = (9xxx)\n"))
     os.chmod(site, 0o600)
     daemon = daemons.start(site, control, tmp_path)
     wait_until(lambda: any(l.startswith("account home: registered") for l in status_of(daemon)), 10, "registration")
@@ -42,14 +37,9 @@ def start(daemons, tmp_path, short_dir, proxy, transport="udp"):
 def start_direct(daemons, tmp_path, short_dir, uas):
     """A daemon whose line calls the SIPp UAS directly (no registrar)."""
     control = short_dir / "control.sock"
-    site = tmp_path / "site.conf"
-    site.write_text(
-        "[general]\n"
-        f"board = {SIM_BOARD}\n"
-        f"control_socket = {control}\n"
-        "[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
+    site = write_site(tmp_path / "site.conf", control, extra=(
         f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
-        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n")
+        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n"))
     return daemons.start(site, control, tmp_path)
 
 
