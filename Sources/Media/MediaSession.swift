@@ -63,9 +63,10 @@ public final class MediaSession {
     private var pressedSamples = 0
     private var releasedKey: (digit: DTMFDigit, milliseconds: Int)?
     private var framesWithoutKey = 0
-    /// A key still sounding when the call came up (the last digit dialed)
-    /// belongs to the dialing, not to the call: it is not relayed.
-    private var keyFromBeforeTheCall = true
+    /// A key still sounding when the call came up (the last digit dialed,
+    /// when the far end answers at once) belongs to the dialing, not to
+    /// the call: it is not relayed.
+    private var dialingKey = DialingKey.maybeSounding(nil)
 
     // Receiving.
     private var reception: RTPReceptionStatistics
@@ -213,10 +214,7 @@ public final class MediaSession {
     /// flicker for a block inside a long tone, and that must not split one
     /// key into two events.
     private func followKey(_ status: DTMFDetector.Status, frameSamples: Int) {
-        if keyFromBeforeTheCall {
-            guard status == .none else { return }
-            keyFromBeforeTheCall = false
-        }
+        if isDialingKey(status) { return }
         var held: DTMFDigit? = nil
         switch status {
         case .held(let digit): held = digit
@@ -250,6 +248,38 @@ public final class MediaSession {
     }
 
     static let releaseFrames = 3
+
+    /// Where the key that sounded when the call came up stands.
+    private enum DialingKey {
+        /// Perhaps still sounding: its digit once the detector holds it.
+        case maybeSounding(DTMFDigit?)
+        case over
+    }
+
+    /// True while `status` is still the dialing's last key. That key is
+    /// over at the first frame without it: silence, or another digit held.
+    /// A key pressed straight over it, with no silence between (the tone
+    /// goes from the 0 dialed to a 5), is the call's first key; waiting for
+    /// silence would take the 5 for the dialing's key and never send it.
+    private func isDialingKey(_ status: DTMFDetector.Status) -> Bool {
+        guard case .maybeSounding(let digit) = dialingKey else { return false }
+        switch status {
+        case .none:
+            dialingKey = .over
+            return false
+        case .candidate:
+            // Still the dialing's key, or the onset of one pressed over it:
+            // which, the next held digit tells.
+            return true
+        case .held(let held):
+            if let digit, held != digit {
+                dialingKey = .over
+                return false
+            }
+            dialingKey = .maybeSounding(held)
+            return true
+        }
+    }
 
     // MARK: Network to line
 

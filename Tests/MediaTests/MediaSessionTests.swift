@@ -154,6 +154,86 @@ final class MediaSessionTests: XCTestCase {
         XCTAssertNil(link.a.takeReleasedKey())
     }
 
+    /// Dials `number` into the link's detector alone (no call yet), until
+    /// its last digit is confirmed (the number is complete and the call is
+    /// placed); `offset` samples of silence first shift the detector's
+    /// blocks against the 10 ms frames. Then `setupFrames` more frames of
+    /// the last digit (the far end answering) before the call's first frame
+    /// reaches `capture`. Returns the dialing generator, mid-digit.
+    static func dialBeforeTheCall(_ number: String, on link: Link, offset: Int, setupFrames: Int) -> DTMFGenerator {
+        var dialing = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 80, offMs: 80)
+        XCTAssertTrue(dialing.enqueue(number))
+        var confirmed = ""
+        let silence = [Int16](repeating: 0, count: offset)
+        silence.withUnsafeBufferPointer { link.detector.process($0) { confirmed.append($0.character) } }
+        var frame = [Int16](repeating: 0, count: 80)
+        for _ in 0..<200 where confirmed.count < number.count {
+            frame.withUnsafeMutableBufferPointer { dialing.generate(into: $0) }
+            frame.withUnsafeBufferPointer { link.detector.process($0) { confirmed.append($0.character) } }
+        }
+        XCTAssertEqual(confirmed, number)
+        for _ in 0..<setupFrames {
+            frame.withUnsafeMutableBufferPointer { dialing.generate(into: $0) }
+            frame.withUnsafeBufferPointer { link.detector.process($0) { _ in } }
+        }
+        return dialing
+    }
+
+    /// The far end answers while the last digit dialed still sounds, and a
+    /// key is pressed at once: the handset's tone goes from the dialed 0
+    /// straight to the 5, with no silence between (the detector goes held
+    /// 0, candidate, held 5). The 0 belongs to the dialing; the 5 is the
+    /// call's first key and must be relayed at its release, whatever the
+    /// detector's blocks against the frames. (It used to be taken for the
+    /// dialing's key, muted and never sent: no SIP INFO, no event.)
+    func testKeyPressedStraightOverTheLastDialedDigitIsRelayed() {
+        var swallowed: [String] = []
+        for relay in [MediaSession.DTMFRelay.info, .rfc4733] {
+            for offset in stride(from: 0, to: DTMFDetector.hop, by: 2) {
+                for setupFrames in 0...2 {
+                    let link = Link(a: Self.session(ssrc: 61, relay: relay), b: Self.session(ssrc: 62))
+                    var dialing = Self.dialBeforeTheCall("2000", on: link, offset: offset, setupFrames: setupFrames)
+                    let what = "\(relay) offset \(offset) setup \(setupFrames)"
+                    // The call's first frame: the 0 still sounds.
+                    link.tick({ dialing.generate(into: $0) }, heard: { _ in })
+                    XCTAssertEqual(link.detector.status, .held(.d0), what)
+                    var released: [(digit: DTMFDigit, milliseconds: Int)] = []
+                    let heard = Self.pressKeys("5", on: link, onMs: 1500, ticks: 170) { _ in
+                        if let key = link.a.takeReleasedKey() { released.append(key) }
+                    }
+                    if link.a.statistics.digitsSent != 1 { swallowed.append(what) }
+                    if relay == .info {
+                        XCTAssertEqual(released.map(\.digit), [.d5], what)
+                        XCTAssertEqual(Double(released.first?.milliseconds ?? 0), 1500, accuracy: 50, what)
+                    } else {
+                        XCTAssertEqual(heard, "5", what)
+                        XCTAssertGreaterThan(link.a.statistics.eventPacketsSent, 10, what)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(swallowed, [], "keys taken for the dialing's last digit")
+    }
+
+    /// The last digit dialed still sounding when the call comes up, and
+    /// nothing after it: not relayed (it belongs to the dialing), muted.
+    func testLastDialedDigitStillSoundingIsNotRelayed() {
+        for relay in [MediaSession.DTMFRelay.info, .rfc4733] {
+            let link = Link(a: Self.session(ssrc: 63, relay: relay), b: Self.session(ssrc: 64))
+            var dialing = Self.dialBeforeTheCall("2000", on: link, offset: 0, setupFrames: 0)
+            var statuses: [DTMFDetector.Status] = []
+            for _ in 0..<30 {
+                link.tick({ dialing.generate(into: $0) }, heard: { _ in })
+                statuses.append(link.detector.status)
+                XCTAssertNil(link.a.takeReleasedKey(), "\(relay)")
+            }
+            XCTAssertEqual(statuses.first, .held(.d0), "\(relay)")
+            XCTAssertEqual(statuses.last, DTMFDetector.Status.none, "\(relay)")
+            XCTAssertEqual(link.a.statistics.digitsSent, 0, "\(relay)")
+            XCTAssertEqual(link.a.statistics.eventPacketsSent, 0, "\(relay)")
+        }
+    }
+
     /// A far end that refused SIP INFO: keys go back into the audio.
     func testKeysGoInBandOnceInfoIsRefused() {
         let link = Link(a: Self.session(ssrc: 53, relay: .info), b: Self.session(ssrc: 54))

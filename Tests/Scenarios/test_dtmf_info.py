@@ -93,7 +93,8 @@ def call_sipp(daemons, tmp_path, short_dir, sipp, scenario):
     up. Returns (SIPp, daemon). The number is dialed with pulses: SIPp
     answers at once, while the last DTMF digit of the number would still
     sound, and a key pressed straight after it would run into that digit
-    (which belongs to the dialing and is not sent)."""
+    (which belongs to the dialing and is not sent: the same digit again
+    would be taken for it)."""
     uas = sipp.uas(scenario, timeout=20)
     control = short_dir / "control.sock"
     site = write_site(tmp_path / "site.conf", control, log_level="debug", extra=(
