@@ -2,17 +2,12 @@ import Foundation
 import SIPMessage
 import XCTest
 
-/// The RFC 4475 messages live in ../shared/sip-torture next to the repository.
-/// SIP_TORTURE_DIR overrides that (for a copy of the repo elsewhere).
+/// The RFC 4475 messages are fixtures in this test target (Fixtures/sip-torture),
+/// found next to this source file so that a plain clone of the repository runs them.
 func tortureDirectory() -> URL {
-    if let dir = ProcessInfo.processInfo.environment["SIP_TORTURE_DIR"] {
-        return URL(fileURLWithPath: dir)
-    }
-    let repo = URL(fileURLWithPath: #filePath)
+    URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()   // SIPMessageTests
-        .deletingLastPathComponent()   // Tests
-        .deletingLastPathComponent()   // repository root
-    return repo.deletingLastPathComponent().appendingPathComponent("shared/sip-torture")
+        .appendingPathComponent("Fixtures/sip-torture")
 }
 
 func tortureFiles() throws -> [(name: String, bytes: [UInt8])] {

@@ -42,6 +42,23 @@ final class TortureTests: XCTestCase {
         "sdp01": "request", "inv2543": "request",
     ]
 
+    /// The fixtures are the RFC's exact bytes: a checkout that rewrote line ends or
+    /// whitespace would make the other tests here test something else.
+    func testFixturesMatchTheirChecksums() throws {
+        XCTAssertEqual(try tortureFiles().count, 49)
+        let dir = tortureDirectory()
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["sha256sum", "--check", "--quiet", "--strict", "SHA256SUMS"]
+        check.currentDirectoryURL = dir
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, "sha256sum --check failed in \(dir.path)")
+        let listed = try String(contentsOf: dir.appendingPathComponent("SHA256SUMS"), encoding: .utf8)
+            .split(separator: "\n").count
+        XCTAssertEqual(listed, 49, "SHA256SUMS should list every message")
+    }
+
     func testEveryTortureMessage() throws {
         let files = try tortureFiles()
         XCTAssertEqual(files.count, 49, "expected the 49 RFC 4475 messages")
