@@ -1,5 +1,6 @@
-# atad: `make run` starts the daemon on the simulated board; `make test` runs
-# every test. Both install the Debian packages they need when missing.
+# atad: `make run` starts the daemon on the simulated board; `make demo` places
+# a first call between two simulated adapters; `make test` runs every test.
+# They install the Debian packages they need when missing.
 
 SWIFT        ?= swift
 SWIFT_ROOT   := $(shell dirname $$(dirname $$(readlink -f $$(command -v swiftc 2>/dev/null || echo /opt/swift/usr/bin/swiftc))))
@@ -25,7 +26,7 @@ EMBEDDED_FLAGS := -Xswiftc -enable-experimental-feature -Xswiftc Embedded -Xswif
   -Xlinker --gc-sections -Xlinker --icf=all \
   -Xlinker -L$(EMBEDDED_LIB) -Xlinker -lswiftUnicodeDataTables -Xlinker -lm
 
-.PHONY: all build firmware run test unit-test scenario-test qemu-test deps test-deps cross deb clean bench
+.PHONY: all build firmware run demo test unit-test scenario-test qemu-test deps test-deps cross deb clean bench
 
 all: firmware
 
@@ -57,6 +58,13 @@ firmware: deps
 
 run: firmware
 	$(FIRMWARE) run --config etc/sim.conf
+
+# A first call, no hardware and no SIP server: two daemons on loopback, one
+# calling the other; prints what each handset heard and the SIP exchanged.
+demo: firmware
+	@command -v $(PYTHON) >/dev/null || { echo "installing: python3"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3; }
+	$(PYTHON) demo/demo.py --atad $(FIRMWARE)
 
 unit-test: build
 	$(SWIFT) test

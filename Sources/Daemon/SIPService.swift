@@ -242,6 +242,7 @@ final class SIPService {
 
     private func send(_ bytes: [UInt8], to destination: SocketAddress) {
         guard let socket else { return }
+        trace(sent: true, bytes, destination, "udp")
         do throws(Errno) {
             if try !socket.send(bytes, to: destination) { log.debug("SIP: send buffer full, dropped a message") }
         } catch {
@@ -274,7 +275,17 @@ final class SIPService {
         }
     }
 
+    /// At debug level, one log line per SIP message sent or received: its
+    /// start line only (no headers, bodies or credentials), so a call's
+    /// exchange can be followed without a packet capture.
+    private func trace(sent: Bool, _ bytes: [UInt8], _ peer: SocketAddress, _ transport: String) {
+        guard log.level >= .debug, let line = SIPLogLine.startLine(of: bytes) else { return }
+        log.debug(sent ? "sip: -> \(line) (to \(peer.description) \(transport))"
+                       : "sip: <- \(line) (from \(peer.description) \(transport))")
+    }
+
     private func handle(_ bytes: [UInt8], from source: SocketAddress) {
+        trace(sent: false, bytes, source, "udp")
         switch SIPParseOutcome.evaluate(bytes, framing: .datagram, uas: profile) {
         case .request(var request):
             request.source = SIPSource(host: source.host, port: source.port)
@@ -879,6 +890,7 @@ final class SIPService {
             closeStream(connection.descriptor.rawValue, reason: "output queue full")
             return
         }
+        trace(sent: true, bytes, connection.remote, "tcp")
         connection.output += bytes
         connection.lastActivity = loop.now
         if connection.connected { flush(connection) }
@@ -942,12 +954,14 @@ final class SIPService {
             case .needMoreData:
                 return
             case .request(var request):
+                trace(sent: false, connection.input, connection.remote, "tcp")
                 request.source = SIPSource(host: connection.remote.host, port: connection.remote.port)
                 connection.input.removeFirst(min(request.frameLength, connection.input.count))
                 receivedMessages += 1
                 if handleCallRequest(request, from: connection.remote, stream: fd) { continue }
                 if let reply = answer(request) { queue(reply, on: connection) }
             case .response(let response):
+                trace(sent: false, connection.input, connection.remote, "tcp")
                 connection.input.removeFirst(min(response.frameLength, connection.input.count))
                 receivedMessages += 1
                 dispatch(response)
