@@ -1,3 +1,5 @@
+import CSpanDSP
+
 /// Removes the line echo of the SLIC's 2-wire/4-wire hybrid from the
 /// mouthpiece audio, so the far end does not hear itself, and passes the
 /// handset's own voice untouched, also while both ends talk at once.
@@ -84,6 +86,18 @@ public final class EchoCanceller {
     public private(set) var bypassedFrames = 0
     /// Times the background's taps were taken into the foreground.
     public private(set) var adoptedFilters = 0
+    // Echo return loss enhancement as it goes: the near end's power and
+    // the output's, summed over `enhancementFrames` frames of single talk.
+    static let enhancementFrames = 50
+    private var singleTalkNear = 0.0
+    private var singleTalkOutput = 0.0
+    private var singleTalkFrames = 0
+    /// How much the canceller took out of the echo (ERLE, dB) over the last
+    /// half second in which only the far end talked: near-end power over
+    /// output power, the figure ITU-T G.168 asks of a line echo canceller.
+    /// nil until such a half second was seen since the echo path was last
+    /// forgotten.
+    public private(set) var echoReturnLossEnhancementDB: Double?
 
     // A new bulk delay is on trial until it has proven itself: over the
     // first `trialFrames` frames with far-end speech the canceller must take
@@ -163,6 +177,10 @@ public final class EchoCanceller {
     }
 
     private func forgetEchoPath() {
+        singleTalkNear = 0
+        singleTalkOutput = 0
+        singleTalkFrames = 0
+        echoReturnLossEnhancementDB = nil
         window.reset()
         background.reset()
         foreground.reset()
@@ -215,6 +233,8 @@ public final class EchoCanceller {
         }
         adoptBackgroundIfBetter(backgroundPower: backgroundPower, foregroundPower: foregroundPower,
                                 farActive: farEnergy > silentFarEnergy)
+        measureEnhancement(nearPower: nearPower, output: UnsafeBufferPointer(output),
+                           farActive: farEnergy > silentFarEnergy)
         if onTrial { judgeTrial(nearEnd: nearEnd, output: UnsafeBufferPointer(output)) }
     }
 
@@ -231,8 +251,26 @@ public final class EchoCanceller {
         smoothedForegroundError = smoothedBackgroundError
     }
 
+    private func measureEnhancement(nearPower: Double, output: UnsafeBufferPointer<Int16>, farActive: Bool) {
+        guard farActive, !doubleTalk else { return }
+        var outputPower = 0.0
+        for i in 0..<frameSamples { outputPower += Double(output[i]) * Double(output[i]) }
+        singleTalkNear += nearPower
+        singleTalkOutput += outputPower
+        singleTalkFrames += 1
+        guard singleTalkFrames == EchoCanceller.enhancementFrames else { return }
+        echoReturnLossEnhancementDB = singleTalkNear > 0
+            ? 10 * log10(singleTalkNear / max(singleTalkOutput, 1e-3)) : nil
+        singleTalkNear = 0
+        singleTalkOutput = 0
+        singleTalkFrames = 0
+    }
+
+    /// While the near end talks its voice hides the echo's envelope, and a
+    /// new delay would throw away a filter that cannot be learnt again
+    /// until the double talk ends: the estimator skips those frames.
     private func followDelayEstimate(farEnd: UnsafeBufferPointer<Int16>, nearEnd: UnsafeBufferPointer<Int16>) {
-        if let estimator, estimator.process(farEnd: farEnd, nearEnd: nearEnd),
+        if let estimator, !doubleTalk, estimator.process(farEnd: farEnd, nearEnd: nearEnd),
            let estimate = estimator.estimatedDelaySamples {
             let margin = EchoCanceller.estimateMarginMilliseconds * sampleRate / 1000
             let delay = min(max(0, estimate - margin), delayCapacity - frameSamples)

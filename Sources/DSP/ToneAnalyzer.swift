@@ -170,6 +170,17 @@ public final class ToneAnalyzer {
                      cadence: cadence)
     }
 
+    /// The level, dBm0, of the component at `frequency` in the same stretch
+    /// of tone `analyze()` measures; nil when nothing was heard. For
+    /// reading a faint sound under a loud one (echo under speech).
+    public func level(atHz frequency: Double) -> Double? {
+        let stretch = toneStretch()
+        guard stretch.count > blockLength else { return nil }
+        return stretch.withUnsafeBufferPointer {
+            ToneComponentLevel.level(of: $0, frequency: frequency, sampleRate: sampleRate)
+        }
+    }
+
     /// The on/off runs of the history, oldest first, with "on" edges
     /// refined to the first and last sample above the threshold amplitude.
     func runs() -> [AudibleRun] {

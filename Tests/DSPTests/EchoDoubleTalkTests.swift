@@ -76,6 +76,11 @@ final class EchoDoubleTalkTests: XCTestCase {
             let residual = Level.dBm0(meanSquare: EchoTestSignals.power(out[single]))
             print(String(format: "hybrid, far %.0f Hz: single talk ERLE %.1f dB; ", farHz, echoLevel - residual), terminator: "")
             XCTAssertGreaterThanOrEqual(echoLevel - residual, 30, "far \(farHz) Hz")
+            // The canceller's own figure (`hear` shows it) agrees, from its
+            // last half second of single talk.
+            let reported = canceller.echoReturnLossEnhancementDB ?? 0
+            XCTAssertGreaterThanOrEqual(reported, 30, "far \(farHz) Hz")
+            XCTAssertLessThanOrEqual(reported, echoLevel - residual + 12, "far \(farHz) Hz")
 
             let both = (3 * 8000 + 400)..<count
             let nearLevel = amplitudeDB(out, nearHz, both)
