@@ -235,7 +235,8 @@ public final class EchoCanceller {
                                 farActive: farEnergy > silentFarEnergy)
         measureEnhancement(nearPower: nearPower, output: UnsafeBufferPointer(output),
                            farActive: farEnergy > silentFarEnergy)
-        if onTrial { judgeTrial(nearEnd: nearEnd, output: UnsafeBufferPointer(output)) }
+        // The near end's voice is no echo to cancel: only single talk tells.
+        if onTrial && !doubleTalk { judgeTrial(nearEnd: nearEnd, output: UnsafeBufferPointer(output)) }
     }
 
     /// The background's taps go to the foreground once it leaves less than

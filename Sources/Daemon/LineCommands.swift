@@ -56,6 +56,7 @@ struct LineCommands {
                     lines.append("at \(Int(hertz)) Hz: silence")
                 }
             }
+            if let sounding = port.ear.soundingMilliseconds { lines.append("sounding for \(sounding) ms") }
             if let wait = port.soundAfterOffHook {
                 lines.append("first sound \(wait.milliseconds) ms after off-hook")
             }

@@ -1,7 +1,8 @@
 """Both ends talk at once. Two atads call each other, both with the echo
 canceller on (the default), and each handset says a tone into its line at
 the same moment, for 10 s: each must hear the other's tone the whole time,
-unbroken (no gap in the `hear` cadence), at its pitch and level, and
+unbroken (`hear` says for how long it has sounded without a 10 ms break,
+and its cadence reads continuous at the end), at its pitch and level, and
 nothing of its own tone may come back; no DTMF digit may be taken from the
 sum of the two voices (700+1300 and 941+1477 sit next to the pairs of
 DTMF 2 and #). Then the same with the simulated hybrid on both lines
@@ -32,6 +33,7 @@ POLL = 0.2
 HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
 AT = re.compile(r"^at (\d+) Hz: (?:(-?\d+) dBm0|silence)$")
 ERLE = re.compile(r"^echo canceller: bulk delay (\d+) ms(?:, ERLE (-?\d+) dB)?$")
+SOUNDING = re.compile(r"^sounding for (\d+) ms$")
 
 
 def hear(daemon, *frequencies):
@@ -40,7 +42,7 @@ def hear(daemon, *frequencies):
     reply = daemon.ctl("hear", "1", *(str(f) for f in frequencies))
     assert reply.returncode == 0, reply
     heard = {"sound": reply.out_lines[0] if reply.out_lines else "", "frequencies": [], "level": None,
-             "cadence": None, "at": {}, "erle": None, "bulk_delay": None}
+             "cadence": None, "at": {}, "erle": None, "bulk_delay": None, "sounding": 0}
     for text in reply.out_lines:
         match = HEARD.match(text)
         if match:
@@ -50,6 +52,9 @@ def hear(daemon, *frequencies):
         match = AT.match(text)
         if match:
             heard["at"][int(match.group(1))] = int(match.group(2)) if match.group(2) else None
+        match = SOUNDING.match(text)
+        if match:
+            heard["sounding"] = int(match.group(1))
         match = ERLE.match(text)
         if match:
             heard["bulk_delay"] = int(match.group(1))
@@ -57,13 +62,14 @@ def hear(daemon, *frequencies):
     return heard
 
 
-def clean(heard, other, own):
-    """Why this `hear` is not the other's tone alone, unbroken, at its
-    pitch and level with nothing of `own`; None when it is."""
+def clean(heard, other, own, unbroken_ms=0):
+    """Why this `hear` is not the other's tone alone, at its pitch and
+    level, sounding without a break for at least `unbroken_ms`, with
+    nothing of `own`; None when it is."""
     if len(heard["frequencies"]) != 1 or abs(heard["frequencies"][0] - other) > other * 0.01:
         return f"heard {heard['sound']!r}, not {other} Hz alone"
-    if heard["cadence"] != "continuous":
-        return f"the {other} Hz tone broke: cadence {heard['cadence']}"
+    if heard["sounding"] < unbroken_ms:
+        return f"the {other} Hz tone broke: sounding for only {heard['sounding']} ms, cadence {heard['cadence']}"
     if abs(heard["level"] - LEVEL) > 1:
         return f"the {other} Hz tone at {heard['level']} dBm0, said at {LEVEL}"
     returned = heard["at"].get(own)
@@ -79,18 +85,36 @@ def talk_at_once(a, b, tone_a, tone_b, seconds=TALK_SECONDS):
     assert a.ctl("say", "1", "tone", str(tone_a), str(LEVEL)).returncode == 0
     assert b.ctl("say", "1", "tone", str(tone_b), str(LEVEL)).returncode == 0
     for listener, other, own in ((a, tone_b, tone_a), (b, tone_a, tone_b)):
-        wait_until(lambda: clean(hear(listener, own), other, own) is None, 5,
-                   f"{other} Hz to be heard clean at the other side", interval=POLL)
+        problems = []
+
+        # Clean at three polls in a row: the first `hear` after the tones
+        # start may still judge the earlier single talk's history, and a
+        # tone that followed a longer one reads "continuous" only once it
+        # has outlasted it.
+        def heard_clean():
+            heard = hear(listener, own)
+            problems.append((clean(heard, other, own), heard))
+            return len(problems) >= 3 and all(problem is None for problem, _ in problems[-3:])
+        try:
+            wait_until(heard_clean, 6, f"{other} Hz to be heard clean at the other side", interval=POLL)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {problems[-3:]}")
+    # From here on, each earpiece's tone must have sounded without a 10 ms
+    # break since (about) now.
     start = time.monotonic()
     polls = 0
     while time.monotonic() - start < seconds and polls < 400:
         for listener, name, other, own in ((a, "A", tone_b, tone_a), (b, "B", tone_a, tone_b)):
+            unbroken_ms = int((time.monotonic() - start) * 1000)
             heard = hear(listener, own)
-            problem = clean(heard, other, own)
+            problem = clean(heard, other, own, unbroken_ms)
             assert problem is None, (f"{time.monotonic() - start:.2f} s into double talk, {name}: {problem}; "
-                                     f"hear: {heard}")
+                                     f"hear: {heard}; A {media_line(a)}; B {media_line(b)}")
             polls += 1
         time.sleep(POLL)
+    for listener, name in ((a, "A"), (b, "B")):
+        heard = hear(listener)
+        assert heard["cadence"] == "continuous", f"{name}'s cadence after {seconds:.0f} s: {heard}"
     return polls
 
 
