@@ -18,8 +18,6 @@ let package = Package(
                        providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa",
                        providers: [.apt(["libasound2-dev"])]),
-        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp",
-                       providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -31,7 +29,7 @@ let package = Package(
 
         .target(name: "DialPlan", exclude: ["README.md"]),
         // One file per DSP function, over spandsp.
-        .target(name: "DSP", dependencies: ["CSpanDSP", "CSpeexDSP", "CountryPresets"],
+        .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"],
                 linkerSettings: [.linkedLibrary("m")]),
         // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).
         .target(name: "Line", dependencies: ["Timebase", "CountryPresets", "DialPlan"]),

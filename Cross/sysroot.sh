@@ -38,10 +38,9 @@ PACKAGES=(
   # spandsp; its header includes <tiffio.h>, and libtiff6 pulls in the rest.
   libspandsp-dev libspandsp2 libtiff-dev libtiff6
   libjpeg62-turbo libwebp7 libzstd1 liblzma5 libjbig0 libdeflate0 liblerc4 zlib1g
-  # GPIO (libgpiod v1), ALSA, speexdsp, OpenSSL.
+  # GPIO (libgpiod v1), ALSA, OpenSSL.
   libgpiod-dev libgpiod2
   libasound2-dev libasound2
-  libspeexdsp-dev libspeexdsp1
   libssl-dev libssl3
 )
 

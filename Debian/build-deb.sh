@@ -29,7 +29,6 @@ for lib in $(readelf -d "$BINARY" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     libspandsp.so.2) pkg="libspandsp2" ;;
     libgpiod.so.2) pkg="libgpiod2" ;;
     libasound.so.2) pkg="libasound2" ;;
-    libspeexdsp.so.1) pkg="libspeexdsp1" ;;
     libssl.so.3|libcrypto.so.3) pkg="libssl3" ;;
     *) echo "build-deb.sh: no Debian package known for $lib" >&2; exit 1 ;;
   esac

@@ -9,8 +9,14 @@
 /// end before cancellation, and after. The frame is treated as residual
 /// echo when the far end was active, the canceller took at least
 /// `minimumCancellationDB` out (near-end speech would not be cancelled),
-/// and what is left is far below the far end. The gain moves smoothly
-/// (per sample, over a frame) so the switch never clicks.
+/// and what is left is far below the far end. With the canceller's own
+/// view given, two more conditions keep the near end's voice from being
+/// gated while both talk: the canceller's double-talk detector must not
+/// hear the near end, and what is left must be at least
+/// `residualBelowEstimateDB` under the echo the canceller removed (a
+/// converged filter leaves its residue 25-35 dB under it; a voice is
+/// louder than that). The gain moves smoothly (per sample, over a frame)
+/// so the switch never clicks.
 ///
 /// Allocation-free after init: the far-end history is a fixed ring.
 public final class ResidualEchoSuppressor {
@@ -25,6 +31,8 @@ public final class ResidualEchoSuppressor {
     public var minimumEchoLossDB = 12.0
     /// Attenuation applied to residual echo, dB.
     public var attenuationDB = 30.0
+    /// How far under the canceller's echo estimate the residue must be, dB.
+    public var residualBelowEstimateDB = 10.0
 
     private let history: UnsafeMutableBufferPointer<Double>
     private var next = 0
@@ -47,9 +55,12 @@ public final class ResidualEchoSuppressor {
 
     /// `output` holds the canceller's output and is attenuated in place when
     /// it is residual echo. `nearEnd` is the same frame before cancellation,
-    /// `farEnd` what the earpiece was given.
+    /// `farEnd` what the earpiece was given. `nearEndTalking` and
+    /// `echoEstimateMeanSquare` are the canceller's view of the frame
+    /// (`EchoCanceller.doubleTalk`, `.echoEstimateMeanSquare`), when known.
     public func process(farEnd: UnsafeBufferPointer<Int16>, nearEnd: UnsafeBufferPointer<Int16>,
-                                 output: UnsafeMutableBufferPointer<Int16>) {
+                        output: UnsafeMutableBufferPointer<Int16>,
+                        nearEndTalking: Bool = false, echoEstimateMeanSquare: Double? = nil) {
         history[next] = ResidualEchoSuppressor.meanSquare(farEnd)
         next = (next + 1) % ResidualEchoSuppressor.reachFrames
         var farPeak = 0.0
@@ -57,7 +68,11 @@ public final class ResidualEchoSuppressor {
         let far = Level.dBm0(meanSquare: farPeak)
         let near = Level.dBm0(meanSquare: ResidualEchoSuppressor.meanSquare(nearEnd))
         let left = Level.dBm0(meanSquare: ResidualEchoSuppressor.meanSquare(UnsafeBufferPointer(output)))
-        let echoOnly = far >= farEndActiveDBm0 && left <= near - minimumCancellationDB && left <= far - minimumEchoLossDB
+        var echoOnly = far >= farEndActiveDBm0 && left <= near - minimumCancellationDB
+            && left <= far - minimumEchoLossDB && !nearEndTalking
+        if let echoEstimateMeanSquare {
+            echoOnly = echoOnly && left <= Level.dBm0(meanSquare: echoEstimateMeanSquare) - residualBelowEstimateDB
+        }
         var target = 1.0
         if echoOnly {
             suppressedFrames += 1

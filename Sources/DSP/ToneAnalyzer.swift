@@ -170,6 +170,32 @@ public final class ToneAnalyzer {
                      cadence: cadence)
     }
 
+    /// How long the sound has gone on without a break (no 10 ms block
+    /// under the threshold), in milliseconds; nil while it is quiet. Unlike
+    /// the cadence, this forgets everything before the last break.
+    public var soundingMilliseconds: Int? {
+        let all = runs()
+        guard var index = all.indices.last else { return nil }
+        // The newest run's edge is refined to its last loud sample, so a
+        // tone that ends its block near a zero crossing leaves a sliver of
+        // "quiet" shorter than a block: no break.
+        if !all[index].isOn && index > 0 && all[index].milliseconds * sampleRate < blockLength * 1000 {
+            index -= 1
+        }
+        return all[index].isOn ? all[index].milliseconds : nil
+    }
+
+    /// The level, dBm0, of the component at `frequency` in the same stretch
+    /// of tone `analyze()` measures; nil when nothing was heard. For
+    /// reading a faint sound under a loud one (echo under speech).
+    public func level(atHz frequency: Double) -> Double? {
+        let stretch = toneStretch()
+        guard stretch.count > blockLength else { return nil }
+        return stretch.withUnsafeBufferPointer {
+            ToneComponentLevel.level(of: $0, frequency: frequency, sampleRate: sampleRate)
+        }
+    }
+
     /// The on/off runs of the history, oldest first, with "on" edges
     /// refined to the first and last sample above the threshold amplitude.
     func runs() -> [AudibleRun] {

@@ -17,7 +17,7 @@ struct LineCommands {
         "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS] [--shift PERMILLE] [--shift-hz HZ]",
         "pulse LINE DIGITS [--pps N] [--break PERCENT]",
         "say LINE tone F1[+F2] [LEVEL] | say LINE silence | say LINE file PATH",
-        "hear LINE",
+        "hear LINE [HZ ...]",
         "ring LINE [stop]",
         "ringing LINE",
         "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]",
@@ -39,8 +39,24 @@ struct LineCommands {
         case "pulse": return pulse(port, words)
         case "say": return say(port, words)
         case "hear":
-            guard words.isEmpty else { return .error("hear takes only a LINE") }
+            var frequencies: [Double] = []
+            for word in words {
+                guard let hertz = Int(word), hertz > 0, hertz < 4000 else {
+                    return .error("hear: '\(word)' is not a frequency in Hz (1-3999)")
+                }
+                frequencies.append(Double(hertz))
+            }
             var lines = [describe(port.ear.analyze())]
+            // The level of each asked-for frequency in what was heard, however
+            // faint under the loudest sound (echo of one's own voice).
+            for hertz in frequencies {
+                if let level = port.ear.level(atHz: hertz) {
+                    lines.append("at \(Int(hertz)) Hz: \(Int(level.rounded())) dBm0")
+                } else {
+                    lines.append("at \(Int(hertz)) Hz: silence")
+                }
+            }
+            if let sounding = port.ear.soundingMilliseconds { lines.append("sounding for \(sounding) ms") }
             if let wait = port.soundAfterOffHook {
                 lines.append("first sound \(wait.milliseconds) ms after off-hook")
             }
@@ -49,7 +65,9 @@ struct LineCommands {
             if let onset = port.earOnset.onset { lines.append("earpiece onset \(onset.nanoseconds) ns") }
             if let onset = port.mouthOnset.onset { lines.append("mouthpiece onset \(onset.nanoseconds) ns") }
             if let canceller = port.echoCanceller {
-                lines.append("echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / 8000) ms")
+                var text = "echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / 8000) ms"
+                if let erle = canceller.echoReturnLossEnhancementDB { text += ", ERLE \(Int(erle.rounded())) dB" }
+                lines.append(text)
             }
             return .ok(lines)
         case "ring": return ring(port, words)

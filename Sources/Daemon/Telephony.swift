@@ -50,7 +50,7 @@ final class Telephony {
                                 frameSamples: Telephony.frameSamples)
             if site.lineSettings(line.number).echoCanceller {
                 // The bulk delay (sound card buffers) is found by correlation, up to 200 ms.
-                port.echoCanceller = EchoCanceller(frameSamples: Telephony.frameSamples, tailMilliseconds: 64,
+                port.echoCanceller = EchoCanceller(frameSamples: Telephony.frameSamples, tailMilliseconds: 32,
                                                    bulkDelay: .estimated(maximumMilliseconds: 200))
             }
             if let chip {
@@ -217,7 +217,9 @@ final class Telephony {
             port.echoFree.withUnsafeMutableBufferPointer { output in
                 port.lineOutput.withUnsafeBufferPointer { farEnd in
                     canceller.process(farEnd: farEnd, nearEnd: buffer, output: output)
-                    port.echoSuppressor.process(farEnd: farEnd, nearEnd: buffer, output: output)
+                    port.echoSuppressor.process(farEnd: farEnd, nearEnd: buffer, output: output,
+                                                nearEndTalking: canceller.doubleTalk,
+                                                echoEstimateMeanSquare: canceller.echoEstimateMeanSquare)
                 }
             }
             port.echoFree.withUnsafeBufferPointer { detectAndSend(port, $0, at: now) }

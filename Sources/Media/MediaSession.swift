@@ -482,9 +482,7 @@ public final class MediaSession {
         text += ", buffer \(jitterBuffer.currentDelayMilliseconds) ms, concealed \(statistics.framesConcealed)"
         if let rtt = statistics.roundTripMilliseconds { text += ", rtt " + MediaSession.decimal(rtt) + " ms" }
         if let lost = statistics.remoteFractionLost { text += ", far end lost \(Int(lost) * 100 / 256) %" }
-        if statistics.digitsSent + statistics.digitsReceived > 0 {
-            text += ", digits sent \(statistics.digitsSent) received \(statistics.digitsReceived)"
-        }
+        text += ", digits sent \(statistics.digitsSent) received \(statistics.digitsReceived)"
         return text
     }
 

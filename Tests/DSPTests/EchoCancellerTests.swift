@@ -58,15 +58,6 @@ final class EchoCancellerTests: XCTestCase {
         }
     }
 
-    func testERLEWithResidualSuppression() {
-        for delay in [0, 48] {
-            let canceller = EchoCanceller(bulkDelay: .fixed(milliseconds: delay), residualSuppression: true)
-            let value = erle(canceller, bulkDelayMilliseconds: delay)
-            print(String(format: "ERLE bulk delay %d ms (fixed, residual suppression): %.1f dB", delay, value))
-            XCTAssertGreaterThanOrEqual(value, 40.0)
-        }
-    }
-
     func testERLECeilings() {
         let s = scenario(bulkDelayMilliseconds: 0)
         let start = s.echo.count / 2
@@ -80,7 +71,7 @@ final class EchoCancellerTests: XCTestCase {
     }
 
     func testWithoutBulkDelayCompensationALongDelayDefeatsTheTail() {
-        // For reference: the 64 ms tail alone, echo 80 ms late.
+        // For reference: the 32 ms tail alone, echo 80 ms late.
         let canceller = EchoCanceller(bulkDelay: .fixed(milliseconds: 0))
         let value = erle(canceller, bulkDelayMilliseconds: 80)
         print(String(format: "ERLE bulk delay 80 ms, not compensated: %.1f dB", value))
@@ -98,30 +89,20 @@ final class EchoCancellerTests: XCTestCase {
         return 2 * (c * c + s * s).squareRoot() / Double(x.count)
     }
 
-    private func doubleTalkLoss(residualSuppression: Bool) -> Double {
-        // Near-end talker: a 400 Hz tone at −20 dBm0 from 6 s to 9 s, while
-        // the far end keeps talking.
+    /// Near-end talker: a 400 Hz tone at −20 dBm0 from 6 s to 9 s, while
+    /// the far end keeps talking; how much of it the canceller takes, dB.
+    func testDoubleTalkPassesNearEndSpeech() {
         let count = Int(seconds * 8000)
         var near = [Double](repeating: 0, count: count)
         let peak = Level.peakAmplitude(dBm0: -20)
         for i in (6 * 8000)..<(9 * 8000) { near[i] = peak * sin(2 * Double.pi * 400 * Double(i) / 8000) }
         let s = scenario(bulkDelayMilliseconds: 24, nearSpeech: near)
-        let canceller = EchoCanceller(bulkDelay: .fixed(milliseconds: 24),
-                                      residualSuppression: residualSuppression)
+        let canceller = EchoCanceller(bulkDelay: .fixed(milliseconds: 24))
         let out = EchoTestSignals.run(canceller, far: s.far, near: s.near)
         let window = out[(6 * 8000 + 800)..<(9 * 8000)]
-        let amplitude = toneAmplitude(window, frequency: 400)
-        return 20 * log10(peak / max(amplitude, 1e-9))
-    }
-
-    func testDoubleTalkPassesNearEndSpeech() {
-        let loss = doubleTalkLoss(residualSuppression: false)
+        let loss = 20 * log10(peak / max(toneAmplitude(window, frequency: 400), 1e-9))
         print(String(format: "Double talk: near-end tone attenuated by %.2f dB", loss))
-        XCTAssertLessThan(abs(loss), 6.0)
-        let suppressed = doubleTalkLoss(residualSuppression: true)
-        print(String(format: "Double talk with residual suppression: near-end tone attenuated by %.2f dB", suppressed))
-        // Why residual suppression is off by default: it clips near-end speech.
-        XCTAssertGreaterThan(suppressed, loss)
+        XCTAssertLessThan(abs(loss), 0.5)
     }
 
     func testDelayEstimatorFindsTheBulkDelay() {
@@ -199,14 +180,16 @@ final class EchoCancellerTests: XCTestCase {
 
     func testNoAllocationPerFrame() {
         for mode in [EchoCanceller.BulkDelay.fixed(milliseconds: 48), .estimated(maximumMilliseconds: 200)] {
-            let canceller = EchoCanceller(bulkDelay: mode, residualSuppression: true)
+            let canceller = EchoCanceller(bulkDelay: mode)
             let s = scenario(bulkDelayMilliseconds: 48)
             let out = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 80)
             defer { out.deallocate() }
             s.far.withUnsafeBufferPointer { far in
                 s.near.withUnsafeBufferPointer { near in
-                    atad_allocations_begin()
                     for f in 0..<1000 {
+                        // The first frame pays for one-time set-up (type
+                        // metadata of the SIMD types in a debug build).
+                        if f == 1 { atad_allocations_begin() }
                         let range = (f * 80)..<(f * 80 + 80)
                         canceller.process(farEnd: UnsafeBufferPointer(rebasing: far[range]),
                                           nearEnd: UnsafeBufferPointer(rebasing: near[range]),

@@ -8,6 +8,39 @@ final class ToneAnalyzerTests: XCTestCase {
         TestSignals.feed(analyzer, TestSignals.render(milliseconds: milliseconds) { generator.generate(into: $0) })
     }
 
+    /// `soundingMilliseconds` counts from the last break: a tone whose
+    /// blocks end anywhere in its cycle (941 and 1477 Hz do not fit whole
+    /// cycles in 10 ms) sounds unbroken, and a silent block breaks it (20 ms
+    /// of silence here, since the leads shift the blocks against it; in the
+    /// daemon frames and blocks line up, so a silent 10 ms frame does).
+    func testSoundingLastsUntilABreak() {
+        for frequency: UInt16 in [941, 1477] {
+            for lead in stride(from: 0, to: 80, by: 7) {
+                let analyzer = ToneAnalyzer()
+                var generator = ToneGenerator(spec: ToneSpec(frequencies: [frequency], levelDBm0: -10))
+                var samples = TestSignals.render(milliseconds: 2000) { generator.generate(into: $0) }
+                samples.removeFirst(lead)
+                var longest = 0
+                var offset = 0
+                while offset < samples.count {
+                    let end = min(offset + 80, samples.count)
+                    TestSignals.feed(analyzer, Array(samples[offset..<end]))
+                    offset = end
+                    guard let sounding = analyzer.soundingMilliseconds else {
+                        return XCTFail("\(frequency) Hz, lead \(lead): broke at \(offset) samples")
+                    }
+                    XCTAssertGreaterThanOrEqual(sounding, longest - 1)
+                    longest = max(longest, sounding)
+                }
+                XCTAssertGreaterThanOrEqual(longest, 1980, "\(frequency) Hz, lead \(lead)")
+                TestSignals.feed(analyzer, TestSignals.silence(milliseconds: 20))
+                XCTAssertNil(analyzer.soundingMilliseconds, "a silent block is a break")
+                TestSignals.feed(analyzer, TestSignals.render(milliseconds: 300) { generator.generate(into: $0) })
+                XCTAssertEqual(Double(analyzer.soundingMilliseconds ?? 0), 300, accuracy: 11)
+            }
+        }
+    }
+
     func testNothingAndQuietAreSilence() {
         let analyzer = ToneAnalyzer()
         XCTAssertEqual(analyzer.analyze(), .silence)

@@ -1,0 +1,169 @@
+"""Both ends talk at once. Two atads call each other, both with the echo
+canceller on (the default), and each handset says a tone into its line at
+the same moment, for 10 s: each must hear the other's tone the whole time,
+unbroken (`hear` says for how long it has sounded without a 10 ms break,
+and its cadence reads continuous at the end), at its pitch and level, and
+nothing of its own tone may come back; no DTMF digit may be taken from the
+sum of the two voices (700+1300 and 941+1477 sit next to the pairs of
+DTMF 2 and #). Then the same with the simulated hybrid on both lines
+(`hybrid 1 30 10`: a 30 ms bulk delay, 10 dB of echo return loss): during
+single talk the canceller must take at least 30 dB out of the echo, and
+during double talk the far end's tone must stay continuous.
+
+Tolerances: frequency within 1 % and level within 1 dB of what was said
+(G.711 keeps a tone's level to a fraction of a dB; the analyzer rounds to
+whole dB and resolves about 1 Hz in its 200 ms+ stretch); one's own tone
+under -45 dBm0, the analyzer's on/off threshold, read at its own frequency
+(`hear LINE HZ`). Real binaries on loopback; the audio must run in real
+time, so under qemu this is skipped."""
+
+import re
+import time
+
+import pytest
+
+from conftest import real_time_audio, wait_until
+from test_call_media import connect, line_state, media_line, start_pair
+
+PAIRS = [(500, 1000), (700, 1300), (941, 1477)]
+LEVEL = -10
+TALK_SECONDS = 10.0
+POLL = 0.2
+
+HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
+AT = re.compile(r"^at (\d+) Hz: (?:(-?\d+) dBm0|silence)$")
+ERLE = re.compile(r"^echo canceller: bulk delay (\d+) ms(?:, ERLE (-?\d+) dB)?$")
+SOUNDING = re.compile(r"^sounding for (\d+) ms$")
+
+
+def hear(daemon, *frequencies):
+    """`hear 1 F...`, parsed: frequencies, level, cadence, the level at
+    each F (None when silent), and the canceller's ERLE (None until known)."""
+    reply = daemon.ctl("hear", "1", *(str(f) for f in frequencies))
+    assert reply.returncode == 0, reply
+    heard = {"sound": reply.out_lines[0] if reply.out_lines else "", "frequencies": [], "level": None,
+             "cadence": None, "at": {}, "erle": None, "bulk_delay": None, "sounding": 0}
+    for text in reply.out_lines:
+        match = HEARD.match(text)
+        if match:
+            heard["frequencies"] = [int(f) for f in match.group(1).split("+")]
+            heard["level"] = int(match.group(2))
+            heard["cadence"] = match.group(3)
+        match = AT.match(text)
+        if match:
+            heard["at"][int(match.group(1))] = int(match.group(2)) if match.group(2) else None
+        match = SOUNDING.match(text)
+        if match:
+            heard["sounding"] = int(match.group(1))
+        match = ERLE.match(text)
+        if match:
+            heard["bulk_delay"] = int(match.group(1))
+            heard["erle"] = int(match.group(2)) if match.group(2) else None
+    return heard
+
+
+def clean(heard, other, own, unbroken_ms=0):
+    """Why this `hear` is not the other's tone alone, at its pitch and
+    level, sounding without a break for at least `unbroken_ms`, with
+    nothing of `own`; None when it is."""
+    if len(heard["frequencies"]) != 1 or abs(heard["frequencies"][0] - other) > other * 0.01:
+        return f"heard {heard['sound']!r}, not {other} Hz alone"
+    if heard["sounding"] < unbroken_ms:
+        return f"the {other} Hz tone broke: sounding for only {heard['sounding']} ms, cadence {heard['cadence']}"
+    if abs(heard["level"] - LEVEL) > 1:
+        return f"the {other} Hz tone at {heard['level']} dBm0, said at {LEVEL}"
+    returned = heard["at"].get(own)
+    if returned is not None and returned > -45:
+        return f"its own {own} Hz came back at {returned} dBm0"
+    return None
+
+
+def talk_at_once(a, b, tone_a, tone_b, seconds=TALK_SECONDS):
+    """Both handsets say their tone at once; for `seconds` (after the
+    analyzer's first second fills) every `hear` on either side must be
+    clean. Returns the number of polls."""
+    assert a.ctl("say", "1", "tone", str(tone_a), str(LEVEL)).returncode == 0
+    assert b.ctl("say", "1", "tone", str(tone_b), str(LEVEL)).returncode == 0
+    for listener, other, own in ((a, tone_b, tone_a), (b, tone_a, tone_b)):
+        problems = []
+
+        # Clean at three polls in a row: the first `hear` after the tones
+        # start may still judge the earlier single talk's history, and a
+        # tone that followed a longer one reads "continuous" only once it
+        # has outlasted it.
+        def heard_clean():
+            heard = hear(listener, own)
+            problems.append((clean(heard, other, own), heard))
+            return len(problems) >= 3 and all(problem is None for problem, _ in problems[-3:])
+        try:
+            wait_until(heard_clean, 6, f"{other} Hz to be heard clean at the other side", interval=POLL)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {problems[-3:]}")
+    # From here on, each earpiece's tone must have sounded without a 10 ms
+    # break since (about) now.
+    start = time.monotonic()
+    polls = 0
+    while time.monotonic() - start < seconds and polls < 400:
+        for listener, name, other, own in ((a, "A", tone_b, tone_a), (b, "B", tone_a, tone_b)):
+            unbroken_ms = int((time.monotonic() - start) * 1000)
+            heard = hear(listener, own)
+            problem = clean(heard, other, own, unbroken_ms)
+            assert problem is None, (f"{time.monotonic() - start:.2f} s into double talk, {name}: {problem}; "
+                                     f"hear: {heard}; A {media_line(a)}; B {media_line(b)}")
+            polls += 1
+        time.sleep(POLL)
+    for listener, name in ((a, "A"), (b, "B")):
+        heard = hear(listener)
+        assert heard["cadence"] == "continuous", f"{name}'s cadence after {seconds:.0f} s: {heard}"
+    return polls
+
+
+def no_digits(daemon):
+    media = media_line(daemon) or ""
+    assert "digits sent 0 " in media, media
+    assert " in call" not in daemon.log(), daemon.log()[-2000:]
+
+
+def hang_up(a, b):
+    assert a.ctl("hook", "1", "on").returncode == 0
+    assert b.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(a).startswith("idle") and line_state(b).startswith("idle"), 5, "both idle")
+
+
+@real_time_audio
+@pytest.mark.parametrize("tone_a,tone_b", PAIRS, ids=[f"{x}-{y}" for x, y in PAIRS])
+def test_both_talk_at_once_without_an_echo_path(daemons, tmp_path, short_dir, tone_a, tone_b):
+    a, b = start_pair(daemons, tmp_path, short_dir)
+    connect(a, b)
+    polls = talk_at_once(a, b, tone_a, tone_b)
+    print(f"{tone_a}/{tone_b} Hz: {polls} clean polls in {TALK_SECONDS:.0f} s")
+    for daemon in (a, b):
+        no_digits(daemon)
+    hang_up(a, b)
+
+
+@real_time_audio
+@pytest.mark.parametrize("tone_a,tone_b", PAIRS, ids=[f"{x}-{y}" for x, y in PAIRS])
+def test_both_talk_at_once_over_the_simulated_hybrid(daemons, tmp_path, short_dir, tone_a, tone_b):
+    a, b = start_pair(daemons, tmp_path, short_dir)
+    for daemon in (a, b):
+        assert daemon.ctl("hybrid", "1", "30", "10").returncode == 0
+    connect(a, b)
+    # Single talk, each way in turn: the canceller on the silent side takes
+    # at least 30 dB out of the talker's echo, and the talker hears nothing
+    # of itself.
+    for talker, listener, tone in ((a, b, tone_a), (b, a, tone_b)):
+        assert talker.ctl("say", "1", "tone", str(tone), str(LEVEL)).returncode == 0
+
+        def converged():
+            heard = hear(listener, tone)
+            return heard if heard["erle"] is not None and heard["erle"] >= 30 else None
+        heard = wait_until(converged, 8, f"the canceller to take 30 dB out of {tone} Hz's echo", interval=POLL)
+        print(f"single talk {tone} Hz: {heard['sound']}, bulk delay {heard['bulk_delay']} ms, "
+              f"ERLE {heard['erle']} dB")
+        assert talker.ctl("say", "1", "silence").returncode == 0
+    polls = talk_at_once(a, b, tone_a, tone_b)
+    print(f"{tone_a}/{tone_b} Hz over the hybrid: {polls} clean polls in {TALK_SECONDS:.0f} s")
+    for daemon in (a, b):
+        no_digits(daemon)
+    hang_up(a, b)
