@@ -127,8 +127,6 @@ public final class EchoCanceller {
         window = ReferenceWindow(length: tailSamples)
         background = AdaptiveFIRFilter(length: tailSamples)
         foreground = AdaptiveFIRFilter(length: tailSamples)
-        doubleTalkDetector = DoubleTalkDetector(reachSamples: tailSamples, blockSamples: frameSamples,
-                                                sampleRate: sampleRate)
         regularisation = Double(tailSamples) * Level.meanSquare(dBm0: -50)
         silentFarEnergy = Double(tailSamples) * Level.meanSquare(dBm0: -55)
         farBlock = .allocate(capacity: frameSamples)
@@ -147,6 +145,12 @@ public final class EchoCanceller {
                                            maximumMilliseconds: maximumMilliseconds)
         }
         delayCapacity = maximumDelaySamples + frameSamples
+        // While the delay is being estimated the echo can come from as far
+        // back as the longest delay, so the double-talk test looks as far.
+        let estimating = estimator != nil
+        doubleTalkDetector = DoubleTalkDetector(
+            reachSamples: tailSamples + (estimating ? maximumDelaySamples : 0),
+            blockSamples: frameSamples, sampleRate: sampleRate)
         delayLine = .allocate(capacity: delayCapacity)
         delayLine.initialize(repeating: 0)
         delayedFar = .allocate(capacity: frameSamples)
