@@ -125,7 +125,10 @@ def figures(daemon) -> dict:
     """The numbers of `call line 1: media: ...` (ignored is 0 when absent)."""
     media = media_line(daemon)
     assert media is not None, "no call on line 1"
-    found = {name: float(value) for name, value in FIGURES.findall(media.split(", port ")[1])}
+    # The first of each name: "digits sent N received N" comes later.
+    found = {}
+    for name, value in FIGURES.findall(media.split(", port ")[1]):
+        found.setdefault(name, float(value))
     found.setdefault("ignored", 0.0)
     found["loss_percent"] = float(LOSS_PERCENT.search(media).group(1))
     found["text"] = media
