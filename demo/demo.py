@@ -98,10 +98,7 @@ class Adapter:
         self.log_offset = 0
 
     def write_site(self, account_domain, line_extra=""):
-        # echo_canceller = no: the simulated line has no hybrid, so there is
-        # no echo to cancel, and the canceller is the costliest part of a
-        # call; without it the demo runs the same on a board, a laptop and
-        # under qemu.
+        # The lines keep the defaults a user gets (the echo canceller on).
         self.site.write_text(
             "[general]\n"
             f"board = {SIM_BOARD}\n"
@@ -111,7 +108,7 @@ class Adapter:
             "\n[sip]\nlisten_address = 127.0.0.1\nlisten_port = 0\n"
             f"\n[account direct]\nuser = {A_NUMBER if self.name == 'A' else B_NUMBER}\n"
             f"domain = {account_domain}\nregister = no\n"
-            "\n[line 1]\naccount = direct\necho_canceller = no\n" + line_extra)
+            "\n[line 1]\naccount = direct\n" + line_extra)
 
     def launch(self, timing):
         with open(self.log_path, "wb") as log:

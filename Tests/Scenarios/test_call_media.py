@@ -14,9 +14,6 @@ from conftest import UNDER_QEMU, real_time_audio, wait_until, write_site
 # `hear` analyses the last second of audio, which takes the daemon's loop a
 # while (much longer under qemu): poll it gently so the audio keeps time.
 HEAR_POLL = 0.25 if UNDER_QEMU else 0.02
-# Under qemu the echo canceller alone (the costliest part of a call) would
-# take more emulated CPU than two daemons get; these lines have no hybrid.
-QEMU_LINE = "echo_canceller = no\n" if UNDER_QEMU else ""
 
 SIP_LINE = re.compile(r"^sip: (?:127\.0\.0\.1|\[::1\]):(\d+)/udp$")
 HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
@@ -71,14 +68,14 @@ def start_pair(daemons, tmp_path, short_dir, a_extra="", b_extra="", host="127.0
     b_socket = short_dir / "b.sock"
     b_site = write_site(b_dir / "site.conf", b_socket, log_level="debug", listen_address=host, extra=(
         f"[account direct]\nuser = 2000\ndomain = {uri_host}\nregister = no\n" + b_extra +
-        "[line 1]\naccount = direct\n" + QEMU_LINE))
+        "[line 1]\naccount = direct\n"))
     b = daemons.start(b_site, b_socket, b_dir)
     a_dir = tmp_path / "a"
     a_dir.mkdir()
     a_socket = short_dir / "a.sock"
     a_site = write_site(a_dir / "site.conf", a_socket, log_level="debug", listen_address=host, extra=(
         f"[account direct]\nuser = 1000\ndomain = {uri_host}:{sip_port(b)}\nregister = no\n" + a_extra +
-        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n" + QEMU_LINE))
+        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
     a = daemons.start(a_site, a_socket, a_dir)
     return a, b
 

@@ -10,7 +10,7 @@ binaries, real RTP, every process stopped by its pid."""
 from baresip_peer import baresip  # noqa: F401 (fixture)
 from conftest import wait_until, write_site
 from rtp_peer import SAMPLE_RATE, dbm0_of, dominant_frequency
-from test_call_media import HEAR_POLL, QEMU_LINE, heard_frequencies, hears_tone, line_state, media_line, sip_port
+from test_call_media import HEAR_POLL, heard_frequencies, hears_tone, line_state, media_line, sip_port
 
 BARESIP_TONE = 440.0
 ATAD_TONE = 1000.0
@@ -57,7 +57,7 @@ def test_atad_dials_baresip_and_both_directions_carry_their_tones(daemons, tmp_p
     phone = baresip.start(user="2000", tone=BARESIP_TONE)
     daemon = start_atad(daemons, tmp_path, short_dir, extra=(
         f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{phone.sip_port}\nregister = no\n"
-        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n" + QEMU_LINE))
+        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
     assert daemon.ctl("hook", "1", "off").returncode == 0
     assert daemon.ctl("dtmf", "1", "2000").returncode == 0
     phone.wait_for_event("CALL_ESTABLISHED")
@@ -80,7 +80,7 @@ def test_atad_dials_baresip_and_both_directions_carry_their_tones(daemons, tmp_p
 
 
 def test_baresip_dials_atad_and_hangs_up(daemons, tmp_path, short_dir, baresip):
-    daemon = start_atad(daemons, tmp_path, short_dir, extra="[line 1]\n" + QEMU_LINE)
+    daemon = start_atad(daemons, tmp_path, short_dir, extra="[line 1]\n")
     phone = baresip.start(user="3000", tone=BARESIP_TONE, auto_answer=False)
     reply = phone.dial(f"sip:anything@127.0.0.1:{sip_port(daemon)}")
     assert reply.get("ok"), reply

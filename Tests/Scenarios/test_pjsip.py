@@ -16,7 +16,7 @@ import pytest
 from conftest import wait_until, write_site
 from pjsip_peer import SAMPLE_RATE, pjsip_factory
 from rtp_peer import dbm0_of, dominant_frequency
-from test_call_media import HEAR_POLL, QEMU_LINE, heard_frequencies, hears_tone, line_state, media_line, sip_port
+from test_call_media import HEAR_POLL, heard_frequencies, hears_tone, line_state, media_line, sip_port
 
 PJSIP_TONE = 440.0
 ATAD_TONE = 1000.0
@@ -81,7 +81,7 @@ def test_atad_dials_pjsip_and_both_directions_carry_their_tones(daemons, tmp_pat
     phone = pjsip.start(user="2000", tone=PJSIP_TONE)
     daemon = start_atad(daemons, tmp_path, short_dir, extra=(
         f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{phone.sip_port}\nregister = no\n"
-        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n" + QEMU_LINE))
+        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
     assert daemon.ctl("hook", "1", "off").returncode == 0
     assert daemon.ctl("dtmf", "1", "2000").returncode == 0
     incoming = phone.wait_for_event("incoming")
@@ -108,7 +108,7 @@ def test_atad_dials_pjsip_and_both_directions_carry_their_tones(daemons, tmp_pat
 
 
 def test_pjsip_dials_atad_and_hangs_up(daemons, tmp_path, short_dir, pjsip):
-    daemon = start_atad(daemons, tmp_path, short_dir, extra="[line 1]\n" + QEMU_LINE)
+    daemon = start_atad(daemons, tmp_path, short_dir, extra="[line 1]\n")
     phone = pjsip.start(user="3000", tone=PJSIP_TONE, auto_answer=False)
     reply = phone.dial(f"sip:1000@127.0.0.1:{sip_port(daemon)}")
     assert reply.get("ok"), reply
