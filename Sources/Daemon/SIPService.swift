@@ -60,23 +60,33 @@ final class SIPService {
         guard let address = SocketAddress(ip: site.sipListenAddress, port: UInt16(site.sipListenPort)) else {
             throw StartupError(message: "sip listen_address \(site.sipListenAddress) is not an IP address")
         }
-        let socket: UDPSocket
-        do throws(Errno) {
-            socket = try UDPSocket(binding: address)
-        } catch {
-            throw StartupError(message: "cannot listen for SIP on \(address.description)/udp: \(error.message)")
+        // UDP, then TCP on the same address and port. With port 0 the
+        // kernel picks a port free for UDP, which TCP may have in use (an
+        // outgoing connection's port): then another pick, a few times.
+        var attemptsLeft = site.sipListenPort == 0 ? 8 : 1
+        var socket: UDPSocket
+        var boundAddress: SocketAddress
+        while true {
+            do throws(Errno) {
+                socket = try UDPSocket(binding: address)
+            } catch {
+                throw StartupError(message: "cannot listen for SIP on \(address.description)/udp: \(error.message)")
+            }
+            boundAddress = (try? socket.localAddress()) ?? address
+            do throws(Errno) {
+                tcpListener = try TCPSocket.listen(on: boundAddress)
+                break
+            } catch {
+                socket.close()
+                attemptsLeft -= 1
+                if error != .addressInUse || attemptsLeft == 0 {
+                    throw StartupError(message: "cannot listen for SIP on \(boundAddress.description)/tcp: \(error.message)")
+                }
+            }
         }
         self.socket = socket
         loop.register(socket.descriptor, for: .readable) { _ in self.receive() }
-        let boundAddress = (try? socket.localAddress()) ?? address
-        // TCP on the same address and port as UDP.
-        do throws(Errno) {
-            let listener = try TCPSocket.listen(on: boundAddress)
-            tcpListener = listener
-            loop.register(listener, for: .readable) { _ in self.acceptStreams() }
-        } catch {
-            throw StartupError(message: "cannot listen for SIP on \(boundAddress.description)/tcp: \(error.message)")
-        }
+        if let tcpListener { loop.register(tcpListener, for: .readable) { _ in self.acceptStreams() } }
         log.info("SIP listening on \(boundAddress.description)/udp and /tcp")
         callSources = makeCallSourcePolicy()
         scheduleKeepAlive()
