@@ -89,6 +89,8 @@ public final class EchoCanceller {
     // Echo return loss enhancement as it goes: the near end's power and
     // the output's, summed over `enhancementFrames` frames of single talk.
     static let enhancementFrames = 50
+    /// ERLE from which a new delay estimate is not taken, dB.
+    static let workingEnhancementDB = 20.0
     private var singleTalkNear = 0.0
     private var singleTalkOutput = 0.0
     private var singleTalkFrames = 0
@@ -279,7 +281,11 @@ public final class EchoCanceller {
            let estimate = estimator.estimatedDelaySamples {
             let margin = EchoCanceller.estimateMarginMilliseconds * sampleRate / 1000
             let delay = min(max(0, estimate - margin), delayCapacity - frameSamples)
-            if delay != bulkDelaySamples && !(delay == rejectedDelay && rejectionLeft > 0) {
+            // A canceller that cancels well keeps its alignment: a new
+            // estimate (a steady tone gives arbitrary ones) would throw the
+            // filter away and let the echo through while it learns again.
+            let working = (echoReturnLossEnhancementDB ?? 0) >= EchoCanceller.workingEnhancementDB
+            if delay != bulkDelaySamples && !working && !(delay == rejectedDelay && rejectionLeft > 0) {
                 bulkDelaySamples = delay
                 // The adapted filters belong to the old alignment.
                 forgetEchoPath()

@@ -172,7 +172,7 @@ final class EchoCancellerTests: XCTestCase {
 
     func testResetForgetsTheFilter() {
         let canceller = EchoCanceller(bulkDelay: .estimated(maximumMilliseconds: 200))
-        _ = erle(canceller, bulkDelayMilliseconds: 24)
+        _ = erle(canceller, bulkDelayMilliseconds: 120)
         XCTAssertGreaterThan(canceller.bulkDelaySamples, 0)
         canceller.reset()
         XCTAssertEqual(canceller.bulkDelaySamples, 0)

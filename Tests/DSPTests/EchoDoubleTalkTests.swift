@@ -55,6 +55,32 @@ final class EchoDoubleTalkTests: XCTestCase {
         }
     }
 
+    /// A steady tone over the hybrid for 12 s: once the canceller works,
+    /// no new delay estimate (a tone gives arbitrary ones) may throw its
+    /// filter away; every half second after the first 3 s stays cancelled.
+    func testASteadyToneStaysCancelled() {
+        let count = 12 * 8000
+        // (Before the rule, 941 Hz at 30 and 120 ms took a new estimate after
+        // converging and fell to 17 dB for a while.)
+        for (farHz, delay) in [(941.0, 30), (941.0, 120), (1000.0, 30)] {
+            let farSignal = tone(farHz, dBm0: -10, count: count)
+            let echo = EchoTestSignals.echo(of: farSignal, bulkDelayMilliseconds: delay)
+            let noise = EchoTestSignals.noise(count: count, dBm0: -70, seed: 5)
+            let near = EchoTestSignals.toInt16((0..<count).map { echo[$0] + noise[$0] })
+            let canceller = EchoCanceller(bulkDelay: .estimated(maximumMilliseconds: 200))
+            let out = EchoTestSignals.run(canceller, far: EchoTestSignals.toInt16(farSignal), near: near)
+            var worst = 99.0
+            for start in stride(from: 3 * 8000, to: count, by: 4000) {
+                let range = start..<(start + 4000)
+                let erle = Level.dBm0(meanSquare: EchoTestSignals.power(echo[range]))
+                    - Level.dBm0(meanSquare: EchoTestSignals.power(out[range]))
+                worst = min(worst, erle)
+            }
+            print(String(format: "steady %.0f Hz, %d ms: worst half-second ERLE after 3 s: %.1f dB", farHz, delay, worst))
+            XCTAssertGreaterThanOrEqual(worst, 30, "\(farHz) Hz, \(delay) ms")
+        }
+    }
+
     /// The simulated hybrid of the daemon (`hybrid 1 30 10`: 30 ms bulk
     /// delay, 10 dB loss): 3 s of the far end alone, then both for 5 s.
     /// During single talk the echo is cancelled by at least 30 dB; during
