@@ -11,14 +11,19 @@
 # Downloads and the module build are kept across runs (a stamp per kernel
 # version); the initramfs is rebuilt every time (it takes a second).
 #
-# CPU-heavy steps take the machine's build lock, as Swift builds do.
+# The CPU-heavy steps (unpacking the kernel source, the module build) take the
+# machine's build lock, as Cross/build.sh does: do not run this under
+# `flock /tmp/atad-swift-build.lock` yourself (it would wait for itself).
+# RIG_LOCK=FILE uses another lock file, RIG_LOCK= none.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cache="${RIG_CACHE:-$repo/.build-rig}"
-lock="${RIG_LOCK:-/tmp/atad-swift-build.lock}"
+lock="${RIG_LOCK-/tmp/atad-swift-build.lock}"
 mkdir -p "$cache"
+
+locked() { if [ -n "$lock" ]; then flock "$lock" "$@"; else "$@"; fi; }
 
 say() { echo "rig-prepare: $*"; }
 
@@ -62,7 +67,7 @@ if [ "$(cat "$dir/.prepared" 2>/dev/null)" != "$stamp_inputs" ]; then
 
   say "building gpio-sim from linux-source-$series"
   mkdir -p "$dir/src" "$module"
-  flock "$lock" tar -xJf "$root/usr/src/linux-source-$series.tar.xz" -C "$dir/src" \
+  locked tar -xJf "$root/usr/src/linux-source-$series.tar.xz" -C "$dir/src" \
     "linux-source-$series/drivers/gpio/gpio-sim.c" "linux-source-$series/drivers/gpio/gpiolib.h" \
     "linux-source-$series/kernel/irq/irq_sim.c"
   src="$dir/src/linux-source-$series"
@@ -74,11 +79,13 @@ if [ "$(cat "$dir/.prepared" 2>/dev/null)" != "$stamp_inputs" ]; then
   sed -i 's/handle_simple_irq(irq_to_desc(irqnum));/generic_handle_irq(irqnum);/' "$module/irq_sim.c"
   grep -q 'generic_handle_irq(irqnum);' "$module/irq_sim.c" || { say "irq_sim.c changed upstream: patch it by hand"; exit 1; }
   printf 'obj-m := gpio-sim.o\ngpio-sim-y := gpio-sim-main.o irq_sim.o\n' > "$module/Kbuild"
-  flock "$lock" make -s -C "$headers" M="$module" modules 2>&1 | grep -v 'Skipping BTF generation' || true
+  locked make -s -C "$headers" M="$module" modules 2>&1 | grep -v 'Skipping BTF generation' || true
   [ -f "$module/gpio-sim.ko" ] || { say "gpio-sim did not build"; exit 1; }
 
   # Module dependencies of the kernel's own modules (no depmod on the host).
   "$root/bin/busybox" depmod -b "$root" "$kver"
+  # The packages and the source archive are not needed again (365 MB).
+  rm -rf "$dir/debs" "$root/usr/src/linux-source-$series.tar.xz"
   echo "$stamp_inputs" > "$dir/.prepared"
 else
   say "kernel $kver ($version): cached in $dir"

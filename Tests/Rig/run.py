@@ -13,9 +13,15 @@ status, or 124 when the run timed out and 125 when the rig failed. qemu is
 always stopped, by its pid.
 
 Needs Tests/Rig/prepare.sh to have run (it writes .build-rig/rig.env).
+
+qemu emulates the guest's CPU and keeps one core busy: the run takes the
+machine's build lock (/tmp/atad-swift-build.lock, or $RIG_LOCK; RIG_LOCK=
+for none) so it does not overlap Swift builds or timing-sensitive tests.
+Do not run it under `flock` on that file yourself: it would wait for itself.
 """
 
 import argparse
+import fcntl
 import os
 import re
 import selectors
@@ -91,6 +97,28 @@ def run(command, timeout: float, env_names, memory_mb: int, verbose: bool, keep:
         return 125
     write_command(run_dir, command, env_names)
 
+    lock = take_lock()
+    try:
+        return boot(rig, run_dir, timeout, memory_mb, verbose, keep)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def take_lock():
+    path = os.environ.get("RIG_LOCK", "/tmp/atad-swift-build.lock")
+    if not path:
+        return None
+    lock = open(path, "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"rig: waiting for {path} (a build or test run holds it)", file=sys.stderr, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
+def boot(rig, run_dir: Path, timeout: float, memory_mb: int, verbose: bool, keep: bool) -> int:
     started = time.monotonic()
     deadline = started + timeout
     console = open(run_dir / "console.log", "wb")
