@@ -26,7 +26,7 @@ EMBEDDED_FLAGS := -Xswiftc -enable-experimental-feature -Xswiftc Embedded -Xswif
   -Xlinker --gc-sections -Xlinker --icf=all \
   -Xlinker -L$(EMBEDDED_LIB) -Xlinker -lswiftUnicodeDataTables -Xlinker -lm
 
-.PHONY: all build firmware run demo test unit-test scenario-test qemu-test deps test-deps cross deb clean bench
+.PHONY: all build firmware run demo test unit-test scenario-test qemu-test rig-test deps test-deps cross deb clean bench
 
 all: firmware
 
@@ -98,8 +98,24 @@ qemu-test: test-deps
 	    --ignore=Tests/Scenarios/test_sip_peers.py --ignore=Tests/Scenarios/test_media_peers.py Tests/Scenarios || exit 1; \
 	done
 
+# Board in a box: the gpio driver against a real Linux kernel (Debian's own,
+# under qemu-system-x86_64 without KVM) with simulated hardware: gpio-sim for
+# the SLIC's lines, snd-aloop for the sound card (Board/box.conf). The kernel,
+# its headers and source and busybox are downloaded and unpacked into
+# .build-rig/, never installed; gpio-sim is built there. The tests
+# (Tests/Rig) run inside the VM. Not part of `make test` yet. Takes the build
+# lock itself: do not wrap it in flock.
+RIG_PACKAGES := qemu-system-x86 gcc-12 make xz-utils
+rig-test: firmware test-deps
+	@missing=""; for p in $(RIG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+	bash Tests/Rig/prepare.sh
+	ATAD_BIN=$(CURDIR)/$(FIRMWARE) $(PYTHON) Tests/Rig/run.py --timeout 600 --env ATAD_BIN -- \
+	  "$$($(PYTHON) -c 'import sys; print(sys.executable)')" -m pytest -q -p no:cacheprovider Tests/Rig
+
 clean:
-	rm -rf .build .build-firmware .build-cross .build-deb
+	rm -rf .build .build-firmware .build-cross .build-deb .build-rig
 
 # A Debian package: `make deb ARCH=amd64|arm64|armhf` -> .build-deb/atad_VERSION_ARCH.deb
 deb: deps

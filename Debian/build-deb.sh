@@ -12,6 +12,8 @@ trap 'rm -rf "$STAGE"' EXIT
 install -D -m 0755 "$BINARY" "$STAGE/usr/sbin/atad"
 install -D -m 0640 "$ROOT/etc/atad.conf" "$STAGE/etc/atad/atad.conf"
 for board in "$ROOT"/Board/*.conf; do
+  # The test rig's board (Tests/Rig) describes simulated hardware only.
+  [ "$(basename "$board")" = box.conf ] && continue
   install -D -m 0644 "$board" "$STAGE/usr/share/atad/boards/$(basename "$board")"
 done
 install -D -m 0644 "$ROOT/Board/README.md" "$STAGE/usr/share/doc/atad/boards.md" 2>/dev/null || true

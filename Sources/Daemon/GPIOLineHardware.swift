@@ -23,6 +23,12 @@ final class GPIOLineHardware {
     private var playback: PCMStream?
     private var capture: PCMStream?
     private var retryTimer: TimerID?
+    /// Why the audio is not open, as last logged; nil while it is open.
+    private var audioFailure: String?
+    /// The last failure of the hook input and of the ringer outputs, as
+    /// logged: a failure is logged when it starts, not at every retry.
+    private var hookFailure: String?
+    private var ringerFailure: String?
     private var events = [GPIOEdgeEvent]()
     private var frame: [Int16]
     private var output: [Int16]
@@ -90,9 +96,18 @@ final class GPIOLineHardware {
         do throws(GPIOError) {
             try hook.readEvents(into: &events)
         } catch {
-            log.error("line \(number): reading the hook switch: \(error.message)")
+            if error.isDeviceGone {
+                // Its descriptor stays readable and every read fails: stop
+                // watching it rather than spin the loop.
+                loop.unregister(hook.eventDescriptor)
+                log.error("line \(number): the hook switch is gone: \(error.message); hook changes are ignored until atad restarts")
+            } else if hookFailure != error.message {
+                log.error("line \(number): reading the hook switch: \(error.message)")
+            }
+            hookFailure = error.message
             return
         }
+        hookFailure = nil
         let now = loop.now
         for event in events {
             let at = HookEdgeInterpreter.plausibleInstant(ofEventAt: event.timestampNanoseconds, now: now)
@@ -122,15 +137,19 @@ final class GPIOLineHardware {
         do throws(GPIOError) {
             try ringMode.set(outputs.ringMode)
             try forwardReverse.set(outputs.polarity == .forward)
+            ringerFailure = nil
         } catch {
-            log.error("line \(number): driving the ringer: \(error.message)")
+            // F/R toggles every 25 ms while ringing: log a failure once.
+            if ringerFailure != error.message { log.error("line \(number): driving the ringer: \(error.message)") }
+            ringerFailure = error.message
         }
     }
 
     // MARK: Audio
 
-    /// Opens both streams; on failure (card missing or unplugged) logs once
-    /// and tries again every 5 s, while hook and ringer keep working.
+    /// Opens both streams; on failure (card missing or unplugged) tries
+    /// again every 5 s, while hook and ringer keep working. Logs a failure
+    /// once, not at every retry, and the recovery.
     private func openAudio() {
         do throws(ALSAError) {
             let playback = try PCMStream(device: playbackDevice, direction: .playback, configuration: configuration)
@@ -152,9 +171,11 @@ final class GPIOLineHardware {
                     self.captureReady(returned, descriptor)
                 }
             }
+            audioFailure = nil
             log.info("line \(number): audio on \(playbackDevice) / \(captureDevice)")
         } catch {
-            if retryTimer == nil { log.error("line \(number): audio: \(error.message); retrying every 5 s") }
+            if audioFailure != error.message { log.error("line \(number): audio: \(error.message); retrying every 5 s") }
+            audioFailure = error.message
             retryTimer = loop.schedule(after: .seconds(5)) {
                 self.retryTimer = nil
                 self.openAudio()

@@ -35,6 +35,13 @@ public enum GPIOError: Error, Equatable, Sendable {
     /// The line or its chip was closed already.
     case closed(chip: String, offset: Int)
 
+    /// The chip went away (its driver unbound, a USB expander unplugged):
+    /// its lines fail for good until it is opened again.
+    public var isDeviceGone: Bool {
+        if case .lineFailed(_, _, _, let error) = self { return error == Errno.noDevice }
+        return false
+    }
+
     /// One line for the log, e.g. `cannot open GPIO chip: tried "gpiochip0"
     /// (No such file or directory), "pinctrl-rp1" (No such file or directory)`.
     public var message: String {

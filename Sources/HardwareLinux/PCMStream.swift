@@ -112,7 +112,10 @@ public final class PCMStream {
     /// Turns the events poll returned for one of `pollDescriptors` into the
     /// stream's readiness: `.writable` (playback) or `.readable` (capture)
     /// when a period can move, `.error` on an xrun (read or write to
-    /// recover). Allocates nothing.
+    /// recover). Throws when the device has gone (`isDeviceGone`): a card
+    /// that vanished polls as an error forever and never as ready, so
+    /// without this the caller would spin, and hold the card's files open so
+    /// the kernel cannot finish removing it. Allocates nothing.
     public func events(_ returned: PollEvents, on descriptor: FileDescriptor) throws(ALSAError) -> PollEvents {
         let pcm = try openHandle(.pollEvents)
         var found = false
@@ -128,7 +131,25 @@ public final class PCMStream {
         var result: UInt16 = 0
         let code = snd_pcm_poll_descriptors_revents(pcm, pollScratch.baseAddress, UInt32(pollScratch.count), &result)
         if code < 0 { throw error(.pollEvents, code) }
-        return PollEvents(rawValue: Int16(truncatingIfNeeded: result))
+        let decoded = PollEvents(rawValue: Int16(truncatingIfNeeded: result))
+        if PCMStream.needsProbe(decoded, direction: direction) {
+            // The state in the mapped status page is no help here (it may
+            // not be mapped, and reading it cannot fail): ask the driver.
+            var delay: snd_pcm_sframes_t = 0
+            let probe = snd_pcm_delay(pcm, &delay)
+            if probe < 0 { _ = try recover(probe, .pollEvents) }
+        }
+        return decoded
+    }
+
+    /// Whether decoded poll events hide a fault the driver must be asked
+    /// about: an invalid descriptor, or an error that comes without the
+    /// readiness an xrun brings along. A disconnected card (USB unplugged)
+    /// polls as error and invalid, never ready.
+    static func needsProbe(_ decoded: PollEvents, direction: PCMDirection) -> Bool {
+        let ready: PollEvents = direction == .playback ? .writable : .readable
+        if decoded.contains(.invalid) || decoded.contains(.hangUp) { return true }
+        return decoded.contains(.error) && !decoded.contains(ready)
     }
 
     // MARK: Moving audio

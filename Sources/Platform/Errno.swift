@@ -12,6 +12,7 @@ public struct Errno: Error, Equatable, Sendable {
     public static let wouldBlock = Errno(EAGAIN)
     public static let interrupted = Errno(EINTR)
     public static let notFound = Errno(ENOENT)
+    public static let noDevice = Errno(ENODEV)
     public static let accessDenied = Errno(EACCES)
     public static let fileTooLarge = Errno(EFBIG)
     public static let nameTooLong = Errno(ENAMETOOLONG)

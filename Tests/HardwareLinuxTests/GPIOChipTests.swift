@@ -51,4 +51,12 @@ final class GPIOChipTests: XCTestCase {
                        "cannot request GPIO line 17 of gpiochip0: Device or resource busy (another program holds it: see gpioinfo)")
         XCTAssertEqual(GPIOError.closed(chip: "gpiochip0", offset: 27).message, "GPIO line 27 of gpiochip0 is closed")
     }
+
+    func testOnlyNoSuchDeviceMeansTheChipIsGone() {
+        // What the kernel answers on a line of a chip whose driver went away.
+        XCTAssertTrue(GPIOError.lineFailed(.readEvents, chip: "gpiochip0", offset: 17, Errno.noDevice).isDeviceGone)
+        XCTAssertFalse(GPIOError.lineFailed(.readEvents, chip: "gpiochip0", offset: 17, Errno.invalidArgument).isDeviceGone)
+        XCTAssertFalse(GPIOError.closed(chip: "gpiochip0", offset: 17).isDeviceGone)
+        XCTAssertFalse(GPIOError.chipNotFound([]).isDeviceGone)
+    }
 }

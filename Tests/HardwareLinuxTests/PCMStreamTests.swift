@@ -172,6 +172,29 @@ final class PCMStreamTests: XCTestCase {
         XCTAssertEqual(playback.state, .running)
     }
 
+    func testAnErrorWithoutReadinessOrAnInvalidDescriptorIsAskedAbout() throws {
+        // A disconnected card (a USB card unplugged) polls as error and
+        // invalid, never ready; an xrun polls as ready and error, and the
+        // read or write that follows recovers it.
+        XCTAssertTrue(PCMStream.needsProbe([.error, .invalid], direction: .capture))
+        XCTAssertTrue(PCMStream.needsProbe([.error], direction: .capture))
+        XCTAssertTrue(PCMStream.needsProbe([.hangUp], direction: .playback))
+        XCTAssertTrue(PCMStream.needsProbe([.error, .readable], direction: .playback))
+        XCTAssertFalse(PCMStream.needsProbe([.readable, .error], direction: .capture))
+        XCTAssertFalse(PCMStream.needsProbe([.writable, .error], direction: .playback))
+        XCTAssertFalse(PCMStream.needsProbe([.readable], direction: .capture))
+        XCTAssertFalse(PCMStream.needsProbe([], direction: .playback))
+
+        // A healthy stream answers the question and stays as it was.
+        let capture = try PCMStream(device: "null", direction: .capture)
+        defer { capture.close() }
+        try capture.start()
+        let descriptor = FileDescriptor(rawValue: capture.pollDescriptors[0].fd)
+        XCTAssertNoThrow(try capture.events([.error, .invalid], on: descriptor))
+        XCTAssertEqual(capture.state, .running)
+        XCTAssertEqual(capture.xrunCount, 0)
+    }
+
     func testLinkingPluginsFailsQuietly() throws {
         let capture = try PCMStream(device: "null", direction: .capture)
         let playback = try PCMStream(device: "null", direction: .playback)
