@@ -11,6 +11,10 @@ single talk the canceller must take at least 30 dB out of the echo, and
 during double talk the far end's tone must stay continuous.
 
 Tolerances: frequency within 1 % and level within 1 dB of what was said
+(at a poll whose analysis window holds a frame the jitter buffer had to
+conceal, which `status` counts, concealment's artifact of a second
+component within 3 % is allowed, for at most a tenth of the polls: a late
+packet on a loaded machine is the network path's, not double talk's)
 (G.711 keeps a tone's level to a fraction of a dB; the analyzer rounds to
 whole dB and resolves about 1 Hz in its 200 ms+ stretch); one's own tone
 under -45 dBm0, the analyzer's on/off threshold, read at its own frequency
@@ -62,15 +66,29 @@ def hear(daemon, *frequencies):
     return heard
 
 
-def clean(heard, other, own, unbroken_ms=0):
+CONCEALED = re.compile(r", concealed (\d+),")
+
+
+def concealed(daemon):
+    """Frames the daemon's jitter buffer has concealed in this call."""
+    match = CONCEALED.search(media_line(daemon) or "")
+    return int(match.group(1)) if match else 0
+
+
+def clean(heard, other, own, unbroken_ms=0, concealment=False):
     """Why this `hear` is not the other's tone alone, at its pitch and
     level, sounding without a break for at least `unbroken_ms`, with
-    nothing of `own`; None when it is."""
-    if len(heard["frequencies"]) != 1 or abs(heard["frequencies"][0] - other) > other * 0.01:
+    nothing of `own`; None when it is. With `concealment` (a late packet
+    was concealed within the analyzer's second; `status` counts it), the
+    concealment's own artifact is allowed, as in test_media_network: a
+    second component within 3 % and the level it brings."""
+    frequencies = heard["frequencies"]
+    close = all(abs(f - other) <= other * 0.03 for f in frequencies) and concealment
+    if not any(abs(f - other) <= other * 0.01 for f in frequencies) or (len(frequencies) != 1 and not close):
         return f"heard {heard['sound']!r}, not {other} Hz alone"
     if heard["sounding"] < unbroken_ms:
         return f"the {other} Hz tone broke: sounding for only {heard['sounding']} ms, cadence {heard['cadence']}"
-    if abs(heard["level"] - LEVEL) > 1:
+    if abs(heard["level"] - LEVEL) > 1 and not close:
         return f"the {other} Hz tone at {heard['level']} dBm0, said at {LEVEL}"
     returned = heard["at"].get(own)
     if returned is not None and returned > -45:
@@ -103,15 +121,28 @@ def talk_at_once(a, b, tone_a, tone_b, seconds=TALK_SECONDS):
     # break since (about) now.
     start = time.monotonic()
     polls = 0
+    counted = {name: (concealed(listener), start) for listener, name in ((a, "A"), (b, "B"))}
+    excused = 0
     while time.monotonic() - start < seconds and polls < 400:
         for listener, name, other, own in ((a, "A", tone_b, tone_a), (b, "B", tone_a, tone_b)):
             unbroken_ms = int((time.monotonic() - start) * 1000)
             heard = hear(listener, own)
-            problem = clean(heard, other, own, unbroken_ms)
+            count, last_change = counted[name]
+            now_count = concealed(listener)
+            if now_count != count:
+                counted[name] = (now_count, time.monotonic())
+            # The analyzer's stretch reaches back up to a second.
+            concealment = now_count != count or time.monotonic() - last_change < 1.2 and last_change > start
+            problem = clean(heard, other, own, unbroken_ms, concealment)
+            if concealment and problem is None and clean(heard, other, own, unbroken_ms) is not None:
+                excused += 1
             assert problem is None, (f"{time.monotonic() - start:.2f} s into double talk, {name}: {problem}; "
                                      f"hear: {heard}; A {media_line(a)}; B {media_line(b)}")
             polls += 1
         time.sleep(POLL)
+    # Concealment is the network path's, not double talk's: it may excuse
+    # a few readings, not a call's worth.
+    assert excused <= polls // 10, f"{excused} of {polls} polls heard only concealment's artifacts"
     for listener, name in ((a, "A"), (b, "B")):
         heard = hear(listener)
         assert heard["cadence"] == "continuous", f"{name}'s cadence after {seconds:.0f} s: {heard}"
