@@ -390,11 +390,12 @@ public final class JitterBuffer {
             return idle(frame)
         }
 
-        let loud = present == frameSamples && !isQuiet(frameAt: playhead)
         switch wantedChange(frameIsEmpty: present == 0) {
         case .grow:
             framesAwaitingChange = 0
             statistics.insertedFrames += 1
+            // Only at a change (rare) is the frame judged loud or not.
+            let loud = present == frameSamples && !isQuiet(frameAt: playhead)
             if loud, let lag = seamlessLag(backward: true) {
                 // Step back over audio already played: it plays again,
                 // joined where it matches.
@@ -408,6 +409,7 @@ public final class JitterBuffer {
         case .shrink:
             framesAwaitingChange = 0
             statistics.droppedFrames += 1
+            let loud = present == frameSamples && !isQuiet(frameAt: playhead)
             let lag = loud ? (seamlessLag(backward: false) ?? frameSamples) : frameSamples
             if loud { crossfadeFrom = playhead }
             estimator.shift(by: .zero - duration(ofSamples: lag))
