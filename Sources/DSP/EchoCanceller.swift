@@ -74,8 +74,12 @@ public final class EchoCanceller {
     private let silentFarEnergy: Double
     // Frame powers, smoothed over a few frames, of the near end and of
     // what each filter leaves of it.
+    private var smoothedNear = 0.0
     private var smoothedBackgroundError = 0.0
     private var smoothedForegroundError = 0.0
+    /// Most of the near end's power the background may leave to be adopted
+    /// (−10 dB).
+    static let adoptionResidue = 0.1
 
     /// Whether the last frame ended in double talk (near end talking).
     public private(set) var doubleTalk = false
@@ -191,6 +195,7 @@ public final class EchoCanceller {
         background.reset()
         foreground.reset()
         foregroundIsZero = true
+        smoothedNear = 0
         smoothedBackgroundError = 0
         smoothedForegroundError = 0
     }
@@ -237,7 +242,8 @@ public final class EchoCanceller {
             bypassedFrames += 1
             for i in 0..<frameSamples { output[i] = nearEnd[i] }
         }
-        adoptBackgroundIfBetter(backgroundPower: backgroundPower, foregroundPower: foregroundPower,
+        adoptBackgroundIfBetter(nearPower: nearPower, backgroundPower: backgroundPower,
+                                foregroundPower: foregroundPower,
                                 farActive: farEnergy > silentFarEnergy)
         measureEnhancement(nearPower: nearPower, output: UnsafeBufferPointer(output),
                            farActive: farEnergy > silentFarEnergy)
@@ -246,12 +252,20 @@ public final class EchoCanceller {
     }
 
     /// The background's taps go to the foreground once it leaves less than
-    /// half of what the foreground leaves, over a few frames, while the far
-    /// end talks.
-    private func adoptBackgroundIfBetter(backgroundPower: Double, foregroundPower: Double, farActive: Bool) {
-        smoothedBackgroundError = 0.5 * smoothedBackgroundError + 0.5 * backgroundPower
-        smoothedForegroundError = 0.5 * smoothedForegroundError + 0.5 * foregroundPower
-        guard farActive, !doubleTalk, smoothedBackgroundError < 0.8 * smoothedForegroundError else { return }
+    /// 0.8 of what the foreground leaves, over about five frames, while the
+    /// far end talks, and takes at least 10 dB out of the near end: a filter
+    /// that cancels less has learnt something other than the echo (when
+    /// the far end sends back the handset's own voice, its quiet moments
+    /// pass the double-talk test, and a filter learns to predict that
+    /// voice from its returning copy; taken into the foreground, it would
+    /// then mangle what both ends say).
+    private func adoptBackgroundIfBetter(nearPower: Double, backgroundPower: Double, foregroundPower: Double,
+                                         farActive: Bool) {
+        smoothedNear = 0.8 * smoothedNear + 0.2 * nearPower
+        smoothedBackgroundError = 0.8 * smoothedBackgroundError + 0.2 * backgroundPower
+        smoothedForegroundError = 0.8 * smoothedForegroundError + 0.2 * foregroundPower
+        guard farActive, !doubleTalk, smoothedBackgroundError < 0.8 * smoothedForegroundError,
+              smoothedBackgroundError < EchoCanceller.adoptionResidue * smoothedNear else { return }
         foreground.copy(from: background)
         foregroundIsZero = false
         adoptedFilters += 1

@@ -4,15 +4,19 @@
 /// the tens of milliseconds the USB codec's buffers add (which differ from
 /// one adapter and one ALSA configuration to the next).
 ///
-/// Method: both signals are reduced to an envelope (mean magnitude per
-/// 4 ms block), the envelopes' running means are removed, and the
+/// Method: both signals are reduced to an envelope (mean magnitude over
+/// 16 ms, every 4 ms block), the envelopes' running means are removed, and the
 /// cross-correlation of far-end envelope against near-end envelope is
 /// accumulated for every lag up to `maximumMilliseconds`, with an
 /// exponential forgetting of about 4 s. Speech envelopes change from block
 /// to block, so the correlation peaks sharply at the echo's delay. A new
 /// estimate is adopted only when the peak's normalized correlation is
-/// clear (≥ `minimumCorrelation`) and the same lag has won three checks
-/// (300 ms) in a row, so near-end speech or silence cannot make it wander.
+/// clear (≥ `minimumCorrelation`), stands alone (`minimumPeakLead` above
+/// every lag 16 ms or more away: a repeating envelope, such as a steady
+/// tone's ripple, peaks at every period alike, and a step in loudness
+/// leaves a plateau), lies inside the range, and the
+/// same lag has won three checks (300 ms) in a row, so near-end speech or
+/// silence cannot make it wander.
 ///
 /// The estimate is quantized to the block (4 ms) and is the lag of the
 /// envelope peak; callers should subtract a small margin so the echo's
@@ -28,11 +32,22 @@ public final class EchoDelayEstimator {
     public var minimumCorrelation: Double = 0.3
     /// How far the peak must rise above the mean over all lags.
     public var minimumPeakProminence: Double = 0.25
+    /// How far the peak must rise above the correlation at every lag
+    /// `rivalDistance` or more away (normalized): a repeating envelope's
+    /// many equal peaks, or the plateau a single step in loudness leaves,
+    /// give none. A voice's peak, 16 ms wide, leads by 0.1 or more.
+    public var minimumPeakLead: Double = 0.08
+    /// Lags (4 ms blocks) within which the correlation still belongs to
+    /// the peak itself.
+    private let rivalDistance = 4
 
     /// The adopted delay in samples, or nil before any confident estimate.
     public private(set) var estimatedDelaySamples: Int?
     /// Normalized correlation at the last check's best lag.
     public private(set) var lastPeakCorrelation: Double = 0
+    /// Normalized correlation at the highest lag 16 ms or more from the
+    /// peak, at the last check.
+    public private(set) var lastRivalCorrelation: Double = 0
 
     /// Far-end envelope history, newest at `historyIndex`.
     private let farHistory: UnsafeMutableBufferPointer<Double>
@@ -41,6 +56,11 @@ public final class EchoDelayEstimator {
     private var farSum = 0.0
     private var nearSum = 0.0
     private var blockFill = 0
+    /// Blocks averaged into one envelope value.
+    static let smoothingBlocks = 4
+    private var farRecent = SIMD4<Double>()
+    private var nearRecent = SIMD4<Double>()
+    private var smoothingIndex = 0
     private var farMean = 0.0
     private var nearMean = 0.0
     private var farVariance = 0.0
@@ -79,6 +99,9 @@ public final class EchoDelayEstimator {
         farSum = 0
         nearSum = 0
         blockFill = 0
+        farRecent = SIMD4<Double>()
+        nearRecent = SIMD4<Double>()
+        smoothingIndex = 0
         farMean = 0
         nearMean = 0
         farVariance = 0
@@ -89,6 +112,7 @@ public final class EchoDelayEstimator {
         candidateRepeats = 0
         estimatedDelaySamples = nil
         lastPeakCorrelation = 0
+        lastRivalCorrelation = 0
     }
 
     /// Feeds time-aligned frames: `farEnd` just sent to the earpiece and
@@ -114,7 +138,17 @@ public final class EchoDelayEstimator {
         return changed
     }
 
-    private func endBlock(far: Double, near: Double) -> Bool {
+    private func endBlock(far blockFar: Double, near blockNear: Double) -> Bool {
+        // The envelope is the mean magnitude over the last
+        // `smoothingBlocks` blocks (16 ms): a voice's pitch (5-10 ms)
+        // would otherwise ripple the 4 ms envelope, and the ripple
+        // correlates a pitch period either side of the echo's delay as
+        // strongly as at it.
+        farRecent[smoothingIndex] = blockFar
+        nearRecent[smoothingIndex] = blockNear
+        smoothingIndex = (smoothingIndex + 1) % EchoDelayEstimator.smoothingBlocks
+        let far = farRecent.sum() / Double(EchoDelayEstimator.smoothingBlocks)
+        let near = nearRecent.sum() / Double(EchoDelayEstimator.smoothingBlocks)
         historyIndex += 1
         if historyIndex == lagCount { historyIndex = 0 }
         farHistory[historyIndex] = far
@@ -151,8 +185,18 @@ public final class EchoDelayEstimator {
         // The peak must also stand out from the other lags: a steady tone, or
         // a single step in loudness, correlates at every lag alike, and its
         // "peak" would be noise.
+        // It must be a peak, and the only one: an envelope that repeats (a
+        // steady tone's ripple, where its period beats with the block, or
+        // anything periodic) correlates at the echo's delay and at every
+        // period beyond alike, and a single step leaves a plateau. And it
+        // must lie inside the range: a maximum at the last lag may still
+        // be rising.
+        let rival = scale > 0 ? highestRival(of: best) / scale : 0
+        lastRivalCorrelation = rival
         guard lastPeakCorrelation >= minimumCorrelation,
-              lastPeakCorrelation - meanCorrelation >= minimumPeakProminence else {
+              lastPeakCorrelation - meanCorrelation >= minimumPeakProminence,
+              lastPeakCorrelation - rival >= minimumPeakLead,
+              best < lagCount - 1 || lagCount == 1 else {
             candidateRepeats = 0
             return false
         }
@@ -168,5 +212,15 @@ public final class EchoDelayEstimator {
             return true
         }
         return false
+    }
+
+    /// The highest correlation at least `rivalDistance` lags away from
+    /// `best`: another peak, or the same broad hump (a plateau is no peak).
+    private func highestRival(of best: Int) -> Double {
+        var rival = -Double.infinity
+        for lag in 0..<lagCount where abs(lag - best) >= rivalDistance {
+            rival = max(rival, correlation[lag])
+        }
+        return rival == -Double.infinity ? 0 : rival
     }
 }

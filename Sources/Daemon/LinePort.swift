@@ -28,6 +28,8 @@ final class LinePort {
     var echoCanceller: EchoCanceller?
     var echoSuppressor = ResidualEchoSuppressor()
     var farEndQuietFrames = 0
+    /// The canceller's bulk delay last logged, to log each change once.
+    var loggedBulkDelaySamples = 0
     var echoFree: [Int16]
     /// The simulated hybrid's echo path (`hybrid` command), if any.
     var hybrid: SimulatedHybrid?

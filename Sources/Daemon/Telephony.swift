@@ -222,6 +222,10 @@ final class Telephony {
                                                 echoEstimateMeanSquare: canceller.echoEstimateMeanSquare)
                 }
             }
+            if canceller.bulkDelaySamples != port.loggedBulkDelaySamples {
+                port.loggedBulkDelaySamples = canceller.bulkDelaySamples
+                log.debug("line \(port.number): echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / canceller.sampleRate) ms")
+            }
             port.echoFree.withUnsafeBufferPointer { detectAndSend(port, $0, at: now) }
         } else {
             detectAndSend(port, buffer, at: now)
@@ -252,6 +256,7 @@ final class Telephony {
         guard let port = port(line) else { return }
         if media != nil && port.media == nil {
             port.echoCanceller?.reset()
+            port.loggedBulkDelaySamples = 0
             port.echoSuppressor.reset()
         }
         port.media = media

@@ -170,6 +170,44 @@ final class EchoCancellerTests: XCTestCase {
         XCTAssertTrue(estimate == nil || abs(estimate! - 320) <= 32, "steady tone gave \(estimate! / 8) ms")
     }
 
+    /// An envelope that repeats (bursts every 60-100 ms; a steady tone's
+    /// ripple, where its period beats with the 4 ms block, is the case
+    /// met in calls) correlates at the echo's delay and at every period
+    /// away from it alike. The estimator must not pick one of the others:
+    /// it once took 200 ms for a 30 ms echo of 1477 Hz, and the canceller
+    /// then fitted the tone with a filter 170 ms off the echo path.
+    func testDelayEstimatorDoesNotTakeAnotherPeriodOfARepeatingEnvelope() {
+        for delay in [100, 160] {
+            for period in [60, 80, 100] {
+                let count = 6 * 8000
+                let peak = Level.peakAmplitude(dBm0: -10)
+                var far = [Double](repeating: 0, count: count)
+                for i in 8000..<count where (i / 8) % period < period / 3 {
+                    far[i] = peak * sin(2 * Double.pi * 1000 * Double(i) / 8000)
+                }
+                let echo = EchoTestSignals.echo(of: far, bulkDelayMilliseconds: delay)
+                let noise = EchoTestSignals.noise(count: count, dBm0: -65, seed: 5)
+                let farSamples = EchoTestSignals.toInt16(far)
+                let nearSamples = EchoTestSignals.toInt16((0..<count).map { echo[$0] + noise[$0] })
+                let estimator = EchoDelayEstimator(maximumMilliseconds: 200)
+                farSamples.withUnsafeBufferPointer { f in
+                    nearSamples.withUnsafeBufferPointer { n in
+                        var offset = 0
+                        while offset + 80 <= count {
+                            estimator.process(farEnd: UnsafeBufferPointer(rebasing: f[offset..<(offset + 80)]),
+                                              nearEnd: UnsafeBufferPointer(rebasing: n[offset..<(offset + 80)]))
+                            offset += 80
+                        }
+                    }
+                }
+                if let estimate = estimator.estimatedDelaySamples {
+                    XCTAssertEqual(Double(estimate / 8), Double(delay), accuracy: 4,
+                                   "bursts every \(period) ms, echo at \(delay) ms: took \(estimate / 8) ms")
+                }
+            }
+        }
+    }
+
     func testResetForgetsTheFilter() {
         let canceller = EchoCanceller(bulkDelay: .estimated(maximumMilliseconds: 200))
         _ = erle(canceller, bulkDelayMilliseconds: 120)
