@@ -151,23 +151,29 @@ final class EchoCancellerTests: XCTestCase {
         let peak = Level.peakAmplitude(dBm0: -10)
         var far = [Double](repeating: 0, count: count)
         for i in 8000..<count { far[i] = peak * sin(2 * Double.pi * 1000 * Double(i) / 8000) }
-        let echo = EchoTestSignals.echo(of: far, bulkDelayMilliseconds: 40)
-        let noise = EchoTestSignals.noise(count: count, dBm0: -65, seed: 5)
+        let estimate = estimatedDelay(far: far, echoMilliseconds: 40)
+        XCTAssertTrue(estimate == nil || abs(estimate! - 320) <= 32, "steady tone gave \(estimate! / 8) ms")
+    }
+
+    /// What an estimator of up to 200 ms makes of `far` and its echo after
+    /// `echoMilliseconds` on a −65 dBm0 line, fed in 10 ms frames.
+    private func estimatedDelay(far: [Double], echoMilliseconds: Int) -> Int? {
+        let echo = EchoTestSignals.echo(of: far, bulkDelayMilliseconds: echoMilliseconds)
+        let noise = EchoTestSignals.noise(count: far.count, dBm0: -65, seed: 5)
         let farSamples = EchoTestSignals.toInt16(far)
-        let nearSamples = EchoTestSignals.toInt16((0..<count).map { echo[$0] + noise[$0] })
+        let nearSamples = EchoTestSignals.toInt16((0..<far.count).map { echo[$0] + noise[$0] })
         let estimator = EchoDelayEstimator(maximumMilliseconds: 200)
         farSamples.withUnsafeBufferPointer { f in
             nearSamples.withUnsafeBufferPointer { n in
                 var offset = 0
-                while offset + 80 <= count {
+                while offset + 80 <= far.count {
                     estimator.process(farEnd: UnsafeBufferPointer(rebasing: f[offset..<(offset + 80)]),
                                       nearEnd: UnsafeBufferPointer(rebasing: n[offset..<(offset + 80)]))
                     offset += 80
                 }
             }
         }
-        let estimate = estimator.estimatedDelaySamples
-        XCTAssertTrue(estimate == nil || abs(estimate! - 320) <= 32, "steady tone gave \(estimate! / 8) ms")
+        return estimator.estimatedDelaySamples
     }
 
     /// An envelope that repeats (bursts every 60-100 ms; a steady tone's
@@ -185,22 +191,7 @@ final class EchoCancellerTests: XCTestCase {
                 for i in 8000..<count where (i / 8) % period < period / 3 {
                     far[i] = peak * sin(2 * Double.pi * 1000 * Double(i) / 8000)
                 }
-                let echo = EchoTestSignals.echo(of: far, bulkDelayMilliseconds: delay)
-                let noise = EchoTestSignals.noise(count: count, dBm0: -65, seed: 5)
-                let farSamples = EchoTestSignals.toInt16(far)
-                let nearSamples = EchoTestSignals.toInt16((0..<count).map { echo[$0] + noise[$0] })
-                let estimator = EchoDelayEstimator(maximumMilliseconds: 200)
-                farSamples.withUnsafeBufferPointer { f in
-                    nearSamples.withUnsafeBufferPointer { n in
-                        var offset = 0
-                        while offset + 80 <= count {
-                            estimator.process(farEnd: UnsafeBufferPointer(rebasing: f[offset..<(offset + 80)]),
-                                              nearEnd: UnsafeBufferPointer(rebasing: n[offset..<(offset + 80)]))
-                            offset += 80
-                        }
-                    }
-                }
-                if let estimate = estimator.estimatedDelaySamples {
+                if let estimate = estimatedDelay(far: far, echoMilliseconds: delay) {
                     XCTAssertEqual(Double(estimate / 8), Double(delay), accuracy: 4,
                                    "bursts every \(period) ms, echo at \(delay) ms: took \(estimate / 8) ms")
                 }
