@@ -136,42 +136,62 @@ class PCM:
             self.handle = None
 
 
-class Recorder:
+class _PCMThread:
+    """A PCM device serviced by a thread of its own from `start()` to
+    `stop()`; `_run` is the subclass's loop, and whatever it raises is
+    raised again by `stop()`."""
+
+    def __init__(self, device, capture, rate, period):
+        self.pcm = PCM(device, capture=capture, rate=rate, period=period)
+        self.rate = rate
+        self.period = period
+        self.failure = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _serve(self):
+        try:
+            self._run()
+        except BaseException as error:  # reported by stop()
+            self.failure = error
+
+    def _join(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.pcm.close()
+        if self.failure:
+            raise self.failure
+
+
+class Recorder(_PCMThread):
     """Records a capture device in a thread from `start()` to `stop()`.
     `origin` is the monotonic time of the first sample: each read's end time
     less the frames before it, the earliest estimate (a read can return
     late, never early)."""
 
     def __init__(self, device, rate=8000, period=80):
-        self.pcm = PCM(device, capture=True, rate=rate, period=period)
-        self.rate = rate
+        super().__init__(device, True, rate, period)
         self.samples = array.array("h")
         self.origin = None
         self.overruns = 0
-        self.failure = None
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
 
     def _run(self):
-        try:
-            while not self._stop.is_set():
-                chunk = self.pcm.read(self.pcm.period)
-                now = time.monotonic()
-                if chunk is None:
-                    self.overruns += 1
-                    continue
-                with self._lock:
-                    self.samples.extend(chunk)
-                    origin = now - (len(self.samples) + self.pcm.delay()) / self.rate
-                    if self.origin is None or origin < self.origin:
-                        self.origin = origin
-        except BaseException as error:  # reported by stop()
-            self.failure = error
+        while not self._stop.is_set():
+            chunk = self.pcm.read(self.pcm.period)
+            now = time.monotonic()
+            if chunk is None:
+                self.overruns += 1
+                continue
+            with self._lock:
+                self.samples.extend(chunk)
+                origin = now - (len(self.samples) + self.pcm.delay()) / self.rate
+                if self.origin is None or origin < self.origin:
+                    self.origin = origin
 
     def frames(self):
         with self._lock:
@@ -185,31 +205,17 @@ class Recorder:
         return max(0, int(round((moment - self.origin) * self.rate)))
 
     def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.pcm.close()
-        if self.failure:
-            raise self.failure
+        self._join()
         with self._lock:
             return array.array("h", self.samples)
 
 
-class Talker:
+class Talker(_PCMThread):
     """Keeps a playback device running: silence, and whatever `say` queues."""
 
     def __init__(self, device, rate=8000, period=80):
-        self.pcm = PCM(device, capture=False, rate=rate, period=period)
-        self.rate = rate
-        self.period = period
-        self.failure = None
+        super().__init__(device, False, rate, period)
         self._queue = array.array("h")
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
 
     def say(self, samples):
         with self._lock:
@@ -221,23 +227,16 @@ class Talker:
 
     def _run(self):
         silence = array.array("h", bytes(2 * self.period))
-        try:
-            while not self._stop.is_set():
-                with self._lock:
-                    chunk = self._queue[:self.period]
-                    del self._queue[:self.period]
-                if len(chunk) < self.period:
-                    chunk.extend(silence[:self.period - len(chunk)])
-                self.pcm.write(chunk)
-        except BaseException as error:
-            self.failure = error
+        while not self._stop.is_set():
+            with self._lock:
+                chunk = self._queue[:self.period]
+                del self._queue[:self.period]
+            if len(chunk) < self.period:
+                chunk.extend(silence[:self.period - len(chunk)])
+            self.pcm.write(chunk)
 
     def stop(self):
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.pcm.close()
-        if self.failure:
-            raise self.failure
+        self._join()
 
 
 def sine_pair(frequencies, dbm0_each, milliseconds, rate=8000):
