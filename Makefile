@@ -78,6 +78,7 @@ test: test-deps
 	$(MAKE) unit-test
 	$(MAKE) scenario-test
 	$(MAKE) qemu-test
+	$(MAKE) rig-test
 
 cross: deps
 	bash Cross/build.sh $(ARCH)
@@ -103,8 +104,8 @@ qemu-test: test-deps
 # the SLIC's lines, snd-aloop for the sound card (Board/box.conf). The kernel,
 # its headers and source and busybox are downloaded and unpacked into
 # .build-rig/, never installed; gpio-sim is built there. The tests
-# (Tests/Rig) run inside the VM. Not part of `make test` yet. Takes the build
-# lock itself: do not wrap it in flock.
+# (Tests/Rig) run inside the VM. The last part of `make test`. Takes the
+# build lock itself: do not wrap it in flock.
 RIG_PACKAGES := qemu-system-x86 gcc-12 make xz-utils
 rig-test: firmware test-deps
 	@missing=""; for p in $(RIG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -92,7 +92,7 @@ ACCOUNT_LINE = re.compile(r"^account (\S+): (.*)$")
 LINE_LINE = re.compile(r"^line (\d+): (\S+)(.*)$")
 CALL_MEDIA_LINE = re.compile(
     r"^call line (\d+): media: (\S+) (\d+) ms, port (\d+), sent (\d+), received (\d+), "
-    r"lost (-?\d+) \(([-\d.]+) %\), jitter ([\d.]+) ms, buffer (\d+) ms, concealed (\d+)(.*)$")
+    r"lost (-?\d+) \(([-\d.]+) %\), jitter ([\d.]+) ms, buffer (\d+) ms(?: \(grew \d+, shrank \d+\))?, concealed (\d+)(.*)$")
 SIP_LINE = re.compile(r"^sip: (\S+):(\d+)/udp$")
 
 

@@ -140,7 +140,7 @@ ATAD_STATUS = [
     "line 2: idle",
     "line 10: dialing digits 91",
     "call line 1: media: PCMU 20 ms, port 46878, sent 156, received 150, lost 2 (1.3 %), jitter 1.5 ms, "
-    "buffer 20 ms, concealed 3, rtt 0.4 ms",
+    "buffer 20 ms (grew 2, shrank 1), concealed 3, rtt 0.4 ms",
 ]
 
 

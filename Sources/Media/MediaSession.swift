@@ -474,12 +474,17 @@ public final class MediaSession {
         if report.hasGoodbye { statistics.goodbyeReceived = true }
     }
 
-    /// `sent N, received N, lost N (P %), jitter J ms, buffer B ms, ...`
+    /// `sent N, received N, lost N (P %), jitter J ms, buffer B ms (grew N,
+    /// shrank N), ...`
     /// for `status` and the end-of-call log line.
     public var summary: String {
         var text = "sent \(statistics.packetsSent), received \(statistics.packetsReceived), lost \(max(0, packetsLost))"
         text += " (" + MediaSession.decimal(lossPercent) + " %), jitter " + MediaSession.decimal(jitterMilliseconds) + " ms"
-        text += ", buffer \(jitterBuffer.currentDelayMilliseconds) ms, concealed \(statistics.framesConcealed)"
+        // How often the buffer moved its delay: jitter, and the drift between
+        // the far end's clock and the sound card's, make it grow or shrink.
+        let buffer = jitterBuffer.statistics
+        text += ", buffer \(jitterBuffer.currentDelayMilliseconds) ms (grew \(buffer.insertedFrames), shrank \(buffer.droppedFrames))"
+        text += ", concealed \(statistics.framesConcealed)"
         if let rtt = statistics.roundTripMilliseconds { text += ", rtt " + MediaSession.decimal(rtt) + " ms" }
         if let lost = statistics.remoteFractionLost { text += ", far end lost \(Int(lost) * 100 / 256) %" }
         text += ", digits sent \(statistics.digitsSent) received \(statistics.digitsReceived)"

@@ -52,6 +52,16 @@ def _asound():
         lib.snd_pcm_prepare.argtypes = [pointer]
         lib.snd_pcm_start.argtypes = [pointer]
         lib.snd_pcm_close.argtypes = [pointer]
+        lib.snd_ctl_open.argtypes = [ctypes.POINTER(pointer), ctypes.c_char_p, ctypes.c_int]
+        lib.snd_ctl_close.argtypes = [pointer]
+        lib.snd_ctl_elem_value_malloc.argtypes = [ctypes.POINTER(pointer)]
+        lib.snd_ctl_elem_value_free.argtypes = [pointer]
+        lib.snd_ctl_elem_value_set_interface.argtypes = [pointer, ctypes.c_int]
+        lib.snd_ctl_elem_value_set_name.argtypes = [pointer, ctypes.c_char_p]
+        lib.snd_ctl_elem_value_set_device.argtypes = [pointer, ctypes.c_uint]
+        lib.snd_ctl_elem_value_set_subdevice.argtypes = [pointer, ctypes.c_uint]
+        lib.snd_ctl_elem_value_set_integer.argtypes = [pointer, ctypes.c_uint, ctypes.c_long]
+        lib.snd_ctl_elem_write.argtypes = [pointer, pointer]
         _lib = lib
     return _lib
 
@@ -112,15 +122,19 @@ class PCM:
         return buffer[:got]
 
     def write(self, samples):
-        """Blocks until all of `samples` (array 'h') is queued."""
+        """Blocks until all of `samples` (array 'h') is queued. Returns the
+        underruns recovered on the way."""
         address, count = samples.buffer_info()
         done = 0
+        underruns = 0
         while done < count:
             put = self.lib.snd_pcm_writei(self.handle, address + 2 * done, count - done)
             if put < 0:
                 self._check(self.lib.snd_pcm_recover(self.handle, int(put), 1), "recover from write")
+                underruns += 1
                 continue
             done += put
+        return underruns
 
     def delay(self):
         """Frames between the application and the wire (captured but not
@@ -237,6 +251,38 @@ class Talker(_PCMThread):
 
     def stop(self):
         self._join()
+
+
+# snd-aloop registers its controls on the PCM interface in some kernels and
+# the mixer interface in others: both are tried.
+SND_CTL_ELEM_IFACES = (3, 2)  # SND_CTL_ELEM_IFACE_PCM, SND_CTL_ELEM_IFACE_MIXER
+
+
+def set_loopback_rate_shift(device, ppm, card="hw:CARD=Loopback", subdevice=0):
+    """Skews snd-aloop's clock for the streams of `device` by `ppm` parts
+    per million (its "PCM Rate Shift 100000" control: 100000 is nominal)."""
+    lib = _asound()
+    control = ctypes.c_void_p()
+    code = lib.snd_ctl_open(ctypes.byref(control), card.encode(), 0)
+    if code < 0:
+        raise ALSAFailure(f"{card}: open control: {lib.snd_strerror(code).decode()}")
+    value = ctypes.c_void_p()
+    lib.snd_ctl_elem_value_malloc(ctypes.byref(value))
+    try:
+        for interface in SND_CTL_ELEM_IFACES:
+            lib.snd_ctl_elem_value_set_interface(value, interface)
+            lib.snd_ctl_elem_value_set_name(value, b"PCM Rate Shift 100000")
+            lib.snd_ctl_elem_value_set_device(value, device)
+            lib.snd_ctl_elem_value_set_subdevice(value, subdevice)
+            lib.snd_ctl_elem_value_set_integer(value, 0, 100000 + round(ppm / 10))
+            code = lib.snd_ctl_elem_write(control, value)
+            if code >= 0:
+                break
+        if code < 0:
+            raise ALSAFailure(f"{card}: rate shift of device {device}: {lib.snd_strerror(code).decode()}")
+    finally:
+        lib.snd_ctl_elem_value_free(value)
+        lib.snd_ctl_close(control)
 
 
 def sine_pair(frequencies, dbm0_each, milliseconds, rate=8000):

@@ -181,16 +181,16 @@ def card():
 
 @pytest.fixture
 def box_daemons(request, tmp_path):
-    """`box_daemons(board)` starts atad on Board/box.conf or a variant of
-    it (country us) and waits
+    """`box_daemons(board, extra)` starts atad on Board/box.conf or a
+    variant of it (country us; `extra` is added to its site file) and waits
     for its audio to open on the card; every one started is stopped at the
     end, its log kept in the run's results folder."""
     started = []
 
-    def start(board=BOX_BOARD):
+    def start(board=BOX_BOARD, extra="", log_level="info"):
         sockets = Path(tempfile.mkdtemp(prefix="atad-", dir="/tmp"))
         site = scenarios.write_site(tmp_path / f"atad-{len(started)}.conf", sockets / "control.sock",
-                                    board=board)
+                                    board=board, extra=extra, log_level=log_level)
         daemon = scenarios.Daemon(site, sockets / "control.sock", tmp_path).launch()
         started.append((daemon, sockets))
         # Slow under an emulated CPU: the binary and its libraries come over 9p.

@@ -1,0 +1,369 @@
+"""Calls through the board in a box: a SIP peer calls the line, and the
+test is the SLIC and the handset. The peer is a second atad on the
+simulated board, in the same VM, on 127.0.0.1 (the guest has no other
+network); it dials the box's line directly, with no registrar.
+
+What is checked is what a phone on the SLIC would get: the ring signal on
+RM and F/R, sampled from gpio-sim's value files (the preset's frequency and
+cadence, RM high only in bursts), ring trip by lifting the handset in a
+burst, and the call's audio both ways through the real card."""
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from alsa import Talker, set_loopback_rate_shift, sine_pair
+from conftest import RATE, line_status, scenarios, start_recording
+from hybrid import LoopbackHybrid
+from tone import component
+
+# The United States ring (Sources/CountryPresets/PresetTable.swift): 20 Hz,
+# 2 s on, 4 s off.
+RING_HZ = 20.0
+RING_ON_S = 2.0
+RING_OFF_S = 4.0
+# The sampling loop reads two sysfs files every 2 ms under an emulated CPU,
+# and atad's loop toggles F/R late by as much: bursts and pauses are judged
+# within 150 ms, the frequency within 5 %.
+CADENCE_TOLERANCE_S = 0.150
+SAMPLE_INTERVAL_S = 0.002
+# A toggle every 25 ms in a burst; a longer quiet time is a pause.
+BURST_GAP_S = 0.300
+# Samples this close to a burst's first or last toggle are not judged for RM.
+EDGE_S = 0.060
+HEAR_POLL_S = 0.25
+
+SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
+HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0")
+BUFFER = re.compile(r"buffer (\d+) ms \(grew (\d+), shrank (\d+)\)")
+AT = re.compile(r"^at (\d+) Hz: (?:(-?\d+) dBm0|silence)$")
+CANCELLER = re.compile(r"^echo canceller: bulk delay (\d+) ms(?:, ERLE (-?\d+) dB)?$")
+
+
+def sip_port(daemon):
+    result = daemon.ctl("status")
+    assert result.returncode == 0, result
+    for line in result.out_lines:
+        match = SIP_LINE.match(line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError(f"no sip line in {result}")
+
+
+def heard(daemon):
+    """The frequencies the far end's simulated earpiece hears ([] if none)."""
+    result = daemon.ctl("hear", "1")
+    assert result.returncode == 0, result
+    for line in result.out_lines:
+        match = HEARD.match(line)
+        if match:
+            return [int(f) for f in match.group(1).split("+")]
+    return []
+
+
+@pytest.fixture
+def far_ends(request, tmp_path):
+    """`far_ends(box_port)` starts an atad on the simulated board whose line
+    dials 2xxx straight to the box's SIP port."""
+    started = []
+
+    def start(box_port):
+        sockets = Path(tempfile.mkdtemp(prefix="atad-far-", dir="/tmp"))
+        workdir = tmp_path / f"far-{len(started)}"
+        workdir.mkdir()
+        site = scenarios.write_site(workdir / "site.conf", sockets / "control.sock", log_level="debug", extra=(
+            f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{box_port}\nregister = no\n"
+            "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
+        daemon = scenarios.Daemon(site, sockets / "control.sock", workdir).launch()
+        started.append((daemon, sockets))
+        daemon.wait_ready(timeout=30)
+        return daemon
+
+    yield start
+    results = os.environ.get("RIG_RESULTS")
+    for index, (daemon, sockets) in enumerate(started):
+        daemon.stop()
+        shutil.rmtree(sockets, ignore_errors=True)
+        if results and daemon.log_path.exists():
+            shutil.copy(daemon.log_path, Path(results) / f"far-{request.node.name}-{index}.log")
+
+
+BOX_ACCOUNT = "[account direct]\nuser = 2000\ndomain = 127.0.0.1\nregister = no\n[line 1]\naccount = direct\n"
+
+
+def call_the_box(box_daemons, far_ends, slic, wait_for_ringing=True):
+    box = box_daemons(extra=BOX_ACCOUNT, log_level="debug")
+    far = far_ends(sip_port(box))
+    assert (slic.ring_mode, slic.forward_reverse) == (0, 1), "idle: RM off, F/R forward"
+    assert far.ctl("hook", "1", "off").returncode == 0
+    assert far.ctl("dtmf", "1", "2000").returncode == 0
+    if wait_for_ringing:
+        scenarios.wait_until(lambda: line_status(box).startswith("ringing"), 15, "the box's line to ring")
+    return box, far
+
+
+class RingSampler:
+    """(time, RM, F/R) read from the simulated lines as fast as the
+    interval allows."""
+
+    def __init__(self, slic):
+        self.slic = slic
+        self.samples = []
+
+    def sample_until(self, done, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            self.samples.append((now, self.slic.ring_mode, self.slic.forward_reverse))
+            if done(self):
+                return
+            time.sleep(SAMPLE_INTERVAL_S)
+        raise AssertionError(f"ring sampling timed out after {timeout} s; bursts so far: {self.bursts()}")
+
+    def toggles(self):
+        return [t for (t, _, fr), (_, _, previous) in zip(self.samples[1:], self.samples) if fr != previous]
+
+    def bursts(self):
+        """[(first toggle, last toggle, toggle count)] per burst."""
+        bursts = []
+        for moment in self.toggles():
+            if bursts and moment - bursts[-1][1] <= BURST_GAP_S:
+                first, _, count = bursts[-1]
+                bursts[-1] = (first, moment, count + 1)
+            else:
+                bursts.append((moment, moment, 1))
+        return bursts
+
+
+def test_an_incoming_call_rings_at_the_presets_cadence_and_is_answered_in_a_burst(
+        box, box_daemons, far_ends, slic):
+    # Sampled from before the call arrives, so the first burst is whole.
+    box_daemon, far = call_the_box(box_daemons, far_ends, slic, wait_for_ringing=False)
+    sampler = RingSampler(slic)
+
+    # A burst, a pause, and 0.5 s into the next burst.
+    def into_second_burst(s):
+        bursts = s.bursts()
+        return len(bursts) >= 2 and s.samples[-1][0] - bursts[1][0] >= 0.5
+    sampler.sample_until(into_second_burst, RING_ON_S + RING_OFF_S + 10)
+    assert line_status(box_daemon).startswith("ringing"), line_status(box_daemon)
+    answered = slic.hook(True)
+    sampler.sample_until(lambda s: s.samples[-1][0] - answered >= 0.5, 5)
+
+    bursts = sampler.bursts()
+    print(f"{len(sampler.samples)} samples; bursts (start, end, toggles) relative: "
+          f"{[(round(a - bursts[0][0], 3), round(b - bursts[0][0], 3), n) for a, b, n in bursts]}")
+    assert len(bursts) == 2, f"expected a burst, a pause and a burst answered; got {bursts}"
+    (first_start, first_end, first_toggles), (second_start, second_end, _) = bursts
+    # A burst of 2 s at 20 Hz toggles F/R every 25 ms: the last toggle is
+    # half a period before the burst's end.
+    half_period = 0.5 / RING_HZ
+    on = first_end - first_start + half_period
+    off = second_start - first_end - half_period
+    # From the median time between toggles, so a toggle the sampling
+    # missed under the emulated CPU does not count.
+    toggles = sampler.toggles()
+    intervals = [b - a for a, b in zip(toggles, toggles[1:]) if first_start <= a and b <= first_end]
+    frequency = 1 / (2 * statistics.median(intervals))
+    print(f"ring: {frequency:.2f} Hz, burst {on:.3f} s, pause {off:.3f} s")
+    assert abs(frequency - RING_HZ) <= RING_HZ * 0.05, f"F/R toggled at {frequency:.2f} Hz"
+    assert abs(on - RING_ON_S) <= CADENCE_TOLERANCE_S, f"a burst lasted {on:.3f} s"
+    assert abs(off - RING_OFF_S) <= CADENCE_TOLERANCE_S, f"a pause lasted {off:.3f} s"
+
+    # RM high in the bursts, low in the pause (the AG1171 rings while RM is
+    # high: a crash in a pause must not leave it there).
+    for moment, ring_mode, _ in sampler.samples:
+        if first_start + EDGE_S <= moment <= first_end - EDGE_S or second_start + EDGE_S <= moment <= answered:
+            assert ring_mode == 1, f"RM low in a burst, {moment - first_start:.3f} s after the first"
+        elif first_end + EDGE_S <= moment <= second_start - EDGE_S:
+            assert ring_mode == 0, f"RM high in the pause, {moment - first_start:.3f} s after the first burst"
+
+    # Ring trip: lifting the handset in a burst answers, and the ringing
+    # stops (the SLIC would otherwise ring into the earpiece).
+    scenarios.wait_until(lambda: line_status(box_daemon).startswith("talking"), 5, "the box's line talking")
+    scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
+    after = [(t, rm, fr) for t, rm, fr in sampler.samples if t >= answered + 0.2]
+    assert after and all(rm == 0 for _, rm, _ in after), "RM still high 200 ms after ring trip"
+    assert len({fr for _, _, fr in after}) == 1, "F/R still toggling 200 ms after ring trip"
+
+    # The call's audio both ways through the card.
+    earpiece = start_recording(box)
+    try:
+        assert far.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+        said = time.monotonic()
+        scenarios.wait_until(lambda: earpiece.frames() > earpiece.index_at(said + 2.0), 10,
+                             "two seconds of the earpiece recorded")
+    finally:
+        samples = earpiece.stop()
+    window = samples[-RATE:]
+    frequency, level = component(window, 1000.0)
+    print(f"earpiece: {frequency:.2f} Hz at {level:.2f} dBm0")
+    assert abs(frequency - 1000.0) <= 10 and abs(level + 10) <= 2, \
+        f"the earpiece heard {frequency:.2f} Hz at {level:.2f} dBm0, not the caller's 1000 Hz at -10"
+
+    talker = Talker(box.mouthpiece, period=box.period_frames).start()
+    try:
+        talker.say(sine_pair((700,), -12, 8000))
+        scenarios.wait_until(lambda: (lambda f: len(f) == 1 and abs(f[0] - 700) <= 7)(heard(far)), 8,
+                             "the caller to hear the handset's 700 Hz", interval=HEAR_POLL_S)
+    finally:
+        talker.stop()
+
+    slic.hook(False)
+    scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
+    scenarios.wait_until(lambda: line_status(far).startswith(("busy", "idle")), 5,
+                         "the caller to hear the hang-up")
+
+
+def canceller(daemon):
+    """(bulk delay ms, ERLE dB) of line 1's echo canceller, None until known."""
+    result = daemon.ctl("hear", "1")
+    assert result.returncode == 0, result
+    for line in result.out_lines:
+        match = CANCELLER.match(line)
+        if match:
+            return int(match.group(1)), int(match.group(2)) if match.group(2) else None
+    return None, None
+
+
+def level_at(daemon, frequency):
+    """The far end's earpiece level at `frequency` in dBm0 (None: silence)."""
+    result = daemon.ctl("hear", "1", str(frequency))
+    assert result.returncode == 0, result
+    for line in result.out_lines:
+        match = AT.match(line)
+        if match:
+            return int(match.group(2)) if match.group(2) else None
+    raise AssertionError(f"no level at {frequency} Hz in {result}")
+
+
+def speech_file(directory):
+    """A recorded voice (espeak-ng), 8 kHz 16-bit raw for `say LINE file`."""
+    wav, raw = directory / "speech.wav", directory / "speech.raw"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav),
+                    "The quick brown fox jumps over the lazy dog, and then it runs back home again."],
+                   check=True, timeout=120, capture_output=True)
+    subprocess.run(["sox", str(wav), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw",
+                    str(raw), "norm", "-12"], check=True, timeout=120, capture_output=True)
+    return raw
+
+
+def test_echo_through_a_hybrid_in_the_cards_path_is_cancelled(box, box_daemons, far_ends, slic, tmp_path):
+    speech = speech_file(tmp_path)
+    box_daemon, far = call_the_box(box_daemons, far_ends, slic)
+    hybrid = LoopbackHybrid(box.earpiece, box.period_frames).start()
+    try:
+        slic.hook(True)
+        scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
+        # The caller speaks a sentence: the box's canceller learns the
+        # hybrid from it (single talk, as a call begins).
+        assert far.ctl("say", "1", "file", str(speech)).returncode == 0
+        said = time.monotonic()
+        seconds = speech.stat().st_size / (2 * RATE)
+        readings = []
+
+        def learnt():
+            readings.append(canceller(box_daemon))
+            delay, erle = readings[-1]
+            return time.monotonic() - said > seconds + 0.3 and erle is not None and erle >= 25
+        try:
+            scenarios.wait_until(learnt, seconds + 10, "the canceller to take 25 dB out of the echo", interval=0.5)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: (bulk delay ms, ERLE dB) read {readings}")
+        print(f"canceller (bulk delay ms, ERLE dB) read {readings}")
+        # Then a tone from the caller: what comes back to the caller is its
+        # own tone's echo, 10 dB down at the hybrid, and the canceller's
+        # work on top of it.
+        assert far.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+        said = time.monotonic()
+        levels = []
+
+        def quiet():
+            levels.append(level_at(far, 1000))
+            return time.monotonic() - said > 1.5 and all(
+                level is None or level <= -45 for level in levels[-3:]) and len(levels) >= 3
+        try:
+            scenarios.wait_until(quiet, 10, "the caller's tone to come back under -45 dBm0", interval=HEAR_POLL_S)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: read {levels} dBm0")
+        print(f"the caller's own 1000 Hz at -10 dBm0 came back at {levels} dBm0")
+        # The hybrid did return it: the earpiece carried the tone.
+        assert hybrid.frames() > RATE, "the hybrid heard nothing"
+    finally:
+        hybrid.stop()
+        print(f"hybrid: {len(hybrid.earpiece)} samples, {hybrid.overruns} overruns, {hybrid.underruns} underruns, "
+              f"{hybrid.top_ups} top-ups")
+    slic.hook(False)
+    scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
+
+
+def buffer_figures(daemon):
+    """(delay ms, times grown, times shrunk) of line 1's jitter buffer."""
+    result = daemon.ctl("status")
+    assert result.returncode == 0, result
+    for line in result.out_lines:
+        if line.startswith("call line 1: "):
+            match = BUFFER.search(line)
+            assert match, line
+            return tuple(int(group) for group in match.groups())
+    raise AssertionError(f"no call on line 1: {result}")
+
+
+@pytest.fixture
+def skewed_card():
+    """`skewed_card(ppm)` runs atad's side of the card (device 0) fast or
+    slow; back to nominal at the end."""
+    yield lambda ppm: set_loopback_rate_shift(0, ppm)
+    set_loopback_rate_shift(0, 0)
+
+
+DRIFT_CALL_S = 60.0
+DRIFT_POLL_S = 5.0
+# Under the emulated CPU both daemons share one slow processor, so the
+# caller's packets arrive with jitter of tens of milliseconds and the
+# jitter buffer moves its delay 10-16 times a minute with no drift at all
+# (measured): more than 200 ppm's 12 ms a minute explains. So the delay is
+# judged by its level (the median of the first and of the last readings)
+# and the changes by their rate.
+CHANGES_PER_MINUTE_MAX = 24
+
+
+@pytest.mark.parametrize("ppm", [200, -200])
+def test_a_card_whose_clock_drifts_keeps_the_earpiece_delay(box, box_daemons, far_ends, slic, skewed_card, ppm):
+    # The caller's audio is paced by the system clock, the box's card by
+    # its own: 200 ppm over a minute is 12 ms that the jitter buffer must
+    # take up (card fast) or let go (card slow), a few milliseconds at a
+    # time. If it did not, the earpiece's delay would grow with the call.
+    skewed_card(ppm)
+    box_daemon, far = call_the_box(box_daemons, far_ends, slic)
+    slic.hook(True)
+    scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
+    assert far.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+    scenarios.wait_until(lambda: buffer_figures(box_daemon)[0] > 0, 10, "the box's jitter buffer to fill")
+    started = time.monotonic()
+    readings = [buffer_figures(box_daemon)]
+    while time.monotonic() - started < DRIFT_CALL_S:
+        time.sleep(DRIFT_POLL_S)
+        readings.append(buffer_figures(box_daemon))
+    elapsed = time.monotonic() - started
+    first, last = readings[0], readings[-1]
+    drift_ms = abs(ppm) * 1e-6 * elapsed * 1000
+    grew, shrank = last[1] - first[1], last[2] - first[2]
+    delays = [r[0] for r in readings]
+    print(f"{ppm:+d} ppm for {elapsed:.0f} s ({drift_ms:.1f} ms of drift): buffer ms {delays}; "
+          f"grew {grew}, shrank {shrank}")
+    begin, end = statistics.median(delays[:3]), statistics.median(delays[-3:])
+    assert end <= begin + 10, f"the buffer's delay went from {begin} to {end} ms: {delays}"
+    assert max(delays) <= 80, f"the buffer's delay reached {max(delays)} ms: {delays}"
+    assert grew + shrank <= CHANGES_PER_MINUTE_MAX * elapsed / 60, \
+        f"the buffer moved {grew + shrank} times ({grew} grew, {shrank} shrank) in {elapsed:.0f} s"
+    assert line_status(box_daemon).startswith("talking"), line_status(box_daemon)
+    slic.hook(False)
+    scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
