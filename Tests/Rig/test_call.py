@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from alsa import Talker, set_loopback_rate_shift, sine_pair
-from conftest import RATE, line_status, scenarios, start_recording
+from conftest import RATE, cpu_seconds, line_status, scenarios, start_recording
 from hybrid import LoopbackHybrid
 from tone import component
 
@@ -364,6 +364,53 @@ def test_a_card_whose_clock_drifts_keeps_the_earpiece_delay(box, box_daemons, fa
     assert max(delays) <= 80, f"the buffer's delay reached {max(delays)} ms: {delays}"
     assert grew + shrank <= CHANGES_PER_MINUTE_MAX * elapsed / 60, \
         f"the buffer moved {grew + shrank} times ({grew} grew, {shrank} shrank) in {elapsed:.0f} s"
+    assert line_status(box_daemon).startswith("talking"), line_status(box_daemon)
+    slic.hook(False)
+    scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
+
+
+# A card that has gone leaves nothing to wake atad but the call's packets.
+UNPLUGGED_CPU_SHARE = 0.05
+UNPLUGGED_S = 3.0
+
+
+def test_a_card_unplugged_in_a_call_is_taken_back_and_the_call_goes_on(box, box_daemons, far_ends, slic, card):
+    box_daemon, far = call_the_box(box_daemons, far_ends, slic)
+    slic.hook(True)
+    scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
+    assert far.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+    # A USB card browning out when the bell rings: unbinding finishes only
+    # once atad has let go of the card.
+    if not card.unplug(timeout=10):
+        log = box_daemon.log()
+        box_daemon.stop()  # so the kernel can finish, and the card come back for the next tests
+        card.unplugged(timeout=10)
+        raise AssertionError(f"atad kept the unplugged card open; log:\n{log[-3000:]}")
+    before, since = cpu_seconds(box_daemon.pid), time.monotonic()
+    time.sleep(UNPLUGGED_S)  # measures the CPU time of a stretch without the card; nothing to wait for
+    share = (cpu_seconds(box_daemon.pid) - before) / (time.monotonic() - since)
+    print(f"without its card, in a call, atad used {share * 100:.1f} % of the CPU")
+    assert share < UNPLUGGED_CPU_SHARE, f"atad used {share * 100:.1f} % of the CPU without its card"
+    # The call is still up: SIP does not depend on the card.
+    assert line_status(box_daemon).startswith("talking"), line_status(box_daemon)
+    assert line_status(far).startswith("talking"), line_status(far)
+
+    card.plug()
+    scenarios.wait_until(lambda: box_daemon.log().count("audio on") == 2, 15,
+                         f"atad to take the card back; log:\n{box_daemon.log()[-3000:]}")
+    failures = [line for line in box_daemon.log().splitlines() if "error: line 1: audio" in line]
+    assert 1 <= len(failures) <= 2, "a lost card is logged once, not at every retry:\n" + "\n".join(failures)
+    earpiece = start_recording(box)
+    try:
+        resumed = time.monotonic()
+        scenarios.wait_until(lambda: earpiece.frames() > earpiece.index_at(resumed + 1.5), 10,
+                             "the earpiece recording after the card came back")
+    finally:
+        samples = earpiece.stop()
+    frequency, level = component(samples[-RATE:], 1000.0)
+    print(f"earpiece after the card came back: {frequency:.2f} Hz at {level:.2f} dBm0")
+    assert abs(frequency - 1000.0) <= 10 and abs(level + 10) <= 2, \
+        f"after the card came back the earpiece heard {frequency:.2f} Hz at {level:.2f} dBm0"
     assert line_status(box_daemon).startswith("talking"), line_status(box_daemon)
     slic.hook(False)
     scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
