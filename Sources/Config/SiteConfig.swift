@@ -32,6 +32,11 @@ public struct SiteConfig: Sendable {
         public var pulseMapping: String?
         /// Cancel the hybrid's echo of the far end's voice (default on).
         public var echoCanceller = true
+        /// The line's own hook timing (`flash_min_ms`, `flash_max_ms`,
+        /// `hangup_ms`); nil takes the country's. See `HookWindows`.
+        public var flashMinimumMs: Int?
+        public var flashMaximumMs: Int?
+        public var hangUpMs: Int?
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: String? = nil) {
@@ -122,6 +127,26 @@ public struct SiteConfig: Sendable {
         return preset
     }
 
+    /// A line's own flash window must hold something and end before its
+    /// hang-up time. Only a `hangup_ms` the user gave can be too short (one
+    /// taken from the country rises past the window by itself), and an
+    /// empty window from `[tones]` is reported there.
+    static func checkHookWindows(_ windows: HookWindows, section: CheckedSection, path: String,
+                                 diagnostics: inout [Diagnostic]) {
+        func report(_ key: String, _ message: String) {
+            diagnostics.append(Diagnostic(file: path, line: section.keyLines[key] ?? section.line, message: message))
+        }
+        let ownWindow = section.keyLines["flash_min_ms"] != nil || section.keyLines["flash_max_ms"] != nil
+        if ownWindow && windows.flashMinimumMs >= windows.flashMaximumMs {
+            report(section.keyLines["flash_max_ms"] != nil ? "flash_max_ms" : "flash_min_ms",
+                   "the flash window of \(section.title) is empty: flash_min_ms (\(windows.flashMinimumMs)) must be below flash_max_ms (\(windows.flashMaximumMs))")
+        }
+        if section.keyLines["hangup_ms"] != nil && windows.hangUpMs <= windows.flashMaximumMs {
+            report("hangup_ms",
+                   "hangup_ms (\(windows.hangUpMs)) of \(section.title) must be longer than its longest flash, flash_max_ms (\(windows.flashMaximumMs)); leave hangup_ms out to have it follow flash_max_ms")
+        }
+    }
+
     static func build(path: String, boardPath: String, sections: [CheckedSection], board: BoardConfig,
                       diagnostics: inout [Diagnostic]) -> SiteConfig {
         let general = sections.first { $0.name == "general" }
@@ -202,6 +227,13 @@ public struct SiteConfig: Sendable {
                                         warmlineSeconds: section.integer("warmline_seconds"),
                                         pulseMapping: section.text("pulse_mapping"))
             settings.echoCanceller = section.boolean("echo_canceller") ?? true
+            settings.flashMinimumMs = section.integer("flash_min_ms")
+            settings.flashMaximumMs = section.integer("flash_max_ms")
+            settings.hangUpMs = section.integer("hangup_ms")
+            if let preset = config.tonePlan {
+                checkHookWindows(HookWindows(preset: preset, line: settings), section: section, path: path,
+                                 diagnostics: &diagnostics)
+            }
             config.lines.append(settings)
         }
         return config

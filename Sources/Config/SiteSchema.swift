@@ -27,7 +27,7 @@ public enum SiteSchema {
                 KeySpec("ring_frequency", .choice(["16", "20", "25", "50"]), "ring voltage frequency, Hz"),
                 KeySpec("ring_cadence", .text, "ring cadence, ON,OFF[,ON,OFF...] in ms"),
                 KeySpec("flash_min_ms", .integer(20...2000), "shortest hook flash, ms"),
-                KeySpec("flash_max_ms", .integer(50...3000), "longest hook flash; longer is a hang-up, ms"),
+                KeySpec("flash_max_ms", .integer(50...3000), "longest hook flash, ms; a hang-up needs a longer break"),
             ]),
             SectionSpec("sip", keys: [
                 KeySpec("listen_address", .ipAddress, "address SIP listens on (default 0.0.0.0)"),
@@ -65,6 +65,11 @@ public enum SiteSchema {
                 KeySpec("echo_canceller", .boolean, "cancel the line's echo of the far end's voice during calls (default yes)"),
                 KeySpec("pulse_mapping", .choice(["standard", "sweden", "new-zealand"]),
                         "how rotary pulses map to digits (default: standard; sweden for se, new-zealand for nz)"),
+                KeySpec("flash_min_ms", .integer(20...2000), "shortest hook flash on this line, ms (default: the country's)"),
+                KeySpec("flash_max_ms", .integer(50...3000),
+                        "longest hook flash on this line, ms, for phones with a long R key (default: the country's)"),
+                KeySpec("hangup_ms", .integer(400...5000),
+                        "on hook this long is a hang-up, ms (default: the country's, raised to 100 ms past flash_max_ms)"),
             ]),
         ])
     }

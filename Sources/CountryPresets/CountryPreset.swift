@@ -52,16 +52,22 @@ public struct CountryPreset: Sendable {
     public var offHookWarning: ToneSpec
     public var ring: RingSpec
     /// A hook-on shorter than the minimum is a glitch; one between minimum
-    /// and maximum is a flash; longer is a hang-up.
+    /// and maximum is a flash.
     public var flashMinimumMs: UInt16
     public var flashMaximumMs: UInt16
+    /// An on-hook this long is a hang-up. Kept apart from the flash window
+    /// (a break between the two changes nothing), so a phone whose R key
+    /// sends a longer break than the country's does not drop the call.
+    public var hangUpMs: UInt16
+    /// The hang-up time wherever the country has no longer one of its own.
+    public static let defaultHangUpMs: UInt16 = 400
     /// Where the figures come from.
     public var source: String
 
     public init(code: String, name: String, dial: ToneSpec, ringback: ToneSpec, busy: ToneSpec,
                 congestion: ToneSpec, callWaiting: ToneSpec, stutterDial: ToneSpec,
                 offHookWarning: ToneSpec, ring: RingSpec, flashMinimumMs: UInt16,
-                flashMaximumMs: UInt16, source: String) {
+                flashMaximumMs: UInt16, hangUpMs: UInt16 = CountryPreset.defaultHangUpMs, source: String) {
         self.code = code
         self.name = name
         self.dial = dial
@@ -74,6 +80,7 @@ public struct CountryPreset: Sendable {
         self.ring = ring
         self.flashMinimumMs = flashMinimumMs
         self.flashMaximumMs = flashMaximumMs
+        self.hangUpMs = hangUpMs
         self.source = source
     }
 }

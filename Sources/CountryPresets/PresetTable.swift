@@ -64,17 +64,17 @@ private func northAmerica(code: String, name: String, source: String) -> Country
         stutterDial: stutter(dial),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 20, cadence: [2000, 4000]),
-        flashMinimumMs: 100, flashMaximumMs: 900,
+        flashMinimumMs: 100, flashMaximumMs: 900, hangUpMs: 1100,
         source: source)
 }
 
 let presetTable: [CountryPreset] = [
     northAmerica(
         code: "us", name: "United States",
-        source: "Telcordia GR-506; ANSI T1.401; ITU-T E.180 Suppl. 2; flash: ATA practice (GR-506 CO 300-1100 ms)"),
+        source: "Telcordia GR-506; ANSI T1.401; ITU-T E.180 Suppl. 2; flash: ATA practice (GR-506 CO 300-1100 ms); hang-up past GR-506's longest CO flash (1100 ms)"),
     northAmerica(
         code: "ca", name: "Canada",
-        source: "Telcordia GR-506 (North American plan); ITU-T E.180 Suppl. 2; flash: ATA practice"),
+        source: "Telcordia GR-506 (North American plan); ITU-T E.180 Suppl. 2; flash: ATA practice; hang-up 1100 ms (GR-506)"),
 
     CountryPreset(
         code: "gb", name: "United Kingdom",
@@ -138,8 +138,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: tone([330, 440], -10),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 50, cadence: [1500, 3500]),
-        flashMinimumMs: 200, flashMaximumMs: 350,
-        source: "ITU-T E.180 Suppl. 2 (alt. dial 440+330 as special dial); congestion assumed; flash: 270 ms recall; howler: GR-506"),
+        flashMinimumMs: 200, flashMaximumMs: 350, hangUpMs: 450,
+        source: "ITU-T E.180 Suppl. 2 (alt. dial 440+330 as special dial); congestion assumed; flash: 270 ms recall; howler: GR-506; hang-up 450 ms: 100 ms past the window"),
 
     CountryPreset(
         code: "be", name: "Belgium",
@@ -294,8 +294,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: tone([425], -10, [400, 40]),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 25, cadence: [1000, 4000]),
-        flashMinimumMs: 80, flashMaximumMs: 600,
-        source: "ITU-T E.180 Suppl. 2; OST 45.223-2001 (special dial 425 0.4/0.04); flash window assumed; howler: GR-506"),
+        flashMinimumMs: 80, flashMaximumMs: 600, hangUpMs: 700,
+        source: "ITU-T E.180 Suppl. 2; OST 45.223-2001 (special dial 425 0.4/0.04); flash window assumed; howler: GR-506; hang-up 700 ms assumed"),
 
     CountryPreset(
         code: "au", name: "Australia",
@@ -333,8 +333,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: stutter(tone([400], -10)),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 16, cadence: [1000, 2000]),
-        flashMinimumMs: 100, flashMaximumMs: 1000,
-        source: "ITU-T E.180 Suppl. 2; NTT (ring 16 Hz); call waiting, flash uncertain; stutter 10x100/100, howler GR-506 fallbacks"),
+        flashMinimumMs: 100, flashMaximumMs: 1000, hangUpMs: 1100,
+        source: "ITU-T E.180 Suppl. 2; NTT (ring 16 Hz); call waiting, flash uncertain; stutter 10x100/100, howler GR-506 fallbacks; hang-up 1100 ms assumed"),
 
     CountryPreset(
         code: "cn", name: "China",
@@ -346,8 +346,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: tone([450], -10, [400, 40]),
         offHookWarning: tone([950], -10),
         ring: RingSpec(frequencyHz: 25, cadence: [1000, 4000]),
-        flashMinimumMs: 80, flashMaximumMs: 600,
-        source: "ITU-T E.180 Suppl. 2; national list (special dial 0.4/0.04, howler 950 Hz, unverified); flash assumed"),
+        flashMinimumMs: 80, flashMaximumMs: 600, hangUpMs: 700,
+        source: "ITU-T E.180 Suppl. 2; national list (special dial 0.4/0.04, howler 950 Hz, unverified); flash assumed; hang-up 700 ms assumed"),
 
     CountryPreset(
         code: "in", name: "India",
@@ -359,8 +359,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: stutter(modulated(400, by: 25, -10)),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 25, cadence: [400, 200, 400, 2000]),
-        flashMinimumMs: 100, flashMaximumMs: 900,
-        source: "ITU-T E.180 Suppl. 2; stutter 10x100/100 and howler GR-506 fallbacks; flash window assumed"),
+        flashMinimumMs: 100, flashMaximumMs: 900, hangUpMs: 1100,
+        source: "ITU-T E.180 Suppl. 2; stutter 10x100/100 and howler GR-506 fallbacks; flash window assumed; hang-up 1100 ms assumed"),
 
     CountryPreset(
         code: "br", name: "Brazil",
@@ -372,8 +372,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: stutter(tone([425], -10)),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 25, cadence: [1000, 4000]),
-        flashMinimumMs: 100, flashMaximumMs: 600,
-        source: "ITU-T E.180 Suppl. 2; stutter 10x100/100, howler GR-506 fallbacks; flash assumed"),
+        flashMinimumMs: 100, flashMaximumMs: 600, hangUpMs: 700,
+        source: "ITU-T E.180 Suppl. 2; stutter 10x100/100, howler GR-506 fallbacks; flash assumed; hang-up 700 ms assumed"),
 
     CountryPreset(
         code: "mx", name: "Mexico",
@@ -385,8 +385,8 @@ let presetTable: [CountryPreset] = [
         stutterDial: stutter(tone([425], -10)),
         offHookWarning: howlerFallback,
         ring: RingSpec(frequencyHz: 25, cadence: [1000, 4000]),
-        flashMinimumMs: 100, flashMaximumMs: 900,
-        source: "ITU-T E.180 Suppl. 2; ring 25 Hz assumed; stutter 10x100/100, howler GR-506 fallbacks; flash: ATA practice"),
+        flashMinimumMs: 100, flashMaximumMs: 900, hangUpMs: 1100,
+        source: "ITU-T E.180 Suppl. 2; ring 25 Hz assumed; stutter 10x100/100, howler GR-506 fallbacks; flash: ATA practice; hang-up 1100 ms (GR-506, as us)"),
 
     CountryPreset(
         code: "za", name: "South Africa",

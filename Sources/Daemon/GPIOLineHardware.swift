@@ -92,28 +92,53 @@ final class GPIOLineHardware {
 
     // MARK: Hook
 
+    /// Reads every queued edge, then the line's value: the kernel queues
+    /// only 16 edges per line and drops later ones while the loop is
+    /// stalled, so the value read last is what the hook state must match.
     private func readHookEvents() {
-        do throws(GPIOError) {
-            try hook.readEvents(into: &events)
-        } catch {
-            if error.isDeviceGone {
-                // Its descriptor stays readable and every read fails: stop
-                // watching it rather than spin the loop.
-                loop.unregister(hook.eventDescriptor)
-                log.error("line \(number): the hook switch is gone: \(error.message); hook changes are ignored until atad restarts")
-            } else if hookFailure != error.message {
-                log.error("line \(number): reading the hook switch: \(error.message)")
+        var batches = 0
+        repeat {
+            do throws(GPIOError) {
+                try hook.readEvents(into: &events)
+            } catch {
+                hookReadFailed(error)
+                return
             }
-            hookFailure = error.message
+            let now = loop.now
+            for event in events {
+                let at = HookEdgeInterpreter.plausibleInstant(ofEventAt: event.timestampNanoseconds, now: now)
+                if let change = interpreter.edge(event.edge, at: at) { report(change) }
+            }
+            batches += 1
+            // A full batch may have more behind it; the loop calls again if
+            // edges keep coming faster than this drains them.
+        } while events.count == GPIOInputLine.batchSize && batches < 4
+        let level: Bool
+        do throws(GPIOError) {
+            level = try hook.value()
+        } catch {
+            hookReadFailed(error)
             return
         }
         hookFailure = nil
-        let now = loop.now
-        for event in events {
-            let at = HookEdgeInterpreter.plausibleInstant(ofEventAt: event.timestampNanoseconds, now: now)
-            if let change = interpreter.edge(event.edge, at: at) { report(change) }
+        let (change, lostEdge) = interpreter.levelRead(level, at: loop.now)
+        if lostEdge {
+            log.info("line \(number): the hook switch reads \(interpreter.latestState == .offHook ? "off" : "on") hook, which its last edge did not say (an edge was lost or is still queued); following the level")
         }
+        if let change { report(change) }
         armDebounce()
+    }
+
+    private func hookReadFailed(_ error: GPIOError) {
+        if error.isDeviceGone {
+            // Its descriptor stays readable and every read fails: stop
+            // watching it rather than spin the loop.
+            loop.unregister(hook.eventDescriptor)
+            log.error("line \(number): the hook switch is gone: \(error.message); hook changes are ignored until atad restarts")
+        } else if hookFailure != error.message {
+            log.error("line \(number): reading the hook switch: \(error.message)")
+        }
+        hookFailure = error.message
     }
 
     private func armDebounce() {

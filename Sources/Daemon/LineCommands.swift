@@ -86,8 +86,10 @@ struct LineCommands {
 
     private func flash(_ port: LinePort, _ words: [String]) -> ControlReply {
         guard port.offHook else { return .error("line \(port.number) is on hook") }
-        let preset = port.machine.preset
-        var milliseconds = (Int(preset.flashMinimumMs) + Int(preset.flashMaximumMs)) / 2
+        // The middle of the line's own window (the country's, or its
+        // flash_min_ms/flash_max_ms).
+        let timings = port.machine.timings
+        var milliseconds = Int((timings.flashMinimum.nanoseconds + timings.flashMaximum.nanoseconds) / 2_000_000)
         if let word = words.first {
             guard words.count == 1, let value = Int(word), value > 0, value <= 10_000 else {
                 return .error("usage: flash LINE [MS] (1-10000)")

@@ -66,10 +66,12 @@ final class Telephony {
         guard let preset = site.tonePlan ?? CountryPresets.preset(code: site.country) else {
             throw StartupError(message: "no preset for country '\(site.country)'")
         }
-        var timings = LineTimings()
-        timings.flashMinimum = .milliseconds(Int64(preset.flashMinimumMs))
-        timings.flashMaximum = .milliseconds(Int64(preset.flashMaximumMs))
         let settings = site.lineSettings(number)
+        let windows = HookWindows(preset: preset, line: settings)
+        var timings = LineTimings()
+        timings.flashMinimum = .milliseconds(Int64(windows.flashMinimumMs))
+        timings.flashMaximum = .milliseconds(Int64(windows.flashMaximumMs))
+        timings.hangUp = .milliseconds(Int64(windows.hangUpMs))
         var map = DigitMap.anything
         if let text = settings.dialPlan {
             do throws(DigitMapError) { map = try DigitMap.parse(text) } catch {

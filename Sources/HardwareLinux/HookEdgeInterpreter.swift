@@ -80,6 +80,21 @@ public struct HookEdgeInterpreter: Sendable {
         return committed
     }
 
+    /// The level the edges seen so far leave the line at: the one waiting
+    /// out the debounce, else the debounced state.
+    public var latestState: HookState { pendingState ?? state }
+
+    /// The line's value read after a batch of edges (`GPIOInputLine.value()`).
+    /// It usually agrees with the last edge and changes nothing. When it
+    /// does not, an edge was lost: the kernel keeps 16 per line and drops the
+    /// rest while the loop is stalled, so a bouncy dial can lose the last
+    /// one. The value read wins, debounced from the time of the read (when
+    /// it changed is unknown). Returns `lostEdge` true in that case.
+    public mutating func levelRead(_ level: Bool, at time: Instant) -> (event: HookEvent?, lostEdge: Bool) {
+        let lostEdge = hookState(for: level) != latestState
+        return (self.level(level, at: time), lostEdge)
+    }
+
     /// Moves time on; returns the event of a level that has now been stable
     /// for the whole debounce time.
     public mutating func advance(to now: Instant) -> HookEvent? {

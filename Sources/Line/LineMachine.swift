@@ -6,10 +6,12 @@ import Timebase
 /// tones, ringing, numbers to dial and state. No I/O: every input comes with
 /// the time, and `nextDeadline` says when `advance(to:)` must run next.
 ///
-/// Hook timing: an on-hook shorter than `flashMaximum` keeps the line off
-/// hook. While dial tone plays or digits are collected, a break up to
+/// Hook timing: an on-hook shorter than `hangUp` keeps the line off hook.
+/// While dial tone plays or digits are collected, a break up to
 /// `pulseBreakMax` is a dial pulse; otherwise a break in the flash window
-/// is a flash. A break that reaches `flashMaximum` is a hang-up.
+/// [`flashMinimum`, `flashMaximum`] is a flash, and a longer one that ends
+/// before `hangUp` changes nothing. A break that reaches `hangUp` is a
+/// hang-up.
 public struct LineMachine: Sendable {
     public let lineNumber: Int
     public var preset: CountryPreset
@@ -59,7 +61,7 @@ public struct LineMachine: Sendable {
             guard let candidate else { return }
             if earliest == nil || candidate < earliest! { earliest = candidate }
         }
-        if let breakStart { consider(breakStart + timings.flashMaximum) }
+        if let breakStart { consider(breakStart + timings.hangUp) }
         if breakStart == nil, pulseCount > 0, let lastPulseEnd { consider(lastPulseEnd + timings.interdigitPulseGap) }
         consider(stateDeadline)
         consider(ringer.nextSwitch)
@@ -117,7 +119,7 @@ public struct LineMachine: Sendable {
     }
 
     private mutating func fire(at due: Instant, _ actions: inout [LineAction]) {
-        if let start = breakStart, start + timings.flashMaximum <= due {
+        if let start = breakStart, start + timings.hangUp <= due {
             breakStart = nil
             hangUp(&actions)
             return
@@ -185,7 +187,8 @@ public struct LineMachine: Sendable {
             stateDeadline = nil
             return
         }
-        guard length >= timings.flashMinimum else { return }
+        // Outside the flash window and short of a hang-up: nothing happened.
+        guard length >= timings.flashMinimum, length <= timings.flashMaximum else { return }
         if state == .talking {
             actions.append(.flash)
         } else if collecting {

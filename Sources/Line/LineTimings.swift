@@ -12,10 +12,14 @@ public struct LineTimings: Sendable {
     /// a digit the make lasts 23-64 ms; between digits a dial pauses for
     /// hundreds of ms.
     public var interdigitPulseGap = Interval.milliseconds(180)
-    /// A break in [flashMinimum, flashMaximum] is a hook flash; longer is a
-    /// hang-up. From the country preset.
+    /// A break in [flashMinimum, flashMaximum] is a hook flash. From the
+    /// country preset or the line's settings.
     public var flashMinimum = Interval.milliseconds(100)
     public var flashMaximum = Interval.milliseconds(900)
+    /// A break that lasts this long is a hang-up; one between `flashMaximum`
+    /// and this changes nothing, so a phone whose R key sends a long break
+    /// keeps its call. Longer than `flashMaximum`.
+    public var hangUp = Interval.milliseconds(1100)
     /// How long dial tone plays with no digit before the howler.
     public var dialToneTimeout = Interval.seconds(20)
     /// Long and short interdigit timers of the dial plan.

@@ -140,6 +140,16 @@ final class CountryPresetsTests: XCTestCase {
         XCTAssertEqual(gb?.flashMaximumMs, 130)
     }
 
+    func testHangUpTimesComeWellAfterTheFlashWindow() {
+        for entry in CountryPresets.all {
+            XCTAssertGreaterThanOrEqual(entry.hangUpMs, 400, entry.code)
+            XCTAssertGreaterThanOrEqual(Int(entry.hangUpMs), Int(entry.flashMaximumMs) + 100, entry.code)
+        }
+        XCTAssertEqual(CountryPresets.preset(code: "us")?.hangUpMs, 1100)
+        XCTAssertEqual(CountryPresets.preset(code: "gb")?.hangUpMs, 400)
+        XCTAssertEqual(CountryPresets.preset(code: "fr")?.hangUpMs, 450)
+    }
+
     // MARK: - Spot checks against the sources
 
     func testNorthAmericanPreciseTonePlan() throws {

@@ -123,6 +123,69 @@ final class HookEdgeInterpreterTests: XCTestCase {
         XCTAssertEqual(hook.advance(to: ms(120)), HookEvent(state: .offHook, at: ms(100)))
     }
 
+    // MARK: The level read after a batch of edges
+
+    /// The first 16 of 41 toggles from off hook: the kernel dropped the rest,
+    /// so the queue ends off hook while the pin ends on hook.
+    private func sixteenQueuedTogglesFromOffHook(_ hook: inout HookEdgeInterpreter) {
+        for index in 0..<16 {
+            XCTAssertNil(hook.edge(index % 2 == 0 ? .falling : .rising, at: ms(1000 + Int64(index) * 3)))
+        }
+    }
+
+    func testALevelReadThatDisagreesWithTheLastEdgeWinsAfterTheDebounce() {
+        var hook = HookEdgeInterpreter(initialLevel: true, at: ms(0), debounce: .milliseconds(20))
+        sixteenQueuedTogglesFromOffHook(&hook)
+        XCTAssertNil(hook.advance(to: ms(3000)), "the queued edges alone end where they began")
+        XCTAssertEqual(hook.state, .offHook)
+        let read = hook.levelRead(false, at: ms(3000))
+        XCTAssertNil(read.event)
+        XCTAssertTrue(read.lostEdge)
+        XCTAssertEqual(hook.latestState, .onHook)
+        XCTAssertEqual(hook.nextDeadline, ms(3020))
+        XCTAssertEqual(hook.advance(to: ms(3020)), HookEvent(state: .onHook, at: ms(3000)))
+        XCTAssertEqual(hook.state, .onHook)
+    }
+
+    func testALevelReadThatAgreesChangesNothing() {
+        var hook = HookEdgeInterpreter(initialLevel: false, at: ms(0), debounce: .milliseconds(20))
+        XCTAssertNil(hook.edge(.rising, at: ms(100)))
+        let pending = hook.levelRead(true, at: ms(105))
+        XCTAssertNil(pending.event)
+        XCTAssertFalse(pending.lostEdge)
+        XCTAssertEqual(hook.nextDeadline, ms(120), "the edge's own time still counts")
+        XCTAssertEqual(hook.advance(to: ms(120)), HookEvent(state: .offHook, at: ms(100)))
+        let stable = hook.levelRead(true, at: ms(500))
+        XCTAssertNil(stable.event)
+        XCTAssertFalse(stable.lostEdge)
+        XCTAssertNil(hook.nextDeadline)
+    }
+
+    func testALevelReadBackAtTheStableStateCancelsAPendingEdge() {
+        // The bounce back's edge was lost: the level read says the line never
+        // left off hook for the debounce time.
+        var hook = HookEdgeInterpreter(initialLevel: true, at: ms(0), debounce: .milliseconds(20))
+        XCTAssertNil(hook.edge(.falling, at: ms(100)))
+        let read = hook.levelRead(true, at: ms(110))
+        XCTAssertTrue(read.lostEdge)
+        XCTAssertNil(read.event)
+        XCTAssertNil(hook.nextDeadline)
+        XCTAssertNil(hook.advance(to: ms(500)))
+        XCTAssertEqual(hook.state, .offHook)
+    }
+
+    func testALevelReadAfterALongStallCommitsWhatTheEdgesSaidFirst() {
+        // The on-hook edge lasted through the stall, then the level read
+        // says off hook again: the break really happened (it is as long as
+        // the stall, as far as anyone can know), then the handset is up.
+        var hook = HookEdgeInterpreter(initialLevel: true, at: ms(0), debounce: .milliseconds(20))
+        XCTAssertNil(hook.edge(.falling, at: ms(100)))
+        let read = hook.levelRead(true, at: ms(2000))
+        XCTAssertTrue(read.lostEdge)
+        XCTAssertEqual(read.event, HookEvent(state: .onHook, at: ms(100)))
+        XCTAssertEqual(hook.advance(to: ms(2020)), HookEvent(state: .offHook, at: ms(2000)))
+    }
+
     func testPlausibleInstantOfKernelTimestamps() {
         let now = Instant.zero + .seconds(500)
         let recent = (now - .milliseconds(3)).nanoseconds

@@ -16,6 +16,7 @@ final class LineMachineTests: XCTestCase {
         var timings = LineTimings()
         timings.flashMinimum = .milliseconds(Int64(preset.flashMinimumMs))
         timings.flashMaximum = .milliseconds(Int64(preset.flashMaximumMs))
+        timings.hangUp = .milliseconds(Int64(preset.hangUpMs))
         timings.warmlineDelay = warmline
         machine = LineMachine(lineNumber: 1, preset: preset, timings: timings,
                               digitMap: try DigitMap.parse(map), pulseMapping: mapping, hotline: hotline)
@@ -137,8 +138,98 @@ final class LineMachineTests: XCTestCase {
         actions = []
         hook(false); wait(.milliseconds(flashMin / 2)); hook(true)
         XCTAssertEqual(actions, [], "a break shorter than the flash window is ignored in a call")
-        hook(false); wait(.milliseconds(flashMax + 20))
+        hook(false); wait(.milliseconds(Int64(preset.hangUpMs) + 20))
         XCTAssertEqual(machine.state, .idle)
+        XCTAssertEqual(actions, [.stateChanged(.idle), .hangUp])
+    }
+
+    // MARK: Flash window and hang-up time, edge by edge
+
+    /// A break of `milliseconds` on hook, then back off hook; returns what
+    /// the line did.
+    private func breakOf(_ milliseconds: Int64) -> [LineAction] {
+        actions = []
+        hook(false)
+        wait(.milliseconds(milliseconds))
+        hook(true)
+        return actions
+    }
+
+    private func answerACall() {
+        send(.incomingCall)
+        hook(true)
+        XCTAssertEqual(machine.state, .talking)
+    }
+
+    func testEuropeanWindowInACallFlashesOnlyInsideItAndHangsUpOnlyAt400Milliseconds() throws {
+        try makeLine(country: "gb")
+        let preset = try XCTUnwrap(CountryPresets.preset(code: "gb"))
+        XCTAssertEqual([preset.flashMinimumMs, preset.flashMaximumMs, preset.hangUpMs], [55, 130, 400])
+        answerACall()
+        XCTAssertEqual(breakOf(54), [], "just under the flash window: a glitch")
+        XCTAssertEqual(breakOf(55), [.flash], "the window's first millisecond")
+        XCTAssertEqual(breakOf(130), [.flash], "the window's last millisecond")
+        XCTAssertEqual(breakOf(131), [], "just past the window, far from a hang-up: nothing")
+        XCTAssertEqual(breakOf(270), [], "a 270 ms R key is outside a 130 ms window, but no hang-up")
+        XCTAssertEqual(breakOf(399), [], "one millisecond short of the hang-up time")
+        XCTAssertEqual(machine.state, .talking)
+        actions = []
+        hook(false)
+        wait(.milliseconds(399))
+        XCTAssertEqual(actions, [])
+        wait(.milliseconds(1))
+        XCTAssertEqual(actions, [.stateChanged(.idle), .hangUp], "a break that reaches 400 ms hangs up")
+        XCTAssertEqual(machine.state, .idle)
+    }
+
+    func testALongerFlashWindowOnTheLineKeepsLongRKeysInTheCall() throws {
+        try makeLine(country: "gb")
+        machine.timings.flashMaximum = .milliseconds(700)
+        machine.timings.hangUp = .milliseconds(800)
+        answerACall()
+        XCTAssertEqual(breakOf(270), [.flash])
+        XCTAssertEqual(breakOf(600), [.flash])
+        XCTAssertEqual(breakOf(700), [.flash])
+        XCTAssertEqual(breakOf(701), [])
+        XCTAssertEqual(breakOf(799), [])
+        XCTAssertEqual(machine.state, .talking)
+        actions = []
+        hook(false)
+        wait(.milliseconds(800))
+        XCTAssertEqual(actions, [.stateChanged(.idle), .hangUp])
+    }
+
+    func testDuringDialToneAFlashRestartsItAndOnlyTheHangUpTimeEndsIt() throws {
+        try makeLine(country: "de")
+        let preset = try XCTUnwrap(CountryPresets.preset(code: "de"))
+        XCTAssertEqual([preset.flashMinimumMs, preset.flashMaximumMs, preset.hangUpMs], [60, 130, 400])
+        hook(true)
+        send(.dtmf("1"))
+        XCTAssertEqual(machine.state, .dialing)
+        XCTAssertEqual(breakOf(130), [.stateChanged(.dialTone), .playTone(.dial)], "a flash starts the number over")
+        XCTAssertEqual(machine.digits, "")
+        XCTAssertEqual(breakOf(131), [])
+        XCTAssertEqual(breakOf(399), [])
+        XCTAssertEqual(machine.state, .dialTone)
+        actions = []
+        hook(false)
+        wait(.milliseconds(400))
+        XCTAssertEqual(machine.state, .idle)
+        XCTAssertEqual(actions, [.stopTone, .stateChanged(.idle)])
+    }
+
+    func testNorthAmericaHangsUpOnlyPastTheLongestCentralOfficeFlash() throws {
+        try makeLine(country: "us")
+        answerACall()
+        XCTAssertEqual(breakOf(99), [])
+        XCTAssertEqual(breakOf(100), [.flash])
+        XCTAssertEqual(breakOf(900), [.flash])
+        XCTAssertEqual(breakOf(901), [])
+        XCTAssertEqual(breakOf(1099), [])
+        XCTAssertEqual(machine.state, .talking)
+        actions = []
+        hook(false)
+        wait(.milliseconds(1100))
         XCTAssertEqual(actions, [.stateChanged(.idle), .hangUp])
     }
 
@@ -162,7 +253,7 @@ final class LineMachineTests: XCTestCase {
         XCTAssertEqual(machine.state, .lockout)
         XCTAssertNil(machine.tone)
         hook(false)
-        wait(.seconds(1))
+        wait(machine.timings.hangUp)
         XCTAssertEqual(machine.state, .idle)
     }
 

@@ -46,3 +46,27 @@ def test_swedish_pulse_mapping_sends_one_pulse_more(daemons, tmp_path, short_dir
     reply = daemon.ctl("pulse", "1", "120")
     assert reply.returncode == 0 and reply.out_lines[1].startswith("6 pulses"), reply  # 2 + 3 + 1
     wait_until(lambda: "number 120" in line1(daemon), 10, "the rotary number")
+
+
+def test_a_long_r_key_window_on_the_line(daemons, tmp_path, short_dir):
+    # gb's window is 55-130 ms with a hang-up at 400 ms; the line's own
+    # flash_max_ms = 700 raises its hang-up time to 800 ms.
+    daemon = start(daemons, tmp_path, short_dir, "dial_plan = (xxxxxxxxxx)\nflash_max_ms = 700\n", country="gb")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "5").returncode == 0
+    wait_until(lambda: line1(daemon).startswith("line 1: dialing digits 5"), 3, "the digit")
+    # The flash command's default is the middle of the line's window.
+    reply = daemon.ctl("flash", "1")
+    assert reply.returncode == 0 and reply.out_lines[1] == "flash 377 ms", reply
+    wait_until(lambda: line1(daemon) == "line 1: dialtone", 3, "a flash: dial tone again")
+    assert daemon.ctl("dtmf", "1", "7").returncode == 0
+    wait_until(lambda: line1(daemon).startswith("line 1: dialing digits 7"), 3, "the digit")
+    # A 600 ms break is a flash too, never a hang-up on the way.
+    reply = daemon.ctl("flash", "1", "600")
+    assert reply.returncode == 0, reply
+    states = set()
+    wait_until(lambda: states.add(line1(daemon)) or "line 1: dialtone" in states, 3, "the 600 ms flash")
+    assert not any(state.startswith("line 1: idle") for state in states), states
+    # On hook for good: idle once 800 ms have passed.
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line1(daemon).startswith("line 1: idle"), 3, "the hang-up")
