@@ -19,11 +19,11 @@ RING_HZ = 20.0
 BURST_S, PAUSE_S = 2.0, 4.0
 # atad's timers under an emulated CPU, and a sampler that wakes about once a
 # millisecond, both run late now and then.
-CADENCE_TOLERANCE_S = 0.15
+CADENCE_TOLERANCE_S = 0.1
 RING_HZ_TOLERANCE = 1.0
 # How long atad may take to play again once it runs after a stall (it has
 # to notice the xruns and prepare both streams again), under TCG.
-RESUME_WITHIN_S = 0.5
+RESUME_WITHIN_S = 0.25
 
 
 def ring_mode_edges(changes):
@@ -101,8 +101,9 @@ def test_ringing_raises_ring_mode_only_in_bursts_at_the_preset_cadence(box_daemo
               f"first toggle {first * 1000:.1f} ms after RM rose")
         assert abs(frequency - RING_HZ) <= RING_HZ_TOLERANCE, f"ring at {frequency:.2f} Hz"
         assert abs(half - 0.5 / RING_HZ) <= 0.003, f"median half period {half * 1000:.1f} ms"
-        # RM rises with F/R at rest; the first toggle half a period later.
-        assert first >= 0.5 / RING_HZ - 0.005, f"F/R first toggled {first * 1000:.1f} ms after RM rose"
+        # RM rises with F/R at rest; the first toggle half a period later
+        # (the sampler may see RM rise a few milliseconds late).
+        assert first >= 0.25 / RING_HZ, f"F/R first toggled {first * 1000:.1f} ms after RM rose"
 
 
 def test_a_daemon_killed_in_a_burst_leaves_outputs_made_safe(box, box_daemons, slic):
