@@ -81,7 +81,13 @@ final class GPIOLineHardware {
 
     func start() {
         loop.register(hook.eventDescriptor, for: .readable) { _ in self.readHookEvents() }
-        openAudio()
+        // Opened from the running loop: primed playback holds only 20 ms,
+        // less than the rest of the daemon's start-up may take (an xrun at
+        // every start, seen on the rig).
+        retryTimer = loop.schedule(after: .zero) {
+            self.retryTimer = nil
+            self.openAudio()
+        }
     }
 
     func close() {
