@@ -22,6 +22,8 @@ public func atadMain(arguments: [String]) -> Int32 {
         return 0
     case .checkConfig(let files):
         return CheckConfigCommand.run(files: files)
+    case .safe(let config):
+        return SafeOutputsCommand.run(config: config)
     case .ctl(let socket, let config, let words):
         return ControlClient.run(socket: socket, config: config, words: words)
     case .run(let config, let syslog, let logLevel):

@@ -2,6 +2,7 @@
 enum Invocation: Equatable {
     case run(config: String, syslog: Bool, logLevel: String?)
     case checkConfig(files: [String])
+    case safe(config: String)
     case ctl(socket: String?, config: String?, words: [String])
     case version
     case help(topic: String?)
@@ -38,6 +39,8 @@ enum Invocation: Equatable {
             return .checkConfig(files: rest)
         case "ctl":
             return try parseCtl(rest)
+        case "safe":
+            return try parseSafe(rest)
         default:
             throw UsageError(message: command.utf8.first == UInt8(ascii: "-")
                                 ? "unknown option '\(command)'" : "unknown command '\(command)'",
@@ -78,6 +81,29 @@ enum Invocation: Equatable {
         }
         guard let config else { throw UsageError(message: "run needs --config FILE", topic: "run") }
         return .run(config: config, syslog: syslog, logLevel: logLevel)
+    }
+
+    private static func parseSafe(_ arguments: [String]) throws(UsageError) -> Invocation {
+        var config: String?
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--config", "-c":
+                guard index + 1 < arguments.count else { throw UsageError(message: "\(argument) needs a FILE", topic: "safe") }
+                config = arguments[index + 1]
+                index += 1
+            case "--help", "-h":
+                return .help(topic: "safe")
+            default:
+                throw UsageError(message: argument.utf8.first == UInt8(ascii: "-")
+                                    ? "unknown option '\(argument)'" : "unexpected argument '\(argument)'",
+                                 topic: "safe")
+            }
+            index += 1
+        }
+        guard let config else { throw UsageError(message: "safe needs --config FILE", topic: "safe") }
+        return .safe(config: config)
     }
 
     private static func parseCtl(_ arguments: [String]) throws(UsageError) -> Invocation {

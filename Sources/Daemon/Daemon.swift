@@ -225,6 +225,7 @@ final class Daemon {
         lines += sip?.callStatusLines ?? []
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
+            if let audio = port.audioStatusLine { lines.append(audio) }
         }
         return lines
     }

@@ -25,6 +25,11 @@ final class GPIOLineHardware {
     private var retryTimer: TimerID?
     /// Why the audio is not open, as last logged; nil while it is open.
     private var audioFailure: String?
+    /// Xruns and suspends of streams already closed (a card that came back
+    /// gets new streams, whose counts start at zero).
+    private var closedPlaybackXruns = 0
+    private var closedCaptureXruns = 0
+    private var closedSuspends = 0
     /// The last failure of the hook input and of the ringer outputs, as
     /// logged: a failure is logged when it starts, not at every retry.
     private var hookFailure: String?
@@ -76,7 +81,13 @@ final class GPIOLineHardware {
 
     func start() {
         loop.register(hook.eventDescriptor, for: .readable) { _ in self.readHookEvents() }
-        openAudio()
+        // Opened from the running loop: primed playback holds only 20 ms,
+        // less than the rest of the daemon's start-up may take (an xrun at
+        // every start, seen on the rig).
+        retryTimer = loop.schedule(after: .zero) {
+            self.retryTimer = nil
+            self.openAudio()
+        }
     }
 
     func close() {
@@ -85,6 +96,7 @@ final class GPIOLineHardware {
         if let retryTimer { loop.cancel(retryTimer) }
         closeAudio()
         try? ringMode.set(false)
+        try? forwardReverse.set(true)
         hook.close()
         ringMode.close()
         forwardReverse.close()
@@ -208,7 +220,22 @@ final class GPIOLineHardware {
         }
     }
 
+    /// The underruns of playback and overruns of capture recovered since
+    /// start, and the suspends: an xrun is an audible gap, so a user
+    /// chasing clicks can see whether the loop kept up.
+    var audioStatus: String {
+        let playbackXruns = closedPlaybackXruns + (playback?.xrunCount ?? 0)
+        let captureXruns = closedCaptureXruns + (capture?.xrunCount ?? 0)
+        let suspends = closedSuspends + (playback?.suspendCount ?? 0) + (capture?.suspendCount ?? 0)
+        var text = "xruns playback \(playbackXruns) capture \(captureXruns), suspends \(suspends)"
+        if playback == nil { text = "not open (\(audioFailure ?? "closed")), " + text }
+        return text
+    }
+
     private func closeAudio() {
+        closedPlaybackXruns += playback?.xrunCount ?? 0
+        closedCaptureXruns += capture?.xrunCount ?? 0
+        closedSuspends += (playback?.suspendCount ?? 0) + (capture?.suspendCount ?? 0)
         if let capture {
             for entry in capture.pollDescriptors { loop.unregister(FileDescriptor(rawValue: entry.fd)) }
             capture.close()

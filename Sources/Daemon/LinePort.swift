@@ -75,6 +75,11 @@ final class LinePort {
         if let number = machine.lastNumber { text += " number \(number)" }
         return text
     }
+
+    /// `line N audio: ...` for `status`, on a real board only.
+    var audioStatusLine: String? {
+        hardware.map { "line \(number) audio: \($0.audioStatus)" }
+    }
 }
 
 /// Notes the frame where sound starts after at least `quietFrames` frames

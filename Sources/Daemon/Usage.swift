@@ -9,6 +9,7 @@ enum Usage {
       run --config FILE      run the daemon in the foreground
       check-config FILE...   validate site and board files
       ctl COMMAND [ARGS]     talk to a running daemon over its control socket
+      safe --config FILE     drive the ringer outputs to rest (after a crash)
       help [COMMAND]         show help
       --version              show the version
     """
@@ -46,11 +47,24 @@ enum Usage {
       help                list the commands the daemon understands
     """
 
+    static let safe = """
+    usage: atad safe --config FILE
+
+    Drives each line's ringer outputs to rest without the daemon: ring mode
+    (RM) off and forward/reverse (F/R) forward, then exits. The systemd unit
+    runs it after atad stops, so a daemon killed during a ring burst does not
+    leave the SLIC in ring mode. Fails (exit 1) while atad holds the lines.
+    Does nothing on the simulated board.
+
+      --config, -c FILE   the site file; it names the board file
+    """
+
     static func text(for topic: String) -> String? {
         switch topic {
         case "run": return run
         case "check-config": return checkConfig
         case "ctl": return ctl
+        case "safe": return safe
         case "help": return summary
         default: return nil
         }

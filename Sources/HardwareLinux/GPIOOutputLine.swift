@@ -41,6 +41,15 @@ public final class GPIOOutputLine {
         isOn = on
     }
 
+    /// The logical value the kernel reports for the line: what its driver
+    /// drives, read back to confirm a `set` reached the chip.
+    public func readBack() throws(GPIOError) -> Bool {
+        guard let line, chip.isOpen else { throw GPIOError.closed(chip: chip.name, offset: offset) }
+        let value = gpiod_line_get_value(line)
+        if value < 0 { throw GPIOError.lineFailed(.getValue, chip: chip.name, offset: offset, Errno.current) }
+        return value != 0
+    }
+
     /// Releases the line; the kernel keeps driving the last value (or
     /// reverts it, depending on the driver): set it safe before closing.
     public func close() {

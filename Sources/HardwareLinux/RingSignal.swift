@@ -27,13 +27,16 @@ public struct RingOutputs: Equatable, Sendable {
 
 /// Drives an AG1171-class SLIC's RM and F/R inputs to ring the phone.
 ///
-/// RM is asserted for the whole ringing (bursts and, unless
-/// `releaseRingModeInPause`, the pauses between them); during a burst F/R
-/// toggles every half period of the ring frequency, starting forward at the
-/// burst's start, so the SLIC makes a square ring voltage; in a pause F/R
-/// rests forward. When idle, RM is off and F/R holds the idle polarity
-/// (reversed on request, e.g. for caller ID alerting or disconnect
-/// signalling).
+/// RM is high only during a burst: the AG1171 raises its converter to the
+/// ringing voltage while RM is high and wants it low at all other times,
+/// so the pauses between bursts are not spent in ring mode (and a crash in
+/// a pause leaves the SLIC safe). RM rises with F/R still at its idle
+/// polarity, and F/R first moves half a period later, so the two never
+/// change at the same instant. During a burst F/R toggles every half
+/// period of the ring frequency, counted from the burst's start, so the
+/// SLIC makes a square ring voltage. In a pause, and when idle, RM is low
+/// and F/R holds the idle polarity (reversed on request, e.g. for caller ID
+/// alerting or disconnect signalling).
 ///
 /// A state machine without I/O: every method returns the new outputs when
 /// they change (nil when nothing changes); call `advance` at `nextDeadline`.
@@ -41,21 +44,22 @@ public struct RingOutputs: Equatable, Sendable {
 /// never shifts the waveform's phase.
 public struct RingSignal: Sendable {
     public let frequencyHz: Int
-    public let releaseRingModeInPause: Bool
     public private(set) var phase: RingPhase = .idle
     public private(set) var idlePolarity: LinePolarity
     /// The outputs as last returned.
     public private(set) var outputs: RingOutputs
 
     private var burstStart: Instant = .zero
+    /// F/R during the burst's first half period: the idle polarity when the
+    /// burst began, so RM rises while F/R stays where it was.
+    private var burstPolarity: LinePolarity = .forward
     /// Half periods elapsed in the current burst at the last update.
     private var halfPeriods: Int64 = 0
 
-    public init(frequencyHz: Int, idlePolarity: LinePolarity = .forward, releaseRingModeInPause: Bool = false) {
+    public init(frequencyHz: Int, idlePolarity: LinePolarity = .forward) {
         precondition(frequencyHz > 0 && frequencyHz <= 1000, "ring frequency out of range")
         self.frequencyHz = frequencyHz
         self.idlePolarity = idlePolarity
-        self.releaseRingModeInPause = releaseRingModeInPause
         self.outputs = RingOutputs(ringMode: false, polarity: idlePolarity)
     }
 
@@ -77,16 +81,17 @@ public struct RingSignal: Sendable {
         phase = newPhase
         if newPhase == .burst {
             burstStart = now
+            burstPolarity = idlePolarity
             halfPeriods = 0
         }
         return publish(desiredOutputs())
     }
 
     /// Sets the polarity the line rests at when not ringing; applied at once
-    /// when idle, else when ringing stops.
+    /// when idle or in a pause, else when the burst ends.
     public mutating func setIdlePolarity(_ polarity: LinePolarity, at now: Instant) -> RingOutputs? {
         idlePolarity = polarity
-        if phase != .idle { return advance(to: now) }
+        if phase == .burst { return advance(to: now) }
         return publish(desiredOutputs())
     }
 
@@ -103,12 +108,11 @@ public struct RingSignal: Sendable {
 
     private func desiredOutputs() -> RingOutputs {
         switch phase {
-        case .idle:
+        case .idle, .pause:
             return RingOutputs(ringMode: false, polarity: idlePolarity)
-        case .pause:
-            return RingOutputs(ringMode: !releaseRingModeInPause, polarity: .forward)
         case .burst:
-            return RingOutputs(ringMode: true, polarity: halfPeriods % 2 == 0 ? .forward : .reverse)
+            let other: LinePolarity = burstPolarity == .forward ? .reverse : .forward
+            return RingOutputs(ringMode: true, polarity: halfPeriods % 2 == 0 ? burstPolarity : other)
         }
     }
 

@@ -11,6 +11,10 @@ final class InvocationTests: XCTestCase {
         XCTAssertEqual(try Invocation.parse(["check-config", "a", "b"]), .checkConfig(files: ["a", "b"]))
         XCTAssertEqual(try Invocation.parse(["ctl", "--socket", "/s", "hook", "1", "off"]),
                        .ctl(socket: "/s", config: nil, words: ["hook", "1", "off"]))
+        XCTAssertEqual(try Invocation.parse(["safe", "--config", "/etc/atad/atad.conf"]),
+                       .safe(config: "/etc/atad/atad.conf"))
+        XCTAssertEqual(try Invocation.parse(["safe", "-c", "a.conf"]), .safe(config: "a.conf"))
+        XCTAssertEqual(try Invocation.parse(["safe", "--help"]), .help(topic: "safe"))
     }
 
     func testUsageErrors() {
@@ -24,6 +28,9 @@ final class InvocationTests: XCTestCase {
             (["ctl"], "ctl needs a COMMAND"),
             (["ctl", "--bogus", "status"], "unknown option '--bogus'"),
             (["help", "nothing"], "no such command 'nothing'"),
+            (["safe"], "safe needs --config FILE"),
+            (["safe", "--config"], "--config needs a FILE"),
+            (["safe", "--config", "a.conf", "--now"], "unknown option '--now'"),
         ]
         for (arguments, message) in bad {
             XCTAssertThrowsError(try Invocation.parse(arguments), "\(arguments)") { error in

@@ -70,15 +70,16 @@ final class RingSignalTests: XCTestCase {
     func testCadenceEdgesDriveRingModeAndForwardReverse() {
         var ring = RingSignal(frequencyHz: 20)
         // 2 s on, 4 s off.
-        XCTAssertEqual(ring.set(.burst, at: ms(0)), RingOutputs(ringMode: true, polarity: .forward))
+        XCTAssertEqual(ring.set(.burst, at: ms(0)), RingOutputs(ringMode: true, polarity: .forward),
+                       "RM rises, F/R stays at the idle polarity")
         XCTAssertEqual(ring.advance(to: ms(1990)), RingOutputs(ringMode: true, polarity: .reverse))
-        XCTAssertEqual(ring.set(.pause, at: ms(2000)), RingOutputs(ringMode: true, polarity: .forward),
-                       "F/R back to forward, RM held between bursts")
+        XCTAssertEqual(ring.set(.pause, at: ms(2000)), idle, "RM low and F/R at rest between bursts")
         XCTAssertNil(ring.nextDeadline, "nothing toggles in a pause")
         XCTAssertNil(ring.advance(to: ms(4000)))
-        // The next burst starts forward: outputs unchanged, toggling resumes
-        // half a period later.
-        XCTAssertNil(ring.set(.burst, at: ms(6000)))
+        XCTAssertEqual(ring.outputs, idle)
+        // The next burst raises RM again with F/R still forward; toggling
+        // resumes half a period later.
+        XCTAssertEqual(ring.set(.burst, at: ms(6000)), RingOutputs(ringMode: true, polarity: .forward))
         XCTAssertEqual(ring.nextDeadline, ms(6025))
         XCTAssertNil(ring.set(.burst, at: ms(6010)), "entering a burst twice does not restart it")
         XCTAssertEqual(ring.nextDeadline, ms(6025))
@@ -89,11 +90,31 @@ final class RingSignalTests: XCTestCase {
         XCTAssertNil(ring.set(.idle, at: ms(6040)))
     }
 
-    func testRingModeCanBeReleasedInPauses() {
-        var ring = RingSignal(frequencyHz: 25, releaseRingModeInPause: true)
-        _ = ring.set(.burst, at: ms(0))
-        XCTAssertEqual(ring.set(.pause, at: ms(1000)), RingOutputs(ringMode: false, polarity: .forward))
-        XCTAssertEqual(ring.set(.burst, at: ms(3000)), RingOutputs(ringMode: true, polarity: .forward))
+    func testRingModeIsLowInEveryPause() {
+        var ring = RingSignal(frequencyHz: 25)
+        // A double ring: 400 ms on, 200 off, 400 on, 2000 off, twice over.
+        var at: Int64 = 0
+        for _ in 0..<2 {
+            for (on, off) in [(Int64(400), Int64(200)), (400, 2000)] {
+                XCTAssertEqual(ring.set(.burst, at: ms(at))?.ringMode, true)
+                _ = toggles(&ring, until: ms(at + on - 1))
+                XCTAssertTrue(ring.outputs.ringMode)
+                XCTAssertEqual(ring.set(.pause, at: ms(at + on)), idle, "RM low in the pause at \(at + on) ms")
+                XCTAssertNil(ring.advance(to: ms(at + on + off - 1)))
+                at += on + off
+            }
+        }
+    }
+
+    func testAPauseRestsAtTheIdlePolarity() {
+        var ring = RingSignal(frequencyHz: 20, idlePolarity: .reverse)
+        let reversedIdle = RingOutputs(ringMode: false, polarity: .reverse)
+        XCTAssertEqual(ring.set(.burst, at: ms(0)), RingOutputs(ringMode: true, polarity: .reverse),
+                       "a burst starts at the idle polarity: F/R does not move as RM rises")
+        XCTAssertEqual(ring.advance(to: ms(25)), RingOutputs(ringMode: true, polarity: .forward))
+        XCTAssertEqual(ring.set(.pause, at: ms(30)), reversedIdle)
+        // Changed in a pause: applies at once.
+        XCTAssertEqual(ring.setIdlePolarity(.forward, at: ms(100)), idle)
     }
 
     func testIdlePolarityReversal() {
@@ -101,12 +122,14 @@ final class RingSignalTests: XCTestCase {
         // Caller ID alerting by line reversal, or disconnect signalling.
         XCTAssertEqual(ring.setIdlePolarity(.reverse, at: ms(0)), RingOutputs(ringMode: false, polarity: .reverse))
         XCTAssertNil(ring.setIdlePolarity(.reverse, at: ms(5)))
-        XCTAssertEqual(ring.set(.burst, at: ms(100)), RingOutputs(ringMode: true, polarity: .forward))
-        // Asked for while ringing: applies when ringing stops.
+        XCTAssertEqual(ring.set(.burst, at: ms(100)), RingOutputs(ringMode: true, polarity: .reverse))
+        // Asked for during a burst: applies when the burst ends; the burst's
+        // waveform keeps its phase meanwhile.
         XCTAssertNil(ring.setIdlePolarity(.forward, at: ms(110)))
-        XCTAssertEqual(ring.setIdlePolarity(.reverse, at: ms(125)), RingOutputs(ringMode: true, polarity: .reverse),
+        XCTAssertEqual(ring.setIdlePolarity(.forward, at: ms(125)), RingOutputs(ringMode: true, polarity: .forward),
                        "still toggling meanwhile")
-        XCTAssertEqual(ring.set(.idle, at: ms(130)), RingOutputs(ringMode: false, polarity: .reverse))
-        XCTAssertEqual(ring.setIdlePolarity(.forward, at: ms(200)), idle)
+        XCTAssertEqual(ring.advance(to: ms(150)), RingOutputs(ringMode: true, polarity: .reverse))
+        XCTAssertEqual(ring.set(.idle, at: ms(160)), idle)
+        XCTAssertEqual(ring.setIdlePolarity(.reverse, at: ms(200)), RingOutputs(ringMode: false, polarity: .reverse))
     }
 }

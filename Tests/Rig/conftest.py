@@ -119,6 +119,48 @@ class SimulatedSLIC:
         return self.value(self.box.forward_reverse_offset)
 
 
+class RingerSampler:
+    """Samples RM and F/R about once a millisecond through their sysfs value
+    files, kept open (a read from offset 0 asks the driver again), and keeps
+    only the changes: a guest under TCG cannot afford more."""
+
+    def __init__(self, slic):
+        self.files = [os.open(slic._line(offset) / "value", os.O_RDONLY)
+                      for offset in (slic.box.ring_mode_offset, slic.box.forward_reverse_offset)]
+        self.changes = []  # (monotonic time, RM, F/R), the first sample included
+        self.samples = 0
+        self.longest_gap = 0.0
+
+    def read(self):
+        return tuple(int(os.pread(descriptor, 8, 0)) for descriptor in self.files)
+
+    def run(self, done, timeout):
+        """Samples until `done(changes)` is true; fails after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        last = None
+        previous_at = None
+        while True:
+            values = self.read()
+            now = time.monotonic()
+            self.samples += 1
+            if previous_at is not None:
+                self.longest_gap = max(self.longest_gap, now - previous_at)
+            previous_at = now
+            if values != last:
+                self.changes.append((now, *values))
+                last = values
+                if done(self.changes):
+                    return self.changes
+            if now > deadline:
+                raise AssertionError(f"sampling RM and F/R: condition not met within {timeout} s; "
+                                     f"{len(self.changes)} changes in {self.samples} samples")
+            time.sleep(0.001)
+
+    def close(self):
+        for descriptor in self.files:
+            os.close(descriptor)
+
+
 class SoundCard:
     """The snd-aloop card as a whole: unbinding its platform device is what
     unplugging a USB sound card does to the programs that hold it."""

@@ -9,6 +9,7 @@ USAGE_FIRST_LINE = {
     "run": "usage: atad run --config FILE [--syslog] [--log-level LEVEL]",
     "check-config": "usage: atad check-config FILE...",
     "ctl": "usage: atad ctl [--socket PATH | --config FILE] COMMAND [ARGS...]",
+    "safe": "usage: atad safe --config FILE",
 }
 
 
@@ -27,11 +28,12 @@ def test_help(atad, args):
     assert result.returncode == 0, result
     assert result.stderr == "", result
     assert result.out_lines[0] == SUMMARY_FIRST_LINE, result
-    for command in ["run --config FILE", "check-config FILE...", "ctl COMMAND [ARGS]", "help [COMMAND]", "--version"]:
+    for command in ["run --config FILE", "check-config FILE...", "ctl COMMAND [ARGS]", "safe --config FILE",
+                    "help [COMMAND]", "--version"]:
         assert any(line.strip().startswith(command) for line in result.out_lines), (command, result)
 
 
-@pytest.mark.parametrize("command", ["run", "check-config", "ctl"])
+@pytest.mark.parametrize("command", ["run", "check-config", "ctl", "safe"])
 def test_help_for_a_command(atad, command):
     result = atad("help", command)
     assert result.returncode == 0, result
@@ -39,7 +41,7 @@ def test_help_for_a_command(atad, command):
     assert result.out_lines[0] == USAGE_FIRST_LINE[command], result
 
 
-@pytest.mark.parametrize("command", ["run", "check-config", "ctl"])
+@pytest.mark.parametrize("command", ["run", "check-config", "ctl", "safe"])
 def test_command_help_flag(atad, command):
     result = atad(command, "--help")
     assert result.returncode == 0, result
@@ -81,6 +83,8 @@ def assert_usage_error(result, message, usage_first_line):
     (["ctl"], "atad: ctl needs a COMMAND", USAGE_FIRST_LINE["ctl"]),
     (["ctl", "--socket"], "atad: --socket needs a value", USAGE_FIRST_LINE["ctl"]),
     (["ctl", "--frobnicate", "status"], "atad: unknown option '--frobnicate'", USAGE_FIRST_LINE["ctl"]),
+    (["safe"], "atad: safe needs --config FILE", USAGE_FIRST_LINE["safe"]),
+    (["safe", "--config", "x.conf", "extra"], "atad: unexpected argument 'extra'", USAGE_FIRST_LINE["safe"]),
 ], ids=lambda value: " ".join(value) if isinstance(value, list) else None)
 def test_usage_errors(atad, args, message, usage):
     assert_usage_error(atad(*args), message, usage)
