@@ -241,12 +241,18 @@ def box_daemons(request, tmp_path):
         return daemon
 
     yield start
+    stop_and_keep_logs(started, f"atad-{request.node.name}")
+
+
+def stop_and_keep_logs(started, name):
+    """Stops each (daemon, socket folder) a fixture started and keeps its
+    log in the run's results folder as NAME-INDEX.log."""
     results = os.environ.get("RIG_RESULTS")
     for index, (daemon, sockets) in enumerate(started):
         daemon.stop()
         shutil.rmtree(sockets, ignore_errors=True)
         if results and daemon.log_path.exists():
-            shutil.copy(daemon.log_path, Path(results) / f"atad-{request.node.name}-{index}.log")
+            shutil.copy(daemon.log_path, Path(results) / f"{name}-{index}.log")
 
 
 @pytest.fixture

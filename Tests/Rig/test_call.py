@@ -8,9 +8,7 @@ RM and F/R, sampled from gpio-sim's value files (the preset's frequency and
 cadence, RM high only in bursts), ring trip by lifting the handset in a
 burst, and the call's audio both ways through the real card."""
 
-import os
 import re
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -20,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from alsa import Talker, set_loopback_rate_shift, sine_pair
-from conftest import RATE, cpu_seconds, line_status, scenarios, start_recording
+from conftest import RATE, cpu_seconds, line_status, scenarios, start_recording, stop_and_keep_logs
 from hybrid import LoopbackHybrid
 from tone import component
 
@@ -87,12 +85,7 @@ def far_ends(request, tmp_path):
         return daemon
 
     yield start
-    results = os.environ.get("RIG_RESULTS")
-    for index, (daemon, sockets) in enumerate(started):
-        daemon.stop()
-        shutil.rmtree(sockets, ignore_errors=True)
-        if results and daemon.log_path.exists():
-            shutil.copy(daemon.log_path, Path(results) / f"far-{request.node.name}-{index}.log")
+    stop_and_keep_logs(started, f"far-{request.node.name}")
 
 
 BOX_ACCOUNT = "[account direct]\nuser = 2000\ndomain = 127.0.0.1\nregister = no\n[line 1]\naccount = direct\n"
