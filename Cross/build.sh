@@ -66,7 +66,7 @@ flock /tmp/atad-swift-build.lock \
     --triple "$SWIFT_TRIPLE" --toolset "$TOOLSET" --scratch-path "$SCRATCH" \
     --pkg-config-path "$SR/usr/lib/$GNU_TRIPLE/pkgconfig" \
     --pkg-config-path "$SR/usr/share/pkgconfig" \
-    ${SWIFT_BUILD_FLAGS:-}
+    --experimental-lto-mode=full ${SWIFT_BUILD_FLAGS:-}
 t2=$(date +%s)
 
 BIN="$SCRATCH/$SWIFT_TRIPLE/release/$PRODUCT"

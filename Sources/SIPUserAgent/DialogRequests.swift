@@ -30,7 +30,7 @@ public struct DialogRequests: Sendable {
         self.remoteTarget = remoteTarget
         self.routeSet = routeSet
         self.localCSeq = localCSeq
-        viaPrefix = "SIP/2.0/\(transport.uppercased()) \(RegistrationSettings.uriHost(host)):\(port)"
+        viaPrefix = "SIP/2.0/\(RegistrationSettings.viaTransportName(transport)) \(RegistrationSettings.uriHost(host)):\(port)"
         self.userAgent = userAgent
     }
 

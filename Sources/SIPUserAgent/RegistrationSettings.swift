@@ -47,6 +47,12 @@ public struct RegistrationSettings: Sendable {
         return colons >= 2 && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
     }
 
+    /// The transport as a Via names it ("UDP", "TCP"). ASCII only: the
+    /// stdlib's `uppercased()` would link Unicode's case tables for two words.
+    static func viaTransportName(_ transport: String) -> String {
+        String(decoding: transport.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
+
     public var contactURI: String {
         "sip:\(user)@\(RegistrationSettings.uriHost(localHost)):\(localPort);transport=\(transport)"
     }
