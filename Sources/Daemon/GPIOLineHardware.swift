@@ -30,6 +30,8 @@ final class GPIOLineHardware {
     private var closedPlaybackXruns = 0
     private var closedCaptureXruns = 0
     private var closedSuspends = 0
+    /// Earpiece frames dropped after stalls to keep playback's latency.
+    private var droppedLateFrames = 0
     /// The last failure of the hook input and of the ringer outputs, as
     /// logged: a failure is logged when it starts, not at every retry.
     private var hookFailure: String?
@@ -227,7 +229,8 @@ final class GPIOLineHardware {
         let playbackXruns = closedPlaybackXruns + (playback?.xrunCount ?? 0)
         let captureXruns = closedCaptureXruns + (capture?.xrunCount ?? 0)
         let suspends = closedSuspends + (playback?.suspendCount ?? 0) + (capture?.suspendCount ?? 0)
-        var text = "xruns playback \(playbackXruns) capture \(captureXruns), suspends \(suspends)"
+        var text = "xruns playback \(playbackXruns) capture \(captureXruns), suspends \(suspends), "
+            + "late frames dropped \(droppedLateFrames)"
         if playback == nil { text = "not open (\(audioFailure ?? "closed")), " + text }
         return text
     }
@@ -250,11 +253,22 @@ final class GPIOLineHardware {
         do throws(ALSAError) {
             guard try capture.events(returned, on: descriptor).contains(.readable) else { return }
             // Whole frames only, so no sample is ever dropped between reads.
+            // After a stall longer than playback's margin the backlog read
+            // here would all be queued, and the earpiece would lag by the
+            // stall for the rest of the call, with the echo path moved by as
+            // much under the canceller. A frame that finds playback more
+            // than a period over its margin is dropped instead: that audio
+            // came too late to be heard in time anyway.
+            let ceiling = playback.startThresholdFrames + playback.periodFrames
             while try capture.availableFrames() >= frame.count {
                 let count = try capture.read(into: &frame)
                 if count < frame.count { break }
                 frame.withUnsafeBufferPointer { input in
                     output.withUnsafeMutableBufferPointer { earpiece in onFrame(input, earpiece) }
+                }
+                if let queued = playback.queuedFrames(), queued >= ceiling {
+                    droppedLateFrames += 1
+                    continue
                 }
                 _ = try playback.write(output)
             }

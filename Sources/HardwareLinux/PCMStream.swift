@@ -224,6 +224,15 @@ public final class PCMStream {
         return 0
     }
 
+    /// Frames queued for playback and not played yet; nil when the stream
+    /// cannot tell now (an xrun or a suspend, which the next write handles).
+    public func queuedFrames() -> Int? {
+        guard direction == .playback, let pcm = handle, !isSuspended else { return nil }
+        let available = snd_pcm_avail_update(pcm)
+        guard available >= 0 else { return nil }
+        return Swift.max(0, bufferFrames - Int(available))
+    }
+
     // MARK: Control
 
     /// Starts the stream now. Capture must be started (poll never reports

@@ -67,8 +67,10 @@ def qemu_command(rig: dict, run_dir: Path, memory_mb: int, verbose: bool):
     append = f"console=ttyS0 panic=-1 mitigations=off rig_results={run_dir}"
     if not verbose:
         append += " quiet loglevel=3"
+    # One vCPU, as the rig's tests were measured with; ATAD_RIG_CPUS=2 gives
+    # the VM a second one (multi-threaded TCG) for experiments.
     return [
-        "qemu-system-x86_64", "-accel", "tcg", "-smp", "1", "-m", str(memory_mb),
+        "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-smp", os.environ.get("ATAD_RIG_CPUS", "1"), "-m", str(memory_mb),
         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
         "-serial", "stdio", "-nic", "none",
         "-kernel", rig["KERNEL"], "-initrd", rig["INITRD"], "-append", append,

@@ -255,22 +255,29 @@ def test_echo_through_a_hybrid_in_the_cards_path_is_cancelled(box, box_daemons, 
     try:
         slic.hook(True)
         scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
-        # The caller speaks a sentence: the box's canceller learns the
-        # hybrid from it (single talk, as a call begins).
-        assert far.ctl("say", "1", "file", str(speech)).returncode == 0
-        said = time.monotonic()
+        # The caller speaks: the box's canceller learns the hybrid from it
+        # (single talk, as a call begins). Under emulation atad sometimes
+        # wakes too late for the card (a playback xrun, counted in status),
+        # and the echo path moves in time as it would on a board whose
+        # loop stalled; the canceller then has to find it again, so the
+        # caller goes on talking, up to three sentences, as people do.
         seconds = speech.stat().st_size / (2 * RATE)
         readings = []
-
-        def learnt():
+        for sentence in range(3):
+            assert far.ctl("say", "1", "file", str(speech)).returncode == 0
+            said = time.monotonic()
+            while time.monotonic() - said < seconds + 0.3:
+                readings.append(canceller(box_daemon))
+                time.sleep(0.5)
             readings.append(canceller(box_daemon))
             delay, erle = readings[-1]
-            return time.monotonic() - said > seconds + 0.3 and erle is not None and erle >= 25
-        try:
-            scenarios.wait_until(learnt, seconds + 10, "the canceller to take 25 dB out of the echo", interval=0.5)
-        except AssertionError as error:
-            raise AssertionError(f"{error}: (bulk delay ms, ERLE dB) read {readings}")
-        print(f"canceller (bulk delay ms, ERLE dB) read {readings}")
+            if erle is not None and erle >= 25:
+                break
+        else:
+            raise AssertionError(f"the canceller did not take 25 dB out of the echo in three sentences: "
+                                 f"(bulk delay ms, ERLE dB) read {readings}; box {box_daemon.ctl('status').out_lines[-1]}")
+        print(f"canceller (bulk delay ms, ERLE dB) read {readings} in {sentence + 1} sentence(s); "
+              f"box {box_daemon.ctl('status').out_lines[-1]}")
         # Then a tone from the caller: what comes back to the caller is its
         # own tone's echo, 10 dB down at the hybrid, and the canceller's
         # work on top of it.

@@ -151,7 +151,7 @@ def audio_counts(daemon):
     assert result.returncode == 0, result
     for line in result.out_lines:
         if line.startswith("line 1 audio: "):
-            match = re.search(r"xruns playback (\d+) capture (\d+), suspends (\d+)$", line)
+            match = re.search(r"xruns playback (\d+) capture (\d+), suspends (\d+), late frames dropped (\d+)$", line)
             assert match, line
             return tuple(int(value) for value in match.groups())
     raise AssertionError(f"no 'line 1 audio:' in status: {result}")
