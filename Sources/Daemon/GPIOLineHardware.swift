@@ -20,6 +20,12 @@ final class GPIOLineHardware {
     private let playbackDevice: String
     private let captureDevice: String
     private let configuration: PCMConfiguration
+    /// Mixer controls set each time the audio opens (a card plugged back in
+    /// comes up with its own defaults again).
+    private let mixer: [MixerSetting]
+    private var mixerApplied = false
+    /// Mixer failures already logged, so a replugged card does not repeat them.
+    private var mixerFailures: [String] = []
     private var playback: PCMStream?
     private var capture: PCMStream?
     private var retryTimer: TimerID?
@@ -66,6 +72,7 @@ final class GPIOLineHardware {
         self.playbackDevice = playbackDevice
         captureDevice = line.captureDevice ?? playbackDevice
         configuration = PCMConfiguration(periodMilliseconds: line.periodMs)
+        mixer = line.mixer
         frame = [Int16](repeating: 0, count: frameSamples)
         output = [Int16](repeating: 0, count: frameSamples)
         events.reserveCapacity(GPIOInputLine.batchSize)
@@ -172,6 +179,7 @@ final class GPIOLineHardware {
                 }
             }
             audioFailure = nil
+            applyMixer()
             log.info("line \(number): audio on \(playbackDevice) / \(captureDevice)")
         } catch {
             if audioFailure != error.message { log.error("line \(number): audio: \(error.message); retrying every 5 s") }
@@ -181,6 +189,59 @@ final class GPIOLineHardware {
                 self.openAudio()
             }
         }
+    }
+
+    /// Sets the board's mixer controls on the card of the capture device
+    /// (playback settings on the playback device's card). What was set is
+    /// logged at info the first time, a failure once; the audio runs either
+    /// way, at whatever levels the card has.
+    private func applyMixer() {
+        guard !mixer.isEmpty else { return }
+        var opened: [ALSAMixer] = []
+        defer { for card in opened { card.close() } }
+        var done: [String] = []
+        for setting in mixer {
+            let device = setting.direction == .playback ? playbackDevice : captureDevice
+            guard let card = ALSAMixer.card(ofDevice: device) else {
+                failMixer("'\(setting.key)': cannot tell the mixer of \"\(device)\"; name the device as hw:CARD or plughw:CARD")
+                continue
+            }
+            do throws(ALSAMixer.Failure) {
+                let cardMixer: ALSAMixer
+                if let known = opened.first(where: { $0.card == card }) {
+                    cardMixer = known
+                } else {
+                    cardMixer = try ALSAMixer(card: card)
+                    opened.append(cardMixer)
+                }
+                let side: ALSAMixer.Side
+                switch setting.direction {
+                case .capture: side = .capture
+                case .playback: side = .playback
+                case .any: side = .any
+                }
+                switch setting.value {
+                case .percent(let percent): try cardMixer.setVolume(setting.control, side: side, percent: percent)
+                case .hundredthsOfDB(let gain): try cardMixer.setVolume(setting.control, side: side, hundredthsOfDB: gain)
+                case .raw(let value): try cardMixer.setVolume(setting.control, side: side, raw: value)
+                case .on(let on): try cardMixer.setSwitch(setting.control, side: side, on: on)
+                case .item(let name): try cardMixer.setItem(setting.control, name: name)
+                }
+                done.append(setting.summary)
+            } catch {
+                failMixer("'\(setting.key)': \(error.message)")
+            }
+        }
+        guard !done.isEmpty else { return }
+        let text = "line \(number): mixer set: " + done.joined(separator: ", ")
+        if mixerApplied { log.debug(text) } else { log.info(text) }
+        mixerApplied = true
+    }
+
+    private func failMixer(_ message: String) {
+        guard !mixerFailures.contains(message) else { return }
+        mixerFailures.append(message)
+        log.error("line \(number): mixer: \(message)")
     }
 
     private func closeAudio() {
