@@ -97,26 +97,24 @@ public struct BoardConfig: Sendable {
             settings.append(MixerSetting(control: section.text("mic_monitor_control") ?? "Mic", direction: .playback,
                                          value: .on(monitor), key: "mic_monitor"))
         }
-        for (key, control, fallback, direction) in [
-            ("capture_volume", "capture_control", "Mic", MixerSetting.Direction.capture),
-            ("playback_volume", "playback_control", "Speaker", MixerSetting.Direction.playback),
-        ] {
-            guard let text = section.text(key) else { continue }
+        func volume(_ key: String, _ control: String, _ fallback: String, _ direction: MixerSetting.Direction) {
+            guard let text = section.text(key) else { return }
             guard let value = MixerSetting.parseVolume(text) else {
-                report(section.keyLines[key] ?? section.line,
-                       "invalid value '\(text)' for '\(key)': expected a percent (0%-100%) or a gain in dB "
-                       + "(\(MixerSetting.decibelRange.lowerBound)dB to \(MixerSetting.decibelRange.upperBound)dB, e.g. -6dB)")
-                continue
+                report(section.keyLines[key] ?? section.line, "invalid value '" + text + "' for '" + key
+                       + "': expected a percent (0%-100%) or a gain in dB (-120dB to 60dB, e.g. -6dB)")
+                return
             }
             settings.append(MixerSetting(control: section.text(control) ?? fallback, direction: direction,
                                          value: value, key: key))
         }
+        volume("capture_volume", "capture_control", "Mic", .capture)
+        volume("playback_volume", "playback_control", "Speaker", .playback)
         if let text = section.text("mixer") {
             switch MixerSetting.parseList(text) {
             case .success(let list): settings += list
             case .failure(let error):
                 report(section.keyLines["mixer"] ?? section.line,
-                       "invalid value '\(text)' for 'mixer': \(error.message); expected NAME=VALUE[, NAME=VALUE ...]")
+                       "invalid value '" + text + "' for 'mixer': " + error.message + "; expected NAME=VALUE[, NAME=VALUE ...]")
             }
         }
         return settings

@@ -18,8 +18,6 @@ public struct MixerSetting: Equatable, Sendable {
         /// The control's own units.
         case raw(Int)
         case on(Bool)
-        /// An item of an enumerated control, by name.
-        case item(String)
     }
 
     /// The simple-mixer control name, e.g. `Mic`.
@@ -81,32 +79,29 @@ public struct MixerSetting: Equatable, Sendable {
     }
 
     /// The generic `mixer` key: `NAME=VALUE[, NAME=VALUE ...]`, where VALUE
-    /// is on/off, a volume (`50%`, `-6dB`), an integer in the control's own
-    /// units, or an item name of an enumerated control. Returns the problem
-    /// on failure.
+    /// is on/off, a volume (`50%`, `-6dB`) or an integer in the control's
+    /// own units. Returns the problem on failure.
     public static func parseList(_ text: String) -> Result<[MixerSetting], MixerListError> {
         var settings: [MixerSetting] = []
-        for part in text.split(separator: ",") {
-            let entry = Substring(part)
-            guard let equals = entry.lastIndex(of: "=") else {
-                return .failure(MixerListError(message: "'\(trim(entry))' is not NAME=VALUE"))
+        // Bytes, not Characters: the firmware stays clear of Unicode tables.
+        for entry in text.utf8.split(separator: UInt8(ascii: ",")) {
+            let whole = trim(entry)
+            guard let equals = entry.lastIndex(of: UInt8(ascii: "=")) else {
+                return .failure(MixerListError(message: "'\(whole)' is not NAME=VALUE"))
             }
             let name = trim(entry[..<equals]), raw = trim(entry[entry.index(after: equals)...])
-            guard !name.isEmpty, !raw.isEmpty else {
-                return .failure(MixerListError(message: "'\(trim(entry))' is not NAME=VALUE"))
-            }
+            guard !name.isEmpty, !raw.isEmpty else { return .failure(MixerListError(message: "'\(whole)' is not NAME=VALUE")) }
             let value: Value
-            switch raw {
-            case "on", "yes": value = .on(true)
-            case "off", "no": value = .on(false)
-            default:
-                if let volume = parseVolume(raw) {
-                    value = volume
-                } else if let number = ConfigSchema.parseInteger(raw) {
-                    value = .raw(number)
-                } else {
-                    value = .item(raw)
-                }
+            if raw == "on" || raw == "yes" {
+                value = .on(true)
+            } else if raw == "off" || raw == "no" {
+                value = .on(false)
+            } else if let volume = parseVolume(raw) {
+                value = volume
+            } else if let number = ConfigSchema.parseInteger(raw) {
+                value = .raw(number)
+            } else {
+                return .failure(MixerListError(message: "'\(raw)' is not on/off, a percent, a dB gain or an integer"))
             }
             settings.append(MixerSetting(control: name, direction: .any, value: value, key: "mixer"))
         }
@@ -114,31 +109,23 @@ public struct MixerSetting: Equatable, Sendable {
         return .success(settings)
     }
 
-    private static func trim(_ text: Substring) -> String {
-        var bytes = Array(text.utf8)[...]
+    private static func trim(_ text: Substring.UTF8View.SubSequence) -> String {
+        var bytes = text
         while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
         while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// How the setting reads in a log line, e.g. `"Mic" capture volume 50%`.
+    /// How the setting reads in a log line, e.g. `Mic=50%`, `Speaker=-6.5dB`.
     public var summary: String {
-        var text = "\"\(control)\""
-        switch direction {
-        case .capture: text += " capture"
-        case .playback: text += " playback"
-        case .any: break
-        }
         switch value {
-        case .percent(let percent): return text + " volume \(percent)%"
+        case .percent(let percent): return control + "=\(percent)%"
         case .hundredthsOfDB(let hundredths):
             let magnitude = hundredths < 0 ? -hundredths : hundredths
-            let fraction = magnitude % 100 == 0 ? "" : magnitude % 10 == 0 ? ".\(magnitude % 100 / 10)"
-                : ".\(magnitude % 100 < 10 ? "0" : "")\(magnitude % 100)"
-            return text + " volume \(hundredths < 0 ? "-" : "")\(magnitude / 100)\(fraction) dB"
-        case .raw(let number): return text + " = \(number)"
-        case .on(let on): return text + (on ? " on" : " off")
-        case .item(let name): return text + " = \(name)"
+            let cents = magnitude % 100
+            return control + "=" + (hundredths < 0 ? "-" : "") + "\(magnitude / 100)." + (cents < 10 ? "0" : "") + "\(cents)dB"
+        case .raw(let number): return control + "=\(number)"
+        case .on(let on): return control + (on ? "=on" : "=off")
         }
     }
 }

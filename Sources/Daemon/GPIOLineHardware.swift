@@ -203,7 +203,7 @@ final class GPIOLineHardware {
         for setting in mixer {
             let device = setting.direction == .playback ? playbackDevice : captureDevice
             guard let card = ALSAMixer.card(ofDevice: device) else {
-                failMixer("'\(setting.key)': cannot tell the mixer of \"\(device)\"; name the device as hw:CARD or plughw:CARD")
+                failMixer(setting.key + ": cannot tell the card of \"" + device + "\"; name the device hw:CARD,... or plughw:CARD,...")
                 continue
             }
             do throws(ALSAMixer.Failure) {
@@ -225,15 +225,14 @@ final class GPIOLineHardware {
                 case .hundredthsOfDB(let gain): try cardMixer.setVolume(setting.control, side: side, hundredthsOfDB: gain)
                 case .raw(let value): try cardMixer.setVolume(setting.control, side: side, raw: value)
                 case .on(let on): try cardMixer.setSwitch(setting.control, side: side, on: on)
-                case .item(let name): try cardMixer.setItem(setting.control, name: name)
                 }
                 done.append(setting.summary)
             } catch {
-                failMixer("'\(setting.key)': \(error.message)")
+                failMixer(setting.key + ": " + error.message)
             }
         }
         guard !done.isEmpty else { return }
-        let text = "line \(number): mixer set: " + done.joined(separator: ", ")
+        let text = "line \(number): mixer set " + done.joined(separator: ", ")
         if mixerApplied { log.debug(text) } else { log.info(text) }
         mixerApplied = true
     }

@@ -9,25 +9,10 @@ public final class ALSAMixer {
     /// playback first.
     public enum Side: Equatable, Sendable { case capture, playback, any }
 
-    /// What a mixer call was for when it failed.
+    /// A mixer call that failed, as one line for the log, e.g. `mixer of
+    /// "hw:Device": no control "Mic" (it has "Speaker")`.
     public struct Failure: Error, Equatable, Sendable {
-        public var card: String
-        public var control: String
-        /// What was being done, e.g. "open the mixer of", "find".
-        public var action: String
-        /// Negative errno from alsa-lib, or 0 when the control lacks what
-        /// was asked of it.
-        public var code: Int32
-        public var detail: String
-
-        /// One line for the log, e.g. `mixer of "hw:Device": no control "Mic"`.
-        public var message: String {
-            var text = "mixer of \"\(card)\": "
-            if control.isEmpty { text += "cannot \(action)" } else { text += "\(action) \"\(control)\"" }
-            if !detail.isEmpty { text += " (\(detail))" }
-            if code != 0, let cText = snd_strerror(code) { text += ": " + String(cString: cText) }
-            return text
-        }
+        public var message: String
     }
 
     public let card: String
@@ -38,15 +23,13 @@ public final class ALSAMixer {
         self.card = card
         var mixer: OpaquePointer?
         var code = snd_mixer_open(&mixer, 0)
-        guard code >= 0, let mixer else {
-            throw Failure(card: card, control: "", action: "open the mixer", code: code, detail: "")
-        }
+        guard code >= 0, let mixer else { throw ALSAMixer.failure(card, "cannot open it", code) }
         code = snd_mixer_attach(mixer, card)
         if code >= 0 { code = snd_mixer_selem_register(mixer, nil, nil) }
         if code >= 0 { code = snd_mixer_load(mixer) }
         guard code >= 0 else {
             snd_mixer_close(mixer)
-            throw Failure(card: card, control: "", action: "load the mixer controls", code: code, detail: "")
+            throw ALSAMixer.failure(card, "cannot load its controls", code)
         }
         handle = mixer
     }
@@ -62,20 +45,19 @@ public final class ALSAMixer {
     /// `plughw:X,0` and `hw:1` give `hw:X` / `hw:1`; nil for names that are
     /// not a card's (`default`, `null`, a plugin of asoundrc).
     public static func card(ofDevice device: String) -> String? {
-        var rest = Substring(device)
-        if rest.hasPrefix("plughw:") {
+        // Bytes, not Characters: the firmware stays clear of Unicode tables.
+        var rest = device.utf8[...]
+        if rest.starts(with: "plughw:".utf8) {
             rest = rest.dropFirst(7)
-        } else if rest.hasPrefix("hw:") {
+        } else if rest.starts(with: "hw:".utf8) {
             rest = rest.dropFirst(3)
         } else {
             return nil
         }
-        guard var first = rest.split(separator: ",", omittingEmptySubsequences: false).first, !first.isEmpty else {
-            return nil
-        }
-        if first.hasPrefix("CARD=") { first = first.dropFirst(5) }
-        if first.contains("=") || first.isEmpty { return nil }
-        return "hw:" + String(first)
+        var first = rest.prefix { $0 != UInt8(ascii: ",") }
+        if first.starts(with: "CARD=".utf8) { first = first.dropFirst(5) }
+        guard !first.isEmpty, !first.contains(UInt8(ascii: "=")) else { return nil }
+        return "hw:" + String(decoding: first, as: UTF8.self)
     }
 
     // MARK: Setting controls
@@ -102,7 +84,7 @@ public final class ALSAMixer {
         let (element, chosen) = try volumeElement(control, side)
         try check(chosen == .capture ? snd_mixer_selem_set_capture_dB_all(element, hundredthsOfDB, 0)
                   : snd_mixer_selem_set_playback_dB_all(element, hundredthsOfDB, 0),
-                  control, "set the dB gain of", detail: "has it no dB scale? use a percent")
+                  control, "set the dB gain of", detail: " (has it no dB scale? give a percent)")
         return chosen
     }
 
@@ -127,47 +109,12 @@ public final class ALSAMixer {
         case .playback where playback, .any where playback: chosen = .playback
         case .capture where capture, .any where capture: chosen = .capture
         default:
-            throw Failure(card: card, control: control, action: "no switch on", code: 0,
-                          detail: side == .any ? "" : "no \(side == .capture ? "capture" : "playback") switch")
+            throw ALSAMixer.failure(card, "no " + (side == .capture ? "capture " : side == .playback ? "playback " : "")
+                                    + "switch on \"" + control + "\"", 0)
         }
         try check(chosen == .capture ? snd_mixer_selem_set_capture_switch_all(element, on ? 1 : 0)
                   : snd_mixer_selem_set_playback_switch_all(element, on ? 1 : 0), control, "set")
         return chosen
-    }
-
-    /// Selects an item of an enumerated control by its name; a volume or
-    /// switch control given a name is an error.
-    public func setItem(_ control: String, name: String) throws(Failure) {
-        let element = try find(control)
-        guard snd_mixer_selem_is_enumerated(element) != 0 else {
-            throw Failure(card: card, control: control, action: "not a list of choices:", code: 0,
-                          detail: "give on/off, a percent, a dB gain or a number")
-        }
-        let count = snd_mixer_selem_get_enum_items(element)
-        try check(count, control, "list the items of")
-        var buffer = [CChar](repeating: 0, count: 64)
-        var names: [String] = []
-        for index in 0..<UInt32(count) {
-            try check(snd_mixer_selem_get_enum_item_name(element, index, buffer.count - 1, &buffer),
-                      control, "list the items of")
-            let item = String(cString: buffer)
-            if item == name {
-                // Every channel the control has: 0 (mono/front left) on up.
-                var channel: Int32 = 0
-                repeat {
-                    try check(snd_mixer_selem_set_enum_item(element, snd_mixer_selem_channel_id_t(channel), index),
-                              control, "set")
-                    channel += 1
-                } while channel <= SND_MIXER_SCHN_LAST.rawValue
-                    && (snd_mixer_selem_is_enum_playback(element) != 0
-                        ? snd_mixer_selem_has_playback_channel(element, snd_mixer_selem_channel_id_t(channel))
-                        : snd_mixer_selem_has_capture_channel(element, snd_mixer_selem_channel_id_t(channel))) != 0
-                return
-            }
-            names.append(item)
-        }
-        throw Failure(card: card, control: control, action: "no item '\(name)' in", code: 0,
-                      detail: "it has " + names.joined(separator: ", "))
     }
 
     /// The names of the card's controls, for an error that says what there is.
@@ -188,19 +135,19 @@ public final class ALSAMixer {
     // MARK: Finding controls
 
     private func find(_ control: String) throws(Failure) -> OpaquePointer {
-        guard let handle else { throw Failure(card: card, control: control, action: "closed before", code: 0, detail: "") }
+        guard let handle else { throw ALSAMixer.failure(card, "closed", 0) }
         var identifier: OpaquePointer?
         guard snd_mixer_selem_id_malloc(&identifier) >= 0, let identifier else {
-            throw Failure(card: card, control: control, action: "look up", code: -12, detail: "")
+            throw ALSAMixer.failure(card, "cannot look up \"" + control + "\"", -12)
         }
         defer { snd_mixer_selem_id_free(identifier) }
         snd_mixer_selem_id_set_index(identifier, 0)
         snd_mixer_selem_id_set_name(identifier, control)
         guard let element = snd_mixer_find_selem(handle, identifier) else {
             let known = controlNames
-            throw Failure(card: card, control: control, action: "no control", code: 0,
-                          detail: known.isEmpty ? "the card has no mixer controls"
-                              : "it has " + known.map { "\"\($0)\"" }.joined(separator: ", "))
+            throw ALSAMixer.failure(card, "no control \"" + control + "\" ("
+                                    + (known.isEmpty ? "the card has none" : "it has \"" + known.joined(separator: "\", \"") + "\"")
+                                    + ")", 0)
         }
         return element
     }
@@ -216,13 +163,19 @@ public final class ALSAMixer {
         case .playback where playback, .any where playback: return (element, .playback)
         case .capture where capture, .any where capture: return (element, .capture)
         default:
-            let what = side == .capture ? "capture volume" : side == .playback ? "playback volume" : "volume"
-            throw Failure(card: card, control: control, action: "no \(what) on", code: 0, detail: "")
+            throw ALSAMixer.failure(card, "no " + (side == .capture ? "capture " : side == .playback ? "playback " : "")
+                                    + "volume on \"" + control + "\"", 0)
         }
     }
 
     private func check(_ code: Int32, _ control: String, _ action: String, detail: String = "") throws(Failure) {
         guard code < 0 else { return }
-        throw Failure(card: card, control: control, action: "cannot \(action)", code: code, detail: detail)
+        throw ALSAMixer.failure(card, "cannot " + action + " \"" + control + "\"" + detail, code)
+    }
+
+    private static func failure(_ card: String, _ what: String, _ code: Int32) -> Failure {
+        var text = "mixer of \"" + card + "\": " + what
+        if code != 0, let reason = snd_strerror(code) { text += ": " + String(cString: reason) }
+        return Failure(message: text)
     }
 }

@@ -38,8 +38,7 @@ final class MixerKeyTests: XCTestCase {
             MixerSetting(control: "Mic", direction: .capture, value: .percent(50), key: "capture_volume"),
             MixerSetting(control: "Speaker", direction: .playback, value: .hundredthsOfDB(-600), key: "playback_volume"),
         ])
-        XCTAssertEqual(mixer.map { $0.summary }, ["\"Auto Gain Control\" off", "\"Mic\" playback off",
-                                                  "\"Mic\" capture volume 50%", "\"Speaker\" playback volume -6 dB"])
+        XCTAssertEqual(mixer.map { $0.summary }, ["Auto Gain Control=off", "Mic=off", "Mic=50%", "Speaker=-6.00dB"])
     }
 
     func testNamedControlsAndTheGenericKey() throws {
@@ -48,15 +47,14 @@ final class MixerKeyTests: XCTestCase {
             capture_control = Capture
             playback_volume = 100%
             playback_control = PCM
-            mixer = PCM Notify=on, PCM Rate Shift 100000 = 100200, Input Source=Line, Boost=-1.25dB
+            mixer = PCM Notify=on, PCM Rate Shift 100000 = 100200, Boost=-1.05dB
             """)
         XCTAssertEqual(errors, [])
         let mixer = try XCTUnwrap(board?.lines.first?.mixer)
         XCTAssertEqual(mixer.map { $0.summary }, [
-            "\"Capture\" capture volume 4.5 dB", "\"PCM\" playback volume 100%",
-            "\"PCM Notify\" on", "\"PCM Rate Shift 100000\" = 100200", "\"Input Source\" = Line",
-            "\"Boost\" volume -1.25 dB",
+            "Capture=4.50dB", "PCM=100%", "PCM Notify=on", "PCM Rate Shift 100000=100200", "Boost=-1.05dB",
         ])
+        XCTAssertEqual(mixer.map { $0.direction }, [.capture, .playback, .any, .any, .any])
     }
 
     func testNoMixerKeysSetNothing() throws {
@@ -72,6 +70,9 @@ final class MixerKeyTests: XCTestCase {
             agc = maybe
             mixer = PCM Notify
             """)
+        let (_, more) = load("mixer = PCM Notify=on, Input Source=Line\n")
+        XCTAssertEqual(more, ["/b.conf:9: error: invalid value 'PCM Notify=on, Input Source=Line' for 'mixer': "
+                              + "'Line' is not on/off, a percent, a dB gain or an integer; expected NAME=VALUE[, NAME=VALUE ...]"])
         XCTAssertEqual(errors, [
             "/b.conf:9: error: invalid value '50' for 'capture_volume': expected a percent (0%-100%) or a gain in dB (-120dB to 60dB, e.g. -6dB)",
             "/b.conf:10: error: invalid value '120%' for 'playback_volume': expected a percent (0%-100%) or a gain in dB (-120dB to 60dB, e.g. -6dB)",
