@@ -110,11 +110,11 @@ public struct BoardConfig: Sendable {
         volume("capture_volume", "capture_control", "Mic", .capture)
         volume("playback_volume", "playback_control", "Speaker", .playback)
         if let text = section.text("mixer") {
-            switch MixerSetting.parseList(text) {
-            case .success(let list): settings += list
-            case .failure(let error):
-                report(section.keyLines["mixer"] ?? section.line,
-                       "invalid value '" + text + "' for 'mixer': " + error.message + "; expected NAME=VALUE[, NAME=VALUE ...]")
+            let (list, bad) = MixerSetting.parseList(text)
+            settings += list
+            if let bad {
+                report(section.keyLines["mixer"] ?? section.line, "invalid value '" + text + "' for 'mixer': '" + bad
+                       + "' is not NAME=VALUE with VALUE on/off, a percent, a dB gain or an integer")
             }
         }
         return settings

@@ -80,19 +80,17 @@ public struct MixerSetting: Equatable, Sendable {
 
     /// The generic `mixer` key: `NAME=VALUE[, NAME=VALUE ...]`, where VALUE
     /// is on/off, a volume (`50%`, `-6dB`) or an integer in the control's
-    /// own units. Returns the problem on failure.
-    public static func parseList(_ text: String) -> Result<[MixerSetting], MixerListError> {
+    /// own units. Returns the settings, or the entry that is none of these.
+    public static func parseList(_ text: String) -> (settings: [MixerSetting], bad: String?) {
         var settings: [MixerSetting] = []
         // Bytes, not Characters: the firmware stays clear of Unicode tables.
         for entry in text.utf8.split(separator: UInt8(ascii: ",")) {
-            let whole = trim(entry)
-            guard let equals = entry.lastIndex(of: UInt8(ascii: "=")) else {
-                return .failure(MixerListError(message: "'\(whole)' is not NAME=VALUE"))
-            }
-            let name = trim(entry[..<equals]), raw = trim(entry[entry.index(after: equals)...])
-            guard !name.isEmpty, !raw.isEmpty else { return .failure(MixerListError(message: "'\(whole)' is not NAME=VALUE")) }
+            let parts = entry.split(separator: UInt8(ascii: "="), omittingEmptySubsequences: false)
+            let name = parts.count == 2 ? trim(parts[0]) : "", raw = parts.count == 2 ? trim(parts[1]) : ""
             let value: Value
-            if raw == "on" || raw == "yes" {
+            if name.isEmpty || raw.isEmpty {
+                return (settings, trim(entry))
+            } else if raw == "on" || raw == "yes" {
                 value = .on(true)
             } else if raw == "off" || raw == "no" {
                 value = .on(false)
@@ -101,19 +99,18 @@ public struct MixerSetting: Equatable, Sendable {
             } else if let number = ConfigSchema.parseInteger(raw) {
                 value = .raw(number)
             } else {
-                return .failure(MixerListError(message: "'\(raw)' is not on/off, a percent, a dB gain or an integer"))
+                return (settings, trim(entry))
             }
             settings.append(MixerSetting(control: name, direction: .any, value: value, key: "mixer"))
         }
-        if settings.isEmpty { return .failure(MixerListError(message: "no NAME=VALUE given")) }
-        return .success(settings)
+        return (settings, settings.isEmpty ? text : nil)
     }
 
-    private static func trim(_ text: Substring.UTF8View.SubSequence) -> String {
-        var bytes = text
-        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
-        return String(decoding: bytes, as: UTF8.self)
+    private static func trim(_ text: Substring.UTF8View) -> String {
+        let bytes = text.drop { $0 == UInt8(ascii: " ") }
+        var end = bytes.endIndex
+        while end > bytes.startIndex && bytes[bytes.index(before: end)] == UInt8(ascii: " ") { end = bytes.index(before: end) }
+        return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
     /// How the setting reads in a log line, e.g. `Mic=50%`, `Speaker=-6.5dB`.
@@ -128,9 +125,4 @@ public struct MixerSetting: Equatable, Sendable {
         case .on(let on): return control + (on ? "=on" : "=off")
         }
     }
-}
-
-/// Why a `mixer` value did not parse.
-public struct MixerListError: Error, Equatable, Sendable {
-    public var message: String
 }

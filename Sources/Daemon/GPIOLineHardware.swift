@@ -191,56 +191,45 @@ final class GPIOLineHardware {
         }
     }
 
-    /// Sets the board's mixer controls on the card of the capture device
-    /// (playback settings on the playback device's card). What was set is
-    /// logged at info the first time, a failure once; the audio runs either
-    /// way, at whatever levels the card has.
+    /// Sets the board's mixer controls on the card of the capture device.
+    /// What was set is logged at info the first time, a failure once; the
+    /// audio runs either way, at whatever levels the card has.
     private func applyMixer() {
         guard !mixer.isEmpty else { return }
-        var opened: [ALSAMixer] = []
-        defer { for card in opened { card.close() } }
+        var failures: [String] = []
         var done: [String] = []
-        for setting in mixer {
-            let device = setting.direction == .playback ? playbackDevice : captureDevice
-            guard let card = ALSAMixer.card(ofDevice: device) else {
-                failMixer(setting.key + ": cannot tell the card of \"" + device + "\"; name the device hw:CARD,... or plughw:CARD,...")
-                continue
+        do throws(ALSAMixer.Failure) {
+            guard let card = ALSAMixer.card(ofDevice: captureDevice) else {
+                throw ALSAMixer.Failure(message: "cannot tell the card of \"" + captureDevice
+                                        + "\"; name the device hw:CARD,... or plughw:CARD,...")
             }
-            do throws(ALSAMixer.Failure) {
-                let cardMixer: ALSAMixer
-                if let known = opened.first(where: { $0.card == card }) {
-                    cardMixer = known
-                } else {
-                    cardMixer = try ALSAMixer(card: card)
-                    opened.append(cardMixer)
+            let cardMixer = try ALSAMixer(card: card)
+            defer { cardMixer.close() }
+            for setting in mixer {
+                let side: ALSAMixer.Side = setting.direction == .capture ? .capture : setting.direction == .playback ? .playback : .any
+                do throws(ALSAMixer.Failure) {
+                    switch setting.value {
+                    case .percent(let percent): try cardMixer.setVolume(setting.control, side: side, percent: percent)
+                    case .hundredthsOfDB(let gain): try cardMixer.setVolume(setting.control, side: side, hundredthsOfDB: gain)
+                    case .raw(let value): try cardMixer.setVolume(setting.control, side: side, raw: value)
+                    case .on(let on): try cardMixer.setSwitch(setting.control, side: side, on: on)
+                    }
+                    done.append(setting.summary)
+                } catch {
+                    failures.append(setting.key + ": " + error.message)
                 }
-                let side: ALSAMixer.Side
-                switch setting.direction {
-                case .capture: side = .capture
-                case .playback: side = .playback
-                case .any: side = .any
-                }
-                switch setting.value {
-                case .percent(let percent): try cardMixer.setVolume(setting.control, side: side, percent: percent)
-                case .hundredthsOfDB(let gain): try cardMixer.setVolume(setting.control, side: side, hundredthsOfDB: gain)
-                case .raw(let value): try cardMixer.setVolume(setting.control, side: side, raw: value)
-                case .on(let on): try cardMixer.setSwitch(setting.control, side: side, on: on)
-                }
-                done.append(setting.summary)
-            } catch {
-                failMixer(setting.key + ": " + error.message)
             }
+        } catch {
+            failures.append(error.message)
+        }
+        for failure in failures where !mixerFailures.contains(failure) {
+            mixerFailures.append(failure)
+            log.error("line \(number): mixer: " + failure)
         }
         guard !done.isEmpty else { return }
         let text = "line \(number): mixer set " + done.joined(separator: ", ")
         if mixerApplied { log.debug(text) } else { log.info(text) }
         mixerApplied = true
-    }
-
-    private func failMixer(_ message: String) {
-        guard !mixerFailures.contains(message) else { return }
-        mixerFailures.append(message)
-        log.error("line \(number): mixer: \(message)")
     }
 
     private func closeAudio() {

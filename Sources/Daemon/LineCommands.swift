@@ -254,17 +254,21 @@ struct LineCommands {
     /// the last second, then the last key's tones (or what else was heard).
     private func level(_ port: LinePort) -> [String] {
         let reading = MouthpieceLevel.read(port.mouthpiece)
-        var lines = [reading.lastSecondDBm0.map { "last second: \(LineCommands.tenths($0)) dBm0" } ?? "last second: nothing yet"]
+        var lines = ["last second: " + (reading.lastSecondDBm0.map { LineCommands.tenths($0) + " dBm0" } ?? "nothing yet")]
         if let key = reading.keyTone {
-            lines.append("key \(key.digit.character): \(Int(key.lowHz.rounded())) Hz \(LineCommands.tenths(key.lowDBm0)) dBm0, "
-                         + "\(Int(key.highHz.rounded())) Hz \(LineCommands.tenths(key.highDBm0)) dBm0")
+            lines.append("key \(key.digit.character): " + LineCommands.tone(key.lowHz, key.lowDBm0) + ", "
+                         + LineCommands.tone(key.highHz, key.highDBm0))
         } else {
             lines.append(reading.otherSound ? "last sound: not a DTMF pair" : "last sound: none")
         }
         return lines
     }
 
-    /// A level to a tenth of a dB, e.g. `-8.3`, `0.0`.
+    /// `770 Hz -8.3 dBm0`: the level to a tenth of a dB.
+    static func tone(_ hertz: Double, _ level: Double) -> String {
+        "\(Int(hertz.rounded())) Hz " + tenths(level) + " dBm0"
+    }
+
     static func tenths(_ value: Double) -> String {
         let scaled = Int((value * 10).rounded())
         let magnitude = scaled < 0 ? -scaled : scaled

@@ -13,6 +13,7 @@ public final class ALSAMixer {
     /// "hw:Device": no control "Mic" (it has "Speaker")`.
     public struct Failure: Error, Equatable, Sendable {
         public var message: String
+        public init(message: String) { self.message = message }
     }
 
     public let card: String
@@ -46,16 +47,12 @@ public final class ALSAMixer {
     /// not a card's (`default`, `null`, a plugin of asoundrc).
     public static func card(ofDevice device: String) -> String? {
         // Bytes, not Characters: the firmware stays clear of Unicode tables.
-        var rest = device.utf8[...]
-        if rest.starts(with: "plughw:".utf8) {
-            rest = rest.dropFirst(7)
-        } else if rest.starts(with: "hw:".utf8) {
-            rest = rest.dropFirst(3)
-        } else {
-            return nil
-        }
-        var first = rest.prefix { $0 != UInt8(ascii: ",") }
-        if first.starts(with: "CARD=".utf8) { first = first.dropFirst(5) }
+        let bytes = Array(device.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let kind = String(decoding: bytes[..<colon], as: UTF8.self)
+        guard kind == "hw" || kind == "plughw" else { return nil }
+        var first = bytes[(colon + 1)...].prefix { $0 != UInt8(ascii: ",") }
+        if first.count > 5 && String(decoding: first.prefix(5), as: UTF8.self) == "CARD=" { first = first.dropFirst(5) }
         guard !first.isEmpty, !first.contains(UInt8(ascii: "=")) else { return nil }
         return "hw:" + String(decoding: first, as: UTF8.self)
     }

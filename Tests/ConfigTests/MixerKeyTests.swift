@@ -72,12 +72,12 @@ final class MixerKeyTests: XCTestCase {
             """)
         let (_, more) = load("mixer = PCM Notify=on, Input Source=Line\n")
         XCTAssertEqual(more, ["/b.conf:9: error: invalid value 'PCM Notify=on, Input Source=Line' for 'mixer': "
-                              + "'Line' is not on/off, a percent, a dB gain or an integer; expected NAME=VALUE[, NAME=VALUE ...]"])
+                              + "'Input Source=Line' is not NAME=VALUE with VALUE on/off, a percent, a dB gain or an integer"])
         XCTAssertEqual(errors, [
             "/b.conf:9: error: invalid value '50' for 'capture_volume': expected a percent (0%-100%) or a gain in dB (-120dB to 60dB, e.g. -6dB)",
             "/b.conf:10: error: invalid value '120%' for 'playback_volume': expected a percent (0%-100%) or a gain in dB (-120dB to 60dB, e.g. -6dB)",
             "/b.conf:11: error: invalid value 'maybe' for 'agc': expected yes or no",
-            "/b.conf:12: error: invalid value 'PCM Notify' for 'mixer': 'PCM Notify' is not NAME=VALUE; expected NAME=VALUE[, NAME=VALUE ...]",
+            "/b.conf:12: error: invalid value 'PCM Notify' for 'mixer': 'PCM Notify' is not NAME=VALUE with VALUE on/off, a percent, a dB gain or an integer",
         ])
     }
 

@@ -8,6 +8,7 @@ as they are: the daemon is the same binary, driven the same way.
 """
 
 import configparser
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -256,3 +257,54 @@ def line_status(daemon, number=1):
         if line.startswith(prefix):
             return line[len(prefix):]
     raise AssertionError(f"no line {number} in status: {result}")
+
+
+def mixer_controls(card="hw:Loopback"):
+    """Every mixer control of `card` as {(name, device, subdevice, index):
+    first value}, read through alsa-lib's control API (the rig has no
+    amixer), to check what atad's mixer keys set."""
+    lib = ctypes.CDLL("libasound.so.2")
+    pointer = ctypes.c_void_p
+    lib.snd_ctl_open.argtypes = [ctypes.POINTER(pointer), ctypes.c_char_p, ctypes.c_int]
+    for name in ("snd_ctl_elem_list_malloc", "snd_ctl_elem_value_malloc"):
+        getattr(lib, name).argtypes = [ctypes.POINTER(pointer)]
+    for name in ("snd_ctl_elem_list", "snd_ctl_elem_read"):
+        getattr(lib, name).argtypes = [pointer, pointer]
+    for name in ("snd_ctl_elem_list_get_count", "snd_ctl_elem_list_get_used", "snd_ctl_elem_list_free_space",
+                 "snd_ctl_elem_list_free", "snd_ctl_elem_value_free", "snd_ctl_close"):
+        getattr(lib, name).argtypes = [pointer]
+    lib.snd_ctl_elem_list_alloc_space.argtypes = [pointer, ctypes.c_uint]
+    for name in ("snd_ctl_elem_list_get_numid", "snd_ctl_elem_list_get_device", "snd_ctl_elem_list_get_subdevice",
+                 "snd_ctl_elem_list_get_index"):
+        getattr(lib, name).argtypes = [pointer, ctypes.c_uint]
+        getattr(lib, name).restype = ctypes.c_uint
+    lib.snd_ctl_elem_list_get_name.argtypes = [pointer, ctypes.c_uint]
+    lib.snd_ctl_elem_list_get_name.restype = ctypes.c_char_p
+    lib.snd_ctl_elem_value_set_numid.argtypes = [pointer, ctypes.c_uint]
+    lib.snd_ctl_elem_value_get_integer.argtypes = [pointer, ctypes.c_uint]
+    lib.snd_ctl_elem_value_get_integer.restype = ctypes.c_long
+
+    ctl, elements, value = pointer(), pointer(), pointer()
+    assert lib.snd_ctl_open(ctypes.byref(ctl), card.encode(), 0) >= 0, f"cannot open the controls of {card}"
+    lib.snd_ctl_elem_list_malloc(ctypes.byref(elements))
+    lib.snd_ctl_elem_value_malloc(ctypes.byref(value))
+    try:
+        assert lib.snd_ctl_elem_list(ctl, elements) >= 0
+        lib.snd_ctl_elem_list_alloc_space(elements, lib.snd_ctl_elem_list_get_count(elements))
+        assert lib.snd_ctl_elem_list(ctl, elements) >= 0
+        controls = {}
+        for index in range(lib.snd_ctl_elem_list_get_used(elements)):
+            lib.snd_ctl_elem_value_set_numid(value, lib.snd_ctl_elem_list_get_numid(elements, index))
+            if lib.snd_ctl_elem_read(ctl, value) < 0:
+                continue
+            key = (lib.snd_ctl_elem_list_get_name(elements, index).decode(),
+                   lib.snd_ctl_elem_list_get_device(elements, index),
+                   lib.snd_ctl_elem_list_get_subdevice(elements, index),
+                   lib.snd_ctl_elem_list_get_index(elements, index))
+            controls[key] = lib.snd_ctl_elem_value_get_integer(value, 0)
+        lib.snd_ctl_elem_list_free_space(elements)
+        return controls
+    finally:
+        lib.snd_ctl_elem_value_free(value)
+        lib.snd_ctl_elem_list_free(elements)
+        lib.snd_ctl_close(ctl)
