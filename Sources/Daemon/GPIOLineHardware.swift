@@ -216,7 +216,7 @@ final class GPIOLineHardware {
                     }
                     done.append(setting.summary)
                 } catch {
-                    failures.append(setting.key + ": " + error.message)
+                    failures.append("board key '" + setting.key + "': " + error.message)
                 }
             }
         } catch {
@@ -224,7 +224,7 @@ final class GPIOLineHardware {
         }
         for failure in failures where !mixerFailures.contains(failure) {
             mixerFailures.append(failure)
-            log.error("line \(number): mixer: " + failure)
+            log.error("line \(number): " + failure)
         }
         guard !done.isEmpty else { return }
         let text = "line \(number): mixer set " + done.joined(separator: ", ")

@@ -308,3 +308,69 @@ def mixer_controls(card="hw:Loopback"):
         lib.snd_ctl_elem_value_free(value)
         lib.snd_ctl_elem_list_free(elements)
         lib.snd_ctl_close(ctl)
+
+
+class UserMixerControls:
+    """Mixer controls the test adds to the Loopback card through alsa-lib's
+    control API, named as a CM108 USB codec names its own: snd-aloop's
+    controls belong to its PCMs, not to the mixer, so atad's mixer (alsa-lib's
+    simple mixer) cannot see them. Removed again by `remove()`."""
+
+    MIXER_INTERFACE = 2  # SND_CTL_ELEM_IFACE_MIXER
+
+    def __init__(self, card="hw:Loopback"):
+        lib = ctypes.CDLL("libasound.so.2")
+        pointer = ctypes.c_void_p
+        lib.snd_ctl_open.argtypes = [ctypes.POINTER(pointer), ctypes.c_char_p, ctypes.c_int]
+        for name in ("snd_ctl_elem_id_malloc", "snd_ctl_elem_value_malloc"):
+            getattr(lib, name).argtypes = [ctypes.POINTER(pointer)]
+        lib.snd_ctl_elem_id_set_interface.argtypes = [pointer, ctypes.c_int]
+        lib.snd_ctl_elem_id_set_name.argtypes = [pointer, ctypes.c_char_p]
+        lib.snd_ctl_elem_add_integer.argtypes = [pointer, pointer, ctypes.c_uint, ctypes.c_long, ctypes.c_long,
+                                                 ctypes.c_long]
+        lib.snd_ctl_elem_add_boolean.argtypes = [pointer, pointer, ctypes.c_uint]
+        lib.snd_ctl_elem_remove.argtypes = [pointer, pointer]
+        lib.snd_ctl_elem_value_set_id.argtypes = [pointer, pointer]
+        lib.snd_ctl_elem_value_set_integer.argtypes = [pointer, ctypes.c_uint, ctypes.c_long]
+        lib.snd_ctl_elem_write.argtypes = [pointer, pointer]
+        for name in ("snd_ctl_elem_id_free", "snd_ctl_elem_value_free", "snd_ctl_close"):
+            getattr(lib, name).argtypes = [pointer]
+        self.lib = lib
+        self.ctl = pointer()
+        assert lib.snd_ctl_open(ctypes.byref(self.ctl), card.encode(), 0) >= 0, f"cannot open {card}"
+        self.names = []
+
+    def _id(self, name):
+        identifier = ctypes.c_void_p()
+        self.lib.snd_ctl_elem_id_malloc(ctypes.byref(identifier))
+        self.lib.snd_ctl_elem_id_set_interface(identifier, self.MIXER_INTERFACE)
+        self.lib.snd_ctl_elem_id_set_name(identifier, name.encode())
+        return identifier
+
+    def add(self, name, value, maximum=None):
+        """A volume (0..maximum) or, without a maximum, a switch; set to `value`."""
+        identifier = self._id(name)
+        try:
+            if maximum is None:
+                code = self.lib.snd_ctl_elem_add_boolean(self.ctl, identifier, 1)
+            else:
+                code = self.lib.snd_ctl_elem_add_integer(self.ctl, identifier, 1, 0, maximum, 1)
+            assert code >= 0 or code == -16, f"cannot add the control {name!r}: {code}"  # -EBUSY: there already
+            self.names.append(name)
+            element = ctypes.c_void_p()
+            self.lib.snd_ctl_elem_value_malloc(ctypes.byref(element))
+            self.lib.snd_ctl_elem_value_set_id(element, identifier)
+            self.lib.snd_ctl_elem_value_set_integer(element, 0, value)
+            code = self.lib.snd_ctl_elem_write(self.ctl, element)
+            self.lib.snd_ctl_elem_value_free(element)
+            assert code >= 0, f"cannot set the control {name!r}: {code}"
+        finally:
+            self.lib.snd_ctl_elem_id_free(identifier)
+
+    def remove(self):
+        for name in self.names:
+            identifier = self._id(name)
+            self.lib.snd_ctl_elem_remove(self.ctl, identifier)
+            self.lib.snd_ctl_elem_id_free(identifier)
+        self.names = []
+        self.lib.snd_ctl_close(self.ctl)
