@@ -336,9 +336,15 @@ class UserMixerControls:
         for name in ("snd_ctl_elem_id_free", "snd_ctl_elem_value_free", "snd_ctl_close"):
             getattr(lib, name).argtypes = [pointer]
         self.lib = lib
-        self.ctl = pointer()
-        assert lib.snd_ctl_open(ctypes.byref(self.ctl), card.encode(), 0) >= 0, f"cannot open {card}"
+        self.card = card
         self.names = []
+
+    def _open(self):
+        """A control handle for one change: the kernel lets only the handle
+        that added a control write it while that handle stays open."""
+        ctl = ctypes.c_void_p()
+        assert self.lib.snd_ctl_open(ctypes.byref(ctl), self.card.encode(), 0) >= 0, f"cannot open {self.card}"
+        return ctl
 
     def _id(self, name):
         identifier = ctypes.c_void_p()
@@ -350,27 +356,30 @@ class UserMixerControls:
     def add(self, name, value, maximum=None):
         """A volume (0..maximum) or, without a maximum, a switch; set to `value`."""
         identifier = self._id(name)
+        ctl = self._open()
         try:
             if maximum is None:
-                code = self.lib.snd_ctl_elem_add_boolean(self.ctl, identifier, 1)
+                code = self.lib.snd_ctl_elem_add_boolean(ctl, identifier, 1)
             else:
-                code = self.lib.snd_ctl_elem_add_integer(self.ctl, identifier, 1, 0, maximum, 1)
+                code = self.lib.snd_ctl_elem_add_integer(ctl, identifier, 1, 0, maximum, 1)
             assert code >= 0 or code == -16, f"cannot add the control {name!r}: {code}"  # -EBUSY: there already
             self.names.append(name)
             element = ctypes.c_void_p()
             self.lib.snd_ctl_elem_value_malloc(ctypes.byref(element))
             self.lib.snd_ctl_elem_value_set_id(element, identifier)
             self.lib.snd_ctl_elem_value_set_integer(element, 0, value)
-            code = self.lib.snd_ctl_elem_write(self.ctl, element)
+            code = self.lib.snd_ctl_elem_write(ctl, element)
             self.lib.snd_ctl_elem_value_free(element)
             assert code >= 0, f"cannot set the control {name!r}: {code}"
         finally:
             self.lib.snd_ctl_elem_id_free(identifier)
+            self.lib.snd_ctl_close(ctl)
 
     def remove(self):
+        ctl = self._open()
         for name in self.names:
             identifier = self._id(name)
-            self.lib.snd_ctl_elem_remove(self.ctl, identifier)
+            self.lib.snd_ctl_elem_remove(ctl, identifier)
             self.lib.snd_ctl_elem_id_free(identifier)
         self.names = []
-        self.lib.snd_ctl_close(self.ctl)
+        self.lib.snd_ctl_close(ctl)

@@ -14,8 +14,8 @@ LAST_SECOND = re.compile(r"^last second: (-?\d+\.\d) dBm0$")
 
 def level(daemon):
     result = daemon.ctl("level", "1")
-    assert result.returncode == 0, result
-    return result.out_lines
+    assert result.returncode == 0 and result.out_lines[0] == "ok", result
+    return result.out_lines[1:]
 
 
 def key_reading(daemon, digit):
