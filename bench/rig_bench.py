@@ -14,13 +14,18 @@ Tests/Rig/test_call.py calls the box):
 - sim: a one-line simulated board; the handset is lifted and the
   mouthpiece fed through the control socket.
 
-In both cases the loopback card's other end is played and recorded for the
-whole case, so the VM carries the same load; only in the gpio case does
-atad hold the card's first end.
+The loopback card's other end is played and recorded for the whole
+round whichever cases run; only in the gpio case does atad hold the card's
+first end.
 
-For each case: CPU, context switches and memory of the measured atad over
-a stretch on hook and a stretch of the call, its `status` before and after
-each stretch (xruns, RTP packets). The figures go to stdout as one line,
+Both cases run at the same time, so that the host's load (qemu's one
+vCPU is emulated on a shared machine) weighs on both alike; `--apart`
+runs them one after the other. For each case: CPU, context switches and
+memory of the measured atad over a stretch on hook and a stretch of the
+call, its `status` before and after each stretch (xruns, RTP packets).
+All of it is done `--rounds` times with fresh daemons, since the phase of
+a daemon's timers against the far end's packets changes its wake-ups
+from one start to the next. The figures go to stdout as one line,
 `RIG-BENCH {json}`, which run_bench.py picks out of the console.
 """
 
@@ -122,32 +127,33 @@ def reading(pid):
             "hwm_kib": parsing.proc_status_kib(status, "VmHWM")}
 
 
-def stretch(control, seconds):
-    """CPU seconds, context switches and `status` over `seconds` of what
-    the daemon is doing now (a fixed measuring interval, not a wait)."""
-    pid = control.daemon.pid
-    status_before = control.status()
-    before = reading(pid)
+def stretches(controls, seconds):
+    """{kind: figures} over the same `seconds` of what each daemon is doing
+    now (a fixed measuring interval, not a wait): CPU seconds, context
+    switches, memory, and the differences of their `status`."""
+    status_before = {kind: control.status() for kind, control in controls.items()}
+    before = {kind: reading(control.daemon.pid) for kind, control in controls.items()}
     time.sleep(seconds)
-    after = reading(pid)
-    status_after = control.status()
-    wall = after["at"] - before["at"]
-    media_before = parsing.atad_call_media(status_before).get(1)
-    media_after = parsing.atad_call_media(status_after).get(1)
-    audio_before = parsing.atad_line_audio(status_before).get(1)
-    audio_after = parsing.atad_line_audio(status_after).get(1)
-    result = {"wall_s": wall, "cpu_s": after["cpu_s"] - before["cpu_s"],
-              "switches": after["switches"] - before["switches"],
-              "rss_kib": after["rss_kib"], "hwm_kib": after["hwm_kib"]}
-    if media_before and media_after:
-        result["sent"] = media_after["sent"] - media_before["sent"]
-        result["received"] = media_after["received"] - media_before["received"]
-        result["concealed"] = media_after["concealed"] - media_before["concealed"]
-    if audio_before and audio_after:
-        result["xruns_playback"] = audio_after["playback_xruns"] - audio_before["playback_xruns"]
-        result["xruns_capture"] = audio_after["capture_xruns"] - audio_before["capture_xruns"]
-        result["audio_since_start"] = audio_after
-    return result
+    after = {kind: reading(control.daemon.pid) for kind, control in controls.items()}
+    status_after = {kind: control.status() for kind, control in controls.items()}
+    results = {}
+    for kind in controls:
+        b, a = before[kind], after[kind]
+        result = {"wall_s": a["at"] - b["at"], "cpu_s": a["cpu_s"] - b["cpu_s"],
+                  "switches": a["switches"] - b["switches"], "rss_kib": a["rss_kib"], "hwm_kib": a["hwm_kib"]}
+        media_before = parsing.atad_call_media(status_before[kind]).get(1)
+        media_after = parsing.atad_call_media(status_after[kind]).get(1)
+        if media_before and media_after:
+            for key in ("sent", "received", "concealed"):
+                result[key] = media_after[key] - media_before[key]
+        audio_before = parsing.atad_line_audio(status_before[kind]).get(1)
+        audio_after = parsing.atad_line_audio(status_after[kind]).get(1)
+        if audio_before and audio_after:
+            result["xruns_playback"] = audio_after["playback_xruns"] - audio_before["playback_xruns"]
+            result["xruns_capture"] = audio_after["capture_xruns"] - audio_before["capture_xruns"]
+            result["audio_since_start"] = audio_after
+        results[kind] = result
+    return results
 
 
 def heard(control, frequency):
@@ -170,81 +176,9 @@ def start_daemon(workdir, name, board, extra, started):
     sockets = Path(tempfile.mkdtemp(prefix=f"atad-{name}-", dir="/tmp"))
     site = scenarios.write_site(workdir / f"{name}.conf", sockets / "control.sock", board=board, extra=extra)
     daemon = scenarios.Daemon(site, sockets / "control.sock", workdir).launch()
-    started.append((daemon, sockets))
+    started.append((name, daemon, sockets))
     daemon.wait_ready(timeout=START_S)
     return daemon
-
-
-def run_case(kind, box, slic, workdir, idle_s, call_s):
-    """One case, every process it started stopped by pid at the end."""
-    started = []
-    talker = recorder = None
-    try:
-        if kind == "gpio":
-            board = rig.BOX_BOARD
-        else:
-            board = workdir / "sim-one-line.conf"
-            board.write_text("[board]\nname = Simulated board, one line\ndriver = sim\n\n[line 1]\n")
-        measured = start_daemon(workdir, kind, board, MEASURED_ACCOUNT, started)
-        control = Control(measured)
-        if kind == "gpio":
-            scenarios.wait_until(lambda: "audio on" in measured.log(), START_S, "atad to open the card")
-        # The card's other end, in both cases (same load on the VM).
-        talker = ToneTalker(box.mouthpiece, box.period_frames).start()
-        recorder = Recorder(box.earpiece, period=box.period_frames).start()
-        scenarios.wait_until(lambda: recorder.frames() >= rig.RATE // 2, STEP_S, "the card's other end to run")
-        time.sleep(SETTLE_S)  # start-up's own work is not in the idle stretch
-        log(f"{kind}: idle on hook, {idle_s:.0f} s")
-        idle = stretch(control, idle_s)
-
-        far = start_daemon(workdir, f"{kind}-far", scenarios.SIM_BOARD, (
-            f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{sip_port(control)}\nregister = no\n"
-            "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"), started)
-        far_control = Control(far)
-        far_control.request("hook", 1, "off")
-        far_control.request("dtmf", 1, "2000")
-        scenarios.wait_until(lambda: control.line_state() == "ringing", STEP_S, "the measured line to ring")
-        if kind == "gpio":
-            slic.hook(True)
-        else:
-            control.request("hook", 1, "off")
-        scenarios.wait_until(lambda: control.line_state() == "talking", STEP_S, "the measured line talking")
-        scenarios.wait_until(lambda: far_control.line_state() == "talking", STEP_S, "the far end talking")
-        far_control.request("say", 1, "tone", *EARPIECE_TONE)
-        if kind == "gpio":
-            frequency, level = MOUTHPIECE_TONE
-            talker.tone(sine_pair((frequency,), level, box.period_ms))
-        else:
-            control.request("say", 1, "tone", *MOUTHPIECE_TONE)
-        time.sleep(SETTLE_S)  # the call's set-up is not in the call stretch
-        log(f"{kind}: in the call, {call_s:.0f} s")
-        call = stretch(control, call_s)
-
-        # Both ways, as a check that the call carried audio.
-        if kind == "gpio":
-            with recorder._lock:
-                samples = recorder.samples[-rig.RATE // 2:]
-            earpiece = [round(x, 1) for x in component(samples, EARPIECE_TONE[0])]
-        else:
-            earpiece = heard(control, EARPIECE_TONE[0])
-        far_heard = heard(far_control, MOUTHPIECE_TONE[0])
-        if kind == "gpio":
-            slic.hook(False)
-        else:
-            control.request("hook", 1, "on")
-        scenarios.wait_until(lambda: control.line_state() == "idle", STEP_S, "the measured line idle again")
-        return {"idle": idle, "call": call, "earpiece_heard": earpiece, "far_end_heard": far_heard,
-                "status_lines": [line for line in control.status() if line.startswith("line 1")]}
-    finally:
-        for part in (talker, recorder):
-            if part is not None:
-                part.stop()
-        results = os.environ.get("RIG_RESULTS")
-        for index, (daemon, sockets) in enumerate(started):
-            daemon.stop()
-            shutil.rmtree(sockets, ignore_errors=True)
-            if results and daemon.log_path.exists():
-                shutil.copy(daemon.log_path, Path(results) / f"bench-{kind}-{index}.log")
 
 
 def sip_port(control):
@@ -254,11 +188,123 @@ def sip_port(control):
     raise AssertionError("no SIP port in status")
 
 
+class Case:
+    """One measured atad (`gpio` on Board/box.conf, or `sim` on a one-line
+    simulated board) and the far end that calls it."""
+
+    def __init__(self, kind, slic, workdir, started):
+        self.kind = kind
+        self.slic = slic
+        self.workdir = workdir
+        self.started = started
+        self.control = self.far = None
+
+    def start(self):
+        if self.kind == "gpio":
+            board = rig.BOX_BOARD
+        else:
+            board = self.workdir / "sim-one-line.conf"
+            board.write_text("[board]\nname = Simulated board, one line\ndriver = sim\n\n[line 1]\n")
+        daemon = start_daemon(self.workdir, self.kind, board, MEASURED_ACCOUNT, self.started)
+        self.control = Control(daemon)
+        if self.kind == "gpio":
+            scenarios.wait_until(lambda: "audio on" in daemon.log(), START_S, "atad to open the card")
+
+    def lift(self, off_hook):
+        if self.kind == "gpio":
+            self.slic.hook(off_hook)
+        else:
+            self.control.request("hook", 1, "off" if off_hook else "on")
+
+    def call(self, talker):
+        """The far end calls; the handset answers; both tones start (the
+        handset's through `talker`, the card's other end, on the gpio
+        board)."""
+        far = start_daemon(self.workdir, f"{self.kind}-far", scenarios.SIM_BOARD, (
+            f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{sip_port(self.control)}\nregister = no\n"
+            "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"), self.started)
+        self.far = Control(far)
+        self.far.request("hook", 1, "off")
+        self.far.request("dtmf", 1, "2000")
+        scenarios.wait_until(lambda: self.control.line_state() == "ringing", STEP_S, f"{self.kind}: the line to ring")
+        self.lift(True)
+        scenarios.wait_until(lambda: self.control.line_state() == "talking", STEP_S, f"{self.kind}: the line talking")
+        scenarios.wait_until(lambda: self.far.line_state() == "talking", STEP_S, f"{self.kind}: the far end talking")
+        self.far.request("say", 1, "tone", *EARPIECE_TONE)
+        if self.kind == "gpio":
+            frequency, level = MOUTHPIECE_TONE
+            talker.tone(sine_pair((frequency,), level, 1000 * talker.period // talker.rate))
+        else:
+            self.control.request("say", 1, "tone", *MOUTHPIECE_TONE)
+
+    def check(self, recorder):
+        """What each end heard at the end of the call: (earpiece, far end)."""
+        if self.kind == "gpio":
+            with recorder._lock:
+                samples = recorder.samples[-rig.RATE // 2:]
+            earpiece = [round(x, 1) for x in component(samples, EARPIECE_TONE[0])]
+        else:
+            earpiece = heard(self.control, EARPIECE_TONE[0])
+        return earpiece, heard(self.far, MOUTHPIECE_TONE[0])
+
+    def hang_up(self):
+        self.lift(False)
+        scenarios.wait_until(lambda: self.control.line_state() == "idle", STEP_S, f"{self.kind}: the line idle again")
+
+
+def run_cases(kinds, box, slic, workdir, idle_s, call_s):
+    """The cases in `kinds` at the same time: started, measured on hook
+    over one stretch, called, measured in the call over one stretch, hung
+    up. Every process started is stopped by pid at the end."""
+    started = []
+    talker = recorder = None
+    try:
+        cases = {kind: Case(kind, slic, workdir, started) for kind in kinds}
+        if "gpio" in cases:
+            cases["gpio"].start()  # the card's other end opens after atad's end, as in the rig tests
+        # The card's other end runs in every case: the same load on the VM.
+        talker = ToneTalker(box.mouthpiece, box.period_frames).start()
+        recorder = Recorder(box.earpiece, period=box.period_frames).start()
+        scenarios.wait_until(lambda: recorder.frames() >= rig.RATE // 2, STEP_S, "the card's other end to run")
+        for case in cases.values():
+            if case.control is None:
+                case.start()
+        time.sleep(SETTLE_S)  # start-up's own work is not in the stretch on hook
+        log(f"{'+'.join(kinds)}: on hook, {idle_s:g} s")
+        idle = stretches({kind: case.control for kind, case in cases.items()}, idle_s)
+        for case in cases.values():
+            case.call(talker)
+        time.sleep(SETTLE_S)  # the calls' set-up is not in the stretch in the call
+        log(f"{'+'.join(kinds)}: in the call, {call_s:g} s")
+        call = stretches({kind: case.control for kind, case in cases.items()}, call_s)
+        results = {}
+        for kind, case in cases.items():
+            earpiece, far_end = case.check(recorder)
+            results[kind] = {"idle": idle[kind], "call": call[kind], "earpiece_heard": earpiece,
+                             "far_end_heard": far_end}
+        for case in cases.values():
+            case.hang_up()
+        return results
+    finally:
+        for part in (talker, recorder):
+            if part is not None:
+                part.stop()
+        saved = os.environ.get("RIG_RESULTS")
+        for name, daemon, sockets in started:
+            daemon.stop()
+            shutil.rmtree(sockets, ignore_errors=True)
+            if saved and daemon.log_path.exists():
+                shutil.copy(daemon.log_path, Path(saved) / f"bench-{name}.log")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--call-seconds", type=float, default=20.0)
-    parser.add_argument("--cases", default="gpio,sim", help="comma-separated, in this order")
+    parser.add_argument("--cases", default="gpio,sim", help="comma-separated")
+    parser.add_argument("--apart", action="store_true",
+                        help="one case after the other instead of both at once")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh daemons and calls this many times")
     args = parser.parse_args()
     if not rig.IN_RIG:
         print("rig-bench: runs inside the rig's VM (bench/run_bench.py --only gpio starts it)", file=sys.stderr)
@@ -274,11 +320,16 @@ def main():
             break
     results = {"kernel": os.uname().release, "cpu": cpu, "cpus": os.cpu_count(),
                "idle_seconds": args.idle_seconds, "call_seconds": args.call_seconds, "settle_seconds": SETTLE_S,
-               "cases": {}}
+               "together": not args.apart, "rounds": []}
     status = 0
     try:
-        for kind in args.cases.split(","):
-            results["cases"][kind] = run_case(kind, box, slic, workdir, args.idle_seconds, args.call_seconds)
+        kinds = args.cases.split(",")
+        for number in range(args.rounds):
+            log(f"round {number + 1} of {args.rounds}")
+            cases = {}
+            for group in ([[kind] for kind in kinds] if args.apart else [kinds]):
+                cases.update(run_cases(group, box, slic, workdir, args.idle_seconds, args.call_seconds))
+            results["rounds"].append(cases)
     except BaseException as error:  # reported in the results, and by the exit status
         traceback.print_exc()
         results["error"] = f"{type(error).__name__}: {error}"[:2000]

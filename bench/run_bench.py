@@ -339,7 +339,7 @@ HOST_SECTIONS = {"startup", "call", "callgrind", "lines", "latency"}
 RIG_STOP_TIMEOUT = 20.0
 
 
-def gpio_on_rig(args, idle_seconds, call_seconds):
+def gpio_on_rig(args, idle_seconds, call_seconds, rounds):
     """Boots the rig once (Tests/Rig/run.py takes the build lock itself)
     and runs bench/rig_bench.py in it; its figures come back on the
     console as one `RIG-BENCH {json}` line."""
@@ -348,11 +348,11 @@ def gpio_on_rig(args, idle_seconds, call_seconds):
         raise AssertionError(f"{cache}/rig.env missing: run `bash Tests/Rig/prepare.sh` (make bench does)")
     # Boot, two daemons started and stopped per case over 9p under an
     # emulated CPU, the two stretches of each case: a generous bound.
-    timeout = 300 + 2 * (idle_seconds + call_seconds)
+    timeout = 300 + rounds * 3 * (idle_seconds + call_seconds)
     keep = ["--keep"] if args.keep else []  # the VM's results folder: console, daemons' logs
     command = [sys.executable, str(harness.REPO / "Tests" / "Rig" / "run.py"), "--timeout", f"{timeout:.0f}",
                *keep, "--env", "ATAD_BIN", "--", sys.executable, str(harness.BENCH_DIR / "rig_bench.py"),
-               "--idle-seconds", f"{idle_seconds:g}", "--call-seconds", f"{call_seconds:g}"]
+               "--idle-seconds", f"{idle_seconds:g}", "--call-seconds", f"{call_seconds:g}", "--rounds", str(rounds)]
     process = subprocess.Popen(command, cwd=harness.REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     output = []
@@ -376,28 +376,37 @@ def gpio_on_rig(args, idle_seconds, call_seconds):
     if result is None or code != 0 or result.get("error"):
         raise AssertionError(f"the rig bench failed (exit {code}): "
                              f"{(result or {}).get('error', 'no result line')}")
-    result["command"] = " ".join(["python3", *[w for w in command[1:] if w != "--keep"]]).replace(
-        str(harness.REPO) + "/", "")
+    shown = ["python3" if w == sys.executable else w for w in command if w != "--keep"]
+    result["command"] = " ".join(shown).replace(str(harness.REPO) + "/", "")
+    host = machine()
+    result["host"] = f"{host['cpu']}, {host['cores']} cores, kernel {host['kernel']}"
     result["measured_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return result
 
 
 def gpio_rows(rig):
-    """(measure, gpio, sim, gpio / sim) of the rig's two cases."""
-    gpio, sim = rig["cases"]["gpio"], rig["cases"]["sim"]
+    """(measure, gpio, sim, gpio / sim) of the rig's two cases: medians
+    over the rounds, the ratio as the median of each round's ratio with
+    its range."""
+    rounds = rig["rounds"]
 
     def rate(stretch, key):
         return stretch[key] / stretch["wall_s"]
 
     def both(label, value, show):
-        a, b = value(gpio), value(sim)
-        return (label, show(a), show(b), fmt_ratio(parsing.ratio(a, b)))
+        a = [value(r["gpio"]) for r in rounds]
+        b = [value(r["sim"]) for r in rounds]
+        ratios = [parsing.ratio(x, y) for x, y in zip(a, b)]
+        ratios = [r for r in ratios if r is not None]
+        spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+        return (label, show(parsing.median(a)), show(parsing.median(b)),
+                (fmt_ratio(parsing.median(ratios)) + spread) if ratios else "n/a")
 
     def cpu(x):
         return f"{x:.4f} s ({100 * x:.2f} % of the core)"
 
     def kib(x):
-        return f"{x:,} KiB"
+        return f"{x:,.0f} KiB"
 
     def per_second(x):
         return f"{x:,.1f}/s"
@@ -413,32 +422,42 @@ def gpio_rows(rig):
         both("VmRSS in the call", lambda c: c["call"]["rss_kib"], kib),
         both("VmHWM (peak) at the end of the call", lambda c: c["call"]["hwm_kib"], kib),
     ]
-    call = gpio["call"]
-    since = call.get("audio_since_start", {})
-    rows.append(("xruns in the call: playback, capture (since start)",
-                 f"{call.get('xruns_playback', 'n/a')}, {call.get('xruns_capture', 'n/a')} "
-                 f"({since.get('playback_xruns', 'n/a')}, {since.get('capture_xruns', 'n/a')}); "
-                 f"{gpio['idle'].get('xruns_playback', 'n/a')}, {gpio['idle'].get('xruns_capture', 'n/a')} on hook",
+
+    def xruns(stretch):
+        return " ".join(f"({r['gpio'][stretch].get('xruns_playback', '?')}, "
+                        f"{r['gpio'][stretch].get('xruns_capture', '?')})" for r in rounds)
+    since = " ".join(f"({r['gpio']['call']['audio_since_start']['playback_xruns']}, "
+                     f"{r['gpio']['call']['audio_since_start']['capture_xruns']})"
+                     if "audio_since_start" in r["gpio"]["call"] else "?" for r in rounds)
+    rows.append(("xruns (playback, capture) of each round",
+                 f"in the call {xruns('call')}; on hook {xruns('idle')}; since start, at the call's end {since}",
                  "— (no card)", "—"))
 
-    def packets(c):
-        s = c["call"]
-        if "sent" not in s:
+    def packets(kind):
+        calls = [r[kind]["call"] for r in rounds if "sent" in r[kind]["call"]]
+        if not calls:
             return "n/a"
-        return (f"sent {rate(s, 'sent'):.1f}/s, received {rate(s, 'received'):.1f}/s, "
-                f"concealed {s['concealed']}")
-    rows.append(("RTP in the call (50/s = real time)", packets(gpio), packets(sim), "—"))
+        return (f"sent {parsing.median([rate(c, 'sent') for c in calls]):.1f}/s, "
+                f"received {parsing.median([rate(c, 'received') for c in calls]):.1f}/s, "
+                f"concealed {'/'.join(str(c['concealed']) for c in calls)}")
+    rows.append(("RTP in the call (medians; 50/s = real time), concealed frames of each round",
+                 packets("gpio"), packets("sim"), "—"))
 
-    def sound(value):
-        if not value:
-            return "silence"
-        frequencies, level = value
-        if isinstance(frequencies, list):
-            return "+".join(str(f) for f in frequencies) + f" Hz {level} dBm0"
-        return f"{frequencies:.1f} Hz {level:.1f} dBm0"
-    rows.append(("the call's audio: earpiece heard (1000 Hz −10 sent); far end heard (700 Hz −12 sent)",
-                 f"{sound(gpio['earpiece_heard'])} (card); {sound(gpio['far_end_heard'])}",
-                 f"{sound(sim['earpiece_heard'])} (`hear 1`); {sound(sim['far_end_heard'])}", "—"))
+    def sound(kind):
+        good = 0
+        readings = []
+        for r in rounds:
+            earpiece, far_end = r[kind]["earpiece_heard"], r[kind]["far_end_heard"]
+            readings.append(f"{earpiece}, {far_end}")
+            if earpiece and far_end:
+                frequency = earpiece[0][0] if isinstance(earpiece[0], list) else earpiece[0]
+                if abs(frequency - 1000) <= 10 and abs(earpiece[1] + 10) <= 2 and \
+                        any(abs(f - 700) <= 10 for f in far_end[0]) and abs(far_end[1] + 12) <= 2:
+                    good += 1
+        text = f"as sent in {good} of {len(rounds)} rounds"
+        return text if good == len(rounds) else text + ": " + "; ".join(readings)
+    rows.append(("the call's audio: earpiece 1000 Hz −10 dBm0, far end 700 Hz −12 dBm0 (±10 Hz, ±2 dB)",
+                 sound("gpio") + " (earpiece from the card)", sound("sim") + " (`hear 1`)", "—"))
     return rows
 
 
@@ -454,6 +473,10 @@ def render_gpio_section(rig, table, spliced):
     where = ("This section alone was measured by a later `--only gpio` run and put into the document in place; "
              "the other sections come from the run named at the top."
              if spliced else "It was measured in the same run as the rest of this document.")
+    rounds = len(rig["rounds"])
+    together = ("Both cases run at the same time in each round, so that the host's load (the vCPU is emulated on "
+                "a shared machine) weighs on both alike"
+                if rig.get("together", True) else "The cases run one after the other in each round")
     parts = [
         RIG_HEADING,
         "",
@@ -462,34 +485,37 @@ def render_gpio_section(rig, table, spliced):
         "",
         "The product's own path, libgpiod and an ALSA hw device (GPIOLineHardware), next to the simulated board, "
         "in one boot of the board in a box (Tests/Rig: Debian's kernel under qemu-system-x86_64, TCG, one vCPU, "
-        "gpio-sim and snd-aloop). bench/rig_bench.py runs there: for each case the same atad binary with one "
+        "gpio-sim and snd-aloop). bench/rig_bench.py runs there: in each case the same atad binary with one "
         "line is called by a second atad on the simulated board in the same VM (127.0.0.1, no registrar, as "
         "Tests/Rig/test_call.py calls the box), G.711 µ-law with 20 ms packets. The far end says a 1000 Hz tone "
-        "at −10 dBm0 and the handset a 700 Hz tone at −12 dBm0: in the gpio case the handset is lifted by "
-        "pulling SHK on gpio-sim, and the tone is played into, and the earpiece recorded from, the loopback "
-        "card's other end (Tests/Rig/alsa.py), so the card runs in real time; in the sim case the handset is "
-        "lifted and the tone set through the control socket. The card's other end is played and recorded in "
-        "both cases, so the VM carries the same load. Ratios are gpio / sim: above 1 means the gpio path costs "
-        "more.",
+        "at −10 dBm0 and the handset a 700 Hz tone at −12 dBm0. gpio case (Board/box.conf): the handset is "
+        "lifted by pulling SHK on gpio-sim, its tone is played into the loopback card's other end and the "
+        "earpiece recorded there (Tests/Rig/alsa.py), so the card runs in real time. sim case (a one-line "
+        "simulated board): the handset is lifted and its tone set through the control socket. "
+        f"{together}; the card's other end runs all the time. {rounds} rounds, each with freshly started "
+        "daemons: a daemon's timers fall differently against its far end's packets from one start to the "
+        "next, which moves its wake-ups. Each figure is the median over the rounds; the last column is the "
+        "median of the rounds' gpio / sim ratios with their range: above 1 means the gpio path costs more.",
         "",
         table,
         "",
         "Notes:",
         "",
         "- Under an emulated CPU (TCG) absolute figures mean little: a guest instruction costs many host ones, "
-        "and system calls and timers cost more still. The ratios of the two cases, measured in the same VM run, "
-        "are what this table is for.",
-        f"- CPU: utime + stime from /proc/PID/stat of the measured atad over {rig['call_seconds']:g} s of the "
-        f"call (from {rig['settle_seconds']:g} s after both ends were talking) and {rig['idle_seconds']:g} s on hook "
-        "(after start-up, the card open, before the call).",
+        "system calls and timers more still, and the guest's speed follows the host's load. The ratios of the "
+        "two cases, measured side by side in the same VM, are what this table is for.",
+        f"- CPU: utime + stime from /proc/PID/stat of the measured atad (10 ms ticks) over {rig['call_seconds']:g} s "
+        f"of the call (from {rig['settle_seconds']:g} s after both calls were talking) and "
+        f"{rig['idle_seconds']:g} s on hook (after start-up, the card open, before the calls).",
         "- Wake-ups: voluntary + nonvoluntary context switches from /proc/PID/status over the same stretches. "
         "atad is one thread sleeping in poll(), so each voluntary switch is one wake-up of its loop.",
         "- Memory: VmRSS and VmHWM from /proc/PID/status at the end of each stretch.",
         "- xruns: the `line 1 audio:` line of `status` (playback underruns and capture overruns recovered), "
-        "its difference over the stretch and its total since start. The simulated board has no card.",
-        "- RTP: `call line 1: media:` of `status`, packets over the stretch.",
-        f"- The VM: kernel {rig['kernel']}, {rig['cpus']} vCPU ({rig['cpu']}); the host is named under Machine "
-        "below (or at the top of the document).",
+        "its difference over each stretch and its total since start; the xruns at start-up come from the "
+        "other daemons starting at the same time on the one emulated CPU (their binary and libraries come "
+        "over 9p). The simulated board has no card.",
+        "- RTP: `call line 1: media:` of `status`, packets over the call's stretch.",
+        f"- The VM: kernel {rig['kernel']}, {rig['cpus']} vCPU ({rig['cpu']}), on {rig.get('host', 'this machine')}.",
         f"- The command: `{rig['command']}`.",
     ]
     return "\n".join(parts) + "\n"
@@ -766,7 +792,7 @@ def main():
     window = 4.0 if args.quick else 10.0
     reps = 3 if args.quick else 10
     args.idle_seconds = 1.0 if args.quick else 3.0
-    rig_idle, rig_call = (4.0, 8.0) if args.quick else (10.0, 20.0)
+    rig_idle, rig_call, rig_rounds = (4.0, 8.0, 1) if args.quick else (10.0, 20.0, 3)
 
     workdir = Path(tempfile.mkdtemp(prefix="atad-bench-", dir="/tmp"))
     results = {"machine": machine(), "call_seconds": call_seconds,
@@ -774,9 +800,10 @@ def main():
                "baresip_binary_size": os.stat(shutil.which("baresip")).st_size}
     if "gpio" in only:
         # First, before the host's peers start: the VM keeps one core busy.
-        log(f"the gpio path on the rig: {rig_idle:g} s on hook and a {rig_call:g} s call, gpio and sim")
+        log(f"the gpio path on the rig: {rig_idle:g} s on hook and a {rig_call:g} s call, gpio and sim at once, "
+            f"{rig_rounds} rounds")
         try:
-            results["rig"] = gpio_on_rig(args, rig_idle, rig_call)
+            results["rig"] = gpio_on_rig(args, rig_idle, rig_call, rig_rounds)
         except AssertionError as error:
             if only & HOST_SECTIONS:  # the rest of the bench is still worth its run
                 log(f"the gpio path on the rig: NOT measured: {error}")
