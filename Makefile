@@ -130,11 +130,16 @@ deb: deps
 	 bash Debian/build-deb.sh $(ARCH) $$bin .build-deb
 
 # `make bench`: atad against baresip on this machine (footprint, memory, CPU
-# per call, start-up, lines per core, latency; several minutes). Prints the
-# table and writes docs/BENCHMARKS.md. Not part of `make test`. Builds the
+# per call, start-up, lines per core, latency; several minutes), and the gpio
+# path against the simulated board in the rig's VM (Tests/Rig). Prints the
+# tables and writes docs/BENCHMARKS.md. Not part of `make test`. Builds the
 # firmware only when it is missing; see bench/README.md.
 bench: test-deps
 	@dpkg -s valgrind >/dev/null 2>&1 || { echo "installing: valgrind"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind; }
+	@missing=""; for p in $(RIG_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 	@[ -x $(FIRMWARE) ] || $(MAKE) firmware
+	bash Tests/Rig/prepare.sh
 	$(PYTHON) bench/run_bench.py --atad $(FIRMWARE) --output docs/BENCHMARKS.md

@@ -4,9 +4,11 @@ Everything the benchmark reads from a program it measures goes through
 here, so each reading can be unit-tested on captured text
 (bench/test_bench_parsing.py): /proc/PID/status, /proc/PID/stat,
 /proc/PID/maps, callgrind output files, atad's `status` and `hear`
-replies, and baresip's log.
+replies, baresip's log and the rig bench's result line; and the splicing
+of one section into docs/BENCHMARKS.md.
 """
 
+import json
 import re
 import statistics
 
@@ -19,6 +21,25 @@ def proc_status_kib(text, key):
     VmSize, ...); None when the field is missing (a zombie has no Vm*)."""
     match = re.search(rf"^{re.escape(key)}:\s+(\d+)\s+kB\s*$", text, flags=re.M)
     return int(match.group(1)) if match else None
+
+
+def proc_status_count(text, key):
+    """A plain-number field of /proc/PID/status (`Key:\tN`, no unit);
+    None when missing."""
+    match = re.search(rf"^{re.escape(key)}:\s+(\d+)\s*$", text, flags=re.M)
+    return int(match.group(1)) if match else None
+
+
+def proc_context_switches(text):
+    """voluntary + nonvoluntary context switches from /proc/PID/status (of
+    the main thread: the figures of the `status` file of a thread-group
+    leader are its own). For a program that sleeps in poll(), the voluntary
+    ones count its wake-ups."""
+    voluntary = proc_status_count(text, "voluntary_ctxt_switches")
+    involuntary = proc_status_count(text, "nonvoluntary_ctxt_switches")
+    if voluntary is None or involuntary is None:
+        return None
+    return voluntary + involuntary
 
 
 def proc_stat_cpu_ticks(text):
@@ -94,6 +115,8 @@ CALL_MEDIA_LINE = re.compile(
     r"^call line (\d+): media: (\S+) (\d+) ms, port (\d+), sent (\d+), received (\d+), "
     r"lost (-?\d+) \(([-\d.]+) %\), jitter ([\d.]+) ms, buffer (\d+) ms(?: \(grew \d+, shrank \d+\))?, concealed (\d+)(.*)$")
 SIP_LINE = re.compile(r"^sip: (\S+):(\d+)/udp$")
+LINE_AUDIO_LINE = re.compile(
+    r"^line (\d+) audio: (?:not open \((.*)\), )?xruns playback (\d+) capture (\d+), suspends (\d+)$")
 
 
 def atad_account_states(lines):
@@ -137,6 +160,23 @@ def atad_call_media(lines):
     return calls
 
 
+def atad_line_audio(lines):
+    """{line number: dict} of the `line N audio: ...` lines a gpio board's
+    `status` has: xruns recovered since start (playback underruns, capture
+    overruns), suspends, and whether the card is open (with the reason
+    when not)."""
+    audio = {}
+    for line in lines:
+        match = LINE_AUDIO_LINE.match(line)
+        if match:
+            audio[int(match.group(1))] = {
+                "open": match.group(2) is None, "reason": match.group(2),
+                "playback_xruns": int(match.group(3)), "capture_xruns": int(match.group(4)),
+                "suspends": int(match.group(5)),
+            }
+    return audio
+
+
 HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
 ONSET = re.compile(r"^(earpiece|mouthpiece) onset (\d+) ns$")
 
@@ -173,6 +213,47 @@ BARESIP_REGISTER_OK = re.compile(r"^\S+: \{\d+/\w+/v4\} 200 OK", flags=re.M)
 
 def baresip_registered(log_text):
     return BARESIP_REGISTER_OK.search(log_text) is not None
+
+
+# ---------------------------------------------------------------------------
+# The rig (bench/rig_bench.py inside Tests/Rig's VM)
+
+RIG_BENCH_MARKER = "RIG-BENCH "
+
+
+def rig_bench_result(text):
+    """The figures bench/rig_bench.py printed in the VM, from the console
+    output that Tests/Rig/run.py passed on: the JSON of the last line that
+    starts with the marker; None when there is none (the guest never got
+    that far)."""
+    found = None
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        if line.startswith(RIG_BENCH_MARKER):
+            found = line[len(RIG_BENCH_MARKER):]
+    return json.loads(found) if found is not None else None
+
+
+# ---------------------------------------------------------------------------
+# The document
+
+
+def splice_section(document, heading, section, before=None):
+    """`document` with its `heading` section (from that line to the next
+    `## ` heading, or the end) replaced by `section`; when it has none, the
+    section goes before the `before` heading if there is one, else at the
+    end. Sections end in one empty line."""
+    section = section.rstrip("\n") + "\n\n"
+    lines = document.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip("\n") == heading), None)
+    if start is None:
+        at = next((i for i, line in enumerate(lines) if before and line.rstrip("\n") == before), None)
+        if at is None:
+            text = document.rstrip("\n")
+            return (text + "\n\n" if text else "") + section
+        return "".join(lines[:at]) + section + "".join(lines[at:])
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "".join(lines[:start]) + section + "".join(lines[end:])
 
 
 # ---------------------------------------------------------------------------

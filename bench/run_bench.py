@@ -330,6 +330,198 @@ def latency_atad(args, workdir, reps):
 
 
 # ---------------------------------------------------------------------------
+# 7. The gpio path on the rig: atad on gpio-sim + snd-aloop against the
+# simulated board, in one run of Tests/Rig's VM (bench/rig_bench.py)
+
+RIG_HEADING = "## The gpio path on the rig"
+GOALS_HEADING = "## Goals (issue 7)"
+HOST_SECTIONS = {"startup", "call", "callgrind", "lines", "latency"}
+RIG_STOP_TIMEOUT = 20.0
+
+
+def gpio_on_rig(args, idle_seconds, call_seconds, rounds):
+    """Boots the rig once (Tests/Rig/run.py takes the build lock itself)
+    and runs bench/rig_bench.py in it; its figures come back on the
+    console as one `RIG-BENCH {json}` line."""
+    cache = Path(os.environ.get("RIG_CACHE", harness.REPO / ".build-rig"))
+    if not (cache / "rig.env").is_file():
+        raise AssertionError(f"{cache}/rig.env missing: run `bash Tests/Rig/prepare.sh` (make bench does)")
+    # Boot, two daemons started and stopped per case over 9p under an
+    # emulated CPU, the two stretches of each case: a generous bound.
+    timeout = 300 + rounds * 3 * (idle_seconds + call_seconds)
+    keep = ["--keep"] if args.keep else []  # the VM's results folder: console, daemons' logs
+    command = [sys.executable, str(harness.REPO / "Tests" / "Rig" / "run.py"), "--timeout", f"{timeout:.0f}",
+               *keep, "--env", "ATAD_BIN", "--", sys.executable, str(harness.BENCH_DIR / "rig_bench.py"),
+               "--idle-seconds", f"{idle_seconds:g}", "--call-seconds", f"{call_seconds:g}", "--rounds", str(rounds)]
+    process = subprocess.Popen(command, cwd=harness.REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    output = []
+    try:
+        for line in process.stdout:  # ends when run.py does; run.py stops qemu at its own deadline
+            output.append(line)
+            if not line.startswith(parsing.RIG_BENCH_MARKER):
+                log("  | " + line.rstrip())
+        code = process.wait(timeout=RIG_STOP_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            # SIGINT, not SIGTERM: run.py stops qemu in its `finally`.
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=RIG_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=RIG_STOP_TIMEOUT)
+        process.stdout.close()
+    result = parsing.rig_bench_result("".join(output))
+    if result is None or code != 0 or result.get("error"):
+        raise AssertionError(f"the rig bench failed (exit {code}): "
+                             f"{(result or {}).get('error', 'no result line')}")
+    shown = ["python3" if w == sys.executable else w for w in command if w != "--keep"]
+    result["command"] = " ".join(shown).replace(str(harness.REPO) + "/", "")
+    host = machine()
+    result["host"] = f"{host['cpu']}, {host['cores']} cores, kernel {host['kernel']}"
+    result["measured_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return result
+
+
+def gpio_rows(rig):
+    """(measure, gpio, sim, gpio / sim) of the rig's two cases: medians
+    over the rounds, the ratio as the median of each round's ratio with
+    its range."""
+    rounds = rig["rounds"]
+
+    def rate(stretch, key):
+        return stretch[key] / stretch["wall_s"]
+
+    def both(label, value, show):
+        a = [value(r["gpio"]) for r in rounds]
+        b = [value(r["sim"]) for r in rounds]
+        ratios = [parsing.ratio(x, y) for x, y in zip(a, b)]
+        ratios = [r for r in ratios if r is not None]
+        spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+        return (label, show(parsing.median(a)), show(parsing.median(b)),
+                (fmt_ratio(parsing.median(ratios)) + spread) if ratios else "n/a")
+
+    def cpu(x):
+        return f"{x:.4f} s ({100 * x:.2f} % of the core)"
+
+    def kib(x):
+        return f"{x:,.0f} KiB"
+
+    def per_second(x):
+        return f"{x:,.1f}/s"
+
+    rows = [
+        both(f"CPU in the call: CPU seconds per call-second (over {rig['call_seconds']:g} s)",
+             lambda c: rate(c["call"], "cpu_s"), cpu),
+        both(f"CPU on hook, idle: CPU seconds per second (over {rig['idle_seconds']:g} s)",
+             lambda c: rate(c["idle"], "cpu_s"), cpu),
+        both("wake-ups in the call (context switches per second)", lambda c: rate(c["call"], "switches"), per_second),
+        both("wake-ups on hook (context switches per second)", lambda c: rate(c["idle"], "switches"), per_second),
+        both("VmRSS on hook", lambda c: c["idle"]["rss_kib"], kib),
+        both("VmRSS in the call", lambda c: c["call"]["rss_kib"], kib),
+        both("VmHWM (peak) at the end of the call", lambda c: c["call"]["hwm_kib"], kib),
+    ]
+
+    def xruns(stretch):
+        return " ".join(f"({r['gpio'][stretch].get('xruns_playback', '?')}, "
+                        f"{r['gpio'][stretch].get('xruns_capture', '?')})" for r in rounds)
+    since = " ".join(f"({r['gpio']['call']['audio_since_start']['playback_xruns']}, "
+                     f"{r['gpio']['call']['audio_since_start']['capture_xruns']})"
+                     if "audio_since_start" in r["gpio"]["call"] else "?" for r in rounds)
+    rows.append(("xruns (playback, capture) of each round",
+                 f"in the call {xruns('call')}; on hook {xruns('idle')}; since start, at the call's end {since}",
+                 "— (no card)", "—"))
+
+    def packets(kind):
+        calls = [r[kind]["call"] for r in rounds if "sent" in r[kind]["call"]]
+        if not calls:
+            return "n/a"
+        return (f"sent {parsing.median([rate(c, 'sent') for c in calls]):.1f}/s, "
+                f"received {parsing.median([rate(c, 'received') for c in calls]):.1f}/s, "
+                f"concealed {'/'.join(str(c['concealed']) for c in calls)}")
+    rows.append(("RTP in the call (medians; 50/s = real time), concealed frames of each round",
+                 packets("gpio"), packets("sim"), "—"))
+
+    def sound(kind):
+        good = 0
+        readings = []
+        for r in rounds:
+            earpiece, far_end = r[kind]["earpiece_heard"], r[kind]["far_end_heard"]
+            readings.append(f"{earpiece}, {far_end}")
+            if earpiece and far_end:
+                frequency = earpiece[0][0] if isinstance(earpiece[0], list) else earpiece[0]
+                if abs(frequency - 1000) <= 10 and abs(earpiece[1] + 10) <= 2 and \
+                        any(abs(f - 700) <= 10 for f in far_end[0]) and abs(far_end[1] + 12) <= 2:
+                    good += 1
+        text = f"as sent in {good} of {len(rounds)} rounds"
+        return text if good == len(rounds) else text + ": " + "; ".join(readings)
+    rows.append(("the call's audio: earpiece 1000 Hz −10 dBm0, far end 700 Hz −12 dBm0 (±10 Hz, ±2 dB)",
+                 sound("gpio") + " (earpiece from the card)", sound("sim") + " (`hear 1`)", "—"))
+    return rows
+
+
+def render_gpio_table(rows):
+    lines = ["| measure | gpio driver (Board/box.conf) | sim driver (one-line simulated board) | gpio / sim |",
+             "|---|---|---|---|"]
+    for measure, a, b, r in rows:
+        lines.append(f"| {measure} | {a} | {b} | {r} |")
+    return "\n".join(lines)
+
+
+def render_gpio_section(rig, table, spliced):
+    where = ("This section alone was measured by a later `--only gpio` run and put into the document in place; "
+             "the other sections come from the run named at the top."
+             if spliced else "It was measured in the same run as the rest of this document.")
+    rounds = len(rig["rounds"])
+    together = ("Both cases run at the same time in each round, so that the host's load (the vCPU is emulated on "
+                "a shared machine) weighs on both alike"
+                if rig.get("together", True) else "The cases run one after the other in each round")
+    parts = [
+        RIG_HEADING,
+        "",
+        f"Measured on {rig['measured_at']} by `python3 bench/run_bench.py --only gpio` (part of `make bench`). "
+        + where,
+        "",
+        "The product's own path, libgpiod and an ALSA hw device (GPIOLineHardware), next to the simulated board, "
+        "in one boot of the board in a box (Tests/Rig: Debian's kernel under qemu-system-x86_64, TCG, one vCPU, "
+        "gpio-sim and snd-aloop). bench/rig_bench.py runs there: in each case the same atad binary with one "
+        "line is called by a second atad on the simulated board in the same VM (127.0.0.1, no registrar, as "
+        "Tests/Rig/test_call.py calls the box), G.711 µ-law with 20 ms packets. The far end says a 1000 Hz tone "
+        "at −10 dBm0 and the handset a 700 Hz tone at −12 dBm0. gpio case (Board/box.conf): the handset is "
+        "lifted by pulling SHK on gpio-sim, its tone is played into the loopback card's other end and the "
+        "earpiece recorded there (Tests/Rig/alsa.py), so the card runs in real time. sim case (a one-line "
+        "simulated board): the handset is lifted and its tone set through the control socket. "
+        f"{together}; the card's other end runs all the time. {rounds} rounds, each with freshly started "
+        "daemons: a daemon's timers fall differently against its far end's packets from one start to the "
+        "next, which moves its wake-ups. Each figure is the median over the rounds; the last column is the "
+        "median of the rounds' gpio / sim ratios with their range: above 1 means the gpio path costs more.",
+        "",
+        table,
+        "",
+        "Notes:",
+        "",
+        "- Under an emulated CPU (TCG) absolute figures mean little: a guest instruction costs many host ones, "
+        "system calls and timers more still, and the guest's speed follows the host's load. The ratios of the "
+        "two cases, measured side by side in the same VM, are what this table is for.",
+        f"- CPU: utime + stime from /proc/PID/stat of the measured atad (10 ms ticks) over {rig['call_seconds']:g} s "
+        f"of the call (from {rig['settle_seconds']:g} s after both calls were talking) and "
+        f"{rig['idle_seconds']:g} s on hook (after start-up, the card open, before the calls).",
+        "- Wake-ups: voluntary + nonvoluntary context switches from /proc/PID/status over the same stretches. "
+        "atad is one thread sleeping in poll(), so each voluntary switch is one wake-up of its loop.",
+        "- Memory: VmRSS and VmHWM from /proc/PID/status at the end of each stretch.",
+        "- xruns: the `line 1 audio:` line of `status` (playback underruns and capture overruns recovered), "
+        "its difference over each stretch and its total since start; the xruns at start-up come from the "
+        "other daemons starting at the same time on the one emulated CPU (their binary and libraries come "
+        "over 9p). The simulated board has no card.",
+        "- RTP: `call line 1: media:` of `status`, packets over the call's stretch.",
+        f"- The VM: kernel {rig['kernel']}, {rig['cpus']} vCPU ({rig['cpu']}), on {rig.get('host', 'this machine')}.",
+        f"- The command: `{rig['command']}`.",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------------------
 # The table and the document
 
 
@@ -540,7 +732,7 @@ def render_document(results, table, goal_list, args):
         if results.get(key):
             parts += ["", f"Shared libraries {name} had mapped in the call:", ""]
             parts += [f"- `{path}`: {size:,} B" for path, size in results[key]["libraries"]]
-    parts += ["", "## Goals (issue 7)", "", "| goal | measured | met | plan if not |", "|---|---|---|---|"]
+    parts += ["", GOALS_HEADING, "", "| goal | measured | met | plan if not |", "|---|---|---|---|"]
     for goal, measured, met, plan in goal_list:
         parts.append(f"| {goal} | {measured} | {'yes' if met else '**no**'} | {'' if met else plan} |")
     parts += ["", "## Machine", "",
@@ -553,7 +745,8 @@ def render_document(results, table, goal_list, args):
               "    make bench",
               "",
               "which installs valgrind, baresip-core, kamailio, sip-tester and sox when missing, builds the "
-              "firmware, and runs:",
+              "firmware, prepares the rig's kernel and initramfs (Tests/Rig/prepare.sh, for the gpio section) "
+              "and runs:",
               "",
               f"    python3 bench/run_bench.py --atad .build-firmware/atad --output docs/BENCHMARKS.md"
               + (" --quick" if args.quick else ""),
@@ -585,8 +778,8 @@ def main():
     parser.add_argument("--output", default=None, help="write the Markdown document here")
     parser.add_argument("--quick", action="store_true", help="short calls and few runs (development)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, callgrind files)")
-    parser.add_argument("--only", default="startup,call,callgrind,lines,latency",
-                        help="comma-separated sections to run")
+    parser.add_argument("--only", default="gpio,startup,call,callgrind,lines,latency",
+                        help="comma-separated sections to run (gpio: the gpio path on the rig's VM)")
     args = parser.parse_args()
     args.atad = os.path.abspath(args.atad)
     os.environ["ATAD_BIN"] = args.atad
@@ -599,14 +792,26 @@ def main():
     window = 4.0 if args.quick else 10.0
     reps = 3 if args.quick else 10
     args.idle_seconds = 1.0 if args.quick else 3.0
+    rig_idle, rig_call, rig_rounds = (4.0, 8.0, 1) if args.quick else (10.0, 20.0, 3)
 
     workdir = Path(tempfile.mkdtemp(prefix="atad-bench-", dir="/tmp"))
     results = {"machine": machine(), "call_seconds": call_seconds,
                "atad_binary_size": os.stat(args.atad).st_size,
                "baresip_binary_size": os.stat(shutil.which("baresip")).st_size}
+    if "gpio" in only:
+        # First, before the host's peers start: the VM keeps one core busy.
+        log(f"the gpio path on the rig: {rig_idle:g} s on hook and a {rig_call:g} s call, gpio and sim at once, "
+            f"{rig_rounds} rounds")
+        try:
+            results["rig"] = gpio_on_rig(args, rig_idle, rig_call, rig_rounds)
+        except AssertionError as error:
+            if only & HOST_SECTIONS:  # the rest of the bench is still worth its run
+                log(f"the gpio path on the rig: NOT measured: {error}")
+            else:
+                raise
     wav, raw = harness.make_audio(workdir)
-    peers = harness.Peers(workdir / "peers").start()
-    for what, line in zip(("SIPp far end", "Kamailio"), peers.commands()):
+    peers = harness.Peers(workdir / "peers").start() if only & HOST_SECTIONS else None
+    for what, line in zip(("SIPp far end", "Kamailio"), peers.commands() if peers else ()):
         note_command(what, line.split())
     try:
         if "startup" in only:
@@ -639,20 +844,39 @@ def main():
             log(f"latency: {reps} repetitions each way")
             results["latency"] = latency_atad(args, workdir, reps)
     finally:
-        peers.stop()
+        if peers:
+            peers.stop()
 
     with open(workdir / "results.pickle", "wb") as handle:  # for --keep: the raw figures
         pickle.dump(results, handle)
     table = render_table(build_rows(results))
     goal_list = goals(results)
-    print()
-    print(table)
-    print()
-    for goal, measured, met, _ in goal_list:
-        print(f"goal: {goal}: {measured}: {'met' if met else 'NOT met'}")
+    if only & HOST_SECTIONS:
+        print()
+        print(table)
+        print()
+        for goal, measured, met, _ in goal_list:
+            print(f"goal: {goal}: {measured}: {'met' if met else 'NOT met'}")
+    rig_table = render_gpio_table(gpio_rows(results["rig"])) if results.get("rig") else None
+    if rig_table:
+        print()
+        print(rig_table)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(render_document(results, table, goal_list, args))
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if not (only & HOST_SECTIONS) and output.is_file():
+            # Only the rig ran: its section goes into the document in place,
+            # the other sections stay as their own run left them.
+            text = parsing.splice_section(output.read_text(), RIG_HEADING,
+                                          render_gpio_section(results["rig"], rig_table, spliced=True),
+                                          before=GOALS_HEADING)
+        else:
+            text = render_document(results, table, goal_list, args)
+            if rig_table:
+                text = parsing.splice_section(text, RIG_HEADING,
+                                              render_gpio_section(results["rig"], rig_table, spliced=False),
+                                              before=GOALS_HEADING)
+        output.write_text(text)
         print(f"\nwrote {args.output}")
     if args.keep:
         print(f"work folder kept: {workdir}")

@@ -23,6 +23,8 @@ VmHWM:\t   13088 kB
 VmRSS:\t   11576 kB
 RssAnon:\t     812 kB
 Threads:\t1
+voluntary_ctxt_switches:\t1520
+nonvoluntary_ctxt_switches:\t37
 """
 
 
@@ -37,6 +39,16 @@ def test_status_field_missing_is_none():
     assert parsing.proc_status_kib(zombie, "VmRSS") is None
     # A prefix of another key is not that key.
     assert parsing.proc_status_kib(STATUS, "Vm") is None
+
+
+def test_status_counts_and_context_switches():
+    assert parsing.proc_status_count(STATUS, "Threads") == 1
+    assert parsing.proc_status_count(STATUS, "voluntary_ctxt_switches") == 1520
+    # A field in kB is not a plain count, and a prefix is not the field.
+    assert parsing.proc_status_count(STATUS, "VmRSS") is None
+    assert parsing.proc_status_count(STATUS, "ctxt_switches") is None
+    assert parsing.proc_context_switches(STATUS) == 1520 + 37
+    assert parsing.proc_context_switches("Name:\tatad\n") is None
 
 
 def test_stat_sums_user_and_system_ticks():
@@ -144,6 +156,29 @@ ATAD_STATUS = [
 ]
 
 
+GPIO_STATUS = [
+    "ok",
+    "board: Board in a box (gpio-sim + snd-aloop) (gpio)",
+    "line 1: talking",
+    "line 1 audio: xruns playback 3 capture 1, suspends 0",
+    "line 2: idle",
+    "line 2 audio: not open (hw:CARD=X: No such device), xruns playback 0 capture 12, suspends 2",
+]
+
+
+def test_atad_line_audio():
+    audio = parsing.atad_line_audio(GPIO_STATUS)
+    assert audio == {
+        1: {"open": True, "reason": None, "playback_xruns": 3, "capture_xruns": 1, "suspends": 0},
+        2: {"open": False, "reason": "hw:CARD=X: No such device", "playback_xruns": 0, "capture_xruns": 12,
+            "suspends": 2},
+    }
+    # The `line N: STATE` lines are not audio lines, and the audio lines
+    # are not line states.
+    assert parsing.atad_line_audio(ATAD_STATUS) == {}
+    assert parsing.atad_line_states(GPIO_STATUS) == {1: "talking", 2: "idle"}
+
+
 def test_atad_account_states():
     assert parsing.atad_account_states(ATAD_STATUS) == {
         "home": "registered, expires in 3598 s", "spare": "unregistered"}
@@ -197,3 +232,48 @@ def test_figures():
     assert parsing.ratio(None, 3) is None
     assert parsing.format_bytes(978752) == "978,752 B (955.8 KiB)"
     assert parsing.format_bytes(15665992) == "15,665,992 B (14.94 MiB)"
+
+
+def test_rig_bench_result_from_the_console():
+    console = ("rig: ready at 3.1 s: running /x/command.sh\n"
+               "rig-bench: gpio: idle on hook, 10 s\n"
+               'RIG-BENCH {"cases": {"gpio": {"idle": {"cpu_s": 0.5}}}}\r\n'
+               "rig: command exited with 0 at 90.2 s\n")
+    assert parsing.rig_bench_result(console) == {"cases": {"gpio": {"idle": {"cpu_s": 0.5}}}}
+    assert parsing.rig_bench_result("rig: FAILED: modprobe gpio-sim\n") is None
+
+
+DOCUMENT = """# Benchmarks
+
+## Results
+
+table
+
+## The gpio path on the rig
+
+old table
+
+## Goals (issue 7)
+
+goals
+"""
+
+
+def test_splice_replaces_a_section_in_place():
+    text = parsing.splice_section(DOCUMENT, "## The gpio path on the rig", "## The gpio path on the rig\n\nnew\n")
+    assert text == DOCUMENT.replace("old table", "new")
+
+
+def test_splice_inserts_a_missing_section_before_another_or_at_the_end():
+    without = DOCUMENT.replace("## The gpio path on the rig\n\nold table\n\n", "")
+    section = "## The gpio path on the rig\n\nnew\n"
+    assert parsing.splice_section(without, "## The gpio path on the rig", section, before="## Goals (issue 7)") \
+        == DOCUMENT.replace("old table", "new")
+    assert parsing.splice_section(without, "## The gpio path on the rig", section, before="## Nowhere") \
+        == without + "\n" + section + "\n"
+    assert parsing.splice_section("", "## A", "## A\n\nx") == "## A\n\nx\n\n"
+
+
+def test_splice_replaces_the_last_section():
+    text = "# T\n\n## A\n\na\n\n## B\n\nold\n"
+    assert parsing.splice_section(text, "## B", "## B\n\nnew\n") == "# T\n\n## A\n\na\n\n## B\n\nnew\n\n"

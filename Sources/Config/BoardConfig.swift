@@ -18,6 +18,9 @@ public struct BoardConfig: Sendable {
         public var playbackDevice: String?
         public var captureDevice: String?
         public var periodMs = 10
+        /// Mixer controls of the sound card to set whenever the audio opens,
+        /// in the order they are applied.
+        public var mixer: [MixerSetting] = []
     }
 
     public var path: String
@@ -51,6 +54,7 @@ public struct BoardConfig: Sendable {
             line.playbackDevice = section.text("playback")
             line.captureDevice = section.text("capture") ?? line.playbackDevice
             line.periodMs = ConfigSchema.parseInteger(section.text("period_ms") ?? "10") ?? 10
+            line.mixer = mixerSettings(section, report: report)
             if driver == .gpio {
                 for key in ["hook_gpio", "ring_mode_gpio", "forward_reverse_gpio", "playback"]
                 where section.keyLines[key] == nil {
@@ -66,6 +70,9 @@ public struct BoardConfig: Sendable {
                     used[offset] = key
                 }
             }
+            if driver != .gpio, let key = mixerKeys.first(where: { section.keyLines[$0] != nil }) {
+                report(section.keyLines[key] ?? section.line, "'\(key)' needs driver = gpio (the simulated board has no sound card)")
+            }
             config.lines.append(line)
         }
         if config.lines.isEmpty {
@@ -73,5 +80,43 @@ public struct BoardConfig: Sendable {
         }
         config.lines.sort { $0.number < $1.number }
         return config
+    }
+
+    static let mixerKeys = ["capture_volume", "playback_volume", "agc", "mic_monitor", "mixer"]
+
+    /// The line's mixer keys as settings: AGC and the monitor first, so the
+    /// volumes are set on a codec that no longer adjusts them itself. The
+    /// control names default to those of CM108/CM119 USB codecs.
+    static func mixerSettings(_ section: CheckedSection, report: (Int, String) -> Void) -> [MixerSetting] {
+        var settings: [MixerSetting] = []
+        if let agc = section.boolean("agc") {
+            settings.append(MixerSetting(control: section.text("agc_control") ?? "Auto Gain Control", direction: .any,
+                                         value: .on(agc), key: "agc"))
+        }
+        if let monitor = section.boolean("mic_monitor") {
+            settings.append(MixerSetting(control: section.text("mic_monitor_control") ?? "Mic", direction: .playback,
+                                         value: .on(monitor), key: "mic_monitor"))
+        }
+        func volume(_ key: String, _ control: String, _ fallback: String, _ direction: MixerSetting.Direction) {
+            guard let text = section.text(key) else { return }
+            guard let value = MixerSetting.parseVolume(text) else {
+                report(section.keyLines[key] ?? section.line, "invalid value '" + text + "' for '" + key
+                       + "': expected a percent (0%-100%) or a gain in dB (-120dB to 60dB, e.g. -6dB)")
+                return
+            }
+            settings.append(MixerSetting(control: section.text(control) ?? fallback, direction: direction,
+                                         value: value, key: key))
+        }
+        volume("capture_volume", "capture_control", "Mic", .capture)
+        volume("playback_volume", "playback_control", "Speaker", .playback)
+        if let text = section.text("mixer") {
+            let (list, bad) = MixerSetting.parseList(text)
+            settings += list
+            if let bad {
+                report(section.keyLines["mixer"] ?? section.line, "invalid value '" + text + "' for 'mixer': '" + bad
+                       + "' is not NAME=VALUE with VALUE on/off, a percent, a dB gain or an integer")
+            }
+        }
+        return settings
     }
 }

@@ -24,6 +24,16 @@ public enum BoardSchema {
                 KeySpec("playback", .text, "ALSA device for audio to the phone, e.g. plughw:CARD=Device,DEV=0"),
                 KeySpec("capture", .text, "ALSA device for audio from the phone (default: same as playback)"),
                 KeySpec("period_ms", .choice(["10", "20"]), "audio period in ms (default 10)"),
+                KeySpec("capture_volume", .text,
+                        "gain from the phone, as a percent of the control's range (50%) or in dB (-6dB); gpio only"),
+                KeySpec("capture_control", .text, "mixer control capture_volume sets (default Mic)"),
+                KeySpec("playback_volume", .text, "gain to the phone, as a percent (80%) or in dB (0dB); gpio only"),
+                KeySpec("playback_control", .text, "mixer control playback_volume sets (default Speaker)"),
+                KeySpec("agc", .boolean, "the codec's automatic gain control: set it off for a SLIC; gpio only"),
+                KeySpec("agc_control", .text, "mixer switch agc sets (default Auto Gain Control)"),
+                KeySpec("mic_monitor", .boolean, "the codec's mic-to-speaker loop: set it off; gpio only"),
+                KeySpec("mic_monitor_control", .text, "mixer control whose playback switch mic_monitor sets (default Mic)"),
+                KeySpec("mixer", .text, "other mixer controls to set: NAME=VALUE[, NAME=VALUE ...]; gpio only"),
             ]),
         ])
     }

@@ -196,6 +196,26 @@ public final class ToneAnalyzer {
         }
     }
 
+    /// The mean level, dBm0, of the last `milliseconds` heard (whole 10 ms
+    /// blocks, tone and silence alike); nil before the first block.
+    public func meanLevelDBm0(overLast milliseconds: Int) -> Double? {
+        let count = min(blocksDone, historyCapacity, max(milliseconds * sampleRate / 1000 / blockLength, 1))
+        guard count > 0 else { return nil }
+        var sum = 0.0
+        for block in (blocksDone - count)..<blocksDone { sum += Double(blockPower[block % historyCapacity]) }
+        return Level.dBm0(meanSquare: sum / Double(count))
+    }
+
+    /// The sinusoids, strongest first, of the newest kept stretch of sound,
+    /// whether it still sounds or stopped a while ago (a key that was
+    /// pressed and let go); empty when nothing was heard. Allocates.
+    public func lastSoundComponents() -> [(frequency: Double, levelDBm0: Double)] {
+        let stretch = toneStretch()
+        guard stretch.count > blockLength else { return [] }
+        let result = stretch.withUnsafeBufferPointer { ToneSpectrum.components(of: $0, sampleRate: sampleRate) }
+        return result.components.map { ($0.frequency, $0.levelDBm0) }
+    }
+
     /// The on/off runs of the history, oldest first, with "on" edges
     /// refined to the first and last sample above the threshold amplitude.
     func runs() -> [AudibleRun] {

@@ -20,6 +20,12 @@ final class GPIOLineHardware {
     private let playbackDevice: String
     private let captureDevice: String
     private let configuration: PCMConfiguration
+    /// Mixer controls set each time the audio opens (a card plugged back in
+    /// comes up with its own defaults again).
+    private let mixer: [MixerSetting]
+    private var mixerApplied = false
+    /// Mixer failures already logged, so a replugged card does not repeat them.
+    private var mixerFailures: [String] = []
     private var playback: PCMStream?
     private var capture: PCMStream?
     private var retryTimer: TimerID?
@@ -73,6 +79,7 @@ final class GPIOLineHardware {
         self.playbackDevice = playbackDevice
         captureDevice = line.captureDevice ?? playbackDevice
         configuration = PCMConfiguration(periodMilliseconds: line.periodMs)
+        mixer = line.mixer
         frame = [Int16](repeating: 0, count: frameSamples)
         output = [Int16](repeating: 0, count: frameSamples)
         events.reserveCapacity(GPIOInputLine.batchSize)
@@ -211,6 +218,7 @@ final class GPIOLineHardware {
                 }
             }
             audioFailure = nil
+            applyMixer()
             log.info("line \(number): audio on \(playbackDevice) / \(captureDevice)")
         } catch {
             if audioFailure != error.message { log.error("line \(number): audio: \(error.message); retrying every 5 s") }
@@ -233,6 +241,47 @@ final class GPIOLineHardware {
             + "late frames dropped \(droppedLateFrames)"
         if playback == nil { text = "not open (\(audioFailure ?? "closed")), " + text }
         return text
+    }
+
+    /// Sets the board's mixer controls on the card of the capture device.
+    /// What was set is logged at info the first time, a failure once; the
+    /// audio runs either way, at whatever levels the card has.
+    private func applyMixer() {
+        guard !mixer.isEmpty else { return }
+        var failures: [String] = []
+        var done: [String] = []
+        do throws(ALSAMixer.Failure) {
+            guard let card = ALSAMixer.card(ofDevice: captureDevice) else {
+                throw ALSAMixer.Failure(message: "cannot tell the card of \"" + captureDevice
+                                        + "\"; name the device hw:CARD,... or plughw:CARD,...")
+            }
+            let cardMixer = try ALSAMixer(card: card)
+            defer { cardMixer.close() }
+            for setting in mixer {
+                let side: ALSAMixer.Side = setting.direction == .capture ? .capture : setting.direction == .playback ? .playback : .any
+                do throws(ALSAMixer.Failure) {
+                    switch setting.value {
+                    case .percent(let percent): try cardMixer.setVolume(setting.control, side: side, percent: percent)
+                    case .hundredthsOfDB(let gain): try cardMixer.setVolume(setting.control, side: side, hundredthsOfDB: gain)
+                    case .raw(let value): try cardMixer.setVolume(setting.control, side: side, raw: value)
+                    case .on(let on): try cardMixer.setSwitch(setting.control, side: side, on: on)
+                    }
+                    done.append(setting.summary)
+                } catch {
+                    failures.append("board key '" + setting.key + "': " + error.message)
+                }
+            }
+        } catch {
+            failures.append(error.message)
+        }
+        for failure in failures where !mixerFailures.contains(failure) {
+            mixerFailures.append(failure)
+            log.error("line \(number): " + failure)
+        }
+        guard !done.isEmpty else { return }
+        let text = "line \(number): mixer set " + done.joined(separator: ", ")
+        if mixerApplied { log.debug(text) } else { log.info(text) }
+        mixerApplied = true
     }
 
     private func closeAudio() {

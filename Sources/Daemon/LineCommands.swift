@@ -6,11 +6,12 @@ import Platform
 import Timebase
 
 /// The control commands that drive the simulated handsets and look at what
-/// they hear: hook, flash, dtmf, pulse, say, hear, ring, ringing.
+/// they hear: hook, flash, dtmf, pulse, say, hear, ring, ringing; and
+/// `level`, what a line's phone sends (simulated or real).
 struct LineCommands {
     let telephony: Telephony
 
-    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid"]
+    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid", "level"]
     static let help = [
         "hook LINE off|on",
         "flash LINE [MS]",
@@ -21,6 +22,7 @@ struct LineCommands {
         "ring LINE [stop]",
         "ringing LINE",
         "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]",
+        "level LINE",
     ]
 
     func handle(_ request: ControlRequest, now: Instant) -> ControlReply {
@@ -73,6 +75,7 @@ struct LineCommands {
         case "ring": return ring(port, words)
         case "ringing": return words.isEmpty ? .ok([ringing(port)]) : .error("ringing takes only a LINE")
         case "hybrid": return hybrid(port, words)
+        case "level": return words.isEmpty ? .ok(level(port)) : .error("level takes only a LINE")
         default: return .error("unknown command '\(request.command)'")
         }
     }
@@ -247,6 +250,31 @@ struct LineCommands {
         let cadence = port.bell.cadence
         if !cadence.isEmpty { text += " " + cadence.map { "\($0)" }.joined(separator: "/") }
         return text
+    }
+
+    /// The mouthpiece's level for calibrating the capture gain: the mean of
+    /// the last second, then the last key's tones (or what else was heard).
+    private func level(_ port: LinePort) -> [String] {
+        let reading = MouthpieceLevel.read(port.mouthpiece)
+        var lines = ["last second: " + (reading.lastSecondDBm0.map { LineCommands.tenths($0) + " dBm0" } ?? "nothing yet")]
+        if let key = reading.keyTone {
+            lines.append("key \(key.digit.character): " + LineCommands.tone(key.lowHz, key.lowDBm0) + ", "
+                         + LineCommands.tone(key.highHz, key.highDBm0))
+        } else {
+            lines.append(reading.otherSound ? "last sound: not a DTMF pair" : "last sound: none")
+        }
+        return lines
+    }
+
+    /// `770 Hz -8.3 dBm0`: the level to a tenth of a dB.
+    static func tone(_ hertz: Double, _ level: Double) -> String {
+        "\(Int(hertz.rounded())) Hz " + tenths(level) + " dBm0"
+    }
+
+    static func tenths(_ value: Double) -> String {
+        let scaled = Int((value * 10).rounded())
+        let magnitude = scaled < 0 ? -scaled : scaled
+        return (scaled < 0 ? "-" : "") + "\(magnitude / 10).\(magnitude % 10)"
     }
 
     /// `silence`, or `F1[+F2] Hz LEVEL dBm0 CADENCE`.

@@ -31,6 +31,9 @@ final class LinePort {
     /// The canceller's bulk delay last logged, to log each change once.
     var loggedBulkDelaySamples = 0
     var echoFree: [Int16]
+    /// What the phone sends, as the sound card delivers it (before the echo
+    /// canceller), for `level`: calibrating the capture gain.
+    let mouthpiece = ToneAnalyzer()
     /// The simulated hybrid's echo path (`hybrid` command), if any.
     var hybrid: SimulatedHybrid?
 

@@ -215,6 +215,7 @@ final class Telephony {
     /// during a call it goes to the far end (digits muted when they travel
     /// out of band).
     private func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
+        port.mouthpiece.feed(buffer)
         if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port), farEndRecentlyActive(port) {
             port.echoFree.withUnsafeMutableBufferPointer { output in
                 port.lineOutput.withUnsafeBufferPointer { farEnd in

@@ -8,6 +8,7 @@ as they are: the daemon is the same binary, driven the same way.
 """
 
 import configparser
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -304,3 +305,129 @@ def line_status(daemon, number=1):
         if line.startswith(prefix):
             return line[len(prefix):]
     raise AssertionError(f"no line {number} in status: {result}")
+
+
+def mixer_controls(card="hw:Loopback"):
+    """Every mixer control of `card` as {(name, device, subdevice, index):
+    first value}, read through alsa-lib's control API (the rig has no
+    amixer), to check what atad's mixer keys set."""
+    lib = ctypes.CDLL("libasound.so.2")
+    pointer = ctypes.c_void_p
+    lib.snd_ctl_open.argtypes = [ctypes.POINTER(pointer), ctypes.c_char_p, ctypes.c_int]
+    for name in ("snd_ctl_elem_list_malloc", "snd_ctl_elem_value_malloc"):
+        getattr(lib, name).argtypes = [ctypes.POINTER(pointer)]
+    for name in ("snd_ctl_elem_list", "snd_ctl_elem_read"):
+        getattr(lib, name).argtypes = [pointer, pointer]
+    for name in ("snd_ctl_elem_list_get_count", "snd_ctl_elem_list_get_used", "snd_ctl_elem_list_free_space",
+                 "snd_ctl_elem_list_free", "snd_ctl_elem_value_free", "snd_ctl_close"):
+        getattr(lib, name).argtypes = [pointer]
+    lib.snd_ctl_elem_list_alloc_space.argtypes = [pointer, ctypes.c_uint]
+    for name in ("snd_ctl_elem_list_get_numid", "snd_ctl_elem_list_get_device", "snd_ctl_elem_list_get_subdevice",
+                 "snd_ctl_elem_list_get_index"):
+        getattr(lib, name).argtypes = [pointer, ctypes.c_uint]
+        getattr(lib, name).restype = ctypes.c_uint
+    lib.snd_ctl_elem_list_get_name.argtypes = [pointer, ctypes.c_uint]
+    lib.snd_ctl_elem_list_get_name.restype = ctypes.c_char_p
+    lib.snd_ctl_elem_value_set_numid.argtypes = [pointer, ctypes.c_uint]
+    lib.snd_ctl_elem_value_get_integer.argtypes = [pointer, ctypes.c_uint]
+    lib.snd_ctl_elem_value_get_integer.restype = ctypes.c_long
+
+    ctl, elements, value = pointer(), pointer(), pointer()
+    assert lib.snd_ctl_open(ctypes.byref(ctl), card.encode(), 0) >= 0, f"cannot open the controls of {card}"
+    lib.snd_ctl_elem_list_malloc(ctypes.byref(elements))
+    lib.snd_ctl_elem_value_malloc(ctypes.byref(value))
+    try:
+        assert lib.snd_ctl_elem_list(ctl, elements) >= 0
+        lib.snd_ctl_elem_list_alloc_space(elements, lib.snd_ctl_elem_list_get_count(elements))
+        assert lib.snd_ctl_elem_list(ctl, elements) >= 0
+        controls = {}
+        for index in range(lib.snd_ctl_elem_list_get_used(elements)):
+            lib.snd_ctl_elem_value_set_numid(value, lib.snd_ctl_elem_list_get_numid(elements, index))
+            if lib.snd_ctl_elem_read(ctl, value) < 0:
+                continue
+            key = (lib.snd_ctl_elem_list_get_name(elements, index).decode(),
+                   lib.snd_ctl_elem_list_get_device(elements, index),
+                   lib.snd_ctl_elem_list_get_subdevice(elements, index),
+                   lib.snd_ctl_elem_list_get_index(elements, index))
+            controls[key] = lib.snd_ctl_elem_value_get_integer(value, 0)
+        lib.snd_ctl_elem_list_free_space(elements)
+        return controls
+    finally:
+        lib.snd_ctl_elem_value_free(value)
+        lib.snd_ctl_elem_list_free(elements)
+        lib.snd_ctl_close(ctl)
+
+
+class UserMixerControls:
+    """Mixer controls the test adds to the Loopback card through alsa-lib's
+    control API, named as a CM108 USB codec names its own: snd-aloop's
+    controls belong to its PCMs, not to the mixer, so atad's mixer (alsa-lib's
+    simple mixer) cannot see them. Removed again by `remove()`."""
+
+    MIXER_INTERFACE = 2  # SND_CTL_ELEM_IFACE_MIXER
+
+    def __init__(self, card="hw:Loopback"):
+        lib = ctypes.CDLL("libasound.so.2")
+        pointer = ctypes.c_void_p
+        lib.snd_ctl_open.argtypes = [ctypes.POINTER(pointer), ctypes.c_char_p, ctypes.c_int]
+        for name in ("snd_ctl_elem_id_malloc", "snd_ctl_elem_value_malloc"):
+            getattr(lib, name).argtypes = [ctypes.POINTER(pointer)]
+        lib.snd_ctl_elem_id_set_interface.argtypes = [pointer, ctypes.c_int]
+        lib.snd_ctl_elem_id_set_name.argtypes = [pointer, ctypes.c_char_p]
+        lib.snd_ctl_elem_add_integer.argtypes = [pointer, pointer, ctypes.c_uint, ctypes.c_long, ctypes.c_long,
+                                                 ctypes.c_long]
+        lib.snd_ctl_elem_add_boolean.argtypes = [pointer, pointer, ctypes.c_uint]
+        lib.snd_ctl_elem_remove.argtypes = [pointer, pointer]
+        lib.snd_ctl_elem_value_set_id.argtypes = [pointer, pointer]
+        lib.snd_ctl_elem_value_set_integer.argtypes = [pointer, ctypes.c_uint, ctypes.c_long]
+        lib.snd_ctl_elem_write.argtypes = [pointer, pointer]
+        for name in ("snd_ctl_elem_id_free", "snd_ctl_elem_value_free", "snd_ctl_close"):
+            getattr(lib, name).argtypes = [pointer]
+        self.lib = lib
+        self.card = card
+        self.names = []
+
+    def _open(self):
+        """A control handle for one change: the kernel lets only the handle
+        that added a control write it while that handle stays open."""
+        ctl = ctypes.c_void_p()
+        assert self.lib.snd_ctl_open(ctypes.byref(ctl), self.card.encode(), 0) >= 0, f"cannot open {self.card}"
+        return ctl
+
+    def _id(self, name):
+        identifier = ctypes.c_void_p()
+        self.lib.snd_ctl_elem_id_malloc(ctypes.byref(identifier))
+        self.lib.snd_ctl_elem_id_set_interface(identifier, self.MIXER_INTERFACE)
+        self.lib.snd_ctl_elem_id_set_name(identifier, name.encode())
+        return identifier
+
+    def add(self, name, value, maximum=None):
+        """A volume (0..maximum) or, without a maximum, a switch; set to `value`."""
+        identifier = self._id(name)
+        ctl = self._open()
+        try:
+            if maximum is None:
+                code = self.lib.snd_ctl_elem_add_boolean(ctl, identifier, 1)
+            else:
+                code = self.lib.snd_ctl_elem_add_integer(ctl, identifier, 1, 0, maximum, 1)
+            assert code >= 0 or code == -16, f"cannot add the control {name!r}: {code}"  # -EBUSY: there already
+            self.names.append(name)
+            element = ctypes.c_void_p()
+            self.lib.snd_ctl_elem_value_malloc(ctypes.byref(element))
+            self.lib.snd_ctl_elem_value_set_id(element, identifier)
+            self.lib.snd_ctl_elem_value_set_integer(element, 0, value)
+            code = self.lib.snd_ctl_elem_write(ctl, element)
+            self.lib.snd_ctl_elem_value_free(element)
+            assert code >= 0, f"cannot set the control {name!r}: {code}"
+        finally:
+            self.lib.snd_ctl_elem_id_free(identifier)
+            self.lib.snd_ctl_close(ctl)
+
+    def remove(self):
+        ctl = self._open()
+        for name in self.names:
+            identifier = self._id(name)
+            self.lib.snd_ctl_elem_remove(ctl, identifier)
+            self.lib.snd_ctl_elem_id_free(identifier)
+        self.names = []
+        self.lib.snd_ctl_close(ctl)
