@@ -116,7 +116,8 @@ CALL_MEDIA_LINE = re.compile(
     r"lost (-?\d+) \(([-\d.]+) %\), jitter ([\d.]+) ms, buffer (\d+) ms(?: \(grew \d+, shrank \d+\))?, concealed (\d+)(.*)$")
 SIP_LINE = re.compile(r"^sip: (\S+):(\d+)/udp$")
 LINE_AUDIO_LINE = re.compile(
-    r"^line (\d+) audio: (?:not open \((.*)\), )?xruns playback (\d+) capture (\d+), suspends (\d+)$")
+    r"^line (\d+) audio: (?:not open \((.*)\), )?xruns playback (\d+) capture (\d+), suspends (\d+)"
+    r"(?:, late frames dropped (\d+))?$")
 
 
 def atad_account_states(lines):
@@ -163,8 +164,9 @@ def atad_call_media(lines):
 def atad_line_audio(lines):
     """{line number: dict} of the `line N audio: ...` lines a gpio board's
     `status` has: xruns recovered since start (playback underruns, capture
-    overruns), suspends, and whether the card is open (with the reason
-    when not)."""
+    overruns), suspends, earpiece frames dropped after stalls (0 when the
+    daemon is older than that figure), and whether the card is open (with
+    the reason when not)."""
     audio = {}
     for line in lines:
         match = LINE_AUDIO_LINE.match(line)
@@ -172,7 +174,7 @@ def atad_line_audio(lines):
             audio[int(match.group(1))] = {
                 "open": match.group(2) is None, "reason": match.group(2),
                 "playback_xruns": int(match.group(3)), "capture_xruns": int(match.group(4)),
-                "suspends": int(match.group(5)),
+                "suspends": int(match.group(5)), "late_frames_dropped": int(match.group(6) or 0),
             }
     return audio
 

@@ -160,7 +160,7 @@ GPIO_STATUS = [
     "ok",
     "board: Board in a box (gpio-sim + snd-aloop) (gpio)",
     "line 1: talking",
-    "line 1 audio: xruns playback 3 capture 1, suspends 0",
+    "line 1 audio: xruns playback 3 capture 1, suspends 0, late frames dropped 4",
     "line 2: idle",
     "line 2 audio: not open (hw:CARD=X: No such device), xruns playback 0 capture 12, suspends 2",
 ]
@@ -169,9 +169,10 @@ GPIO_STATUS = [
 def test_atad_line_audio():
     audio = parsing.atad_line_audio(GPIO_STATUS)
     assert audio == {
-        1: {"open": True, "reason": None, "playback_xruns": 3, "capture_xruns": 1, "suspends": 0},
+        1: {"open": True, "reason": None, "playback_xruns": 3, "capture_xruns": 1, "suspends": 0,
+            "late_frames_dropped": 4},
         2: {"open": False, "reason": "hw:CARD=X: No such device", "playback_xruns": 0, "capture_xruns": 12,
-            "suspends": 2},
+            "suspends": 2, "late_frames_dropped": 0},
     }
     # The `line N: STATE` lines are not audio lines, and the audio lines
     # are not line states.
