@@ -64,7 +64,7 @@ def write_command(run_dir: Path, command, env_names) -> None:
 
 
 def qemu_command(rig: dict, run_dir: Path, memory_mb: int, verbose: bool):
-    append = f"console=ttyS0 panic=-1 mitigations=off rig_results={run_dir}"
+    append = f"console=ttyS0 panic=-1 mitigations=off rig_results={run_dir} rig_checkout={REPO}"
     if not verbose:
         append += " quiet loglevel=3"
     # One vCPU, as the rig's tests were measured with; ATAD_RIG_CPUS=2 gives
