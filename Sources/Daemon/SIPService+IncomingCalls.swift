@@ -15,78 +15,134 @@ import Timebase
 extension SIPService {
     // MARK: Calls
 
-    /// INVITE, ACK, CANCEL and BYE over UDP go to the call they belong to;
-    /// a new INVITE rings a line. Returns false for everything else.
+    /// Requests for calls: a new INVITE rings a line; CANCEL finds its
+    /// INVITE's transaction; a request with a To tag must belong to a
+    /// call's dialog by Call-ID and both tags (else 481) and come in CSeq
+    /// order (else 500). Returns false for what is not a call's (OPTIONS,
+    /// and requests without a To tag other than INVITE).
     func handleCallRequest(_ request: SIPMessage, from source: SocketAddress, stream: Int32?) -> Bool {
         guard let method = request.method, let callIDBytes = request.callID else { return false }
         let callID = String(decoding: callIDBytes, as: UTF8.self)
-        if let placed = outgoing[callID] {
-            switch method {
-            case .bye:
-                for action in placed.call.byeReceived(request) {
-                    if case .send(let bytes) = action { reply(bytes, to: source, stream: stream) }
-                    if case .event(let event) = action { deliver(event, for: placed) }
-                }
-                return true
-            case .ack:
-                return true
-            case .info:
-                reply(infoReceived(request, media: placed.media, line: placed.line), to: source, stream: stream)
-                return true
-            case .invite where request.to?.tag != nil:
-                // Our own INVITE is still in progress: glare (RFC 3261 §14.2).
-                if placed.call.state == .calling || placed.call.state == .ringing {
-                    reply(refuseOverlappingInvite(request, status: 491, reason: "Request Pending"), to: source, stream: stream)
-                    return true
-                }
-                let (response, accepted) = reinvite(request, media: placed.media, contact: placed.contact, line: placed.line)
-                if accepted { placed.call.reinviteAccepted(request) }
-                reply(response, to: source, stream: stream)
-                return true
-            default:
-                return false
-            }
+        if method == .cancel {
+            // RFC 3261 §9.2: a CANCEL names its INVITE's transaction.
+            guard let entry = calls[callID], serverTransactions.holdsInvite(cancelledBy: request) else { return false }
+            perform(entry.call.cancelReceived(request), on: entry)
+            return true
         }
-        let entry = calls[callID]
-        switch method {
-        case .invite:
-            if let entry {
-                if request.to?.tag == nil { perform(entry.call.inviteRetransmitted(), on: entry) } else if entry.call.state == .ringing {
-                    // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
-                    reply(refuseOverlappingInvite(request, status: 500, reason: "Server Internal Error"), to: source, stream: stream)
+        guard request.to?.tag != nil else {
+            guard method == .invite else { return false }
+            if let entry = calls[callID] {
+                if entry.call.isCopy(of: request) {
+                    perform(entry.call.inviteRetransmitted(), on: entry)
                 } else {
-                    let (response, accepted) = reinvite(request, media: entry.media, contact: entry.contact, line: entry.line)
-                    if accepted { entry.call.reinviteAccepted(request) }
-                    reply(response, to: source, stream: stream)
+                    // The same request reached us by two paths (§8.2.2.2).
+                    refuse(request, 482, "Loop Detected", to: source, stream: stream)
                 }
                 return true
             }
-            guard request.to?.tag == nil else { return false }
+            if outgoing[callID] != nil {
+                refuse(request, 482, "Loop Detected", to: source, stream: stream)
+                return true
+            }
             guard callSources.admits(source) else {
                 refuseCall(request, callID: callID, from: source, stream: stream)
                 return true
             }
             startCall(request, callID: callID, from: source, stream: stream)
             return true
-        case .ack:
-            guard let entry else { return false }
-            perform(entry.call.ackReceived(at: loop.now), on: entry)
-            return true
-        case .cancel:
-            guard let entry else { return false }
-            perform(entry.call.cancelReceived(request), on: entry)
-            return true
-        case .bye:
-            guard let entry else { return false }
-            perform(entry.call.byeReceived(request), on: entry)
-            return true
-        case .info:
-            guard let entry, request.to?.tag != nil else { return false }
-            reply(infoReceived(request, media: entry.media, line: entry.line), to: source, stream: stream)
-            return true
-        default:
-            return false
         }
+        if let placed = outgoing[callID] {
+            switch placed.call.admit(request) {
+            case .accepted: inPlacedCall(request, method: method, placed, from: source, stream: stream)
+            case .unknownDialog: refuseOutsideDialog(request, to: source, stream: stream)
+            case .outOfOrder: refuse(request, 500, "Server Internal Error", to: source, stream: stream)
+            }
+            rearm(placed)
+            return true
+        }
+        if let entry = calls[callID] {
+            switch entry.call.admit(request) {
+            case .accepted: inReceivedCall(request, method: method, entry, from: source, stream: stream)
+            case .unknownDialog: refuseOutsideDialog(request, to: source, stream: stream)
+            case .outOfOrder: refuse(request, 500, "Server Internal Error", to: source, stream: stream)
+            }
+            rearm(entry)
+            return true
+        }
+        // A To tag of no call of ours: the dialog does not exist (§12.2.2).
+        refuseOutsideDialog(request, to: source, stream: stream)
+        return true
+    }
+
+    /// A request admitted to a call we placed.
+    private func inPlacedCall(_ request: SIPMessage, method: SIPMethod, _ placed: OutgoingEntry,
+                              from source: SocketAddress, stream: Int32?) {
+        switch method {
+        case .bye:
+            for action in placed.call.byeReceived(request) {
+                if case .send(let bytes) = action { reply(bytes, to: source, stream: stream) }
+                if case .event(let event) = action { deliver(event, for: placed) }
+            }
+        case .ack:
+            placed.call.ackReceived(cseq: request.cseq?.number ?? 0)
+        case .info:
+            reply(infoReceived(request, media: placed.media, line: placed.line), to: source, stream: stream)
+        case .invite:
+            // Our own INVITE is still in progress: glare (RFC 3261 §14.2).
+            if placed.call.state == .calling || placed.call.state == .ringing {
+                reply(refuseOverlappingInvite(request, status: 491, reason: "Request Pending"), to: source, stream: stream)
+                return
+            }
+            let (response, accepted) = reinvite(request, media: placed.media, contact: placed.contact, line: placed.line)
+            if accepted {
+                placed.call.reinviteAccepted(request)
+                placed.call.reinviteAnswered(response, cseq: request.cseq?.number ?? 0, at: loop.now)
+            }
+            reply(response, to: source, stream: stream)
+        default:
+            if let response = answer(request) { reply(response, to: source, stream: stream) }
+        }
+    }
+
+    /// A request admitted to a call that came in.
+    private func inReceivedCall(_ request: SIPMessage, method: SIPMethod, _ entry: CallEntry,
+                                from source: SocketAddress, stream: Int32?) {
+        switch method {
+        case .ack:
+            perform(entry.call.ackReceived(cseq: request.cseq?.number ?? 0, at: loop.now), on: entry)
+        case .bye:
+            perform(entry.call.byeReceived(request), on: entry)
+        case .info:
+            reply(infoReceived(request, media: entry.media, line: entry.line), to: source, stream: stream)
+        case .invite:
+            if entry.call.state == .ringing {
+                // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
+                reply(refuseOverlappingInvite(request, status: 500, reason: "Server Internal Error"), to: source, stream: stream)
+                return
+            }
+            let (response, accepted) = reinvite(request, media: entry.media, contact: entry.contact, line: entry.line)
+            if accepted {
+                entry.call.reinviteAccepted(request)
+                entry.call.reinviteAnswered(response, cseq: request.cseq?.number ?? 0, at: loop.now)
+            }
+            reply(response, to: source, stream: stream)
+        default:
+            if let response = answer(request) { reply(response, to: source, stream: stream) }
+        }
+    }
+
+    /// 481 to a request naming a dialog we do not have (an ACK gets nothing).
+    func refuseOutsideDialog(_ request: SIPMessage, to source: SocketAddress, stream: Int32?) {
+        guard request.method != .ack else { return }
+        log.debug("SIP: 481 to \(request.method?.name ?? "a request") for a dialog we do not have, from \(source.description)")
+        refuse(request, 481, "Call/Transaction Does Not Exist", to: source, stream: stream)
+    }
+
+    func refuse(_ request: SIPMessage, _ status: Int, _ reason: String, to source: SocketAddress, stream: Int32?) {
+        var response = SIPMessageBuilder.response(to: request, status: status, reason: reason,
+                                                  toTag: RandomToken.hex(bytes: 4))
+        response.add(.server, userAgent)
+        reply(response.serialize(), to: source, stream: stream)
     }
 
     /// A re-INVITE inside a call (hold, resume, a new address or codec):

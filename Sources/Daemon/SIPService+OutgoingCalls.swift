@@ -164,15 +164,6 @@ extension SIPService {
         outgoing.removeValue(forKey: entry.call.callID)
     }
 
-    /// Sends back the way a request came: its TCP connection, or UDP.
-    func reply(_ bytes: [UInt8], to source: SocketAddress, stream: Int32?) {
-        if let stream {
-            if let connection = streams[stream] { queue(bytes, on: connection) }
-        } else {
-            send(bytes, to: source)
-        }
-    }
-
     func rearm(_ entry: CallEntry) {
         if let timer = entry.timer { loop.cancel(timer) }
         entry.timer = nil

@@ -139,8 +139,7 @@ extension SIPService {
                 request.source = SIPSource(host: connection.remote.host, port: connection.remote.port)
                 connection.input.removeFirst(min(request.frameLength, connection.input.count))
                 receivedMessages += 1
-                if handleCallRequest(request, from: connection.remote, stream: fd) { continue }
-                if let reply = answer(request) { queue(reply, on: connection) }
+                handleRequest(request, from: connection.remote, stream: fd)
             case .response(let response):
                 trace(sent: false, connection.input, connection.remote, "tcp")
                 connection.input.removeFirst(min(response.frameLength, connection.input.count))

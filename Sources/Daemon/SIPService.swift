@@ -28,6 +28,10 @@ final class SIPService {
     static let maximumStreams = 32
     var calls: [String: CallEntry] = [:]
     static let maximumCalls = 64
+    /// Every request received passes through its server transaction first:
+    /// copies are answered from here and never reach a call.
+    var serverTransactions = ServerTransactions<ReplyRoute>(capacity: 64)
+    var serverTransactionTimer: TimerID?
     /// Call control: ring a free line for a new call; returns its number.
     var onIncomingCall: (String) -> Int? = { _ in nil }
     /// Call control: the call on a line ended (remote: the far end ended it).
@@ -127,6 +131,8 @@ final class SIPService {
         tcpListener = nil
         if let keepAliveTimer { loop.cancel(keepAliveTimer) }
         keepAliveTimer = nil
+        if let serverTransactionTimer { loop.cancel(serverTransactionTimer) }
+        serverTransactionTimer = nil
     }
 
     /// `sip: ADDRESS/udp`, then `account NAME: STATE` lines, for `status`.
@@ -299,8 +305,7 @@ final class SIPService {
         switch SIPParseOutcome.evaluate(bytes, framing: .datagram, uas: profile) {
         case .request(var request):
             request.source = SIPSource(host: source.host, port: source.port)
-            if handleCallRequest(request, from: source, stream: nil) { return }
-            if let reply = answer(request) { send(reply, to: source) }
+            handleRequest(request, from: source, stream: nil)
         case .response(let response):
             dispatch(response)
         case .reject(let rejection):
@@ -317,7 +322,7 @@ final class SIPService {
     }
 
     func dispatch(_ response: SIPMessage) {
-        if let method = response.cseq?.method, method == .invite || method == .bye || method == .info,
+        if let method = response.cseq?.method, method == .invite || method == .cancel || method == .bye || method == .info,
            let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let entry = outgoing[callID] {
             perform(entry.call.handle(response: response, at: loop.now), on: entry)
             return

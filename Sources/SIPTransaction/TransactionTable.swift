@@ -109,6 +109,11 @@ public struct TransactionTable<Value> {
         }
     }
 
+    /// Reads every entry, oldest first (to find the earliest deadline).
+    public func forEachValue(_ body: (Value) -> Void) {
+        for entry in entries { body(entry.value) }
+    }
+
     /// Records the To tag of the response an RFC 2543 INVITE server
     /// transaction sent, so the ACK for it matches.
     public mutating func setResponseToTag(_ tag: String?, for key: TransactionKey) {

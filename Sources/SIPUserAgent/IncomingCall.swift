@@ -15,35 +15,29 @@ public enum CallAction: Equatable, Sendable {
 
 /// One call that came in as an INVITE, on the UAS side (RFC 3261 §13.3,
 /// §12.1.1, §15): 180 while the line rings, 200 with our SDP answer when the
-/// handset goes off hook (retransmitted until the ACK, §13.3.1.4), CANCEL
-/// before answer (487), BYE in either direction, keys by INFO once it is
-/// up. No I/O: messages and time in, bytes out.
+/// handset goes off hook (repeated until the ACK, §13.3.1.4), CANCEL before
+/// the answer (487), then the dialog (`CallDialog`): BYE either way, keys
+/// by INFO, re-INVITEs. Responses to the INVITE other than 2xx are
+/// repeated by the server transaction, not here. No I/O: messages and
+/// time in, bytes out.
 public struct IncomingCall {
     public enum State: Equatable, Sendable { case ringing, answered, confirmed, ending, ended }
 
     public let callID: String
     public private(set) var state = State.ringing
     private let invite: SIPMessage
+    private let inviteCSeq: UInt32
     private let toTag: String
     private let contact: String
     private let userAgent: String
     private let answerSDP: [UInt8]
     private var lastResponse: [UInt8] = []
-    private var retransmitAt: Instant?
-    private var retransmitInterval = Interval.milliseconds(500)
-    private var giveUpAt: Instant?
-    private var dialog: DialogRequests
-    private var bye: NonInviteClientTransaction?
-    private var byeRequest: [UInt8] = []
-    private var keys: DTMFInfoSender
-    private let timers: TransactionTimers
-    private let makeToken: () -> String
-    public private(set) var byeBranch: String?
+    public private(set) var dialog: CallDialog
 
     /// - contact: our Contact URI, e.g. "sip:atad@192.0.2.1:5060".
     /// - localHost, localPort, transport: our Via sent-by for the requests
     ///   we send in the dialog (BYE, INFO).
-    /// - digest: credentials for a far end that challenges our INFO.
+    /// - digest: credentials for a far end that challenges our BYE or INFO.
     public init(invite: SIPMessage, toTag: String, contact: String, userAgent: String, answerSDP: [UInt8],
                 localHost: String, localPort: UInt16, transport: String = "udp",
                 timers: TransactionTimers = .unreliable, digest: DigestSession? = nil,
@@ -55,8 +49,7 @@ public struct IncomingCall {
         self.contact = contact
         self.userAgent = userAgent
         self.answerSDP = answerSDP
-        self.timers = timers
-        self.makeToken = makeToken
+        inviteCSeq = invite.cseq?.number ?? 0
         func text(_ bytes: SIPBytes?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "" }
         // Our From is their To (with our tag), our To is their From; the
         // remote target is their Contact, the route set their Record-Route
@@ -64,11 +57,20 @@ public struct IncomingCall {
         let remoteTarget = invite.headers(named: .contact).first
             .flatMap { try? NameAddress.parse(invite.bytes[$0.valueRange]) }
             .map { String(decoding: $0.uri, as: UTF8.self) } ?? text(invite.requestURIBytes)
-        dialog = DialogRequests(callID: callID, local: text(invite.value(of: .to)) + ";tag=\(toTag)",
-                                remote: text(invite.value(of: .from)), remoteTarget: remoteTarget,
-                                routeSet: invite.headers(named: .recordRoute).map { text(invite.bytes[$0.valueRange]) },
-                                host: localHost, port: localPort, transport: transport, userAgent: userAgent)
-        keys = DTMFInfoSender(timers: timers, digest: digest, makeToken: makeToken)
+        let requests = DialogRequests(callID: callID, local: text(invite.value(of: .to)) + ";tag=\(toTag)",
+                                      remote: text(invite.value(of: .from)), remoteTarget: remoteTarget,
+                                      routeSet: invite.headers(named: .recordRoute).map { text(invite.bytes[$0.valueRange]) },
+                                      host: localHost, port: localPort, transport: transport, userAgent: userAgent)
+        let identity = DialogIdentity(callID: callID, localTag: toTag,
+                                      remoteTag: invite.from?.tag.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                                      remoteCSeq: inviteCSeq)
+        dialog = CallDialog(requests: requests, identity: identity, timers: timers, digest: digest, makeToken: makeToken)
+    }
+
+    /// Checks a request the far end sends in the call (both tags, CSeq
+    /// order): only an accepted one may act on it.
+    public mutating func admit(_ request: SIPMessage) -> DialogIdentity.Verdict {
+        dialog.admit(request)
     }
 
     /// The far end's re-INVITE was accepted: its Contact is the new remote
@@ -77,13 +79,12 @@ public struct IncomingCall {
         dialog.refreshTarget(from: request)
     }
 
-    public var nextDeadline: Instant? {
-        var earliest = retransmitAt
-        if let giveUpAt, earliest == nil || giveUpAt < earliest! { earliest = giveUpAt }
-        if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
-        if let due = keys.nextDeadline, earliest == nil || due < earliest! { earliest = due }
-        return earliest
+    /// We answered a re-INVITE with this 2xx: it is repeated until its ACK.
+    public mutating func reinviteAnswered(_ response: [UInt8], cseq: UInt32, at now: Instant) {
+        dialog.answered(response, cseq: cseq, at: now)
     }
+
+    public var nextDeadline: Instant? { state == .ended ? nil : dialog.nextDeadline }
 
     /// 100 Trying and 180 Ringing, as the line starts to ring.
     public mutating func start() -> [CallAction] {
@@ -92,7 +93,15 @@ public struct IncomingCall {
         return [.send(trying), .send(lastResponse)]
     }
 
-    /// A retransmitted INVITE: repeat our last response.
+    /// Whether an INVITE without a To tag is a copy of ours (same branch
+    /// and CSeq); another one with our Call-ID is a merged request.
+    public func isCopy(of request: SIPMessage) -> Bool {
+        guard let branch = request.topVia?.branch, let ours = invite.topVia?.branch else { return false }
+        return branch.elementsEqual(ours) && request.cseq?.number == inviteCSeq
+    }
+
+    /// A retransmitted INVITE the transaction layer did not absorb: repeat
+    /// our last response.
     public mutating func inviteRetransmitted() -> [CallAction] {
         lastResponse.isEmpty || state == .ended ? [] : [.send(lastResponse)]
     }
@@ -105,21 +114,23 @@ public struct IncomingCall {
         ok.body = answerSDP
         lastResponse = ok.serialize()
         state = .answered
-        retransmitInterval = timers.t1
-        retransmitAt = now + retransmitInterval
-        giveUpAt = now + timers.t1 * 64
+        dialog.answered(lastResponse, cseq: inviteCSeq, at: now, unacknowledged: "no ACK for our 200 OK")
         return [.send(lastResponse)]
     }
 
-    /// The ACK for our 2xx: the call is up, and keys pressed since the
-    /// answer go out.
+    /// An ACK in the dialog (already admitted): the one for our 2xx makes
+    /// the call up, and keys pressed since the answer go out.
+    @discardableResult
+    public mutating func ackReceived(cseq: UInt32, at now: Instant) -> [CallAction] {
+        guard dialog.ackReceived(cseq: cseq), state == .answered else { return [] }
+        state = .confirmed
+        return apply(dialog.sendWaitingKeys(at: now))
+    }
+
+    /// The ACK for our first 200 (tests and callers that know no CSeq).
     @discardableResult
     public mutating func ackReceived(at now: Instant) -> [CallAction] {
-        guard state == .answered else { return [] }
-        state = .confirmed
-        retransmitAt = nil
-        giveUpAt = nil
-        return apply(keys.pump(dialog: &dialog, at: now))
+        ackReceived(cseq: inviteCSeq, at: now)
     }
 
     /// A key released on the line, to go out by INFO: at once, or after
@@ -127,25 +138,11 @@ public struct IncomingCall {
     /// the ACK wait for the ACK.
     public mutating func sendKey(_ key: DTMFRelayBody, at now: Instant) -> [CallAction] {
         guard state == .answered || state == .confirmed else { return [] }
-        var outputs = keys.enqueue(key)
-        if state == .confirmed { outputs += keys.pump(dialog: &dialog, at: now) }
-        return apply(outputs)
+        return apply(dialog.sendKey(key, send: state == .confirmed, at: now))
     }
 
     /// The far end refused keys by INFO: none are sent in this call any more.
-    public var keysRefused: Bool { keys.refused }
-
-    /// The sender's outputs as the call's actions; a dialog gone ends the
-    /// call as if the far end had hung up (RFC 3261 §12.2.1.2).
-    private mutating func apply(_ outputs: [DTMFInfoOutput]) -> [CallAction] {
-        outputs.map { output in
-            switch output {
-            case .send(let bytes): return .send(bytes)
-            case .dialogGone(let reason): state = .ended; return .ended(reason: reason, remote: true)
-            case .refused, .dropped: return .keys(output)
-            }
-        }
-    }
+    public var keysRefused: Bool { dialog.keysRefused }
 
     /// CANCEL for this INVITE: 200 to the CANCEL, 487 to the INVITE.
     public mutating func cancelReceived(_ cancel: SIPMessage) -> [CallAction] {
@@ -158,19 +155,17 @@ public struct IncomingCall {
         return actions
     }
 
-    /// BYE from the far end.
+    /// BYE from the far end (already admitted).
     public mutating func byeReceived(_ request: SIPMessage) -> [CallAction] {
         var ok = SIPMessageBuilder.response(to: request, status: 200, reason: "OK", toTag: toTag)
         ok.add(.server, userAgent)
         guard state != .ended else { return [.send(ok.serialize())] }
         state = .ended
-        keys.finish()
-        retransmitAt = nil
-        giveUpAt = nil
+        dialog.farEndHungUp()
         return [.send(ok.serialize()), .ended(reason: "the far end hung up", remote: true)]
     }
 
-    /// The handset hung up: BYE (after answer), or 486/603 before it.
+    /// The handset hung up: BYE (after answer), or 603 before it.
     public mutating func hangUp(at now: Instant) -> [CallAction] {
         switch state {
         case .ringing:
@@ -179,17 +174,7 @@ public struct IncomingCall {
             return [.send(lastResponse), .ended(reason: "declined", remote: false)]
         case .answered, .confirmed:
             state = .ending
-            retransmitAt = nil
-            giveUpAt = nil
-            keys.finish()
-            let branch = "z9hG4bK" + makeToken()
-            byeBranch = branch
-            byeRequest = dialog.next(.bye, branch: branch).serialize()
-            let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
-            bye = started
-            var result: [CallAction] = []
-            for action in actions where action == .sendRequest { result.append(.send(byeRequest)) }
-            return result
+            return apply(dialog.hangUp(at: now))
         case .ending, .ended:
             return []
         }
@@ -197,48 +182,28 @@ public struct IncomingCall {
 
     /// A response to our BYE or INFO.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [CallAction] {
-        if response.cseq?.method == .info {
-            guard state == .confirmed else { return [] }
-            return apply(keys.handle(response: response, dialog: &dialog, at: now))
-        }
-        guard response.cseq?.method == .bye, var current = bye, let status = response.statusCode else { return [] }
-        _ = current.handle(.response(statusCode: status), at: now)
-        bye = current.isTerminated ? nil : current
-        guard status >= 200, state == .ending else { return [] }
-        state = .ended
-        return [.ended(reason: "hung up", remote: false)]
+        guard state != .ended else { return [] }
+        return apply(dialog.handle(response: response, at: now))
     }
 
     public mutating func advance(to now: Instant) -> [CallAction] {
+        guard state != .ended else { return [] }
+        return apply(dialog.advance(to: now))
+    }
+
+    /// The dialog's outputs as the call's actions.
+    private mutating func apply(_ outputs: [DialogOutput]) -> [CallAction] {
         var actions: [CallAction] = []
-        if let giveUp = giveUpAt, giveUp <= now {
-            // No ACK in 64*T1: the call is dead (§13.3.1.4).
-            giveUpAt = nil
-            retransmitAt = nil
-            state = .ended
-            actions.append(.ended(reason: "no ACK for our 200 OK", remote: true))
-            return actions
-        }
-        if let due = retransmitAt, due <= now {
-            actions.append(.send(lastResponse))
-            retransmitInterval = min(retransmitInterval * 2, timers.t2)
-            retransmitAt = now + retransmitInterval
-        }
-        if var current = bye, let due = current.nextDeadline, due <= now {
-            for action in current.advance(to: now) {
-                switch action {
-                case .sendRequest: actions.append(.send(byeRequest))
-                case .timeout, .transportError:
-                    if state == .ending {
-                        state = .ended
-                        actions.append(.ended(reason: "no answer to our BYE", remote: false))
-                    }
-                default: break
-                }
+        for output in outputs {
+            switch output {
+            case .send(let bytes): actions.append(.send(bytes))
+            case .keys(.dialogGone): break  // told by the `ended` that follows
+            case .keys(let notice): actions.append(.keys(notice))
+            case .ended(let reason, let remote):
+                state = .ended
+                actions.append(.ended(reason: reason, remote: remote))
             }
-            bye = current.isTerminated ? nil : current
         }
-        if state == .confirmed { actions += apply(keys.advance(to: now)) }
         return actions
     }
 

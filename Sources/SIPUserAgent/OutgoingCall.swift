@@ -24,8 +24,10 @@ public enum OutgoingCallAction: Equatable, Sendable {
 }
 
 /// One call we place (RFC 3261 §13.2, §17.1.1, §9, §15): INVITE with our SDP
-/// offer, digest challenges answered, 180 → ringing, 2xx → ACK, CANCEL
-/// before the answer, BYE either way, keys by INFO once it is up. No I/O.
+/// offer, digest challenges answered, 180 → ringing, 2xx → ACK (with the
+/// INVITE's credentials, §22.1), CANCEL before the answer as its own
+/// transaction, then the dialog (`CallDialog`): BYE either way, keys by
+/// INFO, re-INVITEs. No I/O.
 public struct OutgoingCall {
     public enum State: Equatable, Sendable { case calling, ringing, confirmed, cancelling, ending, ended }
 
@@ -33,7 +35,6 @@ public struct OutgoingCall {
     public private(set) var state = State.calling
     /// Branch of the INVITE in flight (responses and CANCEL match it).
     public private(set) var inviteBranch = ""
-    public private(set) var byeBranch: String?
     /// The far end's SDP answer, from the first 18x or 2xx that carried one
     /// (RFC 3261 §13.2.1: later answers in the same dialog repeat it).
     public private(set) var remoteSDP: [UInt8]?
@@ -44,16 +45,17 @@ public struct OutgoingCall {
     private let offer: [UInt8]
     /// The INVITE's CSeq number (CANCEL and ACK repeat it).
     private var cseq: UInt32 = 0
-    private var dialog: DialogRequests
+    public private(set) var dialog: CallDialog
     private var invite: [UInt8] = []
     private var inviteTransaction: InviteClientTransaction?
     private var digest: DigestSession
     private var sentAuthorization: [DigestHeader] = []
-    private var keys: DTMFInfoSender
     private var ack: [UInt8] = []
-    private var bye: NonInviteClientTransaction?
-    private var byeRequest: [UInt8] = []
     private var pendingCancel = false
+    private var cancel: NonInviteClientTransaction?
+    private var cancelRequest: [UInt8] = []
+    /// §9.1: a CANCEL'd INVITE with no final response by then is over.
+    private var cancelGivesUpAt: Instant?
     private let timers: TransactionTimers
     private let makeToken: () -> String
 
@@ -68,15 +70,22 @@ public struct OutgoingCall {
         requestURI = "sip:\(number)@\(host)"
         toURI = requestURI
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""
-        dialog = DialogRequests(callID: callID, local: "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)",
-                                remote: "<\(requestURI)>", remoteTarget: requestURI, host: settings.localHost,
-                                port: settings.localPort, transport: settings.transport, userAgent: settings.userAgent)
+        let requests = DialogRequests(callID: callID, local: "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)",
+                                      remote: "<\(requestURI)>", remoteTarget: requestURI, host: settings.localHost,
+                                      port: settings.localPort, transport: settings.transport, userAgent: settings.userAgent)
         let timers: TransactionTimers = settings.transport == "udp" ? .unreliable : .reliable
         self.timers = timers
         let session = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
                                                                    password: settings.password ?? ""))
         digest = session
-        keys = DTMFInfoSender(timers: timers, digest: settings.password == nil ? nil : session, makeToken: makeToken)
+        dialog = CallDialog(requests: requests, identity: DialogIdentity(callID: callID, localTag: fromTag, remoteTag: nil),
+                            timers: timers, digest: settings.password == nil ? nil : session, makeToken: makeToken)
+    }
+
+    /// Checks a request the far end sends in the call (both tags, CSeq
+    /// order): only an accepted one may act on it.
+    public mutating func admit(_ request: SIPMessage) -> DialogIdentity.Verdict {
+        dialog.admit(request)
     }
 
     /// The far end's re-INVITE was accepted: its Contact is the new remote
@@ -85,10 +94,23 @@ public struct OutgoingCall {
         dialog.refreshTarget(from: request)
     }
 
+    /// We answered a re-INVITE with this 2xx: it is repeated until its ACK.
+    public mutating func reinviteAnswered(_ response: [UInt8], cseq: UInt32, at now: Instant) {
+        dialog.answered(response, cseq: cseq, at: now)
+    }
+
+    /// An ACK from the far end (already admitted): the one for our 2xx to
+    /// its re-INVITE stops that 2xx.
+    public mutating func ackReceived(cseq: UInt32) {
+        _ = dialog.ackReceived(cseq: cseq)
+    }
+
     public var nextDeadline: Instant? {
+        guard state != .ended else { return nil }
         var earliest = inviteTransaction?.nextDeadline
-        if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
-        if let due = keys.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        for due in [cancel?.nextDeadline, cancelGivesUpAt, dialog.nextDeadline] {
+            if let due, earliest == nil || due < earliest! { earliest = due }
+        }
         return earliest
     }
 
@@ -96,24 +118,38 @@ public struct OutgoingCall {
         sendInvite(at: now)
     }
 
-    /// A response whose CSeq method is INVITE, BYE or INFO.
+    /// A response whose CSeq method is INVITE, CANCEL, BYE or INFO.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
         guard let status = response.statusCode, let cseq = response.cseq else { return [] }
-        if cseq.method == .bye { return byeAnswered(status, at: now) }
-        if cseq.method == .info {
-            guard state == .confirmed else { return [] }
-            return apply(keys.handle(response: response, dialog: &dialog, at: now))
+        switch cseq.method {
+        case .invite: return inviteAnswered(response, status: status, cseq: cseq.number, at: now)
+        case .cancel:
+            if var transaction = cancel, response.topVia?.branch?.elementsEqual(inviteBranch.utf8) == true {
+                _ = transaction.handle(.response(statusCode: status), at: now)
+                cancel = transaction.isTerminated ? nil : transaction
+            }
+            return []
+        case .bye, .info:
+            guard state == .confirmed || state == .ending else { return [] }
+            return apply(dialog.handle(response: response, at: now))
+        default:
+            return []
         }
-        guard cseq.method == .invite else { return [] }
+    }
+
+    private mutating func inviteAnswered(_ response: SIPMessage, status: Int, cseq: UInt32,
+                                         at now: Instant) -> [OutgoingCallAction] {
         var actions: [OutgoingCallAction] = []
         if status >= 200 && status < 300 {
             // 2xx (or a retransmission of it): ACK it ourselves (§13.2.2.4).
             if state == .calling || state == .ringing || state == .cancelling {
                 learnDialog(from: response)
                 noteAnswer(in: response)
-                ack = makeAck(cseq: cseq.number)
+                ack = makeAck(cseq: cseq)
                 let wasCancelling = state == .cancelling
                 state = .confirmed
+                cancel = nil
+                cancelGivesUpAt = nil
                 if var transaction = inviteTransaction {
                     _ = transaction.handle(.response(statusCode: status), at: now)
                     inviteTransaction = transaction.isTerminated ? nil : transaction
@@ -130,24 +166,29 @@ public struct OutgoingCall {
             }
             return actions
         }
-        guard var transaction = inviteTransaction, cseq.number == self.cseq else { return [] }
+        guard var transaction = inviteTransaction, cseq == self.cseq else { return [] }
         for action in transaction.handle(.response(statusCode: status), at: now) {
             if action == .sendAck { actions.append(.send(makeNon2xxAck(response))) }
         }
         inviteTransaction = transaction.isTerminated ? nil : transaction
         if status < 200 {
             let hadAnswer = remoteSDP != nil
-            if status > 100 { noteAnswer(in: response) }
+            if status > 100 {
+                noteAnswer(in: response)
+                if let tag = response.to?.tag { dialog.learnRemoteTag(String(decoding: tag, as: UTF8.self)) }
+            }
             if status >= 180 && state == .calling {
                 state = .ringing
                 actions.append(.event(.ringing))
             }
             if !hadAnswer && remoteSDP != nil && state == .ringing { actions.append(.event(.earlyMedia)) }
-            if pendingCancel { pendingCancel = false; actions.append(.send(makeCancel())) }
+            if pendingCancel { pendingCancel = false; actions += startCancel(at: now) }
             return actions
         }
         if state == .cancelling || state == .ended {
             state = .ended
+            cancel = nil
+            cancelGivesUpAt = nil
             return actions
         }
         if status == 401 || status == 407 {
@@ -175,13 +216,13 @@ public struct OutgoingCall {
         remoteSDP = Array(response.body)
     }
 
-    /// BYE from the far end.
+    /// BYE from the far end (already admitted).
     public mutating func byeReceived(_ request: SIPMessage) -> [OutgoingCallAction] {
         var ok = SIPMessageBuilder.response(to: request, status: 200, reason: "OK")
         ok.add(.userAgent, settings.userAgent)
         guard state == .confirmed else { return [.send(ok.serialize())] }
         state = .ended
-        keys.finish()
+        dialog.farEndHungUp()
         return [.send(ok.serialize()), .event(.ended(remote: true))]
     }
 
@@ -189,23 +230,26 @@ public struct OutgoingCall {
     /// the INFO in flight has its answer. Only while the call is up.
     public mutating func sendKey(_ key: DTMFRelayBody, at now: Instant) -> [OutgoingCallAction] {
         guard state == .confirmed else { return [] }
-        return apply(keys.enqueue(key) + keys.pump(dialog: &dialog, at: now))
+        return apply(dialog.sendKey(key, send: true, at: now))
     }
 
     /// The far end refused keys by INFO: none are sent in this call any more.
-    public var keysRefused: Bool { keys.refused }
+    public var keysRefused: Bool { dialog.keysRefused }
 
-    /// The sender's outputs as the call's actions; a dialog gone (logged
-    /// with its reason) ends the call as if the far end had hung up (RFC
-    /// 3261 §12.2.1.2).
-    private mutating func apply(_ outputs: [DTMFInfoOutput]) -> [OutgoingCallAction] {
-        outputs.flatMap { output -> [OutgoingCallAction] in
-            guard case .send(let bytes) = output else {
-                if case .dialogGone = output { state = .ended; return [.keys(output), .event(.ended(remote: true))] }
-                return [.keys(output)]
+    /// The dialog's outputs as the call's actions (a dialog gone is logged
+    /// with its reason, then ends the call as if the far end had hung up).
+    private mutating func apply(_ outputs: [DialogOutput]) -> [OutgoingCallAction] {
+        var actions: [OutgoingCallAction] = []
+        for output in outputs {
+            switch output {
+            case .send(let bytes): actions.append(.send(bytes))
+            case .keys(let notice): actions.append(.keys(notice))
+            case .ended(_, let remote):
+                state = .ended
+                actions.append(.event(.ended(remote: remote)))
             }
-            return [.send(bytes)]
         }
+        return actions
     }
 
     /// The handset hung up: CANCEL before an answer, BYE after.
@@ -214,26 +258,21 @@ public struct OutgoingCall {
         case .calling, .ringing:
             state = .cancelling
             // A CANCEL may only follow a provisional response (§9.1).
-            if state == .cancelling && inviteTransaction?.state == .calling {
+            if inviteTransaction?.state == .calling {
                 pendingCancel = true
                 return []
             }
-            return [.send(makeCancel())]
+            return startCancel(at: now)
         case .confirmed:
             state = .ending
-            keys.finish()
-            let branch = "z9hG4bK" + makeToken()
-            byeBranch = branch
-            byeRequest = dialog.next(.bye, branch: branch).serialize()
-            let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
-            bye = started
-            return actions.contains(.sendRequest) ? [.send(byeRequest)] : []
+            return apply(dialog.hangUp(at: now))
         default:
             return []
         }
     }
 
     public mutating func advance(to now: Instant) -> [OutgoingCallAction] {
+        guard state != .ended else { return [] }
         var actions: [OutgoingCallAction] = []
         if var transaction = inviteTransaction, let due = transaction.nextDeadline, due <= now {
             for action in transaction.advance(to: now) {
@@ -251,34 +290,30 @@ public struct OutgoingCall {
             }
             inviteTransaction = transaction.isTerminated ? nil : transaction
         }
-        if var transaction = bye, let due = transaction.nextDeadline, due <= now {
-            for action in transaction.advance(to: now) {
-                switch action {
-                case .sendRequest: actions.append(.send(byeRequest))
-                case .timeout, .transportError:
-                    if state == .ending { state = .ended; actions.append(.event(.ended(remote: false))) }
-                default: break
-                }
+        if var transaction = cancel, let due = transaction.nextDeadline, due <= now {
+            for action in transaction.advance(to: now) where action == .sendRequest {
+                actions.append(.send(cancelRequest))
             }
-            bye = transaction.isTerminated ? nil : transaction
+            cancel = transaction.isTerminated ? nil : transaction
         }
-        if state == .confirmed { actions += apply(keys.advance(to: now)) }
+        if let giveUp = cancelGivesUpAt, giveUp <= now, state == .cancelling {
+            // The far end took our CANCEL (or not) but never ended the
+            // INVITE: the call is over on our side (§9.1).
+            state = .ended
+            cancel = nil
+            cancelGivesUpAt = nil
+            inviteTransaction = nil
+            actions.append(.event(.ended(remote: false)))
+            return actions
+        }
+        if state == .confirmed || state == .ending { actions += apply(dialog.advance(to: now)) }
         return actions
     }
 
     // MARK: Internals
 
-    private mutating func byeAnswered(_ status: Int, at now: Instant) -> [OutgoingCallAction] {
-        guard var transaction = bye else { return [] }
-        _ = transaction.handle(.response(statusCode: status), at: now)
-        bye = transaction.isTerminated ? nil : transaction
-        guard status >= 200, state == .ending else { return [] }
-        state = .ended
-        return [.event(.ended(remote: false))]
-    }
-
     private mutating func sendInvite(at now: Instant) -> [OutgoingCallAction] {
-        cseq = dialog.nextCSeq()
+        cseq = dialog.requests.nextCSeq()
         inviteBranch = "z9hG4bK" + makeToken()
         var builder = outOfDialog(.invite, branch: inviteBranch, to: "<\(toURI)>")
         builder.add(.contact, "<\(settings.contactURI)>")
@@ -293,23 +328,38 @@ public struct OutgoingCall {
         return actions.contains(.sendRequest) ? [.send(invite)] : []
     }
 
+    /// CANCEL as its own non-INVITE transaction (retransmitted over UDP);
+    /// the INVITE gets 64*T1 to end before the call is given up (§9.1).
+    private mutating func startCancel(at now: Instant) -> [OutgoingCallAction] {
+        cancelRequest = outOfDialog(.cancel, branch: inviteBranch, to: "<\(toURI)>").serialize()
+        let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
+        cancel = started
+        cancelGivesUpAt = now + timers.t1 * 64
+        return actions.contains(.sendRequest) ? [.send(cancelRequest)] : []
+    }
+
     /// INVITE, CANCEL and the ACK of a non-2xx: to the Request-URI, with
     /// the INVITE's CSeq, no route set.
     private func outOfDialog(_ method: SIPMethod, branch: String, to: String) -> SIPMessageBuilder {
-        dialog.request(method, uri: requestURI, to: to, cseq: cseq, branch: branch, routed: false)
+        dialog.requests.request(method, uri: requestURI, to: to, cseq: cseq, branch: branch, routed: false)
     }
 
     private mutating func learnDialog(from response: SIPMessage) {
         let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
+        let tag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) }
         // The UAC's route set is the 2xx's Record-Route, reversed (§12.1.2).
-        dialog.establish(remoteTag: response.to?.tag.map { String(decoding: $0, as: UTF8.self) },
-                         remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
-                         routeSet: response.headers(named: .recordRoute)
-                            .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
+        dialog.requests.establish(remoteTag: tag, remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
+                                  routeSet: response.headers(named: .recordRoute)
+                                      .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
+        if let tag { dialog.learnRemoteTag(tag) }
     }
 
+    /// The ACK for a 2xx: in the dialog, with the INVITE's credentials,
+    /// which a proxy may check again (§22.1).
     private mutating func makeAck(cseq: UInt32) -> [UInt8] {
-        dialog.inDialog(.ack, cseq: cseq, branch: "z9hG4bK" + makeToken()).serialize()
+        var builder = dialog.requests.inDialog(.ack, cseq: cseq, branch: "z9hG4bK" + makeToken())
+        for header in sentAuthorization { builder.add(named: header.name, header.value) }
+        return builder.serialize()
     }
 
     /// ACK for a non-2xx final response: same branch and Request-URI as the
@@ -317,11 +367,5 @@ public struct OutgoingCall {
     private func makeNon2xxAck(_ response: SIPMessage) -> [UInt8] {
         let to = response.value(of: .to).map { String(decoding: $0, as: UTF8.self) } ?? "<\(toURI)>"
         return outOfDialog(.ack, branch: inviteBranch, to: to).serialize()
-    }
-
-    /// CANCEL: the INVITE's Request-URI, Via branch, Call-ID, From, To and
-    /// CSeq number (§9.1).
-    private func makeCancel() -> [UInt8] {
-        outOfDialog(.cancel, branch: inviteBranch, to: "<\(toURI)>").serialize()
     }
 }

@@ -142,4 +142,82 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertTrue(failed)
         XCTAssertEqual(retransmits, 6, "Timer A: 0.5, 1, 2, 4, 8, 16 s")
     }
+
+    /// RFC 3261 §9.1: the CANCEL is its own transaction, repeated over UDP;
+    /// a far end that never ends the INVITE frees the call after 64*T1.
+    func testACancelNobodyAnswersIsRepeatedAndTheCallEndsAfter64T1() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = call.handle(response: try response(to: invite, "180 Ringing", toTag: "far"), at: now)
+        let hangUp = now + .seconds(2)
+        XCTAssertTrue(sent(call.hangUp(at: hangUp)).first?.hasPrefix("CANCEL ") ?? false)
+        var cancels = 0
+        var ended = false
+        while !ended, let due = call.nextDeadline, due <= hangUp + .seconds(40) {
+            for action in call.advance(to: due) {
+                if case .send(let bytes) = action, String(decoding: bytes, as: UTF8.self).hasPrefix("CANCEL ") { cancels += 1 }
+                if case .event(.ended(remote: false)) = action {
+                    ended = true
+                    XCTAssertEqual(due, hangUp + .seconds(32))
+                }
+            }
+        }
+        XCTAssertTrue(ended, "the call is given up")
+        XCTAssertEqual(call.state, .ended)
+        XCTAssertNil(call.nextDeadline)
+        XCTAssertGreaterThanOrEqual(cancels, 9, "Timer E repeats the CANCEL until Timer F")
+    }
+
+    func testACancelAnsweredButNoFinalResponseStillEndsAfter64T1() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = call.handle(response: try response(to: invite, "180 Ringing", toTag: "far"), at: now)
+        let cancel = try XCTUnwrap(sent(call.hangUp(at: now)).first)
+        XCTAssertEqual(call.handle(response: try response(to: cancel, "200 OK", toTag: "far"), at: now), [])
+        var last = now
+        while call.state != .ended, let due = call.nextDeadline, due <= now + .seconds(40) {
+            last = due
+            _ = call.advance(to: due)
+        }
+        XCTAssertEqual(call.state, .ended)
+        XCTAssertEqual(last, now + .seconds(32))
+    }
+
+    /// §22.1: the ACK for a 2xx carries the credentials the INVITE had.
+    func testTheACKForA2xxCarriesTheINVITEsCredentials() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
+                                     ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n\", qop=\"auth\""])
+        let second = sent(call.handle(response: challenge, at: now))[1]
+        let ok = try response(to: second, "200 OK", toTag: "far", ["Contact: <sip:far@127.0.0.1:6000>"])
+        let ack = try XCTUnwrap(sent(call.handle(response: ok, at: now)).first)
+        XCTAssertTrue(ack.hasPrefix("ACK "))
+        XCTAssertTrue(header("Proxy-Authorization", in: ack)?.hasPrefix("Digest ") ?? false, ack)
+    }
+
+    /// Requests from the far end must carry both tags of the dialog.
+    func testOnlyTheDialogsTagsAreAdmitted() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let ok = try response(to: invite, "200 OK", toTag: "far", ["Contact: <sip:far@127.0.0.1:6000>"])
+        _ = call.handle(response: ok, at: now)
+        let ourTag = try XCTUnwrap(header("From", in: invite)?.components(separatedBy: "tag=").last)
+        func bye(from: String, to: String) throws -> SIPMessage {
+            try SIPParser().parse(Array("""
+            BYE sip:1001@127.0.0.1:5070 SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bKfar1\r
+            From: <sip:9123@atad.test>;tag=\(from)\r
+            To: <sip:1001@atad.test>;tag=\(to)\r
+            Call-ID: \(call.callID)\r
+            CSeq: 1 BYE\r
+            Content-Length: 0\r
+            \r
+
+            """.utf8), framing: .datagram)
+        }
+        XCTAssertEqual(call.admit(try bye(from: "intruder", to: ourTag)), .unknownDialog)
+        XCTAssertEqual(call.admit(try bye(from: "far", to: "notours")), .unknownDialog)
+        XCTAssertEqual(call.admit(try bye(from: "far", to: ourTag)), .accepted)
+    }
 }

@@ -1,0 +1,83 @@
+import EventLoop
+import Platform
+import SIPMessage
+import SIPTransaction
+import SIPUserAgent
+
+/// How a response goes back: over UDP to the request's source, or over
+/// the TCP connection it came on (its fd).
+struct ReplyRoute {
+    let source: SocketAddress
+    let stream: Int32?
+}
+
+/// Requests in, responses out, through the server transaction layer: a
+/// request's copies and the ACKs for our 300-699 answers stop there, and
+/// every response we send is recorded there, to be repeated on its timers
+/// or when the request comes again.
+extension SIPService {
+    /// Every request received, over UDP or TCP.
+    func handleRequest(_ request: SIPMessage, from source: SocketAddress, stream: Int32?) {
+        let route = ReplyRoute(source: source, stream: stream)
+        let (arrival, sends) = serverTransactions.receive(request, route: route,
+                                                          timers: stream == nil ? .unreliable : .reliable, at: loop.now)
+        for send in sends { transmit(send.bytes, on: send.route) }
+        defer { rearmServerTransactions() }
+        switch arrival {
+        case .absorbed:
+            return
+        case .full:
+            // Every place holds a live transaction: a flood. Refused
+            // statelessly, so it costs no memory (RFC 3261 §21.5.4).
+            guard request.method != .ack else { return }
+            droppedMessages += 1
+            var busy = SIPMessageBuilder.response(to: request, status: 503, reason: "Service Unavailable",
+                                                  toTag: RandomToken.hex(bytes: 4))
+            busy.add(.retryAfter, "5")
+            busy.add(.server, userAgent)
+            transmit(busy.serialize(), on: route)
+            return
+        case .new:
+            break
+        }
+        if handleCallRequest(request, from: source, stream: stream) { return }
+        if let response = answer(request) { reply(response, to: source, stream: stream) }
+    }
+
+    /// Sends back the way a request came. A response goes through its
+    /// server transaction when it has one (which records it and may hold
+    /// it back, e.g. a 1xx after the final answer); a request (our BYE in
+    /// a call that came in) goes as it is.
+    func reply(_ bytes: [UInt8], to source: SocketAddress, stream: Int32?) {
+        let route = ReplyRoute(source: source, stream: stream)
+        guard bytes.starts(with: SIPService.responsePrefix),
+              let sends = serverTransactions.respond(bytes, at: loop.now) else {
+            transmit(bytes, on: route)
+            return
+        }
+        for send in sends { transmit(send.bytes, on: send.route) }
+        rearmServerTransactions()
+    }
+
+    static let responsePrefix = Array("SIP/2.0 ".utf8)
+
+    func transmit(_ bytes: [UInt8], on route: ReplyRoute) {
+        if let stream = route.stream {
+            if let connection = streams[stream] { queue(bytes, on: connection) }
+        } else {
+            send(bytes, to: route.source)
+        }
+    }
+
+    /// One loop timer for the earliest deadline of every server transaction.
+    func rearmServerTransactions() {
+        if let serverTransactionTimer { loop.cancel(serverTransactionTimer) }
+        serverTransactionTimer = nil
+        guard let deadline = serverTransactions.nextDeadline else { return }
+        serverTransactionTimer = loop.schedule(at: deadline) {
+            self.serverTransactionTimer = nil
+            for send in self.serverTransactions.advance(to: self.loop.now) { self.transmit(send.bytes, on: send.route) }
+            self.rearmServerTransactions()
+        }
+    }
+}
