@@ -3,7 +3,7 @@ import DialPlan
 
 /// How this installation behaves, from a site file, with its board.
 public struct SiteConfig: Sendable {
-    public struct Account: Sendable {
+    public struct Account: Sendable, Equatable {
         public var name: String
         public var user: String
         public var domain: String

@@ -176,6 +176,7 @@ final class Daemon {
         if applied.country != site.country { notes.append("country: \(site.country) -> \(applied.country)") }
         if applied.logLevel != site.logLevel { notes.append("log_level: \(site.logLevel) -> \(applied.logLevel)") }
         site = applied
+        if let sip { notes += sip.reconfigure(site) }
         if let telephony { notes += telephony.reconfigure(site) }
         reloadCount += 1
         if notes.isEmpty { notes.append("no changes") }

@@ -46,7 +46,7 @@ extension SIPService {
     /// destination, or for an account that does not register (direct mode)
     /// the same built from its proxy, registrar or domain.
     func route(for account: SiteConfig.Account) -> (RegistrationSettings, SocketAddress)? {
-        if let entry = registrations.first(where: { $0.registration.settings.accountName == account.name }) {
+        if let entry = registration(of: account.name) {
             return (entry.registration.settings, entry.destination)
         }
         let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)

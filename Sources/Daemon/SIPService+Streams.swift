@@ -180,11 +180,10 @@ extension SIPService {
     /// learn of the transport error at once instead of timing out.
     func streamFailed(_ destination: SocketAddress) {
         let now = loop.now
-        for index in registrations.indices
-        where registrations[index].destination == destination && registrations[index].registration.settings.transport == "tcp" {
-            let actions = registrations[index].registration.transportFailed(at: now)
-            perform(actions, index: index)
-            rearm(index)
+        for entry in registrations
+        where entry.destination == destination && entry.registration.settings.transport == "tcp" {
+            perform(entry.registration.transportFailed(at: now), on: entry)
+            rearm(entry)
         }
     }
 

@@ -17,10 +17,11 @@ import Timebase
 final class SIPService {
     let loop: EventLoop
     let log: Logger
-    let site: SiteConfig
+    /// The running config; a reload replaces it (`reconfigure`).
+    var site: SiteConfig
     var socket: UDPSocket?
     var buffer = [UInt8](repeating: 0, count: 65_536)
-    var registrations: [(registration: Registration, destination: SocketAddress, timer: TimerID?)] = []
+    var registrations: [RegistrationEntry] = []
     var tcpListener: FileDescriptor?
     var streams: [Int32: SIPStreamConnection] = [:]
     var keepAliveTimer: TimerID?
@@ -99,20 +100,6 @@ final class SIPService {
         }
     }
 
-    /// Sends un-REGISTERs; `pending` says whether any still waits for its answer.
-    func unregisterAll() {
-        let now = loop.now
-        for index in registrations.indices {
-            let actions = registrations[index].registration.unregister(at: now)
-            perform(actions, index: index)
-            rearm(index)
-        }
-    }
-
-    var unregistrationPending: Bool {
-        registrations.contains { if case .unregistering = $0.registration.state { return true } else { return false } }
-    }
-
     func stop() {
         for entry in registrations { if let timer = entry.timer { loop.cancel(timer) } }
         registrations.removeAll()
@@ -148,110 +135,13 @@ final class SIPService {
         if callSources.refused > 0 {
             lines.append("sip: refused \(callSources.refused) calls not from a registrar or proxy")
         }
-        lines += registrations.map { "account \($0.registration.settings.accountName): \($0.registration.statusText(at: now))" }
+        lines += registrations.map {
+            "account \($0.accountName)\($0.retiring ? " (before the reload)" : ""): \($0.registration.statusText(at: now))"
+        }
         for account in site.accounts where !account.register {
             lines.append("account \(account.name): not registering (register = no)")
         }
         return lines
-    }
-
-    // MARK: Registration
-
-    func startRegistration(_ account: SiteConfig.Account, localPort: UInt16) {
-        let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
-        let destination: SocketAddress
-        switch SocketAddress.resolve(host, port: port) {
-        case .success(let address): destination = address
-        case .failure(let error):
-            log.error("account \(account.name): \(error.message); not registering")
-            return
-        }
-        let local = destination.localAddressToward()?.host ?? site.sipListenAddress
-        let settings = RegistrationSettings(
-            accountName: account.name, user: account.user, domain: account.domain,
-            authUser: account.authUser, password: account.password, displayName: account.displayName,
-            registrarHost: host, registrarPort: port, transport: account.transport,
-            expires: account.expires, localHost: local, localPort: localPort, userAgent: userAgent)
-        var registration = Registration(settings: settings, makeToken: { RandomToken.hex() })
-        let actions = registration.start(at: loop.now)
-        registrations.append((registration, destination, nil))
-        perform(actions, index: registrations.count - 1)
-        rearm(registrations.count - 1)
-    }
-
-    /// The hosts new calls may come from: every account's outbound proxy and
-    /// registrar, and the peer of a direct (`register = no`) account.
-    /// Enforced while some account registers or names a proxy, unless
-    /// `accept_calls_from = anyone`. Names are resolved once, at start-up.
-    func makeCallSourcePolicy() -> CallSourcePolicy {
-        let enforced = site.acceptCallsOnlyFromProxies
-            && site.accounts.contains { $0.register || $0.outboundProxy != nil }
-        guard enforced else { return CallSourcePolicy(trusted: [], enforced: false) }
-        var names: [String] = []
-        for account in site.accounts {
-            if let proxy = account.outboundProxy { names.append(proxy) }
-            names.append(account.register ? (account.registrar ?? account.domain) : account.domain)
-        }
-        var trusted: [SocketAddress] = []
-        for name in names {
-            let (host, port) = SIPService.hostAndPort(name)
-            if case .success(let address) = SocketAddress.resolve(host, port: port),
-               !trusted.contains(where: { $0.sameHost(as: address) }) {
-                trusted.append(address)
-            }
-        }
-        log.info("SIP: new calls are taken only from " + trusted.map { $0.host }.joined(separator: ", ")
-                 + " (accept_calls_from = proxy)")
-        return CallSourcePolicy(trusted: trusted, enforced: true)
-    }
-
-    /// "host", "host:port", "[v6]:port" -> (host, port); port 5060 when absent.
-    static func hostAndPort(_ text: String) -> (String, UInt16) {
-        let bytes = Array(text.utf8)
-        if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
-            let host = String(decoding: bytes[1..<close], as: UTF8.self)
-            let rest = bytes[(close + 1)...]
-            if rest.first == UInt8(ascii: ":"), let port = UInt16(String(decoding: rest.dropFirst(), as: UTF8.self)) {
-                return (host, port)
-            }
-            return (host, 5060)
-        }
-        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes.lastIndex(of: UInt8(ascii: ":")) == colon,
-           let port = UInt16(String(decoding: bytes[(colon + 1)...], as: UTF8.self)) {
-            return (String(decoding: bytes[..<colon], as: UTF8.self), port)
-        }
-        return (text, 5060)
-    }
-
-    func rearm(_ index: Int) {
-        if let timer = registrations[index].timer { loop.cancel(timer) }
-        registrations[index].timer = nil
-        guard let deadline = registrations[index].registration.nextDeadline else { return }
-        let name = registrations[index].registration.settings.accountName
-        registrations[index].timer = loop.schedule(at: deadline) {
-            guard let current = self.registrations.firstIndex(where: { $0.registration.settings.accountName == name }) else { return }
-            self.registrations[current].timer = nil
-            let actions = self.registrations[current].registration.advance(to: self.loop.now)
-            self.perform(actions, index: current)
-            self.rearm(current)
-        }
-    }
-
-    func perform(_ actions: [RegistrationAction], index: Int) {
-        for action in actions {
-            switch action {
-            case .send(let bytes):
-                let entry = registrations[index]
-                if entry.registration.settings.transport == "tcp" {
-                    sendOverStream(bytes, to: entry.destination)
-                } else {
-                    send(bytes, to: entry.destination)
-                }
-            case .logInfo(let text): log.info(text)
-            case .logWarning(let text): log.warn(text)
-            case .logDebug(let text): log.debug(text)
-            }
-        }
     }
 
     // MARK: Transport
@@ -338,14 +228,13 @@ final class SIPService {
             return
         }
         guard let branch = response.topVia?.branch.map({ String(decoding: $0, as: UTF8.self) }),
-              let index = registrations.firstIndex(where: { $0.registration.branch == branch }),
+              let entry = registrations.first(where: { $0.registration.branch == branch }),
               response.cseq?.method == .register else {
             droppedMessages += 1
             return
         }
-        let actions = registrations[index].registration.handle(response: response, at: loop.now)
-        perform(actions, index: index)
-        rearm(index)
+        perform(entry.registration.handle(response: response, at: loop.now), on: entry)
+        rearm(entry)
     }
 
     /// Requests are answered statelessly for now: OPTIONS with what we

@@ -37,8 +37,10 @@ public struct DialogIdentity: Sendable, Equatable {
 
     /// Whether both tags are this dialog's (the Call-ID was matched already).
     public func owns(_ request: SIPMessage) -> Bool {
-        guard let remoteTag, let to = request.to?.tag, let from = request.from?.tag else { return false }
-        return to.elementsEqual(localTag.utf8) && from.elementsEqual(remoteTag.utf8)
+        guard let remoteTag, let to = request.to?.tag, to.elementsEqual(localTag.utf8) else { return false }
+        // An RFC 2543 caller sent no From tag: its requests carry none.
+        guard let from = request.from?.tag else { return remoteTag.isEmpty }
+        return from.elementsEqual(remoteTag.utf8)
     }
 
     /// Checks a request from the far end and, when it is accepted, notes

@@ -65,6 +65,24 @@ final class CallDialogTests: XCTestCase {
         XCTAssertEqual(dialog.admit(try farEnd("BYE", cseq: 2)), .accepted)
     }
 
+    /// An RFC 2543 caller sends no From tag; its BYE carries none either.
+    func testACallerWithoutAFromTagIsMatchedWithoutOne() throws {
+        var identity = DialogIdentity(callID: "call-9", localTag: "near", remoteTag: "")
+        let untagged = try parse("""
+        BYE sip:atad@127.0.0.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKold
+        From: <sip:2000@atad.test>
+        To: <sip:1001@atad.test>;tag=near
+        Call-ID: call-9
+        CSeq: 2 BYE
+        Content-Length: 0
+
+
+        """)
+        XCTAssertEqual(identity.admit(untagged), .accepted)
+        XCTAssertEqual(identity.admit(try farEnd("BYE", fromTag: "some", cseq: 3)), .unknownDialog)
+    }
+
     func testACSeqThatGoesBackIsOutOfOrderButAnACKIsNot() throws {
         var dialog = makeDialog()
         XCTAssertEqual(dialog.admit(try farEnd("INVITE", cseq: 5)), .accepted)
