@@ -196,7 +196,7 @@ class Kamailio:
     listening UDP and TCP on `ip` (127.0.0.1, or ::1 for IPv6):`port`."""
 
     def __init__(self, workdir, port=None, users=None, realm=REALM, trunk=None,
-                 trunk_prefix="9", debug=2, max_expires=3600, ip=LOOPBACK):
+                 trunk_prefix="9", debug=2, max_expires=3600, ip=LOOPBACK, challenge_bye=False):
         self.workdir = Path(workdir)
         self.ip = ip
         self.port = port or free_port(self.ip)
@@ -208,6 +208,10 @@ class Kamailio:
         # The longest registration the registrar grants: tests that need a
         # quick refresh make it short.
         self.max_expires = max_expires
+        # Off by default: a BYE in a dialog is relayed as it comes. On, a BYE
+        # whose From user is in the user table gets 407 until it carries
+        # that user's credentials (route AUTH, as for an INVITE).
+        self.challenge_bye = challenge_bye
         self.config = self.workdir / "kamailio.cfg"
         self.ctl_socket = self.workdir / "kamailio_ctl"
         self.process = None
@@ -230,6 +234,21 @@ class Kamailio:
         else:
             trunk_route = '\tsl_send_reply("503", "No Trunk");'
         assert re.fullmatch(r"[0-9]+", self.trunk_prefix), self.trunk_prefix
+        if self.challenge_bye:
+            bye_challenge = (
+                '\t\tif (is_method("BYE")) {\n'
+                '\t\t\troute(PASSWORD_FROM);\n'
+                '\t\t\tif ($var(known) == 1) {\n'
+                '\t\t\t\tif ($au == $null) {\n'
+                '\t\t\t\t\txinfo("bye: challenging BYE from $fU\\n");\n'
+                '\t\t\t\t} else {\n'
+                '\t\t\t\t\txinfo("bye: BYE from $fU with credentials of $au\\n");\n'
+                '\t\t\t\t}\n'
+                '\t\t\t\troute(AUTH);\n'
+                '\t\t\t}\n'
+                '\t\t}')
+        else:
+            bye_challenge = "\t\t# (BYE not challenged: challenge_bye is off)"
         replacements = {
             "DEBUG": str(self.debug),
             "REALM": self.realm,
@@ -242,6 +261,7 @@ class Kamailio:
             "USERS": table,
             "TRUNK_ROUTE": trunk_route,
             "MAX_EXPIRES": str(self.max_expires),
+            "BYE_CHALLENGE": bye_challenge,
         }
         text = KAMAILIO_TEMPLATE.read_text()
         for name, value in replacements.items():
@@ -391,8 +411,9 @@ def parse_ul_lookup(text) -> list:
 
 @pytest.fixture
 def kamailio():
-    """Factory: `kamailio.start(trunk=(host, port), users=..., trunk_prefix="9")`
-    returns a started, answering Kamailio (see Kamailio); `.restart()` starts a
+    """Factory: `kamailio.start(trunk=(host, port), users=..., trunk_prefix="9",
+    challenge_bye=False)` returns a started, answering Kamailio (see
+    Kamailio); `.restart()` starts a
     new process on the same port. Every instance is stopped at the end of the
     test whatever happens; its log is printed on failure via the assertion."""
     started = []

@@ -5,8 +5,10 @@ import time
 
 import pytest
 
+from conftest import wait_until
 from sip_peers import (USERS, kamailio, sipp, sipsak_register, sip_request,  # noqa: F401 (fixtures)
                        status_code)
+from test_dialogs import parse_trace, responses_to, say_go
 
 
 def test_kamailio_registers_with_digest_and_lists_the_contact(kamailio):
@@ -115,3 +117,75 @@ def test_kamailio_restarts_on_the_same_port(kamailio):
     code, output = sipsak_register(proxy, "2000", USERS["2000"])
     assert code == 0, output
     proxy.wait_registered("2000")
+
+
+# ---------------------------------------------------------------------------
+# The scenarios of test_dialogs.py against a far end that gets them right
+
+
+def test_retransmitted_bye_scenario_gets_the_second_200(sipp):
+    uas = sipp.uas("uas_bye_twice.xml", timeout=15)
+    uac = sipp.uac("uac_bye_retransmitted.xml", remote=uas.address, service="1001", keys={"caller": "2000"},
+                   timeout=15, extra=["-d", "100", "-nr"])
+    uac.assert_success()
+    uas.assert_success()
+    assert [m.code for m in responses_to(uac, "2 BYE")] == [200, 200], uac.logs()
+    assert uas.received("BYE") == 2
+
+
+def test_forged_requests_scenario_waits_for_the_go_and_takes_481(sipp):
+    uas = sipp.uas("uas_forged_refused.xml", timeout=15)
+    uac = sipp.uac("uac_forged_requests.xml", remote=uas.address, service="1001",
+                   keys={"caller": "2000", "rtp_ip": "127.0.0.1", "rtp_port": "9"}, timeout=15)
+    wait_until(lambda: uas.received("ACK") == 1, 5, "the call to be up")
+    say_go(uac)
+    wait_until(lambda: uac.received("SIP/2.0 481") == 4, 5, "the four 481s")
+    assert uas.received("BYE") == 2  # held back until the second go
+    say_go(uac)
+    uac.assert_success()
+    uas.assert_success()
+    sent = [(m.method, m.header("From").rsplit("tag=", 1)[1], m.header("To").rsplit("tag=", 1)[1])
+            for m in parse_trace(uac) if not m.received and m.method in ("BYE", "INVITE") and "tag=" in m.header("To")]
+    assert [method for method, _, _ in sent] == ["BYE", "INVITE", "BYE", "INVITE", "BYE"], sent
+    (_, from_tag, to_tag), forged = sent[-1], sent[:-1]
+    assert [(f != from_tag, t != to_tag) for _, f, t in forged] == [(True, False), (True, False),
+                                                                  (False, True), (False, True)], sent
+
+
+def test_lost_ack_scenario_waits_for_two_copies_of_the_200(sipp):
+    uas = sipp.uas("uas_reinvite_ack_lost.xml", timeout=15)
+    uac = sipp.uac("uac_reinvite_ack_lost.xml", remote=uas.address, service="1001", keys={"caller": "2000"},
+                   timeout=15, extra=["-d", "100", "-nr"])
+    uac.assert_success()
+    uas.assert_success()
+    assert len([m for m in responses_to(uac, "2 INVITE") if m.code == 200]) == 3, uac.logs()
+
+
+def test_cancel_ignoring_scenario_answers_9002(sipp):
+    uas = sipp.uas("uas_cancel_ignored.xml", timeout=15)
+    uac = sipp.uac("uac_call.xml", remote=uas.address, service="9002", keys={"caller": "2000"},
+                   timeout=15, extra=["-d", "100"])
+    uac.assert_success()
+    uas.assert_success()
+
+
+@pytest.mark.parametrize("challenge_bye", [False, True])
+def test_kamailio_challenges_a_bye_only_when_told(kamailio, sipp, challenge_bye):
+    """challenge_bye=True: a BYE from one of the users gets 407 and goes
+    through with that user's credentials. Off (the default): the same
+    scenario fails, its BYE answered 200 at once."""
+    uas = sipp.uas("uas_answer.xml", timeout=20)
+    proxy = kamailio.start(trunk=uas.address, challenge_bye=challenge_bye)
+    uac = sipp.uac("uac_bye_challenged.xml", remote=proxy.address, service="9123", keys={"caller": "1001"},
+                   auth=("1001", USERS["1001"]), timeout=20, extra=["-d", "200"])
+    if challenge_bye:
+        uac.assert_success()
+        uas.assert_success()
+        assert uac.received("SIP/2.0 407") == 2, uac.logs()  # the INVITE's and the BYE's
+        assert uas.received("BYE") == 1
+        assert "Proxy-Authorization" not in uas.messages()  # consumed by the proxy
+        assert "bye: BYE from 1001 with credentials of 1001" in proxy.log()
+    else:
+        assert uac.wait() != 0, uac.logs()
+        assert uac.received("SIP/2.0 407") == 1 and uas.received("BYE") == 1, uac.logs()
+        assert "bye:" not in proxy.log()
