@@ -3,6 +3,7 @@ import EventLoop
 import Platform
 import SIPMessage
 import SIPUserAgent
+import Timebase
 
 /// One account's registration as the SIP service holds it.
 final class RegistrationEntry {
