@@ -24,7 +24,7 @@ let package = Package(
         // Pure Swift, no I/O.
         .target(name: "Timebase"),
         .target(name: "CountryPresets", exclude: ["SOURCES.md"]),
-        .target(name: "Config", dependencies: ["CountryPresets", "DialPlan"]),
+        .target(name: "Config", dependencies: ["CountryPresets", "DialPlan", "Line", "SDP", "SIPMessage"]),
         .target(name: "ControlProtocol"),
 
         .target(name: "DialPlan", exclude: ["README.md"]),

@@ -1,5 +1,8 @@
 import CountryPresets
 import DialPlan
+import Line
+import SDP
+import SIPMessage
 
 /// How this installation behaves, from a site file, with its board.
 public struct SiteConfig: Sendable {
@@ -12,14 +15,13 @@ public struct SiteConfig: Sendable {
         public var displayName: String?
         public var registrar: String?
         public var outboundProxy: String?
-        public var transport: String
+        public var transport: SIPTransport
         public var register: Bool
         public var expires: Int
-        /// "pcmu" or "pcma": offered first.
-        public var codec: String = "pcmu"
+        /// Offered first (the other G.711 law is offered too).
+        public var codec: AudioCodec = .pcmu
         public var ptime: Int = 20
-        /// "rfc4733", "info" (SIP INFO application/dtmf-relay) or "inband".
-        public var dtmfRelay: String = "rfc4733"
+        public var dtmfRelay: DTMFRelayMode = .rfc4733
     }
 
     /// Per-line settings of the site file (the wiring is the board's).
@@ -29,7 +31,8 @@ public struct SiteConfig: Sendable {
         public var dialPlan: String?
         public var hotline: String?
         public var warmlineSeconds: Int?
-        public var pulseMapping: String?
+        /// nil: the country's usual mapping.
+        public var pulseMapping: PulseMapping?
         /// Cancel the hybrid's echo of the far end's voice (default on).
         public var echoCanceller = true
         /// The line's own hook timing (`flash_min_ms`, `flash_max_ms`,
@@ -39,7 +42,7 @@ public struct SiteConfig: Sendable {
         public var hangUpMs: Int?
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
-                    warmlineSeconds: Int? = nil, pulseMapping: String? = nil) {
+                    warmlineSeconds: Int? = nil, pulseMapping: PulseMapping? = nil) {
             self.number = number
             self.account = account
             self.dialPlan = dialPlan
@@ -180,12 +183,12 @@ public struct SiteConfig: Sendable {
                 displayName: section.text("display_name"),
                 registrar: section.text("registrar"),
                 outboundProxy: section.text("outbound_proxy"),
-                transport: section.text("transport") ?? "udp",
+                transport: section.text("transport").flatMap(SIPTransport.init(rawValue:)) ?? .udp,
                 register: section.boolean("register") ?? true,
                 expires: section.integer("expires") ?? 3600,
-                codec: section.text("codec") ?? "pcmu",
+                codec: section.text("codec") == "pcma" ? .pcma : .pcmu,
                 ptime: section.text("ptime").flatMap { Int($0) } ?? 20,
-                dtmfRelay: section.text("dtmf_relay") ?? "rfc4733"))
+                dtmfRelay: section.text("dtmf_relay").flatMap(DTMFRelayMode.init(rawValue:)) ?? .rfc4733))
         }
         let accountNames = config.accounts.map { $0.name }
         for section in sections where section.name == "line" {
@@ -225,7 +228,7 @@ public struct SiteConfig: Sendable {
             }
             var settings = LineSettings(number: number, account: account, dialPlan: dialPlan, hotline: hotline,
                                         warmlineSeconds: section.integer("warmline_seconds"),
-                                        pulseMapping: section.text("pulse_mapping"))
+                                        pulseMapping: section.text("pulse_mapping").flatMap(PulseMapping.init(settingName:)))
             settings.echoCanceller = section.boolean("echo_canceller") ?? true
             settings.flashMinimumMs = section.integer("flash_min_ms")
             settings.flashMaximumMs = section.integer("flash_max_ms")

@@ -1,6 +1,7 @@
 import EventLoop
 import Media
 import SDP
+import SIPMessage
 import Platform
 import SIPUserAgent
 
@@ -33,14 +34,14 @@ final class CallEntry {
 final class OutgoingEntry {
     var call: OutgoingCall
     let destination: SocketAddress
-    let transport: String
+    let transport: SIPTransport
     let line: Int
     var timer: TimerID?
     let media: CallMedia
     let mediaSettings: MediaSession.Settings
     let contact: String
 
-    init(call: OutgoingCall, destination: SocketAddress, transport: String, line: Int, media: CallMedia,
+    init(call: OutgoingCall, destination: SocketAddress, transport: SIPTransport, line: Int, media: CallMedia,
          mediaSettings: MediaSession.Settings, contact: String) {
         self.call = call
         self.destination = destination

@@ -1,5 +1,6 @@
 import Config
 import CountryPresets
+import SIPMessage
 
 /// `atad check-config FILE...`: every problem on its own line, then a short
 /// summary of each valid file.
@@ -39,7 +40,7 @@ enum CheckConfigCommand {
         let port = site.sipListenPort == 0 ? "0 (any free port)" : "\(site.sipListenPort)"
         Console.out("  sip: \(site.sipListenAddress) port \(port); \(site.accounts.count) account(s)")
         for account in site.accounts {
-            Console.out("  account \(account.name): \(account.user)@\(account.domain) over \(account.transport)")
+            Console.out("  account \(account.name): \(account.user)@\(account.domain) over \(account.transport.rawValue)")
         }
         return true
     }

@@ -265,7 +265,7 @@ extension SIPService {
         let lineAccount = site.lineSettings(line).account.flatMap(account(named:)) ?? account
         let call = IncomingCall(invite: invite, toTag: RandomToken.hex(bytes: 6), contact: contact,
                                 userAgent: userAgent, answerSDP: answer.sdp.serializedBytes(),
-                                localHost: localHost, localPort: localPort, transport: stream == nil ? "udp" : "tcp",
+                                localHost: localHost, localPort: localPort, transport: stream == nil ? .udp : .tcp,
                                 timers: stream == nil ? .unreliable : .reliable, digest: lineAccount.flatMap(digest(for:)),
                                 makeToken: { RandomToken.hex() })
         let entry = CallEntry(call: call, source: source, stream: stream, line: line, media: media, contact: contact)

@@ -77,7 +77,7 @@ extension SIPService {
 
     /// What we offer or accept, from an account's codec and ptime settings.
     func capabilities(for account: SiteConfig.Account?, host: String, port: UInt16) -> MediaCapabilities {
-        let codecs: [AudioCodec] = account?.codec == "pcma" ? [.pcma, .pcmu] : [.pcmu, .pcma]
+        let codecs: [AudioCodec] = account?.codec == .pcma ? [.pcma, .pcmu] : [.pcmu, .pcma]
         // Comfort noise (RFC 3389) is accepted: the far end's silence
         // descriptors are played as noise at their level (we send none).
         return MediaCapabilities(address: ConnectionAddress(inferring: host), rtpPort: port, codecs: codecs,
@@ -91,7 +91,11 @@ extension SIPService {
         settings.initialSequence = UInt16(truncatingIfNeeded: RandomToken.number())
         settings.initialTimestamp = RandomToken.number()
         settings.canonicalName = "atad@" + host
-        settings.dtmfRelay = MediaSession.DTMFRelay(rawValue: account?.dtmfRelay ?? "rfc4733") ?? .rfc4733
+        switch account?.dtmfRelay ?? .rfc4733 {
+        case .rfc4733: settings.dtmfRelay = .rfc4733
+        case .info: settings.dtmfRelay = .info
+        case .inband: settings.dtmfRelay = .inband
+        }
         return settings
     }
 
@@ -116,7 +120,7 @@ extension SIPService {
         for action in actions {
             switch action {
             case .send(let bytes):
-                if entry.transport == "tcp" { sendOverStream(bytes, to: entry.destination) } else { send(bytes, to: entry.destination) }
+                if entry.transport == .tcp { sendOverStream(bytes, to: entry.destination) } else { send(bytes, to: entry.destination) }
             case .event(let event):
                 deliver(event, for: entry)
             case .keys(let output):

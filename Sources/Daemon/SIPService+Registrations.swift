@@ -90,7 +90,7 @@ extension SIPService {
         for action in actions {
             switch action {
             case .send(let bytes):
-                if entry.registration.settings.transport == "tcp" {
+                if entry.registration.settings.transport == .tcp {
                     sendOverStream(bytes, to: entry.destination)
                 } else {
                     send(bytes, to: entry.destination)

@@ -181,7 +181,7 @@ extension SIPService {
     func streamFailed(_ destination: SocketAddress) {
         let now = loop.now
         for entry in registrations
-        where entry.destination == destination && entry.registration.settings.transport == "tcp" {
+        where entry.destination == destination && entry.registration.settings.transport == .tcp {
             perform(entry.registration.transportFailed(at: now), on: entry)
             rearm(entry)
         }
@@ -200,7 +200,7 @@ extension SIPService {
             where connection.outbound && connection.connected && now - connection.lastActivity >= interval - .milliseconds(500) {
                 self.queue(KeepAliveMethod.crlfBytes, on: connection)
             }
-            for entry in self.registrations where entry.registration.settings.transport != "tcp" {
+            for entry in self.registrations where entry.registration.settings.transport != .tcp {
                 let bytes = self.site.keepAliveWithOptions
                     ? KeepAliveMethod.optionsRequest(entry.registration.settings, token: RandomToken.hex(bytes: 6))
                     : KeepAliveMethod.crlfBytes

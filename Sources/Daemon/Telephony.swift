@@ -79,12 +79,7 @@ final class Telephony {
             }
         }
         if let seconds = settings.warmlineSeconds { timings.warmlineDelay = .seconds(Int64(seconds)) }
-        let mapping: PulseMapping
-        switch settings.pulseMapping ?? (site.country == "se" ? "sweden" : site.country == "nz" ? "new-zealand" : "standard") {
-        case "sweden": mapping = .sweden
-        case "new-zealand": mapping = .newZealand
-        default: mapping = .standard
-        }
+        let mapping = settings.pulseMapping ?? PulseMapping.usual(inCountry: site.country)
         return LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map,
                            pulseMapping: mapping, hotline: settings.hotline)
     }

@@ -4,6 +4,25 @@
 public enum PulseMapping: String, Sendable {
     case standard, sweden, newZealand
 
+    /// From the config's `pulse_mapping` value.
+    public init?(settingName: String) {
+        switch settingName {
+        case "standard": self = .standard
+        case "sweden": self = .sweden
+        case "new-zealand": self = .newZealand
+        default: return nil
+        }
+    }
+
+    /// The mapping a country's exchanges used (ISO code as in `country`).
+    public static func usual(inCountry country: String) -> PulseMapping {
+        switch country {
+        case "se": return .sweden
+        case "nz": return .newZealand
+        default: return .standard
+        }
+    }
+
     /// The digit for a pulse count, or nil when the count is not a digit.
     public func digit(forPulses count: Int) -> Character? {
         let value: Int

@@ -23,14 +23,14 @@ public struct DialogRequests: Sendable {
 
     /// - host, port: our address as it goes in Via's sent-by.
     public init(callID: String, local: String, remote: String, remoteTarget: String, routeSet: [String] = [],
-                host: String, port: UInt16, transport: String, userAgent: String, localCSeq: UInt32 = 0) {
+                host: String, port: UInt16, transport: SIPTransport, userAgent: String, localCSeq: UInt32 = 0) {
         self.callID = callID
         self.local = local
         self.remote = remote
         self.remoteTarget = remoteTarget
         self.routeSet = routeSet
         self.localCSeq = localCSeq
-        viaPrefix = "SIP/2.0/\(RegistrationSettings.viaTransportName(transport)) \(RegistrationSettings.uriHost(host)):\(port)"
+        viaPrefix = "SIP/2.0/\(transport.viaName) \(RegistrationSettings.uriHost(host)):\(port)"
         self.userAgent = userAgent
     }
 

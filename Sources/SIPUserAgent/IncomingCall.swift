@@ -39,7 +39,7 @@ public struct IncomingCall {
     ///   we send in the dialog (BYE, INFO).
     /// - digest: credentials for a far end that challenges our BYE or INFO.
     public init(invite: SIPMessage, toTag: String, contact: String, userAgent: String, answerSDP: [UInt8],
-                localHost: String, localPort: UInt16, transport: String = "udp",
+                localHost: String, localPort: UInt16, transport: SIPTransport = .udp,
                 timers: TransactionTimers = .unreliable, digest: DigestSession? = nil,
                 makeToken: @escaping () -> String) {
         self.invite = invite

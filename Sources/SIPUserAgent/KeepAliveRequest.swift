@@ -23,7 +23,7 @@ public enum KeepAliveMethod: Equatable, Sendable {
         let target = "sip:\(RegistrationSettings.uriHost(settings.registrarHost)):\(settings.registrarPort)"
         var builder = SIPMessageBuilder(request: .options, uri: target)
         let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
-        builder.add(.via, "SIP/2.0/\(RegistrationSettings.viaTransportName(settings.transport)) \(sentBy);branch=\(branchPrefix)\(token);rport")
+        builder.add(.via, "SIP/2.0/\(settings.transport.viaName) \(sentBy);branch=\(branchPrefix)\(token);rport")
         builder.add(.maxForwards, "70")
         builder.add(.from, "<\(settings.addressOfRecord)>;tag=\(token)")
         builder.add(.to, "<\(target)>")

@@ -73,7 +73,7 @@ public struct OutgoingCall {
         let requests = DialogRequests(callID: callID, local: "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)",
                                       remote: "<\(requestURI)>", remoteTarget: requestURI, host: settings.localHost,
                                       port: settings.localPort, transport: settings.transport, userAgent: settings.userAgent)
-        let timers: TransactionTimers = settings.transport == "udp" ? .unreliable : .reliable
+        let timers: TransactionTimers = settings.transport.isReliable ? .reliable : .unreliable
         self.timers = timers
         let session = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
                                                                    password: settings.password ?? ""))

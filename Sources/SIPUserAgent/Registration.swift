@@ -54,7 +54,7 @@ public struct Registration {
     public init(settings: RegistrationSettings, timers: TransactionTimers = .unreliable,
                 makeToken: @escaping () -> String) {
         self.settings = settings
-        self.timers = settings.transport == "udp" ? timers : timers.with(reliableTransport: true)
+        self.timers = settings.transport.isReliable ? timers.with(reliableTransport: true) : timers
         self.makeToken = makeToken
         callID = makeToken() + "@atad"
         fromTag = makeToken()
@@ -253,7 +253,7 @@ public struct Registration {
         let requestURI = "sip:\(RegistrationSettings.uriHost(settings.domain))"
         var builder = SIPMessageBuilder(request: .register, uri: requestURI)
         let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
-        builder.add(.via, "SIP/2.0/\(RegistrationSettings.viaTransportName(settings.transport)) \(sentBy);branch=\(newBranch);rport")
+        builder.add(.via, "SIP/2.0/\(settings.transport.viaName) \(sentBy);branch=\(newBranch);rport")
         builder.add(.maxForwards, "70")
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""
         builder.add(.from, "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)")

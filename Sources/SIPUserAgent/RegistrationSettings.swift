@@ -1,3 +1,5 @@
+import SIPMessage
+
 /// What one account registers as, and where.
 public struct RegistrationSettings: Sendable {
     public var accountName: String
@@ -9,8 +11,8 @@ public struct RegistrationSettings: Sendable {
     /// Where REGISTER goes (host or IP literal) and its port.
     public var registrarHost: String
     public var registrarPort: UInt16
-    /// "udp" or "tcp".
-    public var transport: String
+    /// How REGISTER and the account's calls travel.
+    public var transport: SIPTransport
     /// Lifetime asked for, seconds.
     public var expires: Int
     /// The address and port our Contact and Via name.
@@ -19,7 +21,7 @@ public struct RegistrationSettings: Sendable {
     public var userAgent: String
 
     public init(accountName: String, user: String, domain: String, authUser: String?, password: String?,
-                displayName: String?, registrarHost: String, registrarPort: UInt16, transport: String,
+                displayName: String?, registrarHost: String, registrarPort: UInt16, transport: SIPTransport,
                 expires: Int, localHost: String, localPort: UInt16, userAgent: String) {
         self.accountName = accountName
         self.user = user
@@ -39,7 +41,6 @@ public struct RegistrationSettings: Sendable {
     /// "sip:user@domain".
     public var addressOfRecord: String { "sip:\(user)@\(domain)" }
 
-    /// The host part for a URI: IPv6 literals in brackets.
     /// A host for a SIP URI: a bare IPv6 address (two colons or more) gets
     /// brackets; "host" and "host:port" stay as they are.
     static func uriHost(_ host: String) -> String {
@@ -47,13 +48,7 @@ public struct RegistrationSettings: Sendable {
         return colons >= 2 && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
     }
 
-    /// The transport as a Via names it ("UDP", "TCP"). ASCII only: the
-    /// stdlib's `uppercased()` would link Unicode's case tables for two words.
-    static func viaTransportName(_ transport: String) -> String {
-        String(decoding: transport.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
-    }
-
     public var contactURI: String {
-        "sip:\(user)@\(RegistrationSettings.uriHost(localHost)):\(localPort);transport=\(transport)"
+        "sip:\(user)@\(RegistrationSettings.uriHost(localHost)):\(localPort);transport=\(transport.rawValue)"
     }
 }

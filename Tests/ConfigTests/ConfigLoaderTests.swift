@@ -43,7 +43,7 @@ final class ConfigLoaderTests: XCTestCase {
         let account = try XCTUnwrap(site.accounts.first)
         XCTAssertEqual(account.password, "se#cret \"quoted\"")
         XCTAssertEqual(account.registrar, "[2001:db8::1]:5060")
-        XCTAssertEqual(account.transport, "tcp")
+        XCTAssertEqual(account.transport, .tcp)
         XCTAssertFalse(account.register)
         XCTAssertEqual(account.expires, 600)
         XCTAssertEqual(site.lineSettings(2).dialPlan, "(911|x.T)")
@@ -67,7 +67,7 @@ final class ConfigLoaderTests: XCTestCase {
                   + "[account b]\nuser = 2\ndomain = x.test\n")
         files.add("/c/board.conf", simBoard)
         let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
-        XCTAssertEqual(site.accounts.map(\.dtmfRelay), ["info", "rfc4733"])
+        XCTAssertEqual(site.accounts.map(\.dtmfRelay), [.info, .rfc4733])
         files.add("/c/site.conf", minimalSite + "\n[account a]\nuser = 1\ndomain = x.test\ndtmf_relay = sipinfo\n")
         let errors = ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).diagnostics.map(\.message)
         XCTAssertTrue(errors.contains { $0.contains("expected one of rfc4733, info, inband") }, "\(errors)")
@@ -138,7 +138,7 @@ final class LineSettingsTests: XCTestCase {
         let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
         XCTAssertEqual(site.lineSettings(1).hotline, "*100#")
         XCTAssertEqual(site.lineSettings(1).warmlineSeconds, 5)
-        XCTAssertEqual(site.lineSettings(1).pulseMapping, "sweden")
+        XCTAssertEqual(site.lineSettings(1).pulseMapping, .sweden)
     }
 
     func testBadHotlineAndLoneWarmline() {

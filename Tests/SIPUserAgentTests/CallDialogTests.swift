@@ -31,7 +31,7 @@ final class CallDialogTests: XCTestCase {
     private func makeDialog(password: String? = "secret") -> CallDialog {
         let requests = DialogRequests(callID: "call-9", local: "<sip:1001@atad.test>;tag=near",
                                       remote: "<sip:2000@atad.test>;tag=far", remoteTarget: "sip:2000@127.0.0.1:5070",
-                                      host: "127.0.0.1", port: 5060, transport: "udp", userAgent: "atad/test", localCSeq: 4)
+                                      host: "127.0.0.1", port: 5060, transport: .udp, userAgent: "atad/test", localCSeq: 4)
         let digest = password.map { DigestSession(credentials: DigestCredentials(username: "1001", password: $0)) }
         return CallDialog(requests: requests, identity: DialogIdentity(callID: "call-9", localTag: "near", remoteTag: "far",
                                                                        remoteCSeq: 1),

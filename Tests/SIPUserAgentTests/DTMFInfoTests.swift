@@ -63,7 +63,7 @@ final class DTMFInfoTests: XCTestCase {
 
     /// A call to 9123 answered by sip:far@127.0.0.1:6000 through two
     /// record-routing proxies; `transport` "udp" or "tcp".
-    private func answeredCall(transport: String = "udp", password: String? = "secret") throws -> OutgoingCall {
+    private func answeredCall(transport: SIPTransport = .udp, password: String? = "secret") throws -> OutgoingCall {
         let settings = RegistrationSettings(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: password,
             displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: transport,
@@ -176,7 +176,7 @@ final class DTMFInfoTests: XCTestCase {
     }
 
     func testOverTCPNothingIsRetransmitted() throws {
-        var call = try answeredCall(transport: "tcp")
+        var call = try answeredCall(transport: .tcp)
         let info = try XCTUnwrap(outgoingSent(call.sendKey(key("5"), at: now)).first)
         XCTAssertTrue(header("Via", in: info)?.hasPrefix("SIP/2.0/TCP ") ?? false)
         XCTAssertEqual(drain(&call, until: now + .seconds(31)), [], "no Timer E")
@@ -228,7 +228,7 @@ final class DTMFInfoTests: XCTestCase {
     func testKeysBeforeTheAnswerOrAfterTheHangUpAreNotSent() throws {
         let settings = RegistrationSettings(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: nil,
-            displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: "udp",
+            displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
             expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
         var ringing = OutgoingCall(settings: settings, number: "9123", offer: [], makeToken: { [unowned self] in self.token() })
         _ = ringing.start(at: now)

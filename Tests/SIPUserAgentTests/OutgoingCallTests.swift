@@ -11,7 +11,7 @@ final class OutgoingCallTests: XCTestCase {
     private func makeCall() -> OutgoingCall {
         let settings = RegistrationSettings(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: "secret",
-            displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: "udp",
+            displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
             expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
         return OutgoingCall(settings: settings, number: "9123", offer: Array("v=0\r\n".utf8), makeToken: { [unowned self] in
             self.counter += 1

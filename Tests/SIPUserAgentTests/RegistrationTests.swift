@@ -11,7 +11,7 @@ final class RegistrationTests: XCTestCase {
     private func makeRegistration(password: String = "secret", expires: Int = 600) -> Registration {
         let settings = RegistrationSettings(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: password,
-            displayName: "Kitchen", registrarHost: "127.0.0.1", registrarPort: 5060, transport: "udp",
+            displayName: "Kitchen", registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
             expires: expires, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
         return Registration(settings: settings, makeToken: { [unowned self] in
             self.counter += 1
