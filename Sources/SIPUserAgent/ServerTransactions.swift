@@ -140,8 +140,10 @@ public struct ServerTransactions<Route> {
         guard let message = try? SIPParser().parse(response, framing: .datagram),
               let status = message.statusCode, let identity = ResponseIdentity(message) else { return nil }
         var matched: [Send]?
-        table.updateAll { _, entry in
+        var matchedKey: TransactionKey?
+        table.updateAll { key, entry in
             guard matched == nil, entry.identity == identity else { return }
+            matchedKey = key
             entry.response = response
             entry.invite = nil
             var actions: [TransactionAction]
@@ -154,6 +156,10 @@ public struct ServerTransactions<Route> {
                 entry.machine = .nonInvite(transaction)
             }
             matched = Self.sends(for: actions, entry)
+        }
+        // An RFC 2543 ACK names the transaction by the To tag we answered with.
+        if let matchedKey, matchedKey.isLegacy, let tag = message.to?.tag {
+            table.setResponseToTag(String(decoding: tag, as: UTF8.self), for: matchedKey)
         }
         removeTerminated()
         return matched

@@ -139,4 +139,15 @@ final class ServerTransactionsTests: XCTestCase {
                                      timers: .unreliable, at: now).arrival, .full, "two unanswered: no room")
         XCTAssertEqual(layer.count, 2)
     }
+
+    /// RFC 2543 (no magic cookie): the ACK matches by the To tag of our answer.
+    func testAnRFC2543ACKStopsTheFailureItAcknowledges() throws {
+        var layer = ServerTransactions<Int>()
+        let invite = try request("INVITE", branch: "old1", cseq: 1, toTag: nil)
+        _ = layer.receive(invite, route: 1, timers: .unreliable, at: now)
+        _ = layer.respond(response(to: invite, 486, "Busy Here"), at: now)
+        let ack = try request("ACK", branch: "old1", cseq: 1, toTag: "to1")
+        XCTAssertEqual(layer.receive(ack, route: 1, timers: .unreliable, at: now).arrival, .absorbed)
+        XCTAssertTrue(layer.advance(to: now + .seconds(2)).isEmpty, "no 486 after the ACK")
+    }
 }
