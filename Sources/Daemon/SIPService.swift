@@ -10,10 +10,13 @@ import SIPTransaction
 import SIPUserAgent
 import Timebase
 
-/// The daemon's SIP side over UDP: receives and answers requests (OPTIONS
-/// now; calls come with call control), and runs each account's
-/// registration. All SIP decisions are made by the state machines and the
-/// message validator; this class only moves bytes and time.
+/// The daemon's SIP side: the UDP socket and TCP listener, requests in
+/// through the server transactions to the calls (incoming and placed, in
+/// the extensions beside this file), responses out to the calls and
+/// registrations. The protocol rules live in the state machines of
+/// SIPUserAgent and the message validator; which call a line gets, and
+/// what a call refuses, are still decided here until the CallControl
+/// module takes them (issue 14).
 final class SIPService {
     let loop: EventLoop
     let log: Logger
@@ -237,9 +240,9 @@ final class SIPService {
         rearm(entry)
     }
 
-    /// Requests are answered statelessly for now: OPTIONS with what we
-    /// support; calls are not taken until call control lands. Returns the
-    /// response to send back the way the request came, if any.
+    /// The answer to a request no call took: OPTIONS with what we support,
+    /// 481 to BYE, CANCEL or INFO for no call, 405 to other methods.
+    /// Returns the response to send back the way the request came, if any.
     func answer(_ request: SIPMessage) -> [UInt8]? {
         guard let method = request.method else { return nil }
         let toTag = RandomToken.hex(bytes: 4)
