@@ -45,7 +45,7 @@ extension SIPService {
     /// How calls through `account` travel: its registration's settings and
     /// destination, or for an account that does not register (direct mode)
     /// the same built from its proxy, registrar or domain.
-    func route(for account: SiteConfig.Account) -> (RegistrationSettings, SocketAddress)? {
+    func route(for account: SiteConfig.Account) -> (SIPAccount, SocketAddress)? {
         if let entry = registration(of: account.name) {
             return (entry.registration.settings, entry.destination)
         }
@@ -59,7 +59,7 @@ extension SIPService {
         }
         let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
         let local = destination.localAddressToward()?.host ?? site.sipListenAddress
-        let settings = RegistrationSettings(
+        let settings = SIPAccount(
             accountName: account.name, user: account.user, domain: account.domain,
             authUser: account.authUser, password: account.password, displayName: account.displayName,
             registrarHost: host, registrarPort: port, transport: account.transport,

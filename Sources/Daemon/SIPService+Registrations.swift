@@ -42,7 +42,7 @@ extension SIPService {
             return
         }
         let local = destination.localAddressToward()?.host ?? site.sipListenAddress
-        let settings = RegistrationSettings(
+        let settings = SIPAccount(
             accountName: account.name, user: account.user, domain: account.domain,
             authUser: account.authUser, password: account.password, displayName: account.displayName,
             registrarHost: host, registrarPort: port, transport: account.transport,

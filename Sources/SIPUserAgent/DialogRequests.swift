@@ -30,7 +30,7 @@ public struct DialogRequests: Sendable {
         self.remoteTarget = remoteTarget
         self.routeSet = routeSet
         self.localCSeq = localCSeq
-        viaPrefix = "SIP/2.0/\(transport.viaName) \(RegistrationSettings.uriHost(host)):\(port)"
+        viaPrefix = "SIP/2.0/\(transport.viaName) \(SIPAccount.uriHost(host)):\(port)"
         self.userAgent = userAgent
     }
 

@@ -19,10 +19,10 @@ public enum KeepAliveMethod: Equatable, Sendable {
 
     /// An out-of-dialog OPTIONS to the account's registrar (or its outbound
     /// proxy, where the datagram is sent), from the account's address.
-    public static func optionsRequest(_ settings: RegistrationSettings, token: String) -> [UInt8] {
-        let target = "sip:\(RegistrationSettings.uriHost(settings.registrarHost)):\(settings.registrarPort)"
+    public static func optionsRequest(_ settings: SIPAccount, token: String) -> [UInt8] {
+        let target = "sip:\(SIPAccount.uriHost(settings.registrarHost)):\(settings.registrarPort)"
         var builder = SIPMessageBuilder(request: .options, uri: target)
-        let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
+        let sentBy = "\(SIPAccount.uriHost(settings.localHost)):\(settings.localPort)"
         builder.add(.via, "SIP/2.0/\(settings.transport.viaName) \(sentBy);branch=\(branchPrefix)\(token);rport")
         builder.add(.maxForwards, "70")
         builder.add(.from, "<\(settings.addressOfRecord)>;tag=\(token)")

@@ -39,7 +39,7 @@ public struct OutgoingCall {
     /// (RFC 3261 §13.2.1: later answers in the same dialog repeat it).
     public private(set) var remoteSDP: [UInt8]?
 
-    private let settings: RegistrationSettings
+    private let settings: SIPAccount
     private let requestURI: String
     private let toURI: String
     private let offer: [UInt8]
@@ -60,13 +60,13 @@ public struct OutgoingCall {
     private let makeToken: () -> String
 
     /// Calls `number` at the account's domain.
-    public init(settings: RegistrationSettings, number: String, offer: [UInt8], makeToken: @escaping () -> String) {
+    public init(settings: SIPAccount, number: String, offer: [UInt8], makeToken: @escaping () -> String) {
         self.settings = settings
         self.offer = offer
         self.makeToken = makeToken
         callID = makeToken() + "@atad"
         let fromTag = makeToken()
-        let host = RegistrationSettings.uriHost(settings.domain)
+        let host = SIPAccount.uriHost(settings.domain)
         requestURI = "sip:\(number)@\(host)"
         toURI = requestURI
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""

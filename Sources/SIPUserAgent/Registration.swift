@@ -28,7 +28,7 @@ public enum RegistrationState: Equatable, Sendable {
 /// out. No I/O: responses and time come in, bytes to send go out. The
 /// failure reason is logged when it changes, not on every retry.
 public struct Registration {
-    public let settings: RegistrationSettings
+    public let settings: SIPAccount
     public private(set) var state: RegistrationState = .idle
     /// The branch of the REGISTER in flight, to match its responses.
     public private(set) var branch: String?
@@ -51,7 +51,7 @@ public struct Registration {
     public static let minimumBackoff = Interval.seconds(5)
     public static let maximumBackoff = Interval.seconds(300)
 
-    public init(settings: RegistrationSettings, timers: TransactionTimers = .unreliable,
+    public init(settings: SIPAccount, timers: TransactionTimers = .unreliable,
                 makeToken: @escaping () -> String) {
         self.settings = settings
         self.timers = settings.transport.isReliable ? timers.with(reliableTransport: true) : timers
@@ -250,9 +250,9 @@ public struct Registration {
         cseq += 1
         let newBranch = "z9hG4bK" + makeToken()
         branch = newBranch
-        let requestURI = "sip:\(RegistrationSettings.uriHost(settings.domain))"
+        let requestURI = "sip:\(SIPAccount.uriHost(settings.domain))"
         var builder = SIPMessageBuilder(request: .register, uri: requestURI)
-        let sentBy = "\(RegistrationSettings.uriHost(settings.localHost)):\(settings.localPort)"
+        let sentBy = "\(SIPAccount.uriHost(settings.localHost)):\(settings.localPort)"
         builder.add(.via, "SIP/2.0/\(settings.transport.viaName) \(sentBy);branch=\(newBranch);rport")
         builder.add(.maxForwards, "70")
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""

@@ -64,7 +64,7 @@ final class DTMFInfoTests: XCTestCase {
     /// A call to 9123 answered by sip:far@127.0.0.1:6000 through two
     /// record-routing proxies; `transport` "udp" or "tcp".
     private func answeredCall(transport: SIPTransport = .udp, password: String? = "secret") throws -> OutgoingCall {
-        let settings = RegistrationSettings(
+        let settings = SIPAccount(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: password,
             displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: transport,
             expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
@@ -226,7 +226,7 @@ final class DTMFInfoTests: XCTestCase {
     }
 
     func testKeysBeforeTheAnswerOrAfterTheHangUpAreNotSent() throws {
-        let settings = RegistrationSettings(
+        let settings = SIPAccount(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: nil,
             displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
             expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")

@@ -9,7 +9,7 @@ final class OutgoingCallTests: XCTestCase {
     private var counter = 0
 
     private func makeCall() -> OutgoingCall {
-        let settings = RegistrationSettings(
+        let settings = SIPAccount(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: "secret",
             displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
             expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
@@ -91,10 +91,10 @@ final class OutgoingCallTests: XCTestCase {
     }
 
     func testADomainWithAPortStaysOneURIHost() {
-        XCTAssertEqual(RegistrationSettings.uriHost("127.0.0.1:5070"), "127.0.0.1:5070")
-        XCTAssertEqual(RegistrationSettings.uriHost("atad.test"), "atad.test")
-        XCTAssertEqual(RegistrationSettings.uriHost("2001:db8::1"), "[2001:db8::1]")
-        XCTAssertEqual(RegistrationSettings.uriHost("[2001:db8::1]:5070"), "[2001:db8::1]:5070")
+        XCTAssertEqual(SIPAccount.uriHost("127.0.0.1:5070"), "127.0.0.1:5070")
+        XCTAssertEqual(SIPAccount.uriHost("atad.test"), "atad.test")
+        XCTAssertEqual(SIPAccount.uriHost("2001:db8::1"), "[2001:db8::1]")
+        XCTAssertEqual(SIPAccount.uriHost("[2001:db8::1]:5070"), "[2001:db8::1]:5070")
     }
 
     func testBusyFarEndFailsAsBusy() throws {

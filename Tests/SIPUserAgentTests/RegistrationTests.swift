@@ -9,7 +9,7 @@ final class RegistrationTests: XCTestCase {
     private var counter = 0
 
     private func makeRegistration(password: String = "secret", expires: Int = 600) -> Registration {
-        let settings = RegistrationSettings(
+        let settings = SIPAccount(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: password,
             displayName: "Kitchen", registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
             expires: expires, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")

@@ -1,7 +1,11 @@
 import SIPMessage
 
-/// What one account registers as, and where.
-public struct RegistrationSettings: Sendable {
+/// One account as the user agent uses it: who it is at its provider (the
+/// address of record and credentials), where its requests go (registrar or
+/// proxy, transport) and the address our Contact and Via give. Registration,
+/// keep-alives and the calls it places all read it; it is built from the
+/// config's `[account NAME]` and the address the route leaves from.
+public struct SIPAccount: Sendable {
     public var accountName: String
     public var user: String
     public var domain: String
@@ -49,6 +53,6 @@ public struct RegistrationSettings: Sendable {
     }
 
     public var contactURI: String {
-        "sip:\(user)@\(RegistrationSettings.uriHost(localHost)):\(localPort);transport=\(transport.rawValue)"
+        "sip:\(user)@\(SIPAccount.uriHost(localHost)):\(localPort);transport=\(transport.rawValue)"
     }
 }
