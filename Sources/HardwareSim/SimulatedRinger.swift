@@ -1,4 +1,4 @@
-import HardwareLinux
+import LineHardware
 import Timebase
 
 /// The simulated board's bell: watches the ring-mode and forward/reverse
