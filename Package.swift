@@ -75,6 +75,8 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "CountryPresets", "CAllocationCounter"]),
         .testTarget(name: "LineTests", dependencies: ["Line", "Timebase", "CountryPresets"]),
         .testTarget(name: "LineHardwareTests", dependencies: ["LineHardware", "Timebase"]),
+        .testTarget(name: "HardwareSimTests", dependencies: ["HardwareSim", "ControlProtocol", "EventLoop", "Line",
+                                                            "LineHardware", "Platform", "Timebase"]),
         .testTarget(name: "HardwareLinuxTests", dependencies: ["HardwareLinux", "Platform"]),
         // The RFC 4475 messages are read from Fixtures/ by path (#filePath), not bundled.
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], exclude: ["Fixtures"]),

@@ -58,17 +58,19 @@ public struct SimulatedLineCommands {
         return .ok(["flash \(milliseconds) ms"])
     }
 
-    /// `--name VALUE` options after the positional words.
-    private func options(_ words: [String], allowed: [String]) -> (positional: [String], values: [String: Int])? {
+    /// `--name VALUE` options after the positional words: the value given
+    /// for each name in `allowed`, in its order (nil when not given).
+    private func options(_ words: [String], allowed: [String]) -> (positional: [String], values: [Int?])? {
         var positional: [String] = []
-        var values: [String: Int] = [:]
+        var values = [Int?](repeating: nil, count: allowed.count)
         var index = 0
         while index < words.count {
             let word = words[index]
             if word.utf8.starts(with: "--".utf8) {
                 let name = String(decoding: word.utf8.dropFirst(2), as: UTF8.self)
-                guard allowed.contains(name), index + 1 < words.count, let value = Int(words[index + 1]) else { return nil }
-                values[name] = value
+                guard let slot = allowed.firstIndex(of: name), index + 1 < words.count,
+                      let value = Int(words[index + 1]) else { return nil }
+                values[slot] = value
                 index += 2
             } else {
                 positional.append(word)
@@ -84,9 +86,9 @@ public struct SimulatedLineCommands {
             return .error(usage)
         }
         guard line.offHook else { return .error("line \(line.number) is on hook") }
-        let level = parsed.values["level"] ?? -8, twist = parsed.values["twist"] ?? 2
-        let on = parsed.values["on"] ?? 80, off = parsed.values["off"] ?? 80
-        let shift = parsed.values["shift"] ?? 0, shiftHz = parsed.values["shift-hz"] ?? 0
+        let level = parsed.values[0] ?? -8, twist = parsed.values[1] ?? 2
+        let on = parsed.values[2] ?? 80, off = parsed.values[3] ?? 80
+        let shift = parsed.values[4] ?? 0, shiftHz = parsed.values[5] ?? 0
         guard (-60...3).contains(level), (-20...20).contains(twist), (5...5000).contains(on), (0...5000).contains(off),
               (-100...100).contains(shift), (-50...50).contains(shiftHz) else {
             return .error("out of range: level -60..3 dBm0, twist -20..20 dB, on 5..5000 ms, off 0..5000 ms, "
@@ -105,7 +107,7 @@ public struct SimulatedLineCommands {
             return .error("usage: pulse LINE DIGITS [--pps N] [--break PERCENT]")
         }
         guard line.offHook else { return .error("line \(line.number) is on hook") }
-        let pps = parsed.values["pps"] ?? 10, breakPercent = parsed.values["break"] ?? 60
+        let pps = parsed.values[0] ?? 10, breakPercent = parsed.values[1] ?? 60
         guard (5...20).contains(pps), (30...80).contains(breakPercent) else {
             return .error("out of range: pps 5..20, break 30..80 %")
         }
@@ -192,21 +194,20 @@ public struct SimulatedLineCommands {
     /// What the handset hears: the sound, the level of each asked-for
     /// frequency in it, and when sound began.
     public func hear(_ words: [String]) -> ControlReply {
-        var frequencies: [Double] = []
         for word in words {
             guard let hertz = Int(word), hertz > 0, hertz < 4000 else {
                 return .error("hear: '\(word)' is not a frequency in Hz (1-3999)")
             }
-            frequencies.append(Double(hertz))
         }
         var lines = [describe(line.ear.analyze())]
         // The level of each asked-for frequency in what was heard, however
         // faint under the loudest sound (echo of one's own voice).
-        for hertz in frequencies {
-            if let level = line.ear.level(atHz: hertz) {
-                lines.append("at \(Int(hertz)) Hz: \(Int(level.rounded())) dBm0")
+        for word in words {
+            let hertz = Int(word) ?? 0
+            if let level = line.ear.level(atHz: Double(hertz)) {
+                lines.append("at \(hertz) Hz: \(Int(level.rounded())) dBm0")
             } else {
-                lines.append("at \(Int(hertz)) Hz: silence")
+                lines.append("at \(hertz) Hz: silence")
             }
         }
         if let sounding = line.ear.soundingMilliseconds { lines.append("sounding for \(sounding) ms") }
@@ -229,7 +230,7 @@ public struct SimulatedLineCommands {
         var text = "yes"
         if let frequency = line.bell.frequencyHz { text += " \(frequency) Hz" }
         let cadence = line.bell.cadence
-        if !cadence.isEmpty { text += " " + cadence.map { "\($0)" }.joined(separator: "/") }
+        if !cadence.isEmpty { text += " " + SimulatedLineCommands.slashed(cadence) }
         return text
     }
 
@@ -239,10 +240,24 @@ public struct SimulatedLineCommands {
         case .silence:
             return "silence"
         case .tone(let frequencies, let level, let cadence):
-            let hertz = frequencies.map { "\(Int(($0 + 0.5).rounded(.down)))" }.joined(separator: "+")
+            var hertz = ""
+            for frequency in frequencies {
+                if !hertz.isEmpty { hertz += "+" }
+                hertz += "\(Int((frequency + 0.5).rounded(.down)))"
+            }
             let dBm0 = Int((level + (level < 0 ? -0.5 : 0.5)).rounded(.towardZero))
-            let pattern = cadence.isEmpty ? "continuous" : cadence.map { "\($0)" }.joined(separator: "/")
+            let pattern = cadence.isEmpty ? "continuous" : SimulatedLineCommands.slashed(cadence)
             return "\(hertz) Hz \(dBm0) dBm0 \(pattern)"
         }
+    }
+
+    /// A cadence in milliseconds as `ON/OFF/...`.
+    private static func slashed(_ milliseconds: [Int]) -> String {
+        var text = ""
+        for value in milliseconds {
+            if !text.isEmpty { text += "/" }
+            text += "\(value)"
+        }
+        return text
     }
 }
