@@ -22,10 +22,11 @@ final class Telephony {
     let loop: EventLoop
     let log: Logger
     private(set) var ports: [LinePort] = []
-    /// The board: the simulated one (whose handsets the control commands
-    /// drive), or a real one.
+    /// The simulated board, whose handsets the control commands drive; nil
+    /// on a real board.
     let simulatedBoard: SimulatedBoard?
-    private let gpioBoard: GPIOBoard?
+    /// A real board's GPIO chip, open as long as its lines.
+    private var chip: GPIOChip?
 
     /// Call control hooks, set by the daemon: the handset answered, or hung
     /// up during a call (line number).
@@ -40,17 +41,19 @@ final class Telephony {
         switch site.board.driver {
         case .gpio:
             simulatedBoard = nil
-            let board: GPIOBoard
-            do throws(LineHardwareError) {
-                board = try GPIOBoard(chip: site.board.gpioChip ?? "gpiochip0", frameSamples: Telephony.frameSamples,
-                                      loop: loop, log: log)
+            let chip: GPIOChip
+            do throws(GPIOError) {
+                chip = try GPIOChip(opening: site.board.gpioChip ?? "gpiochip0")
             } catch {
                 throw StartupError(message: error.message)
             }
-            gpioBoard = board
+            self.chip = chip
             for line in site.board.lines {
                 let hardware: GPIOLineHardware
-                do throws(LineHardwareError) { hardware = try board.addLine(line) } catch {
+                do throws(LineHardwareError) {
+                    hardware = try GPIOLineHardware(line: line, chip: chip, frameSamples: Telephony.frameSamples,
+                                                    loop: loop, log: log)
+                } catch {
                     throw StartupError(message: error.message)
                 }
                 try addPort(line.number, hardware: hardware, site: site)
@@ -58,7 +61,7 @@ final class Telephony {
         case .sim:
             let board = SimulatedBoard(frameSamples: Telephony.frameSamples, loop: loop)
             simulatedBoard = board
-            gpioBoard = nil
+            chip = nil
             for line in site.board.lines { try addPort(line.number, hardware: board.addLine(line.number), site: site) }
         }
     }
@@ -116,7 +119,8 @@ final class Telephony {
             port.hardware.close()
         }
         simulatedBoard?.close()
-        gpioBoard?.close()
+        chip?.close()
+        chip = nil
     }
 
     /// Applies a new site config (country, dial plans) to the idle lines. A
@@ -190,7 +194,7 @@ final class Telephony {
         }
     }
 
-    // MARK: The bell
+    // MARK: Ringing
 
     private func setRingPhase(_ port: LinePort, _ phase: RingPhase, at now: Instant) {
         if let outputs = port.ringSignal.set(phase, at: now) { port.hardware.driveRinger(outputs, at: now) }
