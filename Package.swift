@@ -45,8 +45,15 @@ let package = Package(
         // One call's audio path: codec, packetization, jitter buffer, loss
         // concealment, DTMF relay, echo cancellation (no I/O).
         .target(name: "Media", dependencies: ["RTP", "DSP", "SDP", "Timebase", "CountryPresets"]),
-        // Hardware backends that talk to Linux: GPIO (libgpiod v1) and ALSA.
-        .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Platform", "Timebase"]),
+        // What the line path needs of a line's hardware (hook, audio frames,
+        // ringer outputs), and the ring signal both boards are driven with.
+        .target(name: "LineHardware", dependencies: ["Timebase"]),
+        // The real line: GPIO (libgpiod v1) and ALSA.
+        .target(name: "HardwareLinux", dependencies: ["CGpiod", "CALSA", "Config", "EventLoop", "LineHardware",
+                                                      "Platform", "Timebase"]),
+        // The simulated line: handsets driven and heard over the control socket.
+        .target(name: "HardwareSim", dependencies: ["ControlProtocol", "CountryPresets", "DSP", "EventLoop", "Line",
+                                                    "LineHardware", "Platform", "Timebase"]),
 
         // Thin typed wrappers over POSIX, and the poll loop.
         .target(name: "Platform", dependencies: ["CAtadSystem", "Timebase"]),
@@ -55,7 +62,7 @@ let package = Package(
         // The daemon's wiring and command line.
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
-            "CountryPresets", "DialPlan", "DSP", "Line", "HardwareLinux",
+            "CountryPresets", "DialPlan", "DSP", "Line", "LineHardware", "HardwareLinux", "HardwareSim",
             "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction", "RTP", "Media",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
@@ -67,6 +74,9 @@ let package = Package(
         .testTarget(name: "DialPlanTests", dependencies: ["DialPlan"]),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "CountryPresets", "CAllocationCounter"]),
         .testTarget(name: "LineTests", dependencies: ["Line", "Timebase", "CountryPresets"]),
+        .testTarget(name: "LineHardwareTests", dependencies: ["LineHardware", "Timebase"]),
+        .testTarget(name: "HardwareSimTests", dependencies: ["HardwareSim", "ControlProtocol", "EventLoop", "Line",
+                                                            "LineHardware", "Platform", "Timebase"]),
         .testTarget(name: "HardwareLinuxTests", dependencies: ["HardwareLinux", "Platform"]),
         // The RFC 4475 messages are read from Fixtures/ by path (#filePath), not bundled.
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], exclude: ["Fixtures"]),

@@ -5,28 +5,29 @@ import DialPlan
 import DSP
 import EventLoop
 import HardwareLinux
+import HardwareSim
 import Line
+import LineHardware
 import Platform
 import SIPUserAgent
 import Timebase
 
-/// The telephone side of the daemon: a LinePort per line, the audio frame
-/// clock, and the actions of each line's state machine applied to the
-/// (simulated) hardware. Until the SIP user agent lands, a dialed number is
-/// logged and answered with the country's congestion tone.
+/// The telephone side of the daemon: a LinePort per line on the board's
+/// hardware (simulated or real), each line state machine's actions applied
+/// to it, and the call-control hooks to the SIP side.
 final class Telephony {
     static let sampleRate = 8000
-    static let frameInterval = Interval.milliseconds(10)
     static let frameSamples = sampleRate / 100
 
-    private let loop: EventLoop
-    private let log: Logger
+    let loop: EventLoop
+    let log: Logger
     private(set) var ports: [LinePort] = []
-    private var nextFrame: Instant
-    private var frameTimer: TimerID?
-    private(set) var lateFrames = 0
-
+    /// The simulated board, whose handsets the control commands drive; nil
+    /// on a real board.
+    let simulatedBoard: SimulatedBoard?
+    /// A real board's GPIO chip, open as long as its lines.
     private var chip: GPIOChip?
+
     /// Call control hooks, set by the daemon: the handset answered, or hung
     /// up during a call (line number).
     var onAnswer: (Int) -> Void = { _ in }
@@ -37,28 +38,43 @@ final class Telephony {
     init(site: SiteConfig, loop: EventLoop, log: Logger) throws(StartupError) {
         self.loop = loop
         self.log = log
-        nextFrame = loop.now
-        if site.board.driver == .gpio {
+        switch site.board.driver {
+        case .gpio:
+            simulatedBoard = nil
+            let chip: GPIOChip
             do throws(GPIOError) {
                 chip = try GPIOChip(opening: site.board.gpioChip ?? "gpiochip0")
             } catch {
                 throw StartupError(message: error.message)
             }
-        }
-        for line in site.board.lines {
-            let port = LinePort(number: line.number, machine: try Telephony.machine(for: line.number, site: site),
-                                frameSamples: Telephony.frameSamples)
-            if site.lineSettings(line.number).echoCanceller {
-                // The bulk delay (sound card buffers) is found by correlation, up to 200 ms.
-                port.echoCanceller = EchoCanceller(frameSamples: Telephony.frameSamples, tailMilliseconds: 32,
-                                                   bulkDelay: .estimated(maximumMilliseconds: 200))
+            self.chip = chip
+            for line in site.board.lines {
+                let hardware: GPIOLineHardware
+                do throws(LineHardwareError) {
+                    hardware = try GPIOLineHardware(line: line, chip: chip, frameSamples: Telephony.frameSamples,
+                                                    loop: loop, log: log)
+                } catch {
+                    throw StartupError(message: error.message)
+                }
+                try addPort(line.number, hardware: hardware, site: site)
             }
-            if let chip {
-                port.hardware = try GPIOLineHardware(line: line, chip: chip, frameSamples: Telephony.frameSamples,
-                                                     loop: loop, log: log)
-            }
-            ports.append(port)
+        case .sim:
+            let board = SimulatedBoard(frameSamples: Telephony.frameSamples, loop: loop)
+            simulatedBoard = board
+            chip = nil
+            for line in site.board.lines { try addPort(line.number, hardware: board.addLine(line.number), site: site) }
         }
+    }
+
+    private func addPort(_ number: Int, hardware: any LineHardware, site: SiteConfig) throws(StartupError) {
+        let port = LinePort(number: number, machine: try Telephony.machine(for: number, site: site),
+                            hardware: hardware, frameSamples: Telephony.frameSamples)
+        if site.lineSettings(number).echoCanceller {
+            // The bulk delay (sound card buffers) is found by correlation, up to 200 ms.
+            port.echoCanceller = EchoCanceller(frameSamples: Telephony.frameSamples, tailMilliseconds: 32,
+                                               bulkDelay: .estimated(maximumMilliseconds: 200))
+        }
+        ports.append(port)
     }
 
     /// Builds a line's state machine from the site's settings.
@@ -86,39 +102,23 @@ final class Telephony {
 
     func start() {
         for port in ports {
-            guard let hardware = port.hardware else { continue }
-            hardware.onHook = { offHook, at in
-                port.offHook = offHook
-                self.feed(port, .hook(offHook: offHook), at: at)
-            }
-            hardware.onFrame = { mouthpiece, earpiece in
-                let now = self.loop.now
-                self.produceOutput(port, earpiece, at: now)
-                // The echo canceller's reference: what the earpiece was given.
-                port.lineOutput.withUnsafeMutableBufferPointer { copy in
-                    _ = copy.update(fromContentsOf: UnsafeBufferPointer(earpiece))
-                }
-                self.consumeInput(port, mouthpiece, at: now)
-            }
-            hardware.start()
-            // A handset already off hook when the daemon starts.
-            if hardware.isOffHook { hardware.onHook(true, loop.now) }
+            port.hardware.onHook = { offHook, at in self.feed(port, .hook(offHook: offHook), at: at) }
+            port.hardware.onEarpieceFrame = { earpiece, now in self.produceOutput(port, earpiece, at: now) }
+            port.hardware.onMouthpieceFrame = { mouthpiece, now in self.consumeInput(port, mouthpiece, at: now) }
+            port.hardware.start()
         }
-        guard ports.contains(where: { $0.hardware == nil }) else { return }
-        nextFrame = loop.now + Telephony.frameInterval
-        frameTimer = loop.schedule(at: nextFrame) { self.frameTick() }
+        // A real line's clock is its capture stream; the simulated board's
+        // loop timer drives all of its lines.
+        simulatedBoard?.start()
     }
 
     func stop() {
-        if let frameTimer { loop.cancel(frameTimer) }
-        frameTimer = nil
         for port in ports {
-            cancelScripts(port)
             if let timer = port.deadlineTimer { loop.cancel(timer) }
             if let timer = port.ringTimer { loop.cancel(timer) }
-            port.hardware?.close()
-            port.hardware = nil
+            port.hardware.close()
         }
+        simulatedBoard?.close()
         chip?.close()
         chip = nil
     }
@@ -141,125 +141,6 @@ final class Telephony {
     }
 
     func port(_ number: Int) -> LinePort? { ports.first { $0.number == number } }
-
-    // MARK: The frame clock
-
-    /// Every 10 ms: the adapter's output into the handset's ear, and the
-    /// handset's mouth into the DTMF detector.
-    private func frameTick() {
-        let now = loop.now
-        for port in ports where port.hardware == nil { processFrame(port, at: now) }
-        nextFrame += Telephony.frameInterval
-        if nextFrame < now - .milliseconds(200) {
-            // The loop stalled: start the clock again rather than catch up.
-            lateFrames += 1
-            nextFrame = now + Telephony.frameInterval
-        }
-        frameTimer = loop.schedule(at: nextFrame) { self.frameTick() }
-    }
-
-    /// A simulated line's frame: the adapter's output into the handset's
-    /// ear, the handset's mouth into the adapter.
-    private func processFrame(_ port: LinePort, at now: Instant) {
-        port.lineOutput.withUnsafeMutableBufferPointer { buffer in
-            produceOutput(port, buffer, at: now)
-            port.ear.feed(UnsafeBufferPointer(buffer))
-            port.earOnset.observe(UnsafeBufferPointer(buffer), at: now)
-            // The first frame with sound after off-hook ends the wait; the
-            // frame's own 10 ms count, as the handset hears its start then.
-            if port.offHook, port.soundAfterOffHook == nil, let since = port.offHookAt,
-               buffer.contains(where: { $0 > 64 || $0 < -64 }) {
-                port.soundAfterOffHook = now - since
-            }
-        }
-        if port.offHook {
-            port.lineInput.withUnsafeMutableBufferPointer { buffer in
-                port.mouth.fill(buffer)
-                port.mouthOnset.observe(UnsafeBufferPointer(buffer), at: now)
-                if port.hybrid != nil {
-                    port.lineOutput.withUnsafeBufferPointer { port.hybrid!.addEcho(of: $0, into: buffer) }
-                }
-            }
-        } else {
-            port.lineInput.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        }
-        port.lineInput.withUnsafeBufferPointer { consumeInput(port, $0, at: now) }
-    }
-
-    /// What the adapter sends to the earpiece: the far end's audio during a
-    /// call (or its early media), else the current tone or silence.
-    private func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
-        if let media = port.media, hearsFarEnd(port) {
-            media.frame(earpiece: buffer, now: now)
-        } else if port.toneGenerator != nil {
-            port.toneGenerator!.generate(into: buffer)
-        } else {
-            buffer.update(repeating: 0)
-        }
-    }
-
-    private func hearsFarEnd(_ port: LinePort) -> Bool {
-        switch port.machine.state {
-        case .talking: return true
-        case .ringback: return port.earlyMedia
-        default: return false
-        }
-    }
-
-    /// What comes from the mouthpiece: DTMF digits are detected here, and
-    /// during a call it goes to the far end (digits muted when they travel
-    /// out of band).
-    private func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
-        port.mouthpiece.feed(buffer)
-        if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port), farEndRecentlyActive(port) {
-            port.echoFree.withUnsafeMutableBufferPointer { output in
-                port.lineOutput.withUnsafeBufferPointer { farEnd in
-                    canceller.process(farEnd: farEnd, nearEnd: buffer, output: output)
-                    port.echoSuppressor.process(farEnd: farEnd, nearEnd: buffer, output: output,
-                                                nearEndTalking: canceller.doubleTalk,
-                                                echoEstimateMeanSquare: canceller.echoEstimateMeanSquare)
-                }
-            }
-            if canceller.bulkDelaySamples != port.loggedBulkDelaySamples {
-                port.loggedBulkDelaySamples = canceller.bulkDelaySamples
-                log.debug("line \(port.number): echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / canceller.sampleRate) ms")
-            }
-            port.echoFree.withUnsafeBufferPointer { detectAndSend(port, $0, at: now) }
-        } else {
-            detectAndSend(port, buffer, at: now)
-        }
-    }
-
-    /// The canceller costs most of a call's CPU; with nothing from the far
-    /// end for longer than the echo path can hold it (250 ms), there is no
-    /// echo to cancel and the filter stays as it was adapted.
-    private func farEndRecentlyActive(_ port: LinePort) -> Bool {
-        let loud = port.lineOutput.contains { $0 > 32 || $0 < -32 }
-        port.farEndQuietFrames = loud ? 0 : min(port.farEndQuietFrames + 1, 1000)
-        return port.farEndQuietFrames < ResidualEchoSuppressor.reachFrames
-    }
-
-    private func detectAndSend(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
-        if port.offHook {
-            for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
-        }
-        if let media = port.media {
-            media.frame(mouth: buffer, dtmf: port.offHook ? port.detector.status : .none, now: now,
-                        send: port.machine.state == .talking)
-        }
-    }
-
-    /// A call's media started, changed or ended on `line`.
-    func setMedia(line: Int, _ media: CallMedia?) {
-        guard let port = port(line) else { return }
-        if media != nil && port.media == nil {
-            port.echoCanceller?.reset()
-            port.loggedBulkDelaySamples = 0
-            port.echoSuppressor.reset()
-        }
-        port.media = media
-        if media == nil { port.earlyMedia = false }
-    }
 
     // MARK: Line inputs and actions
 
@@ -313,15 +194,11 @@ final class Telephony {
         }
     }
 
-    // MARK: The bell
+    // MARK: Ringing
 
     private func setRingPhase(_ port: LinePort, _ phase: RingPhase, at now: Instant) {
-        let before = port.ringSignal.outputs
-        if let outputs = port.ringSignal.set(phase, at: now) {
-            port.bell.observe(outputs, previous: before, at: now)
-            port.hardware?.apply(outputs)
-        }
-        if phase == .idle { port.bell.stopped() } else { port.bell.phaseChanged(burst: phase == .burst, at: now) }
+        if let outputs = port.ringSignal.set(phase, at: now) { port.hardware.driveRinger(outputs, at: now) }
+        port.hardware.ringPhaseChanged(phase, at: now)
         scheduleRingToggle(port)
     }
 
@@ -331,43 +208,13 @@ final class Telephony {
         guard let deadline = port.ringSignal.nextDeadline else { return }
         port.ringTimer = loop.schedule(at: deadline) {
             port.ringTimer = nil
-            let before = port.ringSignal.outputs
-            if let outputs = port.ringSignal.advance(to: self.loop.now) {
-                port.bell.observe(outputs, previous: before, at: self.loop.now)
-                port.hardware?.apply(outputs)
-            }
+            let now = self.loop.now
+            if let outputs = port.ringSignal.advance(to: now) { port.hardware.driveRinger(outputs, at: now) }
             self.scheduleRingToggle(port)
         }
     }
 
-    // MARK: The simulated handset
-
-    func setHook(_ port: LinePort, offHook: Bool, at now: Instant) {
-        if offHook && !port.offHook {
-            port.offHookAt = now
-            port.soundAfterOffHook = nil
-        }
-        port.offHook = offHook
-        if !offHook { port.mouth.say(.silence) }
-        feed(port, .hook(offHook: offHook), at: now)
-    }
-
-    /// Hook edges at given offsets from now (pulse dialing, flash).
-    func script(_ port: LinePort, edges: [(Interval, Bool)]) {
-        cancelScripts(port)
-        let start = loop.now
-        for (offset, offHook) in edges {
-            let id = loop.schedule(at: start + offset) {
-                self.setHook(port, offHook: offHook, at: self.loop.now)
-            }
-            port.scriptTimers.append(id)
-        }
-    }
-
-    func cancelScripts(_ port: LinePort) {
-        for id in port.scriptTimers { loop.cancel(id) }
-        port.scriptTimers.removeAll()
-    }
+    // MARK: Calls
 
     /// An incoming call: rings the first idle line; nil when all are busy.
     func offerCall() -> Int? {

@@ -31,7 +31,8 @@ public struct LineMachine: Sendable {
     public private(set) var pulseDigitsDecoded = 0
 
     private var messageWaiting = false
-    private var physicallyOffHook = false
+    /// The hook as the last hook edge left it (a dial pulse's break included).
+    public private(set) var physicallyOffHook = false
     private var breakStart: Instant?
     private var pulseCount = 0
     private var lastPulseEnd: Instant?

@@ -1,4 +1,4 @@
-import HardwareLinux
+import LineHardware
 import Timebase
 import XCTest
 

@@ -1,4 +1,4 @@
-import HardwareLinux
+import LineHardware
 import Timebase
 
 /// The simulated board's bell: watches the ring-mode and forward/reverse
@@ -58,24 +58,32 @@ struct SimulatedRinger {
     /// complete repetition, starting with a burst. Empty until one full
     /// repetition has been seen.
     var cadence: [Int] {
-        // Completed segments, oldest first.
-        var segments: [(burst: Bool, ms: Int)] = []
-        for index in 0..<max(0, phaseStarts.count - 1) {
-            let ms = Int((phaseStarts[index + 1].at - phaseStarts[index].at).milliseconds)
-            segments.append((phaseStarts[index].burst, ms))
+        // Segment i runs from phase start i to i + 1 (completed ones only).
+        func milliseconds(_ index: Int) -> Int {
+            Int((phaseStarts[index + 1].at - phaseStarts[index].at).milliseconds)
         }
-        // The shortest period (an even number of segments) that repeats.
+        // The shortest period (an even number of segments) that repeats:
+        // the last `length` segments match the `length` before them.
+        let count = max(0, phaseStarts.count - 1)
         var length = 2
-        while length * 2 <= segments.count {
-            let recent = segments.suffix(length * 2)
-            let first = Array(recent.prefix(length)), second = Array(recent.suffix(length))
-            if zip(first, second).allSatisfy({ $0.burst == $1.burst && abs($0.ms - $1.ms) <= 20 }) {
-                var period = second
-                // Rotate so the period starts with a burst.
-                if let start = period.firstIndex(where: { $0.burst }), start > 0 {
-                    period = Array(period[start...] + period[..<start])
+        while length * 2 <= count {
+            let earlier = count - 2 * length, latest = count - length
+            var repeats = true
+            for offset in 0..<length {
+                let a = earlier + offset, b = latest + offset
+                if phaseStarts[a].burst != phaseStarts[b].burst || abs(milliseconds(a) - milliseconds(b)) > 20 {
+                    repeats = false
+                    break
                 }
-                return period.map { $0.ms }
+            }
+            if repeats {
+                // Rotated so the period starts with a burst.
+                var start = 0
+                while start < length && !phaseStarts[latest + start].burst { start += 1 }
+                if start == length { start = 0 }
+                var period: [Int] = []
+                for offset in 0..<length { period.append(milliseconds(latest + (start + offset) % length)) }
+                return period
             }
             length += 2
         }

@@ -1,6 +1,6 @@
 import Config
 import EventLoop
-import HardwareLinux
+import LineHardware
 import Platform
 import Timebase
 
@@ -8,8 +8,8 @@ import Timebase
 /// ring-mode and forward/reverse inputs on GPIO outputs, and the audio pair
 /// on an ALSA card. The capture stream is the line's frame clock. Owns the
 /// I/O only; what it means is the line state machine's business.
-final class GPIOLineHardware {
-    let number: Int
+public final class GPIOLineHardware: LineHardware {
+    public let number: Int
     private let loop: EventLoop
     private let log: Logger
     private let hook: GPIOInputLine
@@ -47,17 +47,18 @@ final class GPIOLineHardware {
     private var output: [Int16]
 
     /// The handset went off hook (true) or on hook (false), debounced.
-    var onHook: (Bool, Instant) -> Void = { _, _ in }
-    /// One frame from the mouthpiece; fill the frame for the earpiece.
-    var onFrame: (UnsafeBufferPointer<Int16>, UnsafeMutableBufferPointer<Int16>) -> Void = { _, _ in }
+    public var onHook: (Bool, Instant) -> Void = { _, _ in }
+    public var onEarpieceFrame: (UnsafeMutableBufferPointer<Int16>, Instant) -> Void = { _, _ in }
+    public var onMouthpieceFrame: (UnsafeBufferPointer<Int16>, Instant) -> Void = { _, _ in }
 
-    init(line: BoardConfig.Line, chip: GPIOChip, frameSamples: Int, loop: EventLoop, log: Logger) throws(StartupError) {
+    public init(line: BoardConfig.Line, chip: GPIOChip, frameSamples: Int, loop: EventLoop,
+                log: Logger) throws(LineHardwareError) {
         number = line.number
         self.loop = loop
         self.log = log
         guard let hookOffset = line.hookGPIO, let ringOffset = line.ringModeGPIO,
               let polarityOffset = line.forwardReverseGPIO, let playbackDevice = line.playbackDevice else {
-            throw StartupError(message: "line \(line.number): the board file lacks GPIO or audio settings")
+            throw LineHardwareError(message: "line \(line.number): the board file lacks GPIO or audio settings")
         }
         let bias: GPIOBias
         switch line.hookBias {
@@ -74,7 +75,7 @@ final class GPIOLineHardware {
             interpreter = HookEdgeInterpreter(initialLevel: try hook.value(), at: loop.now,
                                               debounce: .milliseconds(Int64(line.hookDebounceMs)))
         } catch {
-            throw StartupError(message: "line \(line.number): \(error.message)")
+            throw LineHardwareError(message: "line \(line.number): \(error.message)")
         }
         self.playbackDevice = playbackDevice
         captureDevice = line.captureDevice ?? playbackDevice
@@ -86,9 +87,9 @@ final class GPIOLineHardware {
     }
 
     /// Whether the handset is off hook now (after debounce).
-    var isOffHook: Bool { interpreter.state == .offHook }
+    public var isOffHook: Bool { interpreter.state == .offHook }
 
-    func start() {
+    public func start() {
         loop.register(hook.eventDescriptor, for: .readable) { _ in self.readHookEvents() }
         // Opened from the running loop: primed playback holds only 20 ms,
         // less than the rest of the daemon's start-up may take (an xrun at
@@ -97,9 +98,11 @@ final class GPIOLineHardware {
             self.retryTimer = nil
             self.openAudio()
         }
+        // A handset already off hook when the daemon starts.
+        if isOffHook { onHook(true, loop.now) }
     }
 
-    func close() {
+    public func close() {
         loop.unregister(hook.eventDescriptor)
         if let debounceTimer { loop.cancel(debounceTimer) }
         if let retryTimer { loop.cancel(retryTimer) }
@@ -179,7 +182,7 @@ final class GPIOLineHardware {
 
     // MARK: Ringing
 
-    func apply(_ outputs: RingOutputs) {
+    public func driveRinger(_ outputs: RingOutputs, at now: Instant) {
         do throws(GPIOError) {
             try ringMode.set(outputs.ringMode)
             try forwardReverse.set(outputs.polarity == .forward)
@@ -190,6 +193,9 @@ final class GPIOLineHardware {
             ringerFailure = error.message
         }
     }
+
+    /// The SLIC needs only its inputs driven; the cadence is in them.
+    public func ringPhaseChanged(_ phase: RingPhase, at now: Instant) {}
 
     // MARK: Audio
 
@@ -233,7 +239,7 @@ final class GPIOLineHardware {
     /// The underruns of playback and overruns of capture recovered since
     /// start, and the suspends: an xrun is an audible gap, so a user
     /// chasing clicks can see whether the loop kept up.
-    var audioStatus: String {
+    public var audioStatus: String? {
         let playbackXruns = closedPlaybackXruns + (playback?.xrunCount ?? 0)
         let captureXruns = closedCaptureXruns + (capture?.xrunCount ?? 0)
         let suspends = closedSuspends + (playback?.suspendCount ?? 0) + (capture?.suspendCount ?? 0)
@@ -312,9 +318,9 @@ final class GPIOLineHardware {
             while try capture.availableFrames() >= frame.count {
                 let count = try capture.read(into: &frame)
                 if count < frame.count { break }
-                frame.withUnsafeBufferPointer { input in
-                    output.withUnsafeMutableBufferPointer { earpiece in onFrame(input, earpiece) }
-                }
+                let now = loop.now
+                output.withUnsafeMutableBufferPointer { earpiece in onEarpieceFrame(earpiece, now) }
+                frame.withUnsafeBufferPointer { mouthpiece in onMouthpieceFrame(mouthpiece, now) }
                 if let queued = playback.queuedFrames(), queued >= ceiling {
                     droppedLateFrames += 1
                     continue

@@ -1,0 +1,91 @@
+import DSP
+import Line
+import Platform
+import Timebase
+
+/// The line path's audio, one 10 ms frame at a time, whatever the board:
+/// the earpiece gets the far end, a tone or silence; the mouthpiece goes
+/// through the echo canceller and the DTMF detector to the far end.
+extension Telephony {
+    /// What the adapter sends to the earpiece: the far end's audio during a
+    /// call (or its early media), else the current tone or silence. A copy
+    /// is kept as the echo canceller's reference.
+    func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
+        if let media = port.media, hearsFarEnd(port) {
+            media.frame(earpiece: buffer, now: now)
+        } else if port.toneGenerator != nil {
+            port.toneGenerator!.generate(into: buffer)
+        } else {
+            buffer.update(repeating: 0)
+        }
+        port.lineOutput.withUnsafeMutableBufferPointer { copy in
+            _ = copy.update(fromContentsOf: UnsafeBufferPointer(buffer))
+        }
+    }
+
+    private func hearsFarEnd(_ port: LinePort) -> Bool {
+        switch port.machine.state {
+        case .talking: return true
+        case .ringback: return port.earlyMedia
+        default: return false
+        }
+    }
+
+    /// What comes from the mouthpiece: DTMF digits are detected here, and
+    /// during a call it goes to the far end (digits muted when they travel
+    /// out of band).
+    func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
+        port.mouthpiece.feed(buffer)
+        if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port), farEndRecentlyActive(port) {
+            port.echoFree.withUnsafeMutableBufferPointer { output in
+                port.lineOutput.withUnsafeBufferPointer { farEnd in
+                    canceller.process(farEnd: farEnd, nearEnd: buffer, output: output)
+                    port.echoSuppressor.process(farEnd: farEnd, nearEnd: buffer, output: output,
+                                                nearEndTalking: canceller.doubleTalk,
+                                                echoEstimateMeanSquare: canceller.echoEstimateMeanSquare)
+                }
+            }
+            if canceller.bulkDelaySamples != port.loggedBulkDelaySamples {
+                port.loggedBulkDelaySamples = canceller.bulkDelaySamples
+                log.debug("line \(port.number): echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / canceller.sampleRate) ms")
+            }
+            port.echoFree.withUnsafeBufferPointer { detectAndSend(port, $0, at: now) }
+        } else {
+            detectAndSend(port, buffer, at: now)
+        }
+    }
+
+    /// The canceller costs most of a call's CPU; with nothing from the far
+    /// end for longer than the echo path can hold it (250 ms), there is no
+    /// echo to cancel and the filter stays as it was adapted.
+    private func farEndRecentlyActive(_ port: LinePort) -> Bool {
+        let loud = port.lineOutput.contains { $0 > 32 || $0 < -32 }
+        port.farEndQuietFrames = loud ? 0 : min(port.farEndQuietFrames + 1, 1000)
+        return port.farEndQuietFrames < ResidualEchoSuppressor.reachFrames
+    }
+
+    /// Digits count only while the line is off hook as its hook edges say
+    /// (not during a dial pulse's break).
+    private func detectAndSend(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
+        let offHook = port.machine.physicallyOffHook
+        if offHook {
+            for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
+        }
+        if let media = port.media {
+            media.frame(mouth: buffer, dtmf: offHook ? port.detector.status : .none, now: now,
+                        send: port.machine.state == .talking)
+        }
+    }
+
+    /// A call's media started, changed or ended on `line`.
+    func setMedia(line: Int, _ media: CallMedia?) {
+        guard let port = port(line) else { return }
+        if media != nil && port.media == nil {
+            port.echoCanceller?.reset()
+            port.loggedBulkDelaySamples = 0
+            port.echoSuppressor.reset()
+        }
+        port.media = media
+        if media == nil { port.earlyMedia = false }
+    }
+}

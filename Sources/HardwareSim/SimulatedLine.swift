@@ -1,0 +1,123 @@
+import DSP
+import EventLoop
+import LineHardware
+import Timebase
+
+/// One line of the simulated board: a handset whose hook switch and
+/// mouthpiece are driven over the control socket, an ear that measures what
+/// the adapter plays, and a bell that measures the ringer outputs. All of
+/// the simulator's state lives here, so a real line carries none of it.
+public final class SimulatedLine: LineHardware {
+    public let number: Int
+    private let loop: EventLoop
+
+    public var onHook: (Bool, Instant) -> Void = { _, _ in }
+    public var onEarpieceFrame: (UnsafeMutableBufferPointer<Int16>, Instant) -> Void = { _, _ in }
+    public var onMouthpieceFrame: (UnsafeBufferPointer<Int16>, Instant) -> Void = { _, _ in }
+
+    private(set) var offHook = false
+    var mouth = SimulatedMouth()
+    let ear = ToneAnalyzer()
+    /// When the handset last went off hook, and how long after that its
+    /// earpiece first carried sound (dial tone), for `hear`.
+    private var offHookAt: Instant?
+    private(set) var soundAfterOffHook: Interval?
+    /// When sound last began in the earpiece and at the mouthpiece after a
+    /// quiet spell (CLOCK_MONOTONIC), so tests can measure the delay through
+    /// the call against their own clock.
+    private(set) var earOnset = OnsetTracker()
+    private(set) var mouthOnset = OnsetTracker()
+    /// The line's echo path (`hybrid` command), if any.
+    var hybrid: SimulatedHybrid?
+    private(set) var bell = SimulatedRinger()
+    private var ringOutputs = RingOutputs(ringMode: false, polarity: .forward)
+    /// Hook edges still to come from a `pulse` or `flash` command.
+    private var scriptTimers: [TimerID] = []
+
+    // Frame buffers, allocated once.
+    private var earpiece: [Int16]
+    private var mouthpiece: [Int16]
+
+    init(number: Int, frameSamples: Int, loop: EventLoop) {
+        self.number = number
+        self.loop = loop
+        earpiece = [Int16](repeating: 0, count: frameSamples)
+        mouthpiece = [Int16](repeating: 0, count: frameSamples)
+    }
+
+    /// The board's frame clock drives the audio; the handset starts on hook.
+    public func start() {}
+
+    public func close() { cancelScripts() }
+
+    /// One 10 ms frame: the adapter's output into the ear, then the mouth
+    /// (and the hybrid's echo of that output) into the adapter.
+    func frame(at now: Instant) {
+        earpiece.withUnsafeMutableBufferPointer { buffer in
+            onEarpieceFrame(buffer, now)
+            ear.feed(UnsafeBufferPointer(buffer))
+            earOnset.observe(UnsafeBufferPointer(buffer), at: now)
+            // The first frame with sound after off-hook ends the wait; the
+            // frame's own 10 ms count, as the handset hears its start then.
+            if offHook, soundAfterOffHook == nil, let since = offHookAt,
+               buffer.contains(where: { $0 > 64 || $0 < -64 }) {
+                soundAfterOffHook = now - since
+            }
+        }
+        if offHook {
+            mouthpiece.withUnsafeMutableBufferPointer { buffer in
+                mouth.fill(buffer)
+                mouthOnset.observe(UnsafeBufferPointer(buffer), at: now)
+                if hybrid != nil {
+                    earpiece.withUnsafeBufferPointer { hybrid!.addEcho(of: $0, into: buffer) }
+                }
+            }
+        } else {
+            mouthpiece.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+        mouthpiece.withUnsafeBufferPointer { onMouthpieceFrame($0, now) }
+    }
+
+    // MARK: Ringing
+
+    public func driveRinger(_ outputs: RingOutputs, at now: Instant) {
+        bell.observe(outputs, previous: ringOutputs, at: now)
+        ringOutputs = outputs
+    }
+
+    public func ringPhaseChanged(_ phase: RingPhase, at now: Instant) {
+        if phase == .idle { bell.stopped() } else { bell.phaseChanged(burst: phase == .burst, at: now) }
+    }
+
+    /// The simulated board has no sound card to report on.
+    public var audioStatus: String? { nil }
+
+    // MARK: The hook switch
+
+    func setHook(offHook: Bool, at now: Instant) {
+        if offHook && !self.offHook {
+            offHookAt = now
+            soundAfterOffHook = nil
+        }
+        self.offHook = offHook
+        if !offHook { mouth.say(.silence) }
+        onHook(offHook, now)
+    }
+
+    /// Hook edges at given offsets from now (pulse dialing, flash).
+    func script(edges: [(Interval, Bool)]) {
+        cancelScripts()
+        let start = loop.now
+        for (offset, offHook) in edges {
+            let id = loop.schedule(at: start + offset) {
+                self.setHook(offHook: offHook, at: self.loop.now)
+            }
+            scriptTimers.append(id)
+        }
+    }
+
+    func cancelScripts() {
+        for id in scriptTimers { loop.cancel(id) }
+        scriptTimers.removeAll()
+    }
+}
