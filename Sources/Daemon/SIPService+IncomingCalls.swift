@@ -94,10 +94,7 @@ extension SIPService {
                 return
             }
             let (response, accepted) = reinvite(request, media: placed.media, contact: placed.contact, line: placed.line)
-            if accepted {
-                placed.call.reinviteAccepted(request)
-                placed.call.reinviteAnswered(response, cseq: request.cseq?.number ?? 0, at: loop.now)
-            }
+            if accepted { placed.call.reinviteAccepted(request, answer: response, at: loop.now) }
             reply(response, to: source, stream: stream)
         default:
             if let response = answer(request) { reply(response, to: source, stream: stream) }
@@ -121,10 +118,7 @@ extension SIPService {
                 return
             }
             let (response, accepted) = reinvite(request, media: entry.media, contact: entry.contact, line: entry.line)
-            if accepted {
-                entry.call.reinviteAccepted(request)
-                entry.call.reinviteAnswered(response, cseq: request.cseq?.number ?? 0, at: loop.now)
-            }
+            if accepted { entry.call.reinviteAccepted(request, answer: response, at: loop.now) }
             reply(response, to: source, stream: stream)
         default:
             if let response = answer(request) { reply(response, to: source, stream: stream) }
@@ -221,17 +215,11 @@ extension SIPService {
         } else {
             log.debug("SIP: refused INVITE \(callID) from \(source.description)")
         }
-        var response = SIPMessageBuilder.response(to: invite, status: 403, reason: "Forbidden", toTag: RandomToken.hex(bytes: 4))
-        response.add(.server, userAgent)
-        reply(response.serialize(), to: source, stream: stream)
+        refuse(invite, 403, "Forbidden", to: source, stream: stream)
     }
 
     func startCall(_ invite: SIPMessage, callID: String, from source: SocketAddress, stream: Int32?) {
-        func refuse(_ status: Int, _ reason: String) {
-            var response = SIPMessageBuilder.response(to: invite, status: status, reason: reason, toTag: RandomToken.hex(bytes: 4))
-            response.add(.server, userAgent)
-            reply(response.serialize(), to: source, stream: stream)
-        }
+        func refuse(_ status: Int, _ reason: String) { self.refuse(invite, status, reason, to: source, stream: stream) }
         guard calls.count < SIPService.maximumCalls else { return refuse(503, "Service Unavailable") }
         let localHost = source.localAddressToward()?.host ?? site.sipListenAddress
         guard let localPort = (try? socket?.localAddress())?.port else { return refuse(500, "Server Internal Error") }

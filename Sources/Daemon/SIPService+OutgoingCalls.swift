@@ -49,22 +49,13 @@ extension SIPService {
         if let entry = registration(of: account.name) {
             return (entry.registration.settings, entry.destination)
         }
-        let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
-        let destination: SocketAddress
-        switch SocketAddress.resolve(host, port: port) {
-        case .success(let address): destination = address
+        let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
+        switch resolveRoute(for: account, localPort: localPort) {
+        case .success(let route): return route
         case .failure(let error):
             log.warn("account \(account.name): \(error.message)")
             return nil
         }
-        let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
-        let local = destination.localAddressToward()?.host ?? site.sipListenAddress
-        let settings = SIPAccount(
-            accountName: account.name, user: account.user, domain: account.domain,
-            authUser: account.authUser, password: account.password, displayName: account.displayName,
-            registrarHost: host, registrarPort: port, transport: account.transport,
-            expires: account.expires, localHost: local, localPort: localPort, userAgent: userAgent)
-        return (settings, destination)
     }
 
     func account(named name: String) -> SiteConfig.Account? {

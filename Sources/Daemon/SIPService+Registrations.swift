@@ -33,20 +33,14 @@ extension SIPService {
     // MARK: Registration
 
     func startRegistration(_ account: SiteConfig.Account, localPort: UInt16) {
-        let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
+        let settings: SIPAccount
         let destination: SocketAddress
-        switch SocketAddress.resolve(host, port: port) {
-        case .success(let address): destination = address
+        switch resolveRoute(for: account, localPort: localPort) {
+        case .success(let route): (settings, destination) = route
         case .failure(let error):
             log.error("account \(account.name): \(error.message); not registering")
             return
         }
-        let local = destination.localAddressToward()?.host ?? site.sipListenAddress
-        let settings = SIPAccount(
-            accountName: account.name, user: account.user, domain: account.domain,
-            authUser: account.authUser, password: account.password, displayName: account.displayName,
-            registrarHost: host, registrarPort: port, transport: account.transport,
-            expires: account.expires, localHost: local, localPort: localPort, userAgent: userAgent)
         let entry = RegistrationEntry(registration: Registration(settings: settings, makeToken: { RandomToken.hex() }),
                                       destination: destination)
         registrations.append(entry)
@@ -99,6 +93,24 @@ extension SIPService {
             case .logWarning(let text): log.warn(text)
             case .logDebug(let text): log.debug(text)
             }
+        }
+    }
+
+    /// An account as the config gives it, made ready to send: its proxy,
+    /// registrar or domain resolved now, and the local address toward it.
+    func resolveRoute(for account: SiteConfig.Account,
+                      localPort: UInt16) -> Result<(SIPAccount, SocketAddress), ResolveError> {
+        let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
+        switch SocketAddress.resolve(host, port: port) {
+        case .failure(let error): return .failure(error)
+        case .success(let destination):
+            let local = destination.localAddressToward()?.host ?? site.sipListenAddress
+            let settings = SIPAccount(
+                accountName: account.name, user: account.user, domain: account.domain,
+                authUser: account.authUser, password: account.password, displayName: account.displayName,
+                registrarHost: host, registrarPort: port, transport: account.transport,
+                expires: account.expires, localHost: local, localPort: localPort, userAgent: userAgent)
+            return .success((settings, destination))
         }
     }
 

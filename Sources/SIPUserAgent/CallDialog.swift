@@ -67,13 +67,12 @@ public struct CallDialog {
         identity.admit(request)
     }
 
-    /// Whether a request carries this dialog's tags (no CSeq noted).
-    public func owns(_ request: SIPMessage) -> Bool { identity.owns(request) }
-
-    /// An accepted re-INVITE from the far end: its Contact is the new
-    /// remote target (§12.2.2).
-    public mutating func refreshTarget(from request: SIPMessage) {
+    /// We accepted the far end's re-INVITE with the 2xx `answer`: its
+    /// Contact is the new remote target (§12.2.2), and the 2xx is repeated
+    /// until its ACK.
+    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], at now: Instant) {
         requests.refreshTarget(from: request)
+        answered(answer, cseq: request.cseq?.number ?? 0, at: now)
     }
 
     /// We sent a 2xx to the INVITE with CSeq `cseq`: it is repeated until
@@ -83,9 +82,6 @@ public struct CallDialog {
         answer = AnswerRetransmission(response: response, cseq: cseq, timers: timers, at: now)
         unacknowledgedReason = reason
     }
-
-    /// Whether our last 2xx still waits for its ACK.
-    public var awaitingAck: Bool { answer != nil }
 
     /// An ACK from the far end: true when it acknowledges the 2xx we
     /// repeat (same CSeq), which then stops.

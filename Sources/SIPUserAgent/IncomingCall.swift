@@ -73,15 +73,11 @@ public struct IncomingCall {
         dialog.admit(request)
     }
 
-    /// The far end's re-INVITE was accepted: its Contact is the new remote
-    /// target (RFC 3261 §12.2.2).
-    public mutating func reinviteAccepted(_ request: SIPMessage) {
-        dialog.refreshTarget(from: request)
-    }
-
-    /// We answered a re-INVITE with this 2xx: it is repeated until its ACK.
-    public mutating func reinviteAnswered(_ response: [UInt8], cseq: UInt32, at now: Instant) {
-        dialog.answered(response, cseq: cseq, at: now)
+    /// We accepted the far end's re-INVITE with the 2xx `answer`: its
+    /// Contact is the new remote target (RFC 3261 §12.2.2), and the 2xx
+    /// is repeated until its ACK.
+    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], at now: Instant) {
+        dialog.reinviteAccepted(request, answer: answer, at: now)
     }
 
     public var nextDeadline: Instant? { state == .ended ? nil : dialog.nextDeadline }
@@ -125,12 +121,6 @@ public struct IncomingCall {
         guard dialog.ackReceived(cseq: cseq), state == .answered else { return [] }
         state = .confirmed
         return apply(dialog.sendWaitingKeys(at: now))
-    }
-
-    /// The ACK for our first 200 (tests and callers that know no CSeq).
-    @discardableResult
-    public mutating func ackReceived(at now: Instant) -> [CallAction] {
-        ackReceived(cseq: inviteCSeq, at: now)
     }
 
     /// A key released on the line, to go out by INFO: at once, or after

@@ -88,15 +88,11 @@ public struct OutgoingCall {
         dialog.admit(request)
     }
 
-    /// The far end's re-INVITE was accepted: its Contact is the new remote
-    /// target (RFC 3261 §12.2.2).
-    public mutating func reinviteAccepted(_ request: SIPMessage) {
-        dialog.refreshTarget(from: request)
-    }
-
-    /// We answered a re-INVITE with this 2xx: it is repeated until its ACK.
-    public mutating func reinviteAnswered(_ response: [UInt8], cseq: UInt32, at now: Instant) {
-        dialog.answered(response, cseq: cseq, at: now)
+    /// We accepted the far end's re-INVITE with the 2xx `answer`: its
+    /// Contact is the new remote target (RFC 3261 §12.2.2), and the 2xx
+    /// is repeated until its ACK.
+    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], at now: Instant) {
+        dialog.reinviteAccepted(request, answer: answer, at: now)
     }
 
     /// An ACK from the far end (already admitted): the one for our 2xx to

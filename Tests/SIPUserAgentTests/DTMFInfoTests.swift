@@ -258,7 +258,7 @@ final class DTMFInfoTests: XCTestCase {
                                 makeToken: { [unowned self] in self.token() })
         _ = call.start()
         _ = call.answer(at: now)
-        if ack { call.ackReceived(at: now) }
+        if ack { call.ackReceived(cseq: 1, at: now) }
         return call
     }
 
@@ -284,7 +284,7 @@ final class DTMFInfoTests: XCTestCase {
     func testKeysPressedBeforeTheACKWaitForIt() throws {
         var call = try answeredIncomingCall(ack: false)
         XCTAssertTrue(incomingSent(call.sendKey(key("4"), at: now)).isEmpty)
-        let info = try XCTUnwrap(incomingSent(call.ackReceived(at: now)).first)
+        let info = try XCTUnwrap(incomingSent(call.ackReceived(cseq: 1, at: now)).first)
         XCTAssertEqual(body(of: info), "Signal=4\r\nDuration=160\r\n")
     }
 

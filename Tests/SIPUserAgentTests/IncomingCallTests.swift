@@ -76,7 +76,7 @@ final class IncomingCallTests: XCTestCase {
             if !texts(call.advance(to: time)).isEmpty { sendTimes.append((time - now).milliseconds) }
         }
         XCTAssertEqual(Array(sendTimes.prefix(5)), [500, 1500, 3500, 7500, 11500].filter { $0 <= 10_000 })
-        call.ackReceived(at: now)
+        call.ackReceived(cseq: 1, at: now)
         XCTAssertEqual(call.state, .confirmed)
         XCTAssertNil(call.nextDeadline, "no more retransmissions after the ACK")
     }
@@ -121,7 +121,7 @@ final class IncomingCallTests: XCTestCase {
         var call = try makeCall()
         _ = call.start()
         _ = call.answer(at: now)
-        call.ackReceived(at: now)
+        call.ackReceived(cseq: 1, at: now)
         call.reinviteAccepted(try parse("""
         INVITE sip:atad@127.0.0.1:5060 SIP/2.0
         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKre
@@ -133,7 +133,7 @@ final class IncomingCallTests: XCTestCase {
         Content-Length: 0
 
 
-        """))
+        """), answer: Array("SIP/2.0 200 OK\r\nCSeq: 2 INVITE\r\n\r\n".utf8), at: now)
         let bye = try XCTUnwrap(texts(call.hangUp(at: now)).first)
         XCTAssertTrue(bye.hasPrefix("BYE sip:2000@192.0.2.44:5099;transport=udp SIP/2.0\r\n"), bye)
         XCTAssertTrue(bye.contains("Route: <sip:127.0.0.1:5080;lr>\r\n"))
@@ -143,7 +143,7 @@ final class IncomingCallTests: XCTestCase {
         var call = try makeCall()
         _ = call.start()
         _ = call.answer(at: now)
-        call.ackReceived(at: now)
+        call.ackReceived(cseq: 1, at: now)
         let bye = try XCTUnwrap(texts(call.hangUp(at: now)).first)
         XCTAssertTrue(bye.hasPrefix("BYE sip:2000@127.0.0.1:5070 SIP/2.0\r\n"), bye)
         XCTAssertTrue(bye.contains("Route: <sip:127.0.0.1:5080;lr>\r\n"))

@@ -26,6 +26,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import pytest
+
 LOOPBACK = "127.0.0.1"
 SAMPLE_RATE = 8000
 PCMU = 0
@@ -827,3 +829,18 @@ def wait_sipp_sdp(sipp, timeout=10.0):
             break
         time.sleep(POLL_INTERVAL)
     raise AssertionError(f"no SDP received by sipp {sipp.name} within {timeout} s:\n{sipp.logs()}")
+
+
+# The pytest fixture the scenario files import (like sip_peers' `sipp`).
+@pytest.fixture
+def peers():
+    """Factory: `peers(**kwargs)` is a started RtpPeer, stopped at the end."""
+    started = []
+
+    def make(**kwargs):
+        peer = RtpPeer(**kwargs).start()
+        started.append(peer)
+        return peer
+    yield make
+    for peer in started:
+        peer.stop()

@@ -26,8 +26,9 @@ import uuid
 import pytest
 
 from conftest import wait_until, write_site
-from rtp_peer import RtpPeer, wait_sipp_sdp
+from rtp_peer import peers, wait_sipp_sdp  # noqa: F401 (fixture)
 from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
+from test_call_media import line_state, status_of
 
 SIP_LINE = re.compile(r"^sip: 127\.0\.0\.1:(\d+)/udp$")
 RECEIVED = re.compile(r"\breceived (\d+)\b")
@@ -40,17 +41,6 @@ TRANSACTION_TIMEOUT = 64 * T1
 
 # ---------------------------------------------------------------------------
 # atad
-
-
-def status_of(daemon):
-    result = daemon.ctl("status")
-    assert result.returncode == 0, result
-    return result.out_lines
-
-
-def line_state(daemon, line=1):
-    prefix = f"line {line}: "
-    return next((l[len(prefix):] for l in status_of(daemon) if l.startswith(prefix)), "")
 
 
 def call_lines(daemon, line=1):
@@ -235,20 +225,6 @@ def say_go(sipp):
         sock.close()
 
 
-@pytest.fixture
-def rtp_peers():
-    """Factory: `rtp_peers()` is a started RtpPeer, stopped at the end."""
-    started = []
-
-    def make(**kwargs):
-        peer = RtpPeer(**kwargs).start()
-        started.append(peer)
-        return peer
-    yield make
-    for peer in started:
-        peer.stop()
-
-
 # ---------------------------------------------------------------------------
 # 1. A BYE retransmitted after its 200
 
@@ -287,7 +263,7 @@ def test_bye_retransmitted_after_its_200_gets_200_again(daemons, tmp_path, short
 
 
 def test_bye_or_reinvite_with_a_wrong_tag_gets_481_and_the_call_goes_on(
-        daemons, tmp_path, short_dir, sipp, rtp_peers):
+        daemons, tmp_path, short_dir, sipp, peers):
     """An answered call from SIPp, its media between atad and an RtpPeer,
     RTP flowing both ways. With the call's Call-ID, SIPp then sends a BYE
     and a re-INVITE whose From tag is wrong, and a BYE and a re-INVITE
@@ -297,7 +273,7 @@ def test_bye_or_reinvite_with_a_wrong_tag_gets_481_and_the_call_goes_on(
     ways afterwards (atad counts more packets received, the RtpPeer
     receives more, so atad still sends to the call's own media address).
     Then the proper BYE ends the call with 200."""
-    peer = rtp_peers()
+    peer = peers()
     daemon = start(daemons, tmp_path, short_dir)
     uac = sipp.uac("uac_forged_requests.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
                    keys={"caller": "2000", "rtp_ip": peer.host, "rtp_port": peer.port},

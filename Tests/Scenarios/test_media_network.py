@@ -30,7 +30,8 @@ from conftest import wait_until, write_site
 from conftest import real_time_audio
 
 pytestmark = real_time_audio
-from rtp_peer import RtpPeer, SendJob, dominant_frequency, sipp_media_uas, wait_sipp_sdp
+from rtp_peer import SendJob, dominant_frequency, sipp_media_uas, wait_sipp_sdp
+from rtp_peer import peers  # noqa: F401 (fixture)
 from sip_peers import sipp  # noqa: F401 (fixture)
 from test_call_media import line_state, media_line
 
@@ -46,20 +47,6 @@ ROGUE_TONE = 2500
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-@pytest.fixture
-def peers():
-    """Factory: `peers(**kwargs)` is a started RtpPeer, stopped at the end."""
-    started = []
-
-    def make(**kwargs):
-        peer = RtpPeer(**kwargs).start()
-        started.append(peer)
-        return peer
-    yield make
-    for peer in started:
-        peer.stop()
 
 
 def start_atad(daemons, tmp_path, short_dir, uas):

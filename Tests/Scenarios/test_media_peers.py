@@ -11,21 +11,8 @@ import rtp_peer
 from baresip_peer import baresip  # noqa: F401 (fixture)
 from rtp_peer import (PCMA, PCMU, RtpPeer, alaw_to_linear, linear_to_alaw, linear_to_ulaw, sipp_media_uac,
                       sipp_media_uas, ulaw_to_linear, wait_sipp_sdp)
+from rtp_peer import peers  # noqa: F401 (fixture)
 from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
-
-
-@pytest.fixture
-def peers():
-    """Factory: `peers()` is a started RtpPeer, stopped at the end."""
-    started = []
-
-    def make(**kwargs):
-        peer = RtpPeer(**kwargs).start()
-        started.append(peer)
-        return peer
-    yield make
-    for peer in started:
-        peer.stop()
 
 
 def pair(peers, **kwargs):
