@@ -40,6 +40,10 @@ let package = Package(
         .target(name: "SIPDigest", dependencies: ["COpenSSL"]),
         // The user agent's state machines: registration (calls follow).
         .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "SDP", "Timebase"]),
+        // What every call does, decided with no I/O: lines and calls, SIP
+        // requests and responses for calls, their timers and media.
+        .target(name: "CallControl", dependencies: ["Config", "DSP", "Line", "Media", "SDP", "SIPDigest", "SIPMessage",
+                                                    "SIPTransaction", "SIPUserAgent", "Timebase"]),
         // RTP and RTCP (RFC 3550, RFC 4733): packets, statistics, reports (no I/O).
         .target(name: "RTP", dependencies: ["Timebase"]),
         // One call's audio path: codec, packetization, jitter buffer, loss
@@ -63,7 +67,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "LineHardware", "HardwareLinux", "HardwareSim",
-            "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction", "RTP", "Media",
+            "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction", "RTP", "Media", "CallControl",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 
@@ -84,6 +88,8 @@ let package = Package(
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "Timebase"]),
         .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"]),
         .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPMessage", "Timebase"]),
+        .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Config", "Line", "SIPMessage",
+                                                            "SIPUserAgent", "Timebase"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         // Test support: counts malloc calls, to prove the audio path allocates nothing per frame.
         .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),

@@ -1,3 +1,4 @@
+import CallControl
 import Config
 import ControlProtocol
 import CountryPresets
@@ -23,6 +24,7 @@ final class Daemon {
     private var control: ControlServer?
     private var telephony: Telephony?
     private var sip: SIPService?
+    private var calls: CallDriver?
     private var reloadCount = 0
     private let notifier = ServiceNotifier()
 
@@ -70,16 +72,12 @@ final class Daemon {
         telephony.start()
         self.telephony = telephony
         let sip = SIPService(site: site, loop: loop, log: log)
-        // Call control: SIP calls ring lines; handsets answer and hang up calls.
-        sip.onIncomingCall = { _ in telephony.offerCall() }
-        sip.onCallEnded = { line, remote in telephony.callEnded(line: line, remote: remote) }
-        telephony.onAnswer = { line in sip.answerCall(line: line) }
-        telephony.onHangUp = { line in sip.hangUpCall(line: line) }
-        telephony.onDial = { line, number in sip.placeCall(line: line, number: number) }
-        sip.onOutgoingEvent = { line, event in telephony.outgoingEvent(line: line, event) }
-        sip.onMedia = { line, media in telephony.setMedia(line: line, media) }
         try sip.start()
         self.sip = sip
+        // Call control between the SIP side and the lines.
+        let calls = CallDriver(site: site, sip: sip, telephony: telephony, loop: loop, log: log)
+        calls.start()
+        self.calls = calls
         control.handler = { request in self.handle(request) }
         self.control = control
         notifier.ready(status: "serving \(site.board.lines.count) lines")
@@ -104,6 +102,8 @@ final class Daemon {
     private func shutDown() {
         notifier.stopping()
         log.info("shutting down")
+        calls?.stop()
+        calls = nil
         if let sip {
             // Remove our registrations, waiting a moment for the answers.
             sip.unregisterAll()
@@ -177,6 +177,7 @@ final class Daemon {
         if applied.logLevel != site.logLevel { notes.append("log_level: \(site.logLevel) -> \(applied.logLevel)") }
         site = applied
         if let sip { notes += sip.reconfigure(site) }
+        calls?.control.site = site
         if let telephony { notes += telephony.reconfigure(site) }
         reloadCount += 1
         if notes.isEmpty { notes.append("no changes") }
@@ -223,7 +224,7 @@ final class Daemon {
             "country: \(site.country)",
         ]
         lines += sip?.statusLines ?? []
-        lines += sip?.callStatusLines ?? []
+        lines += calls?.statusLines ?? []
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
             if let audio = port.audioStatusLine { lines.append(audio) }

@@ -219,3 +219,25 @@ extension SIPService {
         return (text, 5060)
     }
 }
+
+extension SIPService {
+    /// How a call `line` places travels: the line's account (or the first
+    /// one), with its registration's settings and destination, or for an
+    /// account that does not register (direct mode) the same built from
+    /// its proxy, registrar or domain. Nil (logged) when there is none.
+    func route(forLine line: Int) -> (SIPAccount, SIPRoute)? {
+        guard let name = site.lineSettings(line).account ?? site.accounts.first?.name,
+              let account = site.accounts.first(where: { $0.name == name }) else { return nil }
+        if let entry = registration(of: account.name) {
+            return (entry.registration.settings, .account(entry.destination, entry.registration.settings.transport))
+        }
+        let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
+        switch resolveRoute(for: account, localPort: localPort) {
+        case .success(let (settings, destination)): return (settings, .account(destination, settings.transport))
+        case .failure(let error):
+            log.warn("account \(account.name): \(error.message)")
+            return nil
+        }
+    }
+}
+

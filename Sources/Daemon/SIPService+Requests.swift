@@ -2,6 +2,7 @@ import EventLoop
 import Platform
 import SIPMessage
 import SIPTransaction
+import CallControl
 import SIPUserAgent
 
 /// How a response goes back: over UDP to the request's source, or over
@@ -9,6 +10,13 @@ import SIPUserAgent
 struct ReplyRoute {
     let source: SocketAddress
     let stream: Int32?
+}
+
+/// How a call's message travels: back the way a request came (a call
+/// that came in), or over an account's route to its proxy (a call placed).
+enum SIPRoute {
+    case back(ReplyRoute)
+    case account(SocketAddress, SIPTransport)
 }
 
 /// Requests in, responses out, through the server transaction layer: a
@@ -40,7 +48,11 @@ extension SIPService {
         case .new:
             break
         }
-        if handleCallRequest(request, from: source, stream: stream) { return }
+        // RFC 3261 §9.2: a CANCEL names its INVITE's transaction; without
+        // it, the CANCEL is no call's.
+        let forCall = request.method != .cancel || serverTransactions.holdsInvite(cancelledBy: request)
+        let origin = RequestOrigin(route: SIPRoute.back(route), reliable: stream != nil, trusted: callSources.admits(source))
+        if forCall && onCallRequest(request, origin) { return }
         if let response = answer(request) { reply(response, to: source, stream: stream) }
     }
 
@@ -60,6 +72,15 @@ extension SIPService {
     }
 
     static let responsePrefix = Array("SIP/2.0 ".utf8)
+
+    /// Sends a call's message along its route.
+    func transmit(_ bytes: [UInt8], along route: SIPRoute) {
+        switch route {
+        case .back(let back): reply(bytes, to: back.source, stream: back.stream)
+        case .account(let destination, .tcp): sendOverStream(bytes, to: destination)
+        case .account(let destination, _): send(bytes, to: destination)
+        }
+    }
 
     func transmit(_ bytes: [UInt8], on route: ReplyRoute) {
         if let stream = route.stream {
@@ -81,3 +102,17 @@ extension SIPService {
         }
     }
 }
+
+extension SIPService {
+    /// Call control refused a new call from a host that may not start
+    /// calls: counted for `status`, logged once per host.
+    func noteRefusedCall(from route: SIPRoute, callID: String) {
+        guard case .back(let back) = route else { return }
+        if callSources.noteRefusal(from: back.source, callID: callID) {
+            log.info("SIP: refused a call from \(back.source.description): not a registrar or proxy of ours (accept_calls_from = proxy)")
+        } else {
+            log.debug("SIP: refused INVITE \(callID) from \(back.source.description)")
+        }
+    }
+}
+

@@ -168,11 +168,7 @@ extension SIPService {
         connection.descriptor.close()
         if let reason { log.debug("SIP: TCP connection with \(connection.remote.description) ended: \(reason)") }
         // Calls signalled over this connection cannot be reached any more.
-        for entry in Array(calls.values) where entry.stream == fd {
-            log.info("line \(entry.line): call \(entry.call.callID) ended: its TCP connection closed")
-            endCall(entry)
-            onCallEnded(entry.line, true)
-        }
+        onConnectionClosed(fd)
         if connection.outbound { streamFailed(connection.remote) }
     }
 

@@ -1,3 +1,4 @@
+import CallControl
 import Config
 import DSP
 import Media
@@ -11,12 +12,10 @@ import SIPUserAgent
 import Timebase
 
 /// The daemon's SIP side: the UDP socket and TCP listener, requests in
-/// through the server transactions to the calls (incoming and placed, in
-/// the extensions beside this file), responses out to the calls and
-/// registrations. The protocol rules live in the state machines of
-/// SIPUserAgent and the message validator; which call a line gets, and
-/// what a call refuses, are still decided here until the CallControl
-/// module takes them (issue 14).
+/// through the server transactions, then to call control (`onCallRequest`)
+/// or answered here (OPTIONS, 405); responses to call control
+/// (`onCallResponse`) or to the registrations and keep-alives this
+/// service runs. What a call does is decided in CallControl.
 final class SIPService {
     let loop: EventLoop
     let log: Logger
@@ -30,21 +29,16 @@ final class SIPService {
     var keepAliveTimer: TimerID?
     var readScratch = [UInt8](repeating: 0, count: 16_384)
     static let maximumStreams = 32
-    var calls: [String: CallEntry] = [:]
-    static let maximumCalls = 64
     /// Every request received passes through its server transaction first:
     /// copies are answered from here and never reach a call.
     var serverTransactions = ServerTransactions<ReplyRoute>(capacity: 64)
     var serverTransactionTimer: TimerID?
-    /// Call control: ring a free line for a new call; returns its number.
-    var onIncomingCall: (String) -> Int? = { _ in nil }
-    /// Call control: the call on a line ended (remote: the far end ended it).
-    var onCallEnded: (Int, Bool) -> Void = { _, _ in }
-    var outgoing: [String: OutgoingEntry] = [:]
-    /// Call control: what became of a call a line placed.
-    var onOutgoingEvent: (Int, OutgoingCallEvent) -> Void = { _, _ in }
-    /// Call control: a line's call media started (or changed), or ended (nil).
-    var onMedia: (Int, CallMedia?) -> Void = { _, _ in }
+    /// Call control: a request that may be a call's (false: it is not,
+    /// and is answered here); a response that may be (false: it is not).
+    var onCallRequest: (SIPMessage, RequestOrigin<SIPRoute>) -> Bool = { _, _ in false }
+    var onCallResponse: (SIPMessage) -> Bool = { _ in false }
+    /// Call control: a TCP connection (its fd) closed.
+    var onConnectionClosed: (Int32) -> Void = { _ in }
     var keepAlivesSent = 0
     var keepAlivesAnswered = 0
     /// What the validator lets through: the methods handled here, no SIP
@@ -56,6 +50,8 @@ final class SIPService {
     var callSources = CallSourcePolicy(trusted: [], enforced: false)
     var receivedMessages = 0
     var userAgent: String { site.userAgent ?? "atad/\(Version.number)" }
+    /// The port SIP listens on (UDP and TCP), once started.
+    var boundPort: UInt16? { (try? socket?.localAddress())?.port }
     static let allowedMethods = AdvertisedCapabilities.allow
 
     init(site: SiteConfig, loop: EventLoop, log: Logger) {
@@ -106,8 +102,6 @@ final class SIPService {
     func stop() {
         for entry in registrations { if let timer = entry.timer { loop.cancel(timer) } }
         registrations.removeAll()
-        for entry in Array(calls.values) { endCall(entry) }
-        for entry in Array(outgoing.values) { endCall(entry) }
         if let socket {
             loop.unregister(socket.descriptor)
             socket.close()
@@ -215,16 +209,7 @@ final class SIPService {
     }
 
     func dispatch(_ response: SIPMessage) {
-        if let method = response.cseq?.method, method == .invite || method == .cancel || method == .bye || method == .info,
-           let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let entry = outgoing[callID] {
-            perform(entry.call.handle(response: response, at: loop.now), on: entry)
-            return
-        }
-        if let method = response.cseq?.method, method == .bye || method == .info,
-           let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let entry = calls[callID] {
-            perform(entry.call.handle(response: response, at: loop.now), on: entry)
-            return
-        }
+        if onCallResponse(response) { return }
         if response.cseq?.method == .options,
            response.topVia?.branch?.starts(with: KeepAliveMethod.branchPrefix.utf8) == true {
             keepAlivesAnswered += 1

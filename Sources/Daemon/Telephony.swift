@@ -1,4 +1,5 @@
 import Config
+import CallControl
 import ControlProtocol
 import CountryPresets
 import DialPlan
@@ -14,7 +15,8 @@ import Timebase
 
 /// The telephone side of the daemon: a LinePort per line on the board's
 /// hardware (simulated or real), each line state machine's actions applied
-/// to it, and the call-control hooks to the SIP side.
+/// to it; what concerns a call goes to call control (`onCallEvent`), and
+/// call control's commands come back (`command`).
 final class Telephony {
     static let sampleRate = 8000
     static let frameSamples = sampleRate / 100
@@ -28,12 +30,9 @@ final class Telephony {
     /// A real board's GPIO chip, open as long as its lines.
     private var chip: GPIOChip?
 
-    /// Call control hooks, set by the daemon: the handset answered, or hung
-    /// up during a call (line number).
-    var onAnswer: (Int) -> Void = { _ in }
-    var onHangUp: (Int) -> Void = { _ in }
-    /// Places a call; false when no account can (the line plays congestion).
-    var onDial: (Int, String) -> Bool = { _, _ in false }
+    /// Call control's hook, set by the daemon: a line's action that
+    /// concerns calls (answer, hang-up, dial, flash, a new state).
+    var onCallEvent: (Int, LineAction) -> Void = { _, _ in }
 
     init(site: SiteConfig, loop: EventLoop, log: Logger) throws(StartupError) {
         self.loop = loop
@@ -172,17 +171,15 @@ final class Telephony {
                 setRingPhase(port, on ? .burst : .pause, at: now)
             case .dial(let number):
                 log.info("line \(port.number): dialed \(number)")
-                if !onDial(port.number, number) {
-                    apply(port.machine.handle(.callFailed(busy: false), at: now), to: port, at: now)
-                }
+                onCallEvent(port.number, action)
             case .answer:
                 log.info("line \(port.number): answered")
-                onAnswer(port.number)
+                onCallEvent(port.number, action)
             case .hangUp:
                 log.info("line \(port.number): hung up")
-                onHangUp(port.number)
+                onCallEvent(port.number, action)
             case .flash:
-                log.info("line \(port.number): flash")
+                onCallEvent(port.number, action)
             case .digitInCall(let digit):
                 log.debug("line \(port.number): digit \(digit) in call")
             case .numberRejected(let digits):
@@ -190,6 +187,7 @@ final class Telephony {
             case .stateChanged(let state):
                 log.debug("line \(port.number): \(state.rawValue)")
                 if state != .ringing && port.ringSignal.phase != .idle { setRingPhase(port, .idle, at: now) }
+                onCallEvent(port.number, action)
             }
         }
     }
@@ -216,41 +214,13 @@ final class Telephony {
 
     // MARK: Calls
 
-    /// An incoming call: rings the first idle line; nil when all are busy.
-    func offerCall() -> Int? {
-        guard let port = ports.first(where: { $0.machine.canAcceptIncomingCall }) else { return nil }
-        feed(port, .incomingCall, at: loop.now)
-        return port.number
-    }
-
-    /// The call on `line` ended: stop ringing, or play the far end's hang-up.
-    func callEnded(line: Int, remote: Bool) {
+    /// What call control asks of a line.
+    func command(_ line: Int, _ command: LineCommand) {
         guard let port = port(line) else { return }
-        let now = loop.now
-        if port.machine.state == .ringing {
-            feed(port, .incomingCallEnded, at: now)
-        } else if remote {
-            feed(port, .remoteHangUp, at: now)
+        switch command {
+        case .input(let input): feed(port, input, at: loop.now)
+        case .hearEarlyMedia: port.earlyMedia = true
         }
-    }
-
-    /// What became of the call `line` placed.
-    func outgoingEvent(line: Int, _ event: OutgoingCallEvent) {
-        guard let port = port(line) else { return }
-        let input: LineInput
-        switch event {
-        case .ringing: input = .remoteRinging
-        case .earlyMedia:
-            port.earlyMedia = true
-            guard port.machine.state != .ringback else { return }
-            input = .remoteRinging
-        case .answered: input = .remoteAnswered
-        case .failed(let busy, _): input = .callFailed(busy: busy)
-        case .ended(let remote):
-            guard remote else { return }
-            input = .remoteHangUp
-        }
-        feed(port, input, at: loop.now)
     }
 
     func ring(_ port: LinePort, start: Bool) -> Bool {

@@ -59,12 +59,14 @@ public struct OutgoingCall {
     private let timers: TransactionTimers
     private let makeToken: () -> String
 
-    /// Calls `number` at the account's domain.
-    public init(settings: SIPAccount, number: String, offer: [UInt8], makeToken: @escaping () -> String) {
+    /// Calls `number` at the account's domain; `callID` nil makes one.
+    public init(settings: SIPAccount, number: String, offer: [UInt8], callID: String? = nil,
+                makeToken: @escaping () -> String) {
         self.settings = settings
         self.offer = offer
         self.makeToken = makeToken
-        callID = makeToken() + "@atad"
+        let callID = callID ?? makeToken() + "@atad"
+        self.callID = callID
         let fromTag = makeToken()
         let host = SIPAccount.uriHost(settings.domain)
         requestURI = "sip:\(number)@\(host)"

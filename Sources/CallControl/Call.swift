@@ -1,0 +1,47 @@
+import Media
+import SDP
+import SIPUserAgent
+import Timebase
+
+/// One call as call control holds it: its SIP state machine (the INVITE
+/// phase of either direction, then the dialog), the line it belongs to,
+/// the way its messages travel, and our side of its offer/answer.
+final class Call<Route> {
+    let callID: String
+    /// The call's SIP state machine: the INVITE phase of one direction or
+    /// the other, then the dialog. Exactly one is set; kept as two
+    /// optionals so that each is changed in place.
+    var incoming: IncomingCall?
+    var outgoing: OutgoingCall?
+    let line: Int
+    /// Over which our messages in the call go: back the way the INVITE
+    /// came, or the account's route to its proxy.
+    let route: Route
+    /// Our Contact URI in this dialog (for our answers to re-INVITEs).
+    let contact: String
+    /// Our `o=` line and what we offer or accept, across re-INVITEs.
+    var sdp: SDPSession
+    let capabilities: MediaCapabilities
+    /// The new call's RTP identity and DTMF relay.
+    let mediaSettings: MediaSession.Settings
+    /// The media has started (an answer or 183 settled it).
+    var mediaStarted = false
+    /// The last re-INVITE answered (its CSeq and our response), so a copy
+    /// that outlived its server transaction gets the same response.
+    var lastReinvite: (cseq: UInt32, response: [UInt8])?
+
+    init(incoming: IncomingCall? = nil, outgoing: OutgoingCall? = nil, line: Int, route: Route, contact: String, sdp: SDPSession, capabilities: MediaCapabilities,
+         mediaSettings: MediaSession.Settings) {
+        self.incoming = incoming
+        self.outgoing = outgoing
+        callID = incoming?.callID ?? outgoing?.callID ?? ""
+        self.line = line
+        self.route = route
+        self.contact = contact
+        self.sdp = sdp
+        self.capabilities = capabilities
+        self.mediaSettings = mediaSettings
+    }
+
+    var nextDeadline: Instant? { incoming?.nextDeadline ?? outgoing?.nextDeadline }
+}

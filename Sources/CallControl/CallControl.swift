@@ -1,0 +1,197 @@
+import Config
+import Line
+import Media
+import SDP
+import SIPMessage
+import SIPUserAgent
+import Timebase
+
+/// Decides what every call does, with no I/O: which line a new call rings,
+/// what a request for a call gets, what a response or a line's hook does
+/// to a call, when a call's timers fire, and what its media does. Inputs
+/// come with the time; each returns the actions for the daemon to carry
+/// out (`CallControlAction`). It holds the only map between lines and
+/// calls (`lines`).
+///
+/// `Route` is the daemon's way of sending a SIP message: back the way a
+/// request came, or over an account's route; call control only stores it.
+public final class CallControl<Route> {
+    public typealias Action = CallControlAction<Route>
+
+    /// The running config (accounts, each line's account, user agent).
+    public var site: SiteConfig
+    /// Our SIP port, for the Contact of calls that come in.
+    public var sipPort: UInt16 = 0
+    /// At most this many calls at once, ringing or placed or up.
+    public static var maximumCalls: Int { 64 }
+
+    /// Each line's calls, and its state as it last reported it.
+    public internal(set) var lines: LineTable
+    var calls: [String: Call<Route>] = [:]
+    /// Calls that wait for their media ports (`mediaOpened`).
+    var pendingInvites: [PendingInvite<Route>] = []
+    var pendingPlacements: [PendingPlacement<Route>] = []
+    let makeToken: () -> String
+    let random: () -> UInt32
+
+    /// - makeToken: random tokens for tags, branches and Call-IDs.
+    /// - random: random numbers for RTP identities and SDP session ids.
+    /// - defaultUserAgent: our User-Agent and Server when the config names none.
+    public init(site: SiteConfig, lines: [Int], defaultUserAgent: String, makeToken: @escaping () -> String,
+                random: @escaping () -> UInt32) {
+        self.site = site
+        self.defaultUserAgent = defaultUserAgent
+        self.lines = LineTable(numbers: lines)
+        self.makeToken = makeToken
+        self.random = random
+    }
+
+    let defaultUserAgent: String
+    var userAgent: String { site.userAgent ?? defaultUserAgent }
+
+    /// The line a call belongs to, while it lasts.
+    public func line(ofCall callID: String) -> Int? {
+        calls[callID]?.line ?? pendingInvites.first { $0.callID == callID }?.line
+            ?? pendingPlacements.first { $0.callID == callID }?.line
+    }
+
+    /// Every call with its line, in no particular order (for `status`).
+    public var callLines: [(callID: String, line: Int)] {
+        calls.values.map { ($0.callID, $0.line) }
+    }
+
+    // MARK: The lines
+
+    /// A line's state machine changed state.
+    public func lineStateChanged(_ line: Int, to state: LineState) {
+        lines[line]?.state = state
+    }
+
+    /// The handset on `line` answered the call ringing it.
+    public func lineAnswered(_ line: Int, at now: Instant) -> [Action] {
+        guard let call = activeCall(on: line) else { return [] }
+        return apply(call.incoming?.answer(at: now) ?? [], to: call)
+    }
+
+    /// The handset on `line` hung up (or the line gave up on its call).
+    public func lineHungUp(_ line: Int, at now: Instant) -> [Action] {
+        guard let call = activeCall(on: line) else { return [] }
+        if call.incoming != nil {
+            return apply(call.incoming?.hangUp(at: now) ?? [], to: call)
+        } else {
+            return apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
+        }
+    }
+
+    /// A hook flash during a call. Call waiting and three-way calling will
+    /// act on it (the places are in `LineCalls`); today it is only noted.
+    public func lineFlashed(_ line: Int) -> [Action] {
+        [.log(.info, "line \(line): flash")]
+    }
+
+    func activeCall(on line: Int) -> Call<Route>? {
+        lines[line]?.active.flatMap { calls[$0] }
+    }
+
+    // MARK: Time
+
+    /// The earliest time a call has something to do without new input.
+    public var nextDeadline: Instant? {
+        var earliest: Instant?
+        for call in calls.values {
+            if let due = call.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        }
+        return earliest
+    }
+
+    /// Runs every call's timers that are due by `now`.
+    public func advance(to now: Instant) -> [Action] {
+        var actions: [Action] = []
+        for call in Array(calls.values) {
+            guard calls[call.callID] === call, let due = call.nextDeadline, due <= now else { continue }
+            if call.incoming != nil {
+                actions += apply(call.incoming?.advance(to: now) ?? [], to: call)
+            } else {
+                actions += apply(call.outgoing?.advance(to: now) ?? [], to: call, at: now)
+            }
+        }
+        return actions
+    }
+
+    // MARK: Media
+
+    /// The ports asked for by `openMedia` are bound: the call goes on.
+    public func mediaOpened(_ callID: String, host: String, port: UInt16, at now: Instant) -> [Action] {
+        if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
+            return ring(pendingInvites.remove(at: index), host: host, port: port, at: now)
+        }
+        if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
+            return place(pendingPlacements.remove(at: index), host: host, port: port, at: now)
+        }
+        return []
+    }
+
+    /// No ports could be bound for the call: it cannot go on.
+    public func mediaUnavailable(_ callID: String) -> [Action] {
+        if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
+            let pending = pendingInvites.remove(at: index)
+            lines[pending.line]?.remove(callID)
+            return [.log(.warn, "SIP: no port for the media of incoming call \(callID)"),
+                    refusal(pending.invite, 500, "Server Internal Error", to: pending.origin.route)]
+        }
+        if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
+            let pending = pendingPlacements.remove(at: index)
+            lines[pending.line]?.remove(callID)
+            return [.log(.warn, "line \(pending.line): no port for the call's media"),
+                    .line(pending.line, .input(.callFailed(busy: false)))]
+        }
+        return []
+    }
+
+    /// The daemon stops: every call's media closes (no BYEs are sent).
+    public func endAll() -> [Action] {
+        var actions: [Action] = []
+        for call in Array(calls.values) { actions += end(call) }
+        for pending in pendingInvites { lines[pending.line]?.remove(pending.callID) }
+        for pending in pendingPlacements { lines[pending.line]?.remove(pending.callID) }
+        pendingInvites.removeAll()
+        pendingPlacements.removeAll()
+        return actions
+    }
+
+    /// Takes `call` out of the tables and closes its media.
+    func end(_ call: Call<Route>) -> [Action] {
+        guard calls[call.callID] === call else { return [] }
+        calls.removeValue(forKey: call.callID)
+        lines[call.line]?.remove(call.callID)
+        return [.media(callID: call.callID, .close(line: call.line))]
+    }
+
+    /// A response with a random To tag, our Server header, sent back.
+    func refusal(_ request: SIPMessage, _ status: Int, _ reason: String, to route: Route,
+                 retryAfter: String? = nil) -> Action {
+        var response = SIPMessageBuilder.response(to: request, status: status, reason: reason, toTag: makeToken())
+        if let retryAfter { response.add(.retryAfter, retryAfter) }
+        response.add(.server, userAgent)
+        return .sip(response.serialize(), route)
+    }
+
+    func account(named name: String) -> SiteConfig.Account? {
+        site.accounts.first { $0.name == name }
+    }
+}
+
+extension CallControl {
+    /// The connection some calls' messages travel on is gone (a TCP
+    /// connection closed): those calls cannot be reached and end.
+    public func connectionLost(_ carries: (Route) -> Bool) -> [Action] {
+        var actions: [Action] = []
+        for call in Array(calls.values) where carries(call.route) {
+            let ringing = lines[call.line]?.state == .ringing
+            actions.append(.log(.info, "line \(call.line): call \(call.callID) ended: its TCP connection closed"))
+            actions += end(call)
+            actions.append(.line(call.line, .input(ringing ? .incomingCallEnded : .remoteHangUp)))
+        }
+        return actions
+    }
+}

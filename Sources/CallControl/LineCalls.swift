@@ -1,0 +1,51 @@
+import Line
+
+/// The calls one line holds, by the part each plays. Today a line has one
+/// call at most (`active`); the other places are where call waiting, hold
+/// and three-way calling put their second call, so those features need no
+/// new model.
+public struct LineCalls: Equatable, Sendable {
+    public let number: Int
+    /// The line's state as the line last reported it.
+    public var state: LineState = .idle
+    /// The call the handset talks on, rings for, or is placing.
+    public var active: String?
+    /// A call put on hold by a flash, to go back to.
+    public var held: String?
+    /// A second incoming call, announced by the call-waiting tone.
+    public var waiting: String?
+    /// `active` and `held` are mixed into one conversation (three-way).
+    public var conference = false
+
+    public init(number: Int) { self.number = number }
+
+    /// Every call the line holds.
+    public var calls: [String] { [active, held, waiting].compactMap { $0 } }
+
+    /// A new incoming call may ring the line: idle, with no call at all.
+    public var canRing: Bool { state == .idle && active == nil && held == nil && waiting == nil }
+
+    /// Takes `callID` out of whatever place it had.
+    public mutating func remove(_ callID: String) {
+        if active == callID { active = nil }
+        if held == callID { held = nil }
+        if waiting == callID { waiting = nil }
+        if active == nil || held == nil { conference = false }
+    }
+}
+
+/// Every line's calls, in board order, found by line number (a board has
+/// a handful of lines: a list costs less than a dictionary).
+public struct LineTable: Sendable {
+    public private(set) var all: [LineCalls]
+
+    init(numbers: [Int]) { all = numbers.map { LineCalls(number: $0) } }
+
+    public subscript(line: Int) -> LineCalls? {
+        get { all.first { $0.number == line } }
+        set {
+            guard let newValue, let index = all.firstIndex(where: { $0.number == line }) else { return }
+            all[index] = newValue
+        }
+    }
+}

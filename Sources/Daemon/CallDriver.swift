@@ -1,0 +1,154 @@
+import CallControl
+import Config
+import DSP
+import EventLoop
+import Line
+import Media
+import Platform
+import SIPMessage
+import Timebase
+
+/// Carries out call control's decisions: SIP messages through the SIP
+/// service, commands to the lines, each call's media sockets (kept here
+/// by Call-ID), log lines; and feeds call control what happens: requests
+/// and responses, the lines' actions, keys released, its timer.
+final class CallDriver {
+    let control: CallControl<SIPRoute>
+    private let sip: SIPService
+    private let telephony: Telephony
+    private let loop: EventLoop
+    private let log: Logger
+    private var media: [String: CallMedia] = [:]
+    private var timer: TimerID?
+
+    init(site: SiteConfig, sip: SIPService, telephony: Telephony, loop: EventLoop, log: Logger) {
+        control = CallControl(site: site, lines: telephony.ports.map { $0.number },
+                              defaultUserAgent: "atad/\(Version.number)",
+                              makeToken: { RandomToken.hex() }, random: { RandomToken.number() })
+        self.sip = sip
+        self.telephony = telephony
+        self.loop = loop
+        self.log = log
+    }
+
+    /// Connects the SIP service and the lines to call control; call after
+    /// the SIP service started (its port goes in our Contact).
+    func start() {
+        control.sipPort = sip.boundPort ?? 0
+        sip.onCallRequest = { request, origin in
+            guard let actions = self.control.receive(request: request, from: origin, at: self.loop.now) else { return false }
+            self.perform(actions)
+            return true
+        }
+        sip.onCallResponse = { response in
+            guard let actions = self.control.receive(response: response, at: self.loop.now) else { return false }
+            self.perform(actions)
+            return true
+        }
+        sip.onConnectionClosed = { fd in
+            self.perform(self.control.connectionLost { route in
+                if case .back(let back) = route { return back.stream == fd }
+                return false
+            })
+        }
+        telephony.onCallEvent = { line, action in self.lineActed(line, action) }
+    }
+
+    /// The daemon stops: every call's media closes (no BYEs are sent).
+    func stop() {
+        perform(control.endAll())
+        if let timer { loop.cancel(timer) }
+        timer = nil
+    }
+
+    private func lineActed(_ line: Int, _ action: LineAction) {
+        let now = loop.now
+        switch action {
+        case .stateChanged(let state): control.lineStateChanged(line, to: state)
+        case .answer: perform(control.lineAnswered(line, at: now))
+        case .hangUp: perform(control.lineHungUp(line, at: now))
+        case .flash: perform(control.lineFlashed(line))
+        case .dial(let number): perform(control.lineDialed(line, number: number, through: sip.route(forLine: line), at: now))
+        default: break
+        }
+    }
+
+    private func perform(_ actions: [CallControlAction<SIPRoute>]) {
+        for action in actions {
+            switch action {
+            case .sip(let bytes, let route):
+                sip.transmit(bytes, along: route)
+            case .line(let line, let command):
+                telephony.command(line, command)
+            case .openMedia(let callID, let host, let toward):
+                openMedia(callID, host: host ?? localHost(toward: toward))
+            case .media(let callID, let command):
+                if let media = media[callID] { carry(command, on: media, callID: callID) }
+            case .log(let level, let text):
+                switch level {
+                case .debug: log.debug(text)
+                case .info: log.info(text)
+                case .warn: log.warn(text)
+                }
+            case .untrustedCallRefused(let route, let callID):
+                sip.noteRefusedCall(from: route, callID: callID)
+            }
+        }
+        rearm()
+    }
+
+    /// Our address toward the far end of a request (the one the kernel
+    /// would send from), else the SIP listen address.
+    private func localHost(toward route: SIPRoute) -> String {
+        if case .back(let back) = route, let local = back.source.localAddressToward() { return local.host }
+        return control.site.sipListenAddress
+    }
+
+    private func openMedia(_ callID: String, host: String) {
+        guard let opened = CallMedia.open(host: host, loop: loop) else {
+            perform(control.mediaUnavailable(callID))
+            return
+        }
+        media[callID] = opened
+        opened.onKeyReleased = { digit, milliseconds in
+            self.perform(self.control.keyReleased(digit, milliseconds: milliseconds, callID: callID, at: self.loop.now))
+        }
+        perform(control.mediaOpened(callID, host: host, port: opened.localPort, at: loop.now))
+    }
+
+    private func carry(_ command: MediaCommand, on media: CallMedia, callID: String) {
+        switch command {
+        case .start(let line, let negotiated, let settings):
+            media.start(negotiated, settings: settings)
+            telephony.setMedia(line: line, media)
+        case .playKey(let digit, let milliseconds):
+            media.session?.playKey(digit, milliseconds: milliseconds)
+        case .sendKeysInBand:
+            media.session?.sendKeysInBand()
+        case .close(let line):
+            // One log line with the call's figures, then the sockets go.
+            if media.session != nil { log.info("line \(line): call \(callID) \(media.summary)") }
+            media.close()
+            self.media.removeValue(forKey: callID)
+            telephony.setMedia(line: line, nil)
+        }
+    }
+
+    /// One loop timer for the earliest deadline of every call.
+    private func rearm() {
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        guard let deadline = control.nextDeadline else { return }
+        timer = loop.schedule(at: deadline) {
+            self.timer = nil
+            self.perform(self.control.advance(to: self.loop.now))
+        }
+    }
+
+    /// `call line N: media ...` lines for `status`, one per call with media.
+    var statusLines: [String] {
+        media.compactMap { callID, media in
+            control.line(ofCall: callID).map { "call line \($0): \(media.summary)" }
+        }.sorted()
+    }
+}
