@@ -38,7 +38,8 @@ let package = Package(
         .target(name: "SDP"),
         .target(name: "SIPTransaction", dependencies: ["Timebase"]),
         .target(name: "SIPDigest", dependencies: ["COpenSSL"]),
-        // The user agent's state machines: registration (calls follow).
+        // The user agent's state machines: server transactions, calls and their
+        // dialog, registration.
         .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "SDP", "Timebase"]),
         // What every call does, decided with no I/O: lines and calls, SIP
         // requests and responses for calls, their timers and media.

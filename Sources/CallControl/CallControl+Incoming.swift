@@ -28,31 +28,31 @@ extension CallControl {
     /// that does not parse, 486 when every line is busy; else the first
     /// free line is kept for it and its media ports are asked for (the
     /// answer names them; an offer we cannot answer gets 488 then).
-    func newCall(_ invite: SIPMessage, callID: String, origin: RequestOrigin<Route>) -> [Action] {
+    func newCall(_ invite: SIPMessage, callID: String, origin: RequestOrigin<Route>) {
         guard origin.trusted else {
-            return [refusal(invite, 403, "Forbidden", to: origin.route),
-                    .untrustedCallRefused(origin.route, callID: callID)]
+            refuse(invite, 403, "Forbidden", to: origin.route)
+            return emit(.untrustedCallRefused(origin.route, callID: callID))
         }
         guard calls.count + pendingInvites.count + pendingPlacements.count < Self.maximumCalls else {
-            return [refusal(invite, 503, "Service Unavailable", to: origin.route)]
+            return refuse(invite, 503, "Service Unavailable", to: origin.route)
         }
         let offer: SessionDescription
         do throws(SDPError) {
             offer = try SessionDescription(parsing: Array(invite.body))
         } catch {
-            return [.log(.debug, "SIP: refusing INVITE \(callID): SDP: \(error.message)"),
-                    refusal(invite, 488, "Not Acceptable Here", to: origin.route)]
+            emit(.log(.debug, "SIP: refusing INVITE \(callID): SDP: \(error.message)"))
+            return refuse(invite, 488, "Not Acceptable Here", to: origin.route)
         }
         guard let line = lines.all.first(where: { $0.canRing })?.number else {
-            return [refusal(invite, 486, "Busy Here", to: origin.route)]
+            return refuse(invite, 486, "Busy Here", to: origin.route)
         }
         lines[line]?.active = callID
         pendingInvites.append(PendingInvite(callID: callID, invite: invite, origin: origin, offer: offer, line: line))
-        return [.openMedia(callID: callID, host: nil, toward: origin.route)]
+        emit(.openMedia(callID: callID, host: nil, toward: origin.route))
     }
 
     /// The ports are bound: the answer is made, the line rings, 180 goes out.
-    func ring(_ pending: PendingInvite<Route>, host: String, port: UInt16, at now: Instant) -> [Action] {
+    func ring(_ pending: PendingInvite<Route>, host: String, port: UInt16, at now: Instant) {
         let callID = pending.callID
         let line = pending.line
         let capabilities = CallSettings.capabilities(for: incomingAccount, host: host, port: port)
@@ -62,53 +62,48 @@ extension CallControl {
         case .success(let settled): answer = settled
         case .failure(let error):
             lines[line]?.remove(callID)
-            return [.log(.info, "SIP: refusing INVITE \(callID): \(error.message)"),
-                    .media(callID: callID, .close(line: line)),
-                    refusal(pending.invite, 488, "Not Acceptable Here", to: pending.origin.route)]
+            emit(.log(.info, "SIP: refusing INVITE \(callID): \(error.message)"))
+            emit(.media(callID: callID, .close(line: line)))
+            return refuse(pending.invite, 488, "Not Acceptable Here", to: pending.origin.route)
         }
         let uriHost = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
-        let contact = "sip:atad@\(uriHost):\(sipPort)" + (pending.origin.reliable ? ";transport=tcp" : "")
+        let reliable = pending.origin.reliable
+        let contact = "sip:atad@\(uriHost):\(sipPort)" + (reliable ? ";transport=tcp" : "")
         let lineAccount = site.lineSettings(line).account.flatMap(account(named:)) ?? incomingAccount
         let incoming = IncomingCall(invite: pending.invite, toTag: makeToken(), contact: contact, userAgent: userAgent,
                                     answerSDP: answer.sdp.serializedBytes(), localHost: host, localPort: sipPort,
-                                    transport: pending.origin.reliable ? .tcp : .udp,
-                                    timers: pending.origin.reliable ? .reliable : .unreliable,
+                                    transport: reliable ? .tcp : .udp, timers: reliable ? .reliable : .unreliable,
                                     digest: lineAccount.flatMap(CallSettings.digest(for:)), makeToken: makeToken)
         let settings = CallSettings.media(for: lineAccount, host: host, random: random)
         let call = Call(incoming: incoming, line: line, route: pending.origin.route, contact: contact,
                         sdp: sdp, capabilities: capabilities, mediaSettings: settings)
         call.mediaStarted = true
         calls[callID] = call
-        var actions: [Action] = [
-            .line(line, .input(.incomingCall)),
-            .media(callID: callID, .start(line: line, answer.media, settings)),
-            .log(.info, "line \(line): incoming call \(callID)"),
-        ]
-        actions += apply(call.incoming?.start() ?? [], to: call)
-        return actions
+        emit(.line(line, .input(.incomingCall)))
+        emit(.media(callID: callID, .start(line: line, answer.media, settings)))
+        emit(.log(.info, "line \(line): incoming call \(callID)"))
+        apply(call.incoming?.start() ?? [], to: call)
     }
 
     /// What an incoming call's state machine asked for.
-    func apply(_ outputs: [CallAction], to call: Call<Route>) -> [Action] {
-        var actions: [Action] = []
+    func apply(_ outputs: [CallAction], to call: Call<Route>) {
         for output in outputs {
             switch output {
             case .send(let bytes):
-                actions.append(.sip(bytes, call.route))
+                emit(.sip(bytes, call.route))
             case .keys(let notice):
-                actions += keysNotice(notice, on: call)
+                keysNotice(notice, on: call)
             case .ended(let reason, let remote):
                 let ringing = lines[call.line]?.state == .ringing
-                actions.append(.log(.info, "line \(call.line): call \(call.callID) ended: \(reason)"))
-                actions += end(call)
+                emit(.log(.info, "line \(call.line): call \(call.callID) ended: \(reason)"))
+                end(call)
                 if ringing {
-                    actions.append(.line(call.line, .input(.incomingCallEnded)))
+                    emit(.line(call.line, .input(.incomingCallEnded)))
                 } else if remote {
-                    actions.append(.line(call.line, .input(.remoteHangUp)))
+                    emit(.line(call.line, .input(.remoteHangUp)))
                 }
-                return actions
+                return
             }
         }
-        return actions
     }
 }

@@ -21,13 +21,9 @@ extension CallControl {
     /// (nil when it has none: the line then plays congestion).
     public func lineDialed(_ line: Int, number: String, through account: (SIPAccount, Route)?,
                            at now: Instant) -> [Action] {
-        guard let (settings, route) = account else {
-            return [.log(.warn, "line \(line): no SIP account to call \(number) through"),
-                    .line(line, .input(.callFailed(busy: false)))]
-        }
-        guard lines[line]?.active == nil else {
-            return [.log(.warn, "line \(line): already has a call; \(number) not placed"),
-                    .line(line, .input(.callFailed(busy: false)))]
+        guard let (settings, route) = account, lines[line]?.active == nil else {
+            let why = account == nil ? "no SIP account to call \(number) through" : "already has a call; \(number) not placed"
+            return [.log(.warn, "line \(line): " + why), .line(line, .input(.callFailed(busy: false)))]
         }
         let callID = makeToken() + "@atad"
         lines[line]?.active = callID
@@ -36,78 +32,73 @@ extension CallControl {
     }
 
     /// The ports are bound: the INVITE goes out with our offer.
-    func place(_ pending: PendingPlacement<Route>, host: String, port: UInt16, at now: Instant) -> [Action] {
-        let callID = pending.callID
+    func place(_ pending: PendingPlacement<Route>, host: String, port: UInt16, at now: Instant) {
         let account = account(named: pending.account.accountName)
         let capabilities = CallSettings.capabilities(for: account, host: host, port: port)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         let offer = sdp.makeOffer(capabilities)
         let outgoing = OutgoingCall(settings: pending.account, number: pending.number, offer: offer.serializedBytes(),
-                                    callID: callID, makeToken: makeToken)
+                                    callID: pending.callID, makeToken: makeToken)
         let call = Call(outgoing: outgoing, line: pending.line, route: pending.route,
                         contact: pending.account.contactURI, sdp: sdp, capabilities: capabilities,
                         mediaSettings: CallSettings.media(for: account, host: host, random: random))
-        calls[callID] = call
-        let log: Action = .log(.info, "line \(pending.line): calling \(pending.number) through account \(pending.account.accountName)")
-        return [log] + apply(call.outgoing?.start(at: now) ?? [], to: call, at: now)
+        calls[pending.callID] = call
+        emit(.log(.info, "line \(pending.line): calling \(pending.number) through account \(pending.account.accountName)"))
+        apply(call.outgoing?.start(at: now) ?? [], to: call, at: now)
     }
 
     /// What a placed call's state machine asked for.
-    func apply(_ outputs: [OutgoingCallAction], to call: Call<Route>, at now: Instant) -> [Action] {
-        var actions: [Action] = []
+    func apply(_ outputs: [OutgoingCallAction], to call: Call<Route>, at now: Instant) {
         for output in outputs {
             switch output {
-            case .send(let bytes): actions.append(.sip(bytes, call.route))
-            case .event(let event): actions += deliver(event, for: call)
-            case .keys(let notice): actions += keysNotice(notice, on: call)
+            case .send(let bytes): emit(.sip(bytes, call.route))
+            case .event(let event): deliver(event, for: call)
+            case .keys(let notice): keysNotice(notice, on: call)
             }
         }
-        if let placed = call.outgoing, placed.state == .ended { actions += end(call) }
-        return actions
+        if call.outgoing?.state == .ended { end(call) }
     }
 
     /// A placed call's progress, as the line hears it.
-    private func deliver(_ event: OutgoingCallEvent, for call: Call<Route>) -> [Action] {
-        var actions: [Action] = []
+    private func deliver(_ event: OutgoingCallEvent, for call: Call<Route>) {
         let line = call.line
         switch event {
-        case .earlyMedia, .answered: actions += startMedia(call)
+        case .earlyMedia, .answered: startMedia(call)
         default: break
         }
         switch event {
         case .ringing:
-            actions.append(.log(.info, "line \(line): the far end is ringing"))
-            actions.append(.line(line, .input(.remoteRinging)))
+            emit(.log(.info, "line \(line): the far end is ringing"))
+            emit(.line(line, .input(.remoteRinging)))
         case .earlyMedia:
-            actions.append(.log(.info, "line \(line): early media from the far end"))
-            actions.append(.line(line, .hearEarlyMedia))
-            if lines[line]?.state != .ringback { actions.append(.line(line, .input(.remoteRinging))) }
+            emit(.log(.info, "line \(line): early media from the far end"))
+            emit(.line(line, .hearEarlyMedia))
+            if lines[line]?.state != .ringback { emit(.line(line, .input(.remoteRinging))) }
         case .answered:
-            actions.append(.log(.info, "line \(line): call \(call.callID) answered"))
-            actions.append(.line(line, .input(.remoteAnswered)))
+            emit(.log(.info, "line \(line): call \(call.callID) answered"))
+            emit(.line(line, .input(.remoteAnswered)))
         case .failed(let busy, let reason):
-            actions.append(.log(.info, "line \(line): call failed: \(reason)"))
-            actions.append(.line(line, .input(.callFailed(busy: busy))))
+            emit(.log(.info, "line \(line): call failed: \(reason)"))
+            emit(.line(line, .input(.callFailed(busy: busy))))
         case .ended(let remote):
-            actions.append(.log(.info, "line \(line): call \(call.callID) ended by \(remote ? "the far end" : "us")"))
-            if remote { actions.append(.line(line, .input(.remoteHangUp))) }
+            emit(.log(.info, "line \(line): call \(call.callID) ended by \(remote ? "the far end" : "us")"))
+            if remote { emit(.line(line, .input(.remoteHangUp))) }
         }
-        return actions
     }
 
     /// The far end's SDP answer arrived (183 or 2xx): start the media.
-    private func startMedia(_ call: Call<Route>) -> [Action] {
-        guard !call.mediaStarted, let placed = call.outgoing, let body = placed.remoteSDP else { return [] }
+    private func startMedia(_ call: Call<Route>) {
+        guard !call.mediaStarted, let body = call.outgoing?.remoteSDP else { return }
         let answer: SessionDescription
         do throws(SDPError) { answer = try SessionDescription(parsing: body) } catch {
-            return [.log(.warn, "line \(call.line): the far end's SDP answer is invalid: \(error.message)")]
+            return emit(.log(.warn, "line \(call.line): the far end's SDP answer is invalid: \(error.message)"))
         }
         switch call.sdp.negotiated(fromAnswer: answer) {
         case .success(let media):
             call.mediaStarted = true
-            return [.media(callID: call.callID, .start(line: call.line, media, call.mediaSettings))]
+            emit(.media(callID: call.callID, .start(line: call.line, media, call.mediaSettings)))
         case .failure(let error):
-            return [.log(.warn, "line \(call.line): the far end's SDP answer: \(error.message)")]
+            emit(.log(.warn, "line \(call.line): the far end's SDP answer: \(error.message)"))
         }
     }
 }

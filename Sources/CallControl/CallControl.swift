@@ -31,6 +31,8 @@ public final class CallControl<Route> {
     /// Calls that wait for their media ports (`mediaOpened`).
     var pendingInvites: [PendingInvite<Route>] = []
     var pendingPlacements: [PendingPlacement<Route>] = []
+    /// The actions of the input being handled (`emit`, `take`).
+    var output: [Action] = []
     let makeToken: () -> String
     let random: () -> UInt32
 
@@ -60,6 +62,17 @@ public final class CallControl<Route> {
         calls.values.map { ($0.callID, $0.line) }
     }
 
+    // MARK: Actions
+
+    /// Every input's actions are gathered here, then handed out at once.
+    func emit(_ action: Action) { output.append(action) }
+
+    func take() -> [Action] {
+        let actions = output
+        output = []
+        return actions
+    }
+
     // MARK: The lines
 
     /// A line's state machine changed state.
@@ -69,18 +82,19 @@ public final class CallControl<Route> {
 
     /// The handset on `line` answered the call ringing it.
     public func lineAnswered(_ line: Int, at now: Instant) -> [Action] {
-        guard let call = activeCall(on: line) else { return [] }
-        return apply(call.incoming?.answer(at: now) ?? [], to: call)
+        if let call = activeCall(on: line) { apply(call.incoming?.answer(at: now) ?? [], to: call) }
+        return take()
     }
 
     /// The handset on `line` hung up (or the line gave up on its call).
     public func lineHungUp(_ line: Int, at now: Instant) -> [Action] {
         guard let call = activeCall(on: line) else { return [] }
         if call.incoming != nil {
-            return apply(call.incoming?.hangUp(at: now) ?? [], to: call)
+            apply(call.incoming?.hangUp(at: now) ?? [], to: call)
         } else {
-            return apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
+            apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
         }
+        return take()
     }
 
     /// A hook flash during a call. Call waiting and three-way calling will
@@ -106,16 +120,15 @@ public final class CallControl<Route> {
 
     /// Runs every call's timers that are due by `now`.
     public func advance(to now: Instant) -> [Action] {
-        var actions: [Action] = []
         for call in Array(calls.values) {
             guard calls[call.callID] === call, let due = call.nextDeadline, due <= now else { continue }
             if call.incoming != nil {
-                actions += apply(call.incoming?.advance(to: now) ?? [], to: call)
+                apply(call.incoming?.advance(to: now) ?? [], to: call)
             } else {
-                actions += apply(call.outgoing?.advance(to: now) ?? [], to: call, at: now)
+                apply(call.outgoing?.advance(to: now) ?? [], to: call, at: now)
             }
         }
-        return actions
+        return take()
     }
 
     // MARK: Media
@@ -123,12 +136,11 @@ public final class CallControl<Route> {
     /// The ports asked for by `openMedia` are bound: the call goes on.
     public func mediaOpened(_ callID: String, host: String, port: UInt16, at now: Instant) -> [Action] {
         if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
-            return ring(pendingInvites.remove(at: index), host: host, port: port, at: now)
+            ring(pendingInvites.remove(at: index), host: host, port: port, at: now)
+        } else if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
+            place(pendingPlacements.remove(at: index), host: host, port: port, at: now)
         }
-        if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
-            return place(pendingPlacements.remove(at: index), host: host, port: port, at: now)
-        }
-        return []
+        return take()
     }
 
     /// No ports could be bound for the call: it cannot go on.
@@ -136,62 +148,57 @@ public final class CallControl<Route> {
         if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
             let pending = pendingInvites.remove(at: index)
             lines[pending.line]?.remove(callID)
-            return [.log(.warn, "SIP: no port for the media of incoming call \(callID)"),
-                    refusal(pending.invite, 500, "Server Internal Error", to: pending.origin.route)]
-        }
-        if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
+            emit(.log(.warn, "SIP: no port for the media of incoming call \(callID)"))
+            refuse(pending.invite, 500, "Server Internal Error", to: pending.origin.route)
+        } else if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
             let pending = pendingPlacements.remove(at: index)
             lines[pending.line]?.remove(callID)
-            return [.log(.warn, "line \(pending.line): no port for the call's media"),
-                    .line(pending.line, .input(.callFailed(busy: false)))]
+            emit(.log(.warn, "line \(pending.line): no port for the call's media"))
+            emit(.line(pending.line, .input(.callFailed(busy: false))))
         }
-        return []
+        return take()
     }
 
     /// The daemon stops: every call's media closes (no BYEs are sent).
     public func endAll() -> [Action] {
-        var actions: [Action] = []
-        for call in Array(calls.values) { actions += end(call) }
+        for call in Array(calls.values) { end(call) }
         for pending in pendingInvites { lines[pending.line]?.remove(pending.callID) }
         for pending in pendingPlacements { lines[pending.line]?.remove(pending.callID) }
         pendingInvites.removeAll()
         pendingPlacements.removeAll()
-        return actions
+        return take()
+    }
+
+    /// The connection some calls' messages travel on is gone (a TCP
+    /// connection closed): those calls cannot be reached and end.
+    public func connectionLost(_ carries: (Route) -> Bool) -> [Action] {
+        for call in Array(calls.values) where carries(call.route) {
+            let ringing = lines[call.line]?.state == .ringing
+            emit(.log(.info, "line \(call.line): call \(call.callID) ended: its TCP connection closed"))
+            end(call)
+            emit(.line(call.line, .input(ringing ? .incomingCallEnded : .remoteHangUp)))
+        }
+        return take()
     }
 
     /// Takes `call` out of the tables and closes its media.
-    func end(_ call: Call<Route>) -> [Action] {
-        guard calls[call.callID] === call else { return [] }
+    func end(_ call: Call<Route>) {
+        guard calls[call.callID] === call else { return }
         calls.removeValue(forKey: call.callID)
         lines[call.line]?.remove(call.callID)
-        return [.media(callID: call.callID, .close(line: call.line))]
+        emit(.media(callID: call.callID, .close(line: call.line)))
     }
 
-    /// A response with a random To tag, our Server header, sent back.
-    func refusal(_ request: SIPMessage, _ status: Int, _ reason: String, to route: Route,
-                 retryAfter: String? = nil) -> Action {
+    /// A response with a random To tag and our Server header, sent back.
+    func refuse(_ request: SIPMessage, _ status: Int, _ reason: String, to route: Route,
+                retryAfter: String? = nil) {
         var response = SIPMessageBuilder.response(to: request, status: status, reason: reason, toTag: makeToken())
         if let retryAfter { response.add(.retryAfter, retryAfter) }
         response.add(.server, userAgent)
-        return .sip(response.serialize(), route)
+        emit(.sip(response.serialize(), route))
     }
 
     func account(named name: String) -> SiteConfig.Account? {
         site.accounts.first { $0.name == name }
-    }
-}
-
-extension CallControl {
-    /// The connection some calls' messages travel on is gone (a TCP
-    /// connection closed): those calls cannot be reached and end.
-    public func connectionLost(_ carries: (Route) -> Bool) -> [Action] {
-        var actions: [Action] = []
-        for call in Array(calls.values) where carries(call.route) {
-            let ringing = lines[call.line]?.state == .ringing
-            actions.append(.log(.info, "line \(call.line): call \(call.callID) ended: its TCP connection closed"))
-            actions += end(call)
-            actions.append(.line(call.line, .input(ringing ? .incomingCallEnded : .remoteHangUp)))
-        }
-        return actions
     }
 }

@@ -437,6 +437,25 @@ final class CallControlTests: XCTestCase {
         XCTAssertEqual(sent(actions).first?.route, "proxy")
     }
 
+    func testACancelNeverAnsweredFreesTheLineAfter64T1() throws {
+        let control = makeControl()
+        let (_, invite) = try dial(control)
+        _ = control.receive(response: try response(to: invite, "180 Ringing"), at: now)
+        let hungUpAt = now
+        _ = control.lineHungUp(1, at: now)
+        var closed: [String] = []
+        for _ in 0..<40 {
+            guard let due = control.nextDeadline else { break }
+            now = due
+            closed += mediaCommands(control.advance(to: due))
+        }
+        XCTAssertEqual(closed, ["close 1"])
+        XCTAssertNil(control.lines[1]?.active, "the line is free for the next call")
+        XCTAssertGreaterThanOrEqual(now, hungUpAt + .seconds(32))
+        XCTAssertLessThanOrEqual(now, hungUpAt + .seconds(33))
+        _ = try dial(control)
+    }
+
     func testEndAllClosesEveryCallsMedia() throws {
         let control = makeControl()
         try ring(control)
