@@ -9,7 +9,7 @@ import SIPMessage
 import Timebase
 
 /// Carries out call control's decisions: SIP messages through the SIP
-/// service, commands to the lines, each call's media sockets (kept here
+/// service, commands to the lines, each call's RTP connection (kept here
 /// by Call-ID), log lines; and feeds call control what happens: requests
 /// and responses, the lines' actions, keys released, its timer.
 final class CallDriver {
@@ -18,7 +18,7 @@ final class CallDriver {
     private let telephony: Telephony
     private let loop: EventLoop
     private let log: Logger
-    private var media: [String: CallMedia] = [:]
+    private var connections: [String: RTPConnection] = [:]
     private var timer: TimerID?
 
     init(site: SiteConfig, sip: SIPService, telephony: Telephony, loop: EventLoop, log: Logger) {
@@ -52,6 +52,9 @@ final class CallDriver {
             })
         }
         telephony.onCallEvent = { line, action in self.lineActed(line, action) }
+        // The lines started before this hook was set (a handset already
+        // off hook at boot): call control learns where each one stands.
+        for port in telephony.ports { control.lineStateChanged(port.number, to: port.machine.state) }
     }
 
     /// The daemon stops: every call's media closes (no BYEs are sent).
@@ -83,7 +86,7 @@ final class CallDriver {
             case .openMedia(let callID, let host, let toward):
                 openMedia(callID, host: host ?? localHost(toward: toward))
             case .media(let callID, let command):
-                if let media = media[callID] { carry(command, on: media, callID: callID) }
+                if let connection = connections[callID] { carry(command, on: connection, callID: callID) }
             case .log(let level, let text):
                 switch level {
                 case .debug: log.debug(text)
@@ -105,31 +108,31 @@ final class CallDriver {
     }
 
     private func openMedia(_ callID: String, host: String) {
-        guard let opened = CallMedia.open(host: host, loop: loop) else {
+        guard let opened = RTPConnection.open(host: host, loop: loop) else {
             perform(control.mediaUnavailable(callID))
             return
         }
-        media[callID] = opened
+        connections[callID] = opened
         opened.onKeyReleased = { digit, milliseconds in
             self.perform(self.control.keyReleased(digit, milliseconds: milliseconds, callID: callID, at: self.loop.now))
         }
         perform(control.mediaOpened(callID, host: host, port: opened.localPort, at: loop.now))
     }
 
-    private func carry(_ command: MediaCommand, on media: CallMedia, callID: String) {
+    private func carry(_ command: MediaCommand, on connection: RTPConnection, callID: String) {
         switch command {
         case .start(let line, let negotiated, let settings):
-            media.start(negotiated, settings: settings)
-            telephony.setMedia(line: line, media)
+            connection.start(negotiated, settings: settings)
+            telephony.setMedia(line: line, connection)
         case .playKey(let digit, let milliseconds):
-            media.session?.playKey(digit, milliseconds: milliseconds)
+            connection.session?.playKey(digit, milliseconds: milliseconds)
         case .sendKeysInBand:
-            media.session?.sendKeysInBand()
+            connection.session?.sendKeysInBand()
         case .close(let line):
             // One log line with the call's figures, then the sockets go.
-            if media.session != nil { log.info("line \(line): call \(callID) \(media.summary)") }
-            media.close()
-            self.media.removeValue(forKey: callID)
+            if connection.session != nil { log.info("line \(line): call \(callID) \(connection.summary)") }
+            connection.close()
+            connections.removeValue(forKey: callID)
             telephony.setMedia(line: line, nil)
         }
     }
@@ -147,8 +150,8 @@ final class CallDriver {
 
     /// `call line N: media ...` lines for `status`, one per call with media.
     var statusLines: [String] {
-        media.compactMap { callID, media in
-            control.line(ofCall: callID).map { "call line \($0): \(media.summary)" }
+        connections.compactMap { callID, connection in
+            control.line(ofCall: callID).map { "call line \($0): \(connection.summary)" }
         }.sorted()
     }
 }

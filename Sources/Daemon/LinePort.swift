@@ -20,7 +20,7 @@ final class LinePort {
 
     /// The call's media while the line has one, and whether the far end's
     /// early media (183) replaces local ringback.
-    var media: CallMedia?
+    var media: RTPConnection?
     var earlyMedia = false
     /// Cancels the line's echo of the far end (nil when the line's
     /// `echo_canceller = no`); runs only while the far end is heard.

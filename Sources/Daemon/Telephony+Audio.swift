@@ -78,7 +78,7 @@ extension Telephony {
     }
 
     /// A call's media started, changed or ended on `line`.
-    func setMedia(line: Int, _ media: CallMedia?) {
+    func setMedia(line: Int, _ media: RTPConnection?) {
         guard let port = port(line) else { return }
         if media != nil && port.media == nil {
             port.echoCanceller?.reset()

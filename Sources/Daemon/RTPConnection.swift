@@ -9,7 +9,7 @@ import Timebase
 /// One call's RTP and RTCP sockets in the poll loop and, once offer/answer
 /// has settled, its media session. The sockets are bound before the SDP is
 /// written, so the SDP names ports that are really ours.
-final class CallMedia {
+final class RTPConnection {
     let rtp: UDPSocket
     let rtcp: UDPSocket
     let localPort: UInt16
@@ -45,7 +45,7 @@ final class CallMedia {
 
     /// Binds an RTP port and the RTCP port above it (RFC 3550 §11: RTP on
     /// an even port, RTCP on the next odd one), on `host`.
-    static func open(host: String, loop: EventLoop) -> CallMedia? {
+    static func open(host: String, loop: EventLoop) -> RTPConnection? {
         for _ in 0..<32 {
             guard let any = SocketAddress(ip: host, port: 0), let rtp = try? UDPSocket(binding: any),
                   let port = (try? rtp.localAddress())?.port else { return nil }
@@ -54,7 +54,7 @@ final class CallMedia {
                 rtp.close()
                 continue
             }
-            let media = CallMedia(rtp: rtp, rtcp: rtcp, localPort: port, host: host, loop: loop)
+            let media = RTPConnection(rtp: rtp, rtcp: rtcp, localPort: port, host: host, loop: loop)
             loop.register(rtp.descriptor, for: .readable) { _ in media.receiveMedia() }
             loop.register(rtcp.descriptor, for: .readable) { _ in media.receiveControl() }
             return media
@@ -129,7 +129,7 @@ final class CallMedia {
 
     private func scheduleReport() {
         let jitter = Int64(RandomToken.number() % 5000) - 2500
-        reportTimer = loop.schedule(after: CallMedia.reportInterval + .milliseconds(jitter)) {
+        reportTimer = loop.schedule(after: RTPConnection.reportInterval + .milliseconds(jitter)) {
             self.reportTimer = nil
             self.sendReport(goodbye: false)
             self.scheduleReport()
