@@ -19,9 +19,11 @@ struct PendingInvite<Route> {
 /// Calls that come in: the checks a new INVITE passes before it rings a
 /// line, and what becomes of it after.
 extension CallControl {
-    /// The account whose media preferences answer an incoming offer (the
-    /// line is chosen after the answer is known to be possible): the first.
-    var incomingAccount: SiteConfig.Account? { site.accounts.first }
+    /// The account a call to `line` comes in on: the line's own, else the
+    /// first. Its codec, packet time and DTMF relay answer the offer.
+    func account(ofLine line: Int) -> SiteConfig.Account? {
+        site.lineSettings(line).account.flatMap(account(named:)) ?? site.accounts.first
+    }
 
     /// A new INVITE (no To tag, no call of that Call-ID): 403 from a host
     /// that may not start calls, 503 when the table is full, 488 for SDP
@@ -55,7 +57,8 @@ extension CallControl {
     func ring(_ pending: PendingInvite<Route>, host: String, port: UInt16, at now: Instant) {
         let callID = pending.callID
         let line = pending.line
-        let capabilities = CallSettings.capabilities(for: incomingAccount, host: host, port: port)
+        let lineAccount = account(ofLine: line)
+        let capabilities = CallSettings.capabilities(for: lineAccount, host: host, port: port)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         let answer: SDPAnswer
         switch sdp.answer(to: pending.offer, ours: capabilities) {
@@ -69,7 +72,6 @@ extension CallControl {
         let uriHost = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         let reliable = pending.origin.reliable
         let contact = "sip:atad@\(uriHost):\(sipPort)" + (reliable ? ";transport=tcp" : "")
-        let lineAccount = site.lineSettings(line).account.flatMap(account(named:)) ?? incomingAccount
         let incoming = IncomingCall(invite: pending.invite, toTag: makeToken(), contact: contact, userAgent: userAgent,
                                     answerSDP: answer.sdp.serializedBytes(), localHost: host, localPort: sipPort,
                                     transport: reliable ? .tcp : .udp, timers: reliable ? .reliable : .unreliable,

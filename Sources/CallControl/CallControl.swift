@@ -57,11 +57,6 @@ public final class CallControl<Route> {
             ?? pendingPlacements.first { $0.callID == callID }?.line
     }
 
-    /// Every call with its line, in no particular order (for `status`).
-    public var callLines: [(callID: String, line: Int)] {
-        calls.values.map { ($0.callID, $0.line) }
-    }
-
     // MARK: Actions
 
     /// Every input's actions are gathered here, then handed out at once.

@@ -19,9 +19,6 @@ public struct LineCalls: Equatable, Sendable {
 
     public init(number: Int) { self.number = number }
 
-    /// Every call the line holds.
-    public var calls: [String] { [active, held, waiting].compactMap { $0 } }
-
     /// A new incoming call may ring the line: idle, with no call at all.
     public var canRing: Bool { state == .idle && active == nil && held == nil && waiting == nil }
 

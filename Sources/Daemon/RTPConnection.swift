@@ -8,19 +8,13 @@ import Timebase
 
 /// One call's RTP and RTCP sockets in the poll loop and, once offer/answer
 /// has settled, its media session. The sockets are bound before the SDP is
-/// written, so the SDP names ports that are really ours.
+/// written (call control's `openMedia`), so the SDP names ports that are
+/// really ours; the call's offer/answer state is call control's.
 final class RTPConnection {
     let rtp: UDPSocket
     let rtcp: UDPSocket
     let localPort: UInt16
     private(set) var session: MediaSession?
-    /// Our side of the call's offer/answer (the `o=` version across
-    /// re-INVITEs) and what we offer or accept.
-    var sdp: SDPSession
-    var capabilities: MediaCapabilities
-    /// The last re-INVITE answered (its CSeq and our response), so a
-    /// retransmission gets the same response again.
-    var lastReinvite: (cseq: UInt32, response: [UInt8])?
     /// With `dtmf_relay = info`: a key released on the line (digit, how long
     /// it sounded in ms), for the SIP side to send.
     var onKeyReleased: (DTMFDigit, Int) -> Void = { _, _ in }
@@ -34,13 +28,11 @@ final class RTPConnection {
     /// RTCP goes out every 5 s (RFC 3550 §6.2's minimum), varied by ±50 %.
     static let reportInterval = Interval.seconds(5)
 
-    private init(rtp: UDPSocket, rtcp: UDPSocket, localPort: UInt16, host: String, loop: EventLoop) {
+    private init(rtp: UDPSocket, rtcp: UDPSocket, localPort: UInt16, loop: EventLoop) {
         self.rtp = rtp
         self.rtcp = rtcp
         self.localPort = localPort
         self.loop = loop
-        sdp = SDPSession(sessionID: UInt64(RandomToken.number()) << 16 | UInt64(localPort))
-        capabilities = MediaCapabilities(address: ConnectionAddress(inferring: host), rtpPort: localPort)
     }
 
     /// Binds an RTP port and the RTCP port above it (RFC 3550 §11: RTP on
@@ -54,7 +46,7 @@ final class RTPConnection {
                 rtp.close()
                 continue
             }
-            let media = RTPConnection(rtp: rtp, rtcp: rtcp, localPort: port, host: host, loop: loop)
+            let media = RTPConnection(rtp: rtp, rtcp: rtcp, localPort: port, loop: loop)
             loop.register(rtp.descriptor, for: .readable) { _ in media.receiveMedia() }
             loop.register(rtcp.descriptor, for: .readable) { _ in media.receiveControl() }
             return media

@@ -25,6 +25,14 @@ final class CallControlTests: XCTestCase {
                 domain = atad.test
                 password = secret
                 register = no
+                [account office]
+                user = 1002
+                domain = atad.test
+                register = no
+                codec = pcma
+                ptime = 30
+                [line 2]
+                account = office
                 """,
             "/c/board.conf": "[board]\ndriver = sim\n[line 1]\n[line 2]\n",
         ]
@@ -194,6 +202,17 @@ final class CallControlTests: XCTestCase {
         let (second, _) = try ring(control, callID: "c2")
         XCTAssertTrue(second.contains { if case .line(2, .input(.incomingCall)) = $0 { return true } else { return false } })
         XCTAssertEqual(control.line(ofCall: "c2"), 2)
+    }
+
+    func testACallIsAnsweredWithThePacketTimeOfItsLinesAccount() throws {
+        let control = makeControl()
+        for (callID, line, ptime) in [("c1", 1, "20"), ("c2", 2, "30")] {
+            _ = control.receive(request: try invite(callID: callID), from: origin(), at: now)
+            _ = control.mediaOpened(callID, host: "127.0.0.1", port: 40_000, at: now)
+            control.lineStateChanged(line, to: .ringing)
+            let ok = try XCTUnwrap(sent(control.lineAnswered(line, at: now)).first?.text)
+            XCTAssertTrue(ok.contains("a=ptime:\(ptime)\r\n"), "line \(line): \(ok)")
+        }
     }
 
     func testNoMediaPortsGets500AndFreesTheLine() throws {
