@@ -13,9 +13,9 @@ ARCH         ?= arm64
 VERSION      := $(shell sed -n 's/.*static let number = "\(.*\)"/\1/p' Sources/Daemon/Version.swift)
 
 # Debian packages: to build, to run, and to test.
-BUILD_PACKAGES := libspandsp-dev libgpiod-dev libasound2-dev libssl-dev pkg-config binutils
+BUILD_PACKAGES := libspandsp-dev libgpiod-dev libasound2-dev libssl-dev libc-ares-dev pkg-config binutils
 TEST_PACKAGES  := python3 file qemu-user-static debian-archive-keyring dpkg-dev espeak-ng sox \
-                  kamailio sip-tester sipsak baresip-core
+                  kamailio sip-tester sipsak baresip-core dnsmasq-base
 
 # The firmware: Embedded Swift, whole-module, size-optimised, one section
 # per function so the linker drops the copies every module carries.

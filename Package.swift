@@ -20,6 +20,8 @@ let package = Package(
                        providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CAres", pkgConfig: "libcares",
+                       providers: [.apt(["libc-ares-dev"])]),
 
         // Pure Swift, no I/O.
         .target(name: "Timebase"),
@@ -41,6 +43,9 @@ let package = Package(
         // The user agent's state machines: server transactions, calls and their
         // dialog, registration.
         .target(name: "SIPUserAgent", dependencies: ["SIPMessage", "SIPTransaction", "SIPDigest", "SDP", "Timebase"]),
+        // Where a SIP server is (RFC 3263: NAPTR, SRV, A/AAAA), decided from
+        // DNS answers (no I/O).
+        .target(name: "SIPLocation", dependencies: ["SIPMessage"]),
         // What every call does, decided with no I/O: lines and calls, SIP
         // requests and responses for calls, their timers and media.
         .target(name: "CallControl", dependencies: ["Config", "DSP", "Line", "Media", "SDP", "SIPDigest", "SIPMessage",
@@ -63,12 +68,15 @@ let package = Package(
         // Thin typed wrappers over POSIX, and the poll loop.
         .target(name: "Platform", dependencies: ["CAtadSystem", "Timebase"]),
         .target(name: "EventLoop", dependencies: ["Platform", "Timebase"]),
+        // DNS queries that never block (c-ares), for the poll loop.
+        .target(name: "DNSClient", dependencies: ["CAres", "Platform", "SIPLocation", "Timebase"]),
 
         // The daemon's wiring and command line.
         .target(name: "Daemon", dependencies: [
             "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "LineHardware", "HardwareLinux", "HardwareSim",
             "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction", "RTP", "Media", "CallControl",
+            "DNSClient", "SIPLocation",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 
@@ -88,6 +96,7 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "Timebase"]),
         .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"]),
+        .testTarget(name: "SIPLocationTests", dependencies: ["SIPLocation", "SIPMessage"]),
         .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPMessage", "Timebase"]),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Config", "Line", "SIPMessage",
                                                             "SIPUserAgent", "Timebase"]),

@@ -38,10 +38,11 @@ PACKAGES=(
   # spandsp; its header includes <tiffio.h>, and libtiff6 pulls in the rest.
   libspandsp-dev libspandsp2 libtiff-dev libtiff6
   libjpeg62-turbo libwebp7 libzstd1 liblzma5 libjbig0 libdeflate0 liblerc4 zlib1g
-  # GPIO (libgpiod v1), ALSA, OpenSSL.
+  # GPIO (libgpiod v1), ALSA, OpenSSL, c-ares (DNS).
   libgpiod-dev libgpiod2
   libasound2-dev libasound2
   libssl-dev libssl3
+  libc-ares-dev libc-ares2
 )
 
 STAMP="$SR/.atad-sysroot-stamp"

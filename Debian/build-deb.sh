@@ -32,6 +32,7 @@ for lib in $(readelf -d "$BINARY" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     libgpiod.so.2) pkg="libgpiod2" ;;
     libasound.so.2) pkg="libasound2" ;;
     libssl.so.3|libcrypto.so.3) pkg="libssl3" ;;
+    libcares.so.2) pkg="libc-ares2" ;;
     *) echo "build-deb.sh: no Debian package known for $lib" >&2; exit 1 ;;
   esac
   case ", $depends, " in *", $pkg, "*) ;; *) depends="${depends:+$depends, }$pkg" ;; esac

@@ -22,7 +22,7 @@ extension CallControl {
     public func lineDialed(_ line: Int, number: String, through account: (SIPAccount, Route)?,
                            at now: Instant) -> [Action] {
         guard let (settings, route) = account, lines[line]?.active == nil else {
-            let why = account == nil ? "no SIP account to call \(number) through" : "already has a call; \(number) not placed"
+            let why = account == nil ? "no SIP account or reachable server to call \(number) through" : "already has a call; \(number) not placed"
             return [.log(.warn, "line \(line): " + why), .line(line, .input(.callFailed(busy: false)))]
         }
         let callID = makeToken() + "@atad"

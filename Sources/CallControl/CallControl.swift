@@ -166,6 +166,12 @@ public final class CallControl<Route> {
 
     /// The connection some calls' messages travel on is gone (a TCP
     /// connection closed): those calls cannot be reached and end.
+    /// Whether some call travels the way `carries` picks (a TCP connection
+    /// the daemon would like to close).
+    public func hasCall(_ carries: (Route) -> Bool) -> Bool {
+        calls.values.contains { carries($0.route) }
+    }
+
     public func connectionLost(_ carries: (Route) -> Bool) -> [Action] {
         for call in Array(calls.values) where carries(call.route) {
             let ringing = lines[call.line]?.state == .ringing

@@ -76,6 +76,16 @@ enum AddressSyntax {
         return isIPv4(text) || isHostname(text)
     }
 
+    /// An IP literal with an optional port: 192.0.2.1, 192.0.2.1:53, [::1]:53 or ::1.
+    static func isAddressPort(_ text: String) -> Bool {
+        if isIPv6(text) { return true }
+        guard isHostPort(text) else { return false }
+        let bytes = Array(text.utf8)
+        if bytes.first == UInt8(ascii: "[") { return true }
+        let host = bytes.firstIndex(of: UInt8(ascii: ":")).map { String(decoding: bytes[..<$0], as: UTF8.self) } ?? text
+        return isIPv4(host)
+    }
+
     private static func isPort(_ bytes: ArraySlice<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 5 else { return false }
         var value = 0

@@ -11,6 +11,8 @@ public enum ValueKind: Sendable {
     case ipAddress
     /// host, host:port, or [v6]:port.
     case hostPort
+    /// Comma-separated IP literals with optional ports: 192.0.2.1, 192.0.2.2:5353, [2001:db8::1]:53.
+    case addressList
 }
 
 /// One key a section may hold.
@@ -211,6 +213,12 @@ public struct ConfigSchema: Sendable {
         case .hostPort:
             return AddressSyntax.isHostPort(raw)
                 ? .success(.text(raw)) : .failure("host, host:port or [IPv6]:port")
+        case .addressList:
+            let items = Array(raw.utf8).split(separator: UInt8(ascii: ","))
+                .map { String(decoding: IniDocument.trimmed($0), as: UTF8.self) }
+            return !items.isEmpty && items.count <= 8 && items.allSatisfy(AddressSyntax.isAddressPort)
+                ? .success(.text(items.joined(separator: ",")))
+                : .failure("IP addresses with optional ports, separated by commas (192.0.2.1, 192.0.2.2:5353, [2001:db8::1]:53)")
         }
     }
 

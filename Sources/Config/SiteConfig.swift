@@ -66,6 +66,8 @@ public struct SiteConfig: Sendable {
     /// False when `accept_calls_from = anyone`: INVITEs are then taken from
     /// any address, not only from the registrars and proxies of the accounts.
     public var acceptCallsOnlyFromProxies: Bool = true
+    /// `dns_servers`: "IP[:PORT],..." asked instead of /etc/resolv.conf; nil: resolv.conf.
+    public var dnsServers: String?
     /// Keep-alives toward each registrar when the path is idle; 0 = off.
     public var keepAliveSeconds: Int = 30
     /// True for `keep_alive = options` (UDP); CRLF otherwise.
@@ -164,6 +166,7 @@ public struct SiteConfig: Sendable {
             userAgent: sip?.text("user_agent"),
             tonePlan: nil, accounts: [], lines: [], board: board)
         config.acceptCallsOnlyFromProxies = sip?.text("accept_calls_from") != "anyone"
+        config.dnsServers = sip?.text("dns_servers")
         config.keepAliveSeconds = sip?.integer("keep_alive_seconds") ?? 30
         config.keepAliveWithOptions = sip?.text("keep_alive") == "options"
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)

@@ -37,6 +37,8 @@ public enum SiteSchema {
                         "how often the path to each registrar is kept open when idle, s; 0 turns keep-alives off (default 30)"),
                 KeySpec("keep_alive", .choice(["crlf", "options"]),
                         "UDP keep-alive: a CRLF datagram or an OPTIONS request (TCP always sends CRLFCRLF) (default crlf)"),
+                KeySpec("dns_servers", .addressList,
+                        "DNS servers to ask instead of those in /etc/resolv.conf: IP[:PORT], comma-separated"),
                 KeySpec("accept_calls_from", .choice(["proxy", "anyone"]),
                         "proxy: while an account registers, take new calls only from its registrar or outbound proxy (default); anyone: from any address"),
             ]),

@@ -5,6 +5,7 @@ import EventLoop
 import Line
 import Media
 import Platform
+import SIPUserAgent
 import SIPMessage
 import Timebase
 
@@ -20,6 +21,9 @@ final class CallDriver {
     private let log: Logger
     private var connections: [String: RTPConnection] = [:]
     private var timer: TimerID?
+    /// Per line, the number of the dial whose route is being looked up.
+    private var dialsOutstanding: [Int: Int] = [:]
+    private var nextDialTicket = 0
 
     init(site: SiteConfig, sip: SIPService, telephony: Telephony, loop: EventLoop, log: Logger) {
         control = CallControl(site: site, lines: telephony.ports.map { $0.number },
@@ -51,6 +55,12 @@ final class CallDriver {
                 return false
             })
         }
+        sip.connectionCarriesCall = { fd in
+            self.control.hasCall { route in
+                if case .back(let back) = route { return back.stream == fd }
+                return false
+            }
+        }
         telephony.onCallEvent = { line, action in self.lineActed(line, action) }
         // The lines started before this hook was set (a handset already
         // off hook at boot): call control learns where each one stands.
@@ -69,9 +79,21 @@ final class CallDriver {
         switch action {
         case .stateChanged(let state): control.lineStateChanged(line, to: state)
         case .answer: perform(control.lineAnswered(line, at: now))
-        case .hangUp: perform(control.lineHungUp(line, at: now))
+        case .hangUp:
+            dialsOutstanding[line] = nil
+            perform(control.lineHungUp(line, at: now))
         case .flash: perform(control.lineFlashed(line))
-        case .dial(let number): perform(control.lineDialed(line, number: number, through: sip.route(forLine: line), at: now))
+        case .dial(let number):
+            // The route may need a DNS lookup: the call is placed when it
+            // ends, unless the handset went down (or dialed again) meanwhile.
+            nextDialTicket += 1
+            let ticket = nextDialTicket
+            dialsOutstanding[line] = ticket
+            sip.findRoute(forLine: line) { route in
+                guard self.dialsOutstanding[line] == ticket else { return }
+                self.dialsOutstanding[line] = nil
+                self.perform(self.control.lineDialed(line, number: number, through: route, at: self.loop.now))
+            }
         default: break
         }
     }
@@ -103,7 +125,8 @@ final class CallDriver {
     /// Our address toward the far end of a request (the one the kernel
     /// would send from), else the SIP listen address.
     private func localHost(toward route: SIPRoute) -> String {
-        if case .back(let back) = route, let local = back.source.localAddressToward() { return local.host }
+        if case .back(let back) = route, let local = sip.ownAddress(toward: back.source) { return local }
+        if case .account(let address, _) = route, let local = sip.ownAddress(toward: address) { return local }
         return control.site.sipListenAddress
     }
 

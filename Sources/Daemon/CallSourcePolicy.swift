@@ -10,7 +10,7 @@ import Platform
 /// does. Requests inside a call are not affected.
 struct CallSourcePolicy {
     /// Empty with `enforced` false: anyone may call.
-    let trusted: [SocketAddress]
+    private(set) var trusted: [SocketAddress]
     let enforced: Bool
     /// Calls refused so far (retransmitted INVITEs not counted again), for `status`.
     private(set) var refused = 0
@@ -21,6 +21,16 @@ struct CallSourcePolicy {
     init(trusted: [SocketAddress], enforced: Bool) {
         self.trusted = trusted
         self.enforced = enforced
+    }
+
+    /// Adds servers a lookup found; returns those whose host is new.
+    mutating func trust(_ addresses: [SocketAddress]) -> [SocketAddress] {
+        var added: [SocketAddress] = []
+        for address in addresses where !trusted.contains(where: { $0.sameHost(as: address) }) {
+            trusted.append(address)
+            added.append(address)
+        }
+        return added
     }
 
     func admits(_ source: SocketAddress) -> Bool {

@@ -1,6 +1,7 @@
 import Config
 import EventLoop
 import Platform
+import SIPLocation
 import SIPMessage
 import SIPUserAgent
 import Timebase
@@ -8,15 +9,29 @@ import Timebase
 /// One account's registration as the SIP service holds it.
 final class RegistrationEntry {
     var registration: Registration
-    let destination: SocketAddress
+    /// The registrar (or outbound proxy) as the config names it, looked up
+    /// before each attempt; no port: by NAPTR and SRV.
+    let host: String
+    let port: UInt16?
+    /// The socket address of each of `registration.targets`.
+    var addresses: [SocketAddress] = []
     var timer: TimerID?
+    /// The keep-alive OPTIONS not answered yet, and how many in a row were not.
+    var keepAliveToken: String?
+    var keepAliveMisses = 0
     /// A reload removed or moved the account: this binding is being
     /// un-registered, then the entry goes.
     var retiring = false
 
-    init(registration: Registration, destination: SocketAddress) {
+    init(registration: Registration, host: String, port: UInt16?) {
         self.registration = registration
-        self.destination = destination
+        self.host = host
+        self.port = port
+    }
+
+    /// Where the REGISTER in use goes; nil before the first lookup.
+    var destination: SocketAddress? {
+        addresses.indices.contains(registration.currentTarget) ? addresses[registration.currentTarget] : nil
     }
 
     var accountName: String { registration.settings.accountName }
@@ -33,16 +48,11 @@ extension SIPService {
     // MARK: Registration
 
     func startRegistration(_ account: SiteConfig.Account, localPort: UInt16) {
-        let settings: SIPAccount
-        let destination: SocketAddress
-        switch resolveRoute(for: account, localPort: localPort) {
-        case .success(let route): (settings, destination) = route
-        case .failure(let error):
-            log.error("account \(account.name): \(error.message); not registering")
-            return
-        }
+        let (host, port) = SIPService.hostAndPort(SIPService.serverName(of: account))
+        let settings = accountSettings(account, host: host, port: port ?? 5060, localHost: site.sipListenAddress,
+                                       localPort: localPort)
         let entry = RegistrationEntry(registration: Registration(settings: settings, makeToken: { RandomToken.hex() }),
-                                      destination: destination)
+                                      host: host, port: port)
         registrations.append(entry)
         perform(entry.registration.start(at: loop.now), on: entry)
         rearm(entry)
@@ -84,11 +94,14 @@ extension SIPService {
         for action in actions {
             switch action {
             case .send(let bytes):
+                guard let destination = entry.destination else { continue }
                 if entry.registration.settings.transport == .tcp {
-                    sendOverStream(bytes, to: entry.destination)
+                    sendOverStream(bytes, to: destination)
                 } else {
-                    send(bytes, to: entry.destination)
+                    send(bytes, to: destination)
                 }
+            case .locate:
+                locateRegistrar(of: entry)
             case .logInfo(let text): log.info(text)
             case .logWarning(let text): log.warn(text)
             case .logDebug(let text): log.debug(text)
@@ -96,22 +109,61 @@ extension SIPService {
         }
     }
 
-    /// An account as the config gives it, made ready to send: its proxy,
-    /// registrar or domain resolved now, and the local address toward it.
-    func resolveRoute(for account: SiteConfig.Account,
-                      localPort: UInt16) -> Result<(SIPAccount, SocketAddress), ResolveError> {
-        let (host, port) = SIPService.hostAndPort(account.outboundProxy ?? account.registrar ?? account.domain)
-        switch SocketAddress.resolve(host, port: port) {
-        case .failure(let error): return .failure(error)
-        case .success(let destination):
-            let local = destination.localAddressToward()?.host ?? site.sipListenAddress
-            let settings = SIPAccount(
-                accountName: account.name, user: account.user, domain: account.domain,
-                authUser: account.authUser, password: account.password, displayName: account.displayName,
-                registrarHost: host, registrarPort: port, transport: account.transport,
-                expires: account.expires, localHost: local, localPort: localPort, userAgent: userAgent)
-            return .success((settings, destination))
+    /// Looks the registrar up for a `.locate`, and hands the servers found
+    /// (with our address toward each) or why none was to the registration.
+    private func locateRegistrar(of entry: RegistrationEntry) {
+        dns.locate(entry.host, port: entry.port, transport: entry.registration.settings.transport) { locator in
+            guard self.registrations.contains(where: { $0 === entry }), entry.registration.isLocating else { return }
+            let now = self.loop.now
+            switch self.reachableTargets(of: locator, named: entry.host) {
+            case .failure(let failure):
+                self.perform(entry.registration.notLocated(failure.reason, at: now), on: entry)
+            case .success(let (targets, addresses)):
+                self.trust(addresses)
+                entry.addresses = addresses
+                self.perform(entry.registration.located(targets, at: now), on: entry)
+            }
+            self.rearm(entry)
         }
+    }
+
+    /// The servers a finished lookup found that this machine has a route
+    /// to, with our address toward each; or why there are none.
+    func reachableTargets(of locator: SIPServerLocator,
+                          named host: String) -> Result<([RegistrarTarget], [SocketAddress]), LookupFailure> {
+        if let failure = locator.failure { return .failure(LookupFailure(failure)) }
+        var targets: [RegistrarTarget] = []
+        var addresses: [SocketAddress] = []
+        for found in locator.targets {
+            guard let address = SocketAddress(ip: found.address, port: found.port),
+                  let local = ownAddress(toward: address) else { continue }
+            targets.append(RegistrarTarget(host: address.host, port: address.port, localHost: local))
+            addresses.append(address)
+        }
+        return targets.isEmpty ? .failure(LookupFailure("no route to \(host)")) : .success((targets, addresses))
+    }
+
+    /// The address our Contact, Via and SDP give toward `peer`: the
+    /// configured `listen_address` when it names one (we send from it),
+    /// else the one the kernel would send from; nil when there is no route.
+    func ownAddress(toward peer: SocketAddress) -> String? {
+        if let listen = SocketAddress(ip: site.sipListenAddress, port: 0), !listen.isWildcard { return listen.host }
+        return peer.localAddressToward()?.host
+    }
+
+    /// An account's settings for a given server and local address.
+    func accountSettings(_ account: SiteConfig.Account, host: String, port: UInt16, localHost: String,
+                         localPort: UInt16) -> SIPAccount {
+        SIPAccount(accountName: account.name, user: account.user, domain: account.domain,
+                   authUser: account.authUser, password: account.password, displayName: account.displayName,
+                   registrarHost: host, registrarPort: port, transport: account.transport,
+                   expires: account.expires, localHost: localHost, localPort: localPort, userAgent: userAgent)
+    }
+
+    /// Where an account's requests go: its outbound proxy, else its
+    /// registrar, else its domain.
+    static func serverName(of account: SiteConfig.Account) -> String {
+        account.outboundProxy ?? account.registrar ?? account.domain
     }
 
     // MARK: Reload
@@ -123,6 +175,13 @@ extension SIPService {
         let old = site
         site = fresh
         var notes: [String] = []
+        directRoutes.removeAll()
+        if fresh.dnsServers != old.dnsServers {
+            // Lookups under way end (their accounts retry after a back-off).
+            dns.stop()
+            dns = DNSService(servers: fresh.dnsServers, loop: loop, log: log)
+            notes.append("sip dns_servers: applied")
+        }
         let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
         for account in old.accounts where account.register {
             let kept = fresh.accounts.first { $0.name == account.name }
@@ -175,34 +234,40 @@ extension SIPService {
             && a.outboundProxy == b.outboundProxy && a.transport == b.transport
     }
 
-    /// The hosts new calls may come from: every account's outbound proxy and
-    /// registrar, and the peer of a direct (`register = no`) account.
-    /// Enforced while some account registers or names a proxy, unless
-    /// `accept_calls_from = anyone`. Names are resolved once, at start-up.
+    /// The hosts new calls may come from: every address of every server
+    /// the accounts' outbound proxies, registrars and direct peers lead to,
+    /// added as their lookups finish (`trust`). Enforced while some account
+    /// registers or names a proxy, unless `accept_calls_from = anyone`.
     func makeCallSourcePolicy() -> CallSourcePolicy {
         let enforced = site.acceptCallsOnlyFromProxies
             && site.accounts.contains { $0.register || $0.outboundProxy != nil }
         guard enforced else { return CallSourcePolicy(trusted: [], enforced: false) }
-        var names: [String] = []
         for account in site.accounts {
+            var names: [String] = []
             if let proxy = account.outboundProxy { names.append(proxy) }
             names.append(account.register ? (account.registrar ?? account.domain) : account.domain)
-        }
-        var trusted: [SocketAddress] = []
-        for name in names {
-            let (host, port) = SIPService.hostAndPort(name)
-            if case .success(let address) = SocketAddress.resolve(host, port: port),
-               !trusted.contains(where: { $0.sameHost(as: address) }) {
-                trusted.append(address)
+            for name in names {
+                let (host, port) = SIPService.hostAndPort(name)
+                dns.locate(host, port: port, transport: account.transport) { locator in
+                    let addresses = locator.targets.compactMap { SocketAddress(ip: $0.address, port: $0.port) }
+                    self.trust(addresses)
+                }
             }
         }
-        log.info("SIP: new calls are taken only from " + trusted.map { $0.host }.joined(separator: ", ")
-                 + " (accept_calls_from = proxy)")
-        return CallSourcePolicy(trusted: trusted, enforced: true)
+        return CallSourcePolicy(trusted: [], enforced: true)
     }
 
-    /// "host", "host:port", "[v6]:port" -> (host, port); port 5060 when absent.
-    static func hostAndPort(_ text: String) -> (String, UInt16) {
+    /// New calls may come from these servers (accept_calls_from = proxy).
+    func trust(_ addresses: [SocketAddress]) {
+        let added = callSources.trust(addresses)
+        if callSources.enforced && !added.isEmpty {
+            log.info("SIP: new calls are taken from " + added.map { $0.host }.joined(separator: ", ")
+                     + " (accept_calls_from = proxy)")
+        }
+    }
+
+    /// "host", "host:port", "[v6]:port" -> (host, port); no port: nil.
+    static func hostAndPort(_ text: String) -> (String, UInt16?) {
         let bytes = Array(text.utf8)
         if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
             let host = String(decoding: bytes[1..<close], as: UTF8.self)
@@ -210,34 +275,18 @@ extension SIPService {
             if rest.first == UInt8(ascii: ":"), let port = UInt16(String(decoding: rest.dropFirst(), as: UTF8.self)) {
                 return (host, port)
             }
-            return (host, 5060)
+            return (host, nil)
         }
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes.lastIndex(of: UInt8(ascii: ":")) == colon,
            let port = UInt16(String(decoding: bytes[(colon + 1)...], as: UTF8.self)) {
             return (String(decoding: bytes[..<colon], as: UTF8.self), port)
         }
-        return (text, 5060)
+        return (text, nil)
     }
 }
 
-extension SIPService {
-    /// How a call `line` places travels: the line's account (or the first
-    /// one), with its registration's settings and destination, or for an
-    /// account that does not register (direct mode) the same built from
-    /// its proxy, registrar or domain. Nil (logged) when there is none.
-    func route(forLine line: Int) -> (SIPAccount, SIPRoute)? {
-        guard let name = site.lineSettings(line).account ?? site.accounts.first?.name,
-              let account = site.accounts.first(where: { $0.name == name }) else { return nil }
-        if let entry = registration(of: account.name) {
-            return (entry.registration.settings, .account(entry.destination, entry.registration.settings.transport))
-        }
-        let localPort = (try? socket?.localAddress())?.port ?? UInt16(site.sipListenPort)
-        switch resolveRoute(for: account, localPort: localPort) {
-        case .success(let (settings, destination)): return (settings, .account(destination, settings.transport))
-        case .failure(let error):
-            log.warn("account \(account.name): \(error.message)")
-            return nil
-        }
-    }
+/// Why a lookup gave no server to send to, for `status` and the log.
+struct LookupFailure: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
 }
-

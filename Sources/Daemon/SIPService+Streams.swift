@@ -24,12 +24,38 @@ extension SIPService {
                 return
             }
             guard let (descriptor, remote) = accepted else { return }
-            guard streams.count < SIPService.maximumStreams else {
-                log.warn("SIP: refusing a TCP connection from \(remote.description): \(SIPService.maximumStreams) open")
-                descriptor.close()
-                continue
+            if streams.values.filter({ !$0.outbound }).count >= SIPService.maximumInboundStreams
+                || streams.count >= SIPService.maximumStreams {
+                // Full: the longest-quiet inbound connection that carries no
+                // call makes room; with none, the new one is refused.
+                guard let idlest = streams.values.filter({ !$0.outbound && !connectionCarriesCall($0.descriptor.rawValue) })
+                    .min(by: { $0.lastActivity < $1.lastActivity }) else {
+                    log.warn("SIP: refusing a TCP connection from \(remote.description): every inbound place carries a call")
+                    descriptor.close()
+                    continue
+                }
+                log.debug("SIP: closing the quietest TCP connection (\(idlest.remote.description)) for a new one")
+                closeStream(idlest.descriptor.rawValue, reason: nil)
             }
             addStream(SIPStreamConnection(descriptor: descriptor, remote: remote, outbound: false, connected: true, now: loop.now))
+            scheduleStreamSweep()
+        }
+    }
+
+    /// Closes inbound connections quiet for `inboundIdleLimit` that carry
+    /// no call: a peer that opened one and went silent holds no place.
+    func scheduleStreamSweep() {
+        guard streamSweepTimer == nil else { return }
+        streamSweepTimer = loop.schedule(after: .seconds(30)) {
+            self.streamSweepTimer = nil
+            let now = self.loop.now
+            for connection in Array(self.streams.values)
+            where !connection.outbound && now - connection.lastActivity >= SIPService.inboundIdleLimit
+                && !self.connectionCarriesCall(connection.descriptor.rawValue) {
+                self.log.debug("SIP: closing the TCP connection from \(connection.remote.description): quiet for \(SIPService.inboundIdleLimit.milliseconds / 1000) s")
+                self.closeStream(connection.descriptor.rawValue, reason: nil)
+            }
+            if self.streams.values.contains(where: { !$0.outbound }) { self.scheduleStreamSweep() }
         }
     }
 
@@ -197,10 +223,26 @@ extension SIPService {
                 self.queue(KeepAliveMethod.crlfBytes, on: connection)
             }
             for entry in self.registrations where entry.registration.settings.transport != .tcp {
-                let bytes = self.site.keepAliveWithOptions
-                    ? KeepAliveMethod.optionsRequest(entry.registration.settings, token: RandomToken.hex(bytes: 6))
-                    : KeepAliveMethod.crlfBytes
-                self.send(bytes, to: entry.destination)
+                guard let destination = entry.destination else { continue }
+                guard self.site.keepAliveWithOptions else {
+                    self.send(KeepAliveMethod.crlfBytes, to: destination)
+                    self.keepAlivesSent += 1
+                    continue
+                }
+                // An OPTIONS still unanswered a whole interval later is a
+                // miss; two in a row, and the registrar (or the NAT binding
+                // toward it) is presumed gone: register again at once.
+                if entry.keepAliveToken != nil { entry.keepAliveMisses += 1 }
+                if entry.keepAliveMisses >= 2 {
+                    entry.keepAliveMisses = 0
+                    entry.keepAliveToken = nil
+                    self.perform(entry.registration.registrarSilent(at: now), on: entry)
+                    self.rearm(entry)
+                    continue
+                }
+                let token = RandomToken.hex(bytes: 6)
+                entry.keepAliveToken = token
+                self.send(KeepAliveMethod.optionsRequest(entry.registration.settings, token: token), to: destination)
                 self.keepAlivesSent += 1
             }
             self.scheduleKeepAlive()

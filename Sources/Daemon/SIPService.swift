@@ -29,6 +29,12 @@ final class SIPService {
     var keepAliveTimer: TimerID?
     var readScratch = [UInt8](repeating: 0, count: 16_384)
     static let maximumStreams = 32
+    /// Connections others open to us take at most this many of the
+    /// `maximumStreams`: the rest stay for our own (registrations, calls).
+    static let maximumInboundStreams = 24
+    /// An inbound connection quiet this long, carrying no call, is closed.
+    static let inboundIdleLimit = Interval.seconds(120)
+    var streamSweepTimer: TimerID?
     /// Every request received passes through its server transaction first:
     /// copies are answered from here and never reach a call.
     var serverTransactions = ServerTransactions<ReplyRoute>(capacity: 64)
@@ -39,6 +45,12 @@ final class SIPService {
     var onCallResponse: (SIPMessage) -> Bool = { _ in false }
     /// Call control: a TCP connection (its fd) closed.
     var onConnectionClosed: (Int32) -> Void = { _ in }
+    /// Call control: whether a call travels over this TCP connection (fd).
+    var connectionCarriesCall: (Int32) -> Bool = { _ in false }
+    /// Finds registrars and proxies (NAPTR, SRV, A/AAAA) off the loop's back.
+    var dns: DNSService
+    /// Direct accounts' servers, by account name, as last looked up.
+    var directRoutes: [String: DirectRoute] = [:]
     var keepAlivesSent = 0
     var keepAlivesAnswered = 0
     /// What the validator lets through: the methods handled here, no SIP
@@ -58,6 +70,7 @@ final class SIPService {
         self.site = site
         self.loop = loop
         self.log = log
+        dns = DNSService(servers: site.dnsServers, loop: loop, log: log)
     }
 
     func start() throws(StartupError) {
@@ -117,6 +130,9 @@ final class SIPService {
         keepAliveTimer = nil
         if let serverTransactionTimer { loop.cancel(serverTransactionTimer) }
         serverTransactionTimer = nil
+        if let streamSweepTimer { loop.cancel(streamSweepTimer) }
+        streamSweepTimer = nil
+        dns.stop()
     }
 
     /// `sip: ADDRESS/udp`, then `account NAME: STATE` lines, for `status`.
@@ -211,8 +227,13 @@ final class SIPService {
     func dispatch(_ response: SIPMessage) {
         if onCallResponse(response) { return }
         if response.cseq?.method == .options,
-           response.topVia?.branch?.starts(with: KeepAliveMethod.branchPrefix.utf8) == true {
+           let branch = response.topVia?.branch, branch.starts(with: KeepAliveMethod.branchPrefix.utf8) {
             keepAlivesAnswered += 1
+            let token = String(decoding: branch.dropFirst(KeepAliveMethod.branchPrefix.utf8.count), as: UTF8.self)
+            if let entry = registrations.first(where: { $0.keepAliveToken == token }) {
+                entry.keepAliveToken = nil
+                entry.keepAliveMisses = 0
+            }
             return
         }
         guard let branch = response.topVia?.branch.map({ String(decoding: $0, as: UTF8.self) }),

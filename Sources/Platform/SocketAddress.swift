@@ -47,6 +47,17 @@ public struct SocketAddress: Equatable, Sendable {
         return nil
     }
 
+    /// Copies a sockaddr a C library handed over; nil when it is neither
+    /// IPv4 nor IPv6.
+    public init?(raw: UnsafePointer<sockaddr>, length: UInt32) {
+        let family = Int32(raw.pointee.sa_family)
+        guard family == AF_INET || family == AF_INET6,
+              length <= UInt32(MemoryLayout<sockaddr_storage>.size) else { return nil }
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: Int(length))) }
+        self.init(storage: storage, length: length)
+    }
+
     init(storage: sockaddr_storage, length: UInt32) {
         self.storage = storage
         self.length = length
@@ -88,6 +99,16 @@ public struct SocketAddress: Equatable, Sendable {
                 let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
                 return memcmp(a.baseAddress! + offset, b.baseAddress! + offset, MemoryLayout<in6_addr>.size) == 0
             }
+        }
+    }
+
+    /// 0.0.0.0 or ::, "any address" to bind to.
+    public var isWildcard: Bool {
+        withUnsafeBytes(of: storage) { raw in
+            let (offset, count) = family == .ipv4
+                ? (MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, MemoryLayout<in_addr>.size)
+                : (MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!, MemoryLayout<in6_addr>.size)
+            return !raw[offset..<(offset + count)].contains { $0 != 0 }
         }
     }
 

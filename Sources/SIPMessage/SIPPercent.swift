@@ -18,6 +18,22 @@ public enum SIPPercent {
         return true
     }
 
+    /// A URI's user part as it must be written: bytes other than unreserved
+    /// and `&=+$,;?/` become %HH, so a dialed `#` travels as `%23` (RFC 3261
+    /// §19.1.2, §25.1).
+    public static func encodeUser(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for c in text.utf8 {
+            if SIPByte.isUnreserved(c) || SIPByte.isUserUnreserved(c) {
+                out.append(c)
+            } else {
+                out += [SIPByte.percent, hex[Int(c >> 4)], hex[Int(c & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Resolves %HH escapes. `%00` becomes a NUL byte; a `%` that does not start
     /// a valid escape is kept as it is.
     public static func decode(_ bytes: SIPBytes) -> [UInt8] {

@@ -69,7 +69,7 @@ public struct OutgoingCall {
         self.callID = callID
         let fromTag = makeToken()
         let host = SIPAccount.uriHost(settings.domain)
-        requestURI = "sip:\(number)@\(host)"
+        requestURI = "sip:\(SIPPercent.encodeUser(number))@\(host)"
         toURI = requestURI
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""
         let requests = DialogRequests(callID: callID, local: "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)",

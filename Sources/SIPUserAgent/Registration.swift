@@ -5,8 +5,11 @@ import Timebase
 
 /// What registration asks the daemon to do.
 public enum RegistrationAction: Equatable, Sendable {
-    /// Send these bytes to the registrar.
+    /// Send these bytes to the registrar: the target `currentTarget` names.
     case send([UInt8])
+    /// Look the registrar up (RFC 3263), then call `located` with what was
+    /// found or `notLocated` with why nothing was.
+    case locate
     case logInfo(String)
     case logWarning(String)
     case logDebug(String)
@@ -15,6 +18,8 @@ public enum RegistrationAction: Equatable, Sendable {
 /// Where an account's registration stands, for `status`.
 public enum RegistrationState: Equatable, Sendable {
     case idle
+    /// Looking the registrar up before the first REGISTER or a retry.
+    case resolving
     case registering
     case registered(until: Instant)
     /// The last attempt failed; the next one is at `retryAt`.
@@ -23,12 +28,33 @@ public enum RegistrationState: Equatable, Sendable {
     case unregistered
 }
 
-/// One account's registration (RFC 3261 §10): REGISTER, digest challenges,
-/// refresh ahead of expiry, back-off after failures, un-REGISTER on the way
-/// out. No I/O: responses and time come in, bytes to send go out. The
-/// failure reason is logged when it changes, not on every retry.
+/// One server a registrar's name led to, as the daemon found it.
+public struct RegistrarTarget: Equatable, Sendable {
+    /// The server's address and port.
+    public var host: String
+    public var port: UInt16
+    /// Our own address on the way to it: what Via and Contact carry.
+    public var localHost: String
+
+    public init(host: String, port: UInt16, localHost: String) {
+        self.host = host
+        self.port = port
+        self.localHost = localHost
+    }
+}
+
+/// One account's registration (RFC 3261 §10): a lookup of the registrar
+/// before each attempt and refresh (RFC 3263), REGISTER, digest challenges,
+/// the next server on a timeout, a transport error or 503, refresh ahead
+/// of expiry, back-off after failures, un-REGISTER on the way out. No I/O:
+/// lookups, responses and time come in, bytes to send go out. The failure
+/// reason is logged when it changes, not on every retry.
 public struct Registration {
-    public let settings: SIPAccount
+    /// The account; the registrar and local address follow the target in use.
+    public private(set) var settings: SIPAccount
+    /// Where the registrar's name led, best first, and the one in use.
+    public private(set) var targets: [RegistrarTarget] = []
+    public private(set) var currentTarget = 0
     public private(set) var state: RegistrationState = .idle
     /// The branch of the REGISTER in flight, to match its responses.
     public private(set) var branch: String?
@@ -44,12 +70,19 @@ public struct Registration {
     private var refreshAt: Instant?
     private var retryAt: Instant?
     private var failures = 0
+    /// A `.locate` went out and its answer has not come.
+    public var isLocating: Bool { awaitingLocation }
+    private var awaitingLocation = false
     private var lastLoggedFailure: String?
     private let timers: TransactionTimers
     private var makeToken: () -> String
 
     public static let minimumBackoff = Interval.seconds(5)
     public static let maximumBackoff = Interval.seconds(300)
+    /// The longest wait after a failure of the network (no answer, no
+    /// route, no DNS) rather than of the account: a board that booted
+    /// before its network registers soon after the network comes.
+    public static let maximumNetworkBackoff = Interval.seconds(30)
 
     public init(settings: SIPAccount, timers: TransactionTimers = .unreliable,
                 makeToken: @escaping () -> String) {
@@ -76,8 +109,10 @@ public struct Registration {
     public func statusText(at now: Instant) -> String {
         switch state {
         case .idle: return "idle"
+        case .resolving: return "resolving"
         case .registering: return "registering"
-        case .registered(let until): return "registered, expires in \(max(0, (until - now).milliseconds / 1000)) s"
+        case .registered(let until):
+            return "registered, expires in \(max(0, (until - now).milliseconds / 1000)) s, with \(serverLabel)"
         case .failed(let reason, let retry): return "failed: \(reason), retry in \(max(0, (retry - now).milliseconds / 1000)) s"
         case .unregistering: return "unregistering"
         case .unregistered: return "unregistered"
@@ -86,15 +121,43 @@ public struct Registration {
 
     // MARK: Inputs
 
+    /// The server in use, "192.0.2.1:5060/udp".
+    public var serverLabel: String {
+        "\(SIPAccount.uriHost(settings.registrarHost)):\(settings.registrarPort)/\(settings.transport.rawValue)"
+    }
+
     public mutating func start(at now: Instant) -> [RegistrationAction] {
         requestedExpires = settings.expires
-        return sendRegister(expires: requestedExpires, at: now)
+        return locate()
+    }
+
+    /// The lookup a `.locate` asked for found these servers, best first.
+    public mutating func located(_ found: [RegistrarTarget], at now: Instant) -> [RegistrationAction] {
+        guard awaitingLocation else { return [] }
+        awaitingLocation = false
+        guard !found.isEmpty else { return fail("no address for the registrar", network: true, at: now) }
+        targets = found
+        return use(0, at: now)
+    }
+
+    /// The lookup failed. A refresh goes on with the servers found before
+    /// (a DNS outage alone does not end a registration); otherwise this is
+    /// a failure like any other, retried after a back-off.
+    public mutating func notLocated(_ reason: String, at now: Instant) -> [RegistrationAction] {
+        guard awaitingLocation else { return [] }
+        awaitingLocation = false
+        if !targets.isEmpty, case .registered = state {
+            return [.logDebug("account \(settings.accountName): \(reason); refreshing with \(serverLabel)")]
+                + sendRegister(expires: requestedExpires, at: now)
+        }
+        return fail(reason, network: true, at: now)
     }
 
     /// Removes the binding (Expires: 0); the daemon sends it on shutdown.
     public mutating func unregister(at now: Instant) -> [RegistrationAction] {
         refreshAt = nil
         retryAt = nil
+        awaitingLocation = false
         guard case .registered = state else {
             state = .unregistered
             transaction = nil
@@ -110,10 +173,9 @@ public struct Registration {
     public mutating func handle(response: SIPMessage, at now: Instant) -> [RegistrationAction] {
         guard let status = response.statusCode, var current = transaction else { return [] }
         var actions: [RegistrationAction] = []
-        for action in current.handle(.response(statusCode: status), at: now) {
-            actions += perform(action, at: now)
-        }
+        let transactionActions = current.handle(.response(statusCode: status), at: now)
         transaction = current.isTerminated ? nil : current
+        for action in transactionActions { actions += perform(action, at: now) }
         guard status >= 200 else { return actions }
         if case .unregistering = state {
             state = .unregistered
@@ -148,6 +210,10 @@ public struct Registration {
             } else {
                 actions += fail("423 Interval Too Brief without a usable Min-Expires", at: now)
             }
+        case 503:
+            // Service Unavailable: the next server, if there is one (RFC 3263 §4.3).
+            let reason = response.reasonPhrase.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            actions += failOver("\(status) \(reason) from \(serverLabel)", at: now)
         default:
             let reason = response.reasonPhrase.map { String(decoding: $0, as: UTF8.self) } ?? ""
             actions += fail("\(status) \(reason)", at: now)
@@ -155,12 +221,33 @@ public struct Registration {
         return actions
     }
 
-    /// The connection the REGISTER went over broke (a stream transport).
+    /// Keep-alives to the registrar went unanswered: it restarted, or a NAT
+    /// on the way forgot us. A registration in place registers again at
+    /// once (after a fresh lookup, so another server may take over).
+    public mutating func registrarSilent(at now: Instant) -> [RegistrationAction] {
+        guard case .registered = state, !awaitingLocation else { return [] }
+        transaction = nil
+        refreshAt = nil
+        return [.logInfo("account \(settings.accountName): \(serverLabel) does not answer keep-alives; registering again")]
+            + locate()
+    }
+
+    /// The connection to the registrar broke (a stream transport): the
+    /// REGISTER in flight fails over; a registration in place is refreshed
+    /// at once, since the registrar reaches us only over that connection.
     public mutating func transportFailed(at now: Instant) -> [RegistrationAction] {
+        if case .registered = state {
+            guard !awaitingLocation else { return [] }
+            transaction = nil
+            refreshAt = nil
+            return [.logInfo("account \(settings.accountName): the connection to \(serverLabel) closed; registering again")]
+                + locate()
+        }
         guard var current = transaction else { return [] }
         var actions: [RegistrationAction] = []
-        for action in current.handle(.transportError, at: now) { actions += perform(action, at: now) }
+        let transactionActions = current.handle(.transportError, at: now)
         transaction = current.isTerminated ? nil : current
+        for action in transactionActions { actions += perform(action, at: now) }
         return actions
     }
 
@@ -168,19 +255,21 @@ public struct Registration {
     public mutating func advance(to now: Instant) -> [RegistrationAction] {
         var actions: [RegistrationAction] = []
         if var current = transaction, let due = current.nextDeadline, due <= now {
-            for action in current.advance(to: now) { actions += perform(action, at: now) }
+            let transactionActions = current.advance(to: now)
             transaction = current.isTerminated ? nil : current
+            for action in transactionActions { actions += perform(action, at: now) }
         }
         if let due = refreshAt, due <= now {
+            // A fresh lookup first: a server preferred again is used again.
             refreshAt = nil
-            actions += sendRegister(expires: requestedExpires, at: now)
+            actions += locate()
         }
         if let due = retryAt, due <= now {
             retryAt = nil
             digest.reset()
             sentAuthorization = []
             requestedExpires = settings.expires
-            actions += sendRegister(expires: requestedExpires, at: now)
+            actions += locate()
         }
         return actions
     }
@@ -193,10 +282,10 @@ public struct Registration {
             return [.send(request)]
         case .timeout:
             if case .unregistering = state { state = .unregistered; return [] }
-            return fail("no response from \(settings.registrarHost):\(settings.registrarPort)", at: now)
+            return failOver("no response from \(serverLabel)", at: now)
         case .transportError:
             if case .unregistering = state { state = .unregistered; return [] }
-            return fail("cannot reach \(settings.registrarHost):\(settings.registrarPort)", at: now)
+            return failOver("cannot reach \(serverLabel)", at: now)
         default:
             return []
         }
@@ -230,11 +319,42 @@ public struct Registration {
         return actions
     }
 
-    private mutating func fail(_ reason: String, at now: Instant) -> [RegistrationAction] {
+    /// Asks for a lookup; a registration not yet up shows `resolving`.
+    private mutating func locate() -> [RegistrationAction] {
+        awaitingLocation = true
+        if case .registered = state {} else { state = .resolving }
+        return [.locate]
+    }
+
+    /// REGISTER to target `index`: its address becomes the registrar's, our
+    /// address toward it goes in Via and Contact.
+    private mutating func use(_ index: Int, at now: Instant) -> [RegistrationAction] {
+        currentTarget = index
+        settings.registrarHost = targets[index].host
+        settings.registrarPort = targets[index].port
+        settings.localHost = targets[index].localHost
+        return sendRegister(expires: requestedExpires, at: now)
+    }
+
+    /// The server in use did not answer, could not be reached or is
+    /// unavailable: the next one at once, with fresh credentials (a nonce
+    /// is one server's), or a failure when none is left.
+    private mutating func failOver(_ reason: String, at now: Instant) -> [RegistrationAction] {
+        guard currentTarget + 1 < targets.count else { return fail(reason, network: true, at: now) }
+        digest.reset()
+        sentAuthorization = []
+        let next = targets[currentTarget + 1]
+        let note = RegistrationAction.logInfo(
+            "account \(settings.accountName): \(reason); trying \(SIPAccount.uriHost(next.host)):\(next.port)")
+        return [note] + use(currentTarget + 1, at: now)
+    }
+
+    private mutating func fail(_ reason: String, network: Bool = false, at now: Instant) -> [RegistrationAction] {
         failures += 1
+        let ceiling = network ? Registration.maximumNetworkBackoff : Registration.maximumBackoff
         var backoff = Registration.minimumBackoff
-        for _ in 1..<min(failures, 10) where backoff < Registration.maximumBackoff { backoff = backoff * 2 }
-        if backoff > Registration.maximumBackoff { backoff = Registration.maximumBackoff }
+        for _ in 1..<min(failures, 10) where backoff < ceiling { backoff = backoff * 2 }
+        if backoff > ceiling { backoff = ceiling }
         let retry = now + backoff
         state = .failed(reason: reason, retryAt: retry)
         retryAt = retry

@@ -151,4 +151,20 @@ final class LineSettingsTests: XCTestCase {
             "/c/site.conf:6: error: 'warmline_seconds' needs a 'hotline' number in [line 2]",
         ])
     }
+
+    func testDNSServersTakeAddressesWithPortsAndRejectNames() throws {
+        var files = MemoryFiles()
+        files.add("/c/site.conf", minimalSite + "\n[sip]\ndns_servers = 192.0.2.53, 127.0.0.1:5353,[2001:db8::53]:53\n")
+        files.add("/c/board.conf", simBoard)
+        let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
+        XCTAssertEqual(site.dnsServers, "192.0.2.53,127.0.0.1:5353,[2001:db8::53]:53")
+        files.add("/c/plain.conf", minimalSite)
+        XCTAssertNil(try XCTUnwrap(ConfigLoader.loadSite(path: "/c/plain.conf", read: files.read).site).dnsServers)
+
+        files.add("/c/site.conf", minimalSite + "\n[sip]\ndns_servers = dns.example.net\n")
+        let result = ConfigLoader.loadSite(path: "/c/site.conf", read: files.read)
+        XCTAssertEqual(result.diagnostics.map { $0.text }, [
+            "/c/site.conf:4: error: invalid value 'dns.example.net' for 'dns_servers': expected IP addresses with optional ports, separated by commas (192.0.2.1, 192.0.2.2:5353, [2001:db8::1]:53)",
+        ])
+    }
 }

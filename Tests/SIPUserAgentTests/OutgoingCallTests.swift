@@ -97,6 +97,23 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(SIPAccount.uriHost("[2001:db8::1]:5070"), "[2001:db8::1]:5070")
     }
 
+    func testAHashInTheNumberIsEscaped() throws {
+        var counter = 0
+        let settings = SIPAccount(
+            accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: nil,
+            displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
+            expires: 600, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
+        var call = OutgoingCall(settings: settings, number: "*72#5551234", offer: Array("v=0\r\n".utf8),
+                                makeToken: { counter += 1; return "t\(counter)" })
+        let bytes = try XCTUnwrap(call.start(at: .zero).compactMap { action -> [UInt8]? in
+            if case .send(let bytes) = action { return bytes } else { return nil }
+        }.first)
+        let text = String(decoding: bytes, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("INVITE sip:*72%235551234@atad.test SIP/2.0\r\n"), text)
+        // What we send, our own parser takes: the responses are then matched.
+        XCTAssertNoThrow(try SIPParser().parse(bytes, framing: .datagram))
+    }
+
     func testBusyFarEndFailsAsBusy() throws {
         var call = makeCall()
         let invite = try XCTUnwrap(sent(call.start(at: now)).first)

@@ -19,6 +19,16 @@ final class RegistrationTests: XCTestCase {
         })
     }
 
+    private let home = RegistrarTarget(host: "127.0.0.1", port: 5060, localHost: "127.0.0.1")
+
+    /// Answers a `.locate` among `actions` with `targets`, as the daemon
+    /// does once its lookup ends; returns every action.
+    private func located(_ actions: [RegistrationAction], _ registration: inout Registration,
+                         _ targets: [RegistrarTarget]? = nil) -> [RegistrationAction] {
+        guard actions.contains(.locate) else { return actions }
+        return actions + registration.located(targets ?? [home], at: now)
+    }
+
     private func sent(_ actions: [RegistrationAction]) -> [String] {
         actions.compactMap { if case .send(let bytes) = $0 { return String(decoding: bytes, as: UTF8.self) } else { return nil } }
     }
@@ -43,7 +53,7 @@ final class RegistrationTests: XCTestCase {
 
     func testRegisterCarriesWhatARegistrarNeeds() throws {
         var registration = makeRegistration()
-        let request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        let request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
         XCTAssertTrue(request.hasPrefix("REGISTER sip:atad.test SIP/2.0\r\n"), request)
         XCTAssertEqual(header("Via", in: request), "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKt3;rport")
         XCTAssertEqual(header("From", in: request), "\"Kitchen\" <sip:1001@atad.test>;tag=t2")
@@ -58,7 +68,7 @@ final class RegistrationTests: XCTestCase {
 
     func testDigestChallengeIsAnsweredThenRegisteredAndRefreshedAhead() throws {
         var registration = makeRegistration()
-        let first = try XCTUnwrap(sent(registration.start(at: now)).first)
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
         let challenge = try response(to: first, "401 Unauthorized",
                                      ["WWW-Authenticate: Digest realm=\"atad.test\", nonce=\"abc\", qop=\"auth\", algorithm=MD5"])
         let second = try XCTUnwrap(sent(registration.handle(response: challenge, at: now)).first)
@@ -73,9 +83,9 @@ final class RegistrationTests: XCTestCase {
         XCTAssertEqual(registration.state, .registered(until: now + .seconds(300)))
         XCTAssertTrue(actions.contains { if case .logInfo(let text) = $0 { return text.contains("registered") } else { return false } })
         // The refresh goes out at 85 % of the granted 300 s, not before.
-        XCTAssertTrue(sent(registration.advance(to: now + .seconds(254))).isEmpty)
+        XCTAssertTrue(sent(located(registration.advance(to: now + .seconds(254)), &registration)).isEmpty)
         XCTAssertEqual(registration.nextDeadline, now + .seconds(255))
-        let refresh = try XCTUnwrap(sent(registration.advance(to: now + .seconds(255))).first)
+        let refresh = try XCTUnwrap(sent(located(registration.advance(to: now + .seconds(255)), &registration)).first)
         XCTAssertEqual(header("CSeq", in: refresh), "3 REGISTER")
         XCTAssertTrue(header("Authorization", in: refresh)?.contains("nc=00000002") ?? false, "the nonce is reused")
     }
@@ -83,7 +93,7 @@ final class RegistrationTests: XCTestCase {
     func testWrongPasswordFailsOnceLoudlyThenBacksOffQuietly() throws {
         var registration = makeRegistration(password: "wrong")
         let challengeHeader = "WWW-Authenticate: Digest realm=\"atad.test\", nonce=\"n1\", algorithm=MD5"
-        var request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        var request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
         request = try XCTUnwrap(sent(registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)).first)
         var actions = registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)
         guard case .failed(let reason, let retryAt) = registration.state else { return XCTFail("\(registration.state)") }
@@ -93,7 +103,7 @@ final class RegistrationTests: XCTestCase {
         // The retry fails the same way: logged at debug level only, and the
         // back-off doubles.
         now = retryAt
-        request = try XCTUnwrap(sent(registration.advance(to: now)).first)
+        request = try XCTUnwrap(sent(located(registration.advance(to: now), &registration)).first)
         request = try XCTUnwrap(sent(registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)).first)
         actions = registration.handle(response: try response(to: request, "401 Unauthorized", [challengeHeader]), at: now)
         XCTAssertFalse(actions.contains { if case .logWarning = $0 { return true } else { return false } })
@@ -103,7 +113,7 @@ final class RegistrationTests: XCTestCase {
 
     func testUnansweredRegisterIsRetransmittedThenTimesOut() throws {
         var registration = makeRegistration()
-        XCTAssertEqual(sent(registration.start(at: now)).count, 1)
+        XCTAssertEqual(sent(located(registration.start(at: now), &registration)).count, 1)
         var sends = 0
         var time = now
         while time < now + .seconds(33) {
@@ -114,24 +124,128 @@ final class RegistrationTests: XCTestCase {
         // Timer E: 0.5, 1.5, 3.5, 7.5, then every T2 (4 s) until Timer F at 32 s.
         XCTAssertEqual(sends, 10)
         guard case .failed(let reason, _) = registration.state else { return XCTFail("\(registration.state)") }
-        XCTAssertEqual(reason, "no response from 127.0.0.1:5060")
+        XCTAssertEqual(reason, "no response from 127.0.0.1:5060/udp")
     }
 
     func testIntervalTooBriefAsksAgainWithTheMinimum() throws {
         var registration = makeRegistration(expires: 60)
-        let request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        let request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
         let again = try XCTUnwrap(sent(registration.handle(response: try response(to: request, "423 Interval Too Brief", ["Min-Expires: 120"]), at: now)).first)
         XCTAssertEqual(header("Expires", in: again), "120")
     }
 
     func testUnregisterSendsExpiresZero() throws {
         var registration = makeRegistration()
-        let request = try XCTUnwrap(sent(registration.start(at: now)).first)
+        let request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
         _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
         let goodbye = try XCTUnwrap(sent(registration.unregister(at: now)).first)
         XCTAssertEqual(header("Expires", in: goodbye), "0")
         XCTAssertEqual(registration.state, .unregistering)
         _ = registration.handle(response: try response(to: goodbye, "200 OK"), at: now)
         XCTAssertEqual(registration.state, .unregistered)
+    }
+
+    // MARK: Looking the registrar up, and the next server
+
+    func testTheRegistrarIsLookedUpBeforeTheFirstRegister() throws {
+        var registration = makeRegistration()
+        XCTAssertEqual(registration.start(at: now), [.locate])
+        XCTAssertEqual(registration.state, .resolving)
+        XCTAssertEqual(registration.statusText(at: now), "resolving")
+        let found = [RegistrarTarget(host: "192.0.2.7", port: 5080, localHost: "192.0.2.50")]
+        let request = try XCTUnwrap(sent(registration.located(found, at: now)).first)
+        XCTAssertEqual(header("Via", in: request)?.hasPrefix("SIP/2.0/UDP 192.0.2.50:5070;"), true)
+        XCTAssertEqual(header("Contact", in: request), "<sip:1001@192.0.2.50:5070;transport=udp>")
+        _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
+        XCTAssertEqual(registration.statusText(at: now), "registered, expires in 600 s, with 192.0.2.7:5080/udp")
+    }
+
+    func testALookupThatFailsIsRetriedAfterABackOffCappedForTheNetwork() {
+        var registration = makeRegistration()
+        _ = registration.start(at: now)
+        for attempt in 1...8 {
+            _ = registration.notLocated("cannot resolve atad.test: DNS timeout", at: now)
+            guard case .failed(let reason, let retryAt) = registration.state else { return XCTFail("\(registration.state)") }
+            XCTAssertEqual(reason, "cannot resolve atad.test: DNS timeout")
+            // 5, 10, 20, then never more than 30 s: a board that booted before
+            // its network registers soon after the network comes.
+            XCTAssertEqual(retryAt - now, attempt == 1 ? .seconds(5) : attempt == 2 ? .seconds(10) : attempt == 3 ? .seconds(20) : .seconds(30))
+            now = retryAt
+            XCTAssertEqual(registration.advance(to: now), [.locate])
+            XCTAssertEqual(registration.state, .resolving)
+        }
+    }
+
+    func testATimeoutMovesToTheNextServerAtOnce() throws {
+        var registration = makeRegistration()
+        let first = RegistrarTarget(host: "192.0.2.1", port: 5060, localHost: "192.0.2.50")
+        let second = RegistrarTarget(host: "192.0.2.2", port: 5062, localHost: "192.0.2.51")
+        XCTAssertEqual(sent(located(registration.start(at: now), &registration, [first, second])).count, 1)
+        var moved: [RegistrationAction] = []
+        var time = now
+        while time < now + .seconds(33) && registration.currentTarget == 0 {
+            time = time + .milliseconds(100)
+            moved = registration.advance(to: time)
+        }
+        XCTAssertEqual(registration.currentTarget, 1)
+        XCTAssertEqual(registration.state, .registering, "no failure while a server is left")
+        XCTAssertTrue(moved.contains(.logInfo("account home: no response from 192.0.2.1:5060/udp; trying 192.0.2.2:5062")), "\(moved)")
+        let request = try XCTUnwrap(sent(moved).first)
+        XCTAssertEqual(header("Contact", in: request), "<sip:1001@192.0.2.51:5070;transport=udp>")
+        _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: time)
+        XCTAssertEqual(registration.statusText(at: time), "registered, expires in 600 s, with 192.0.2.2:5062/udp")
+        // The refresh looks up again and goes back to the preferred server.
+        time = time + .seconds(510)
+        let refresh = try XCTUnwrap(sent(located(registration.advance(to: time), &registration, [first, second])).first)
+        XCTAssertEqual(registration.currentTarget, 0)
+        XCTAssertEqual(header("Contact", in: refresh), "<sip:1001@192.0.2.50:5070;transport=udp>")
+    }
+
+    func testA503MovesToTheNextServerAndTheLastOneFails() throws {
+        var registration = makeRegistration()
+        let targets = [RegistrarTarget(host: "192.0.2.1", port: 5060, localHost: "192.0.2.50"),
+                       RegistrarTarget(host: "192.0.2.2", port: 5060, localHost: "192.0.2.50")]
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration, targets)).first)
+        let second = try XCTUnwrap(sent(registration.handle(response: try response(to: first, "503 Service Unavailable"), at: now)).first)
+        XCTAssertEqual(registration.currentTarget, 1)
+        XCTAssertEqual(header("CSeq", in: second), "2 REGISTER")
+        XCTAssertTrue(sent(registration.handle(response: try response(to: second, "503 Service Unavailable"), at: now)).isEmpty)
+        guard case .failed(let reason, _) = registration.state else { return XCTFail("\(registration.state)") }
+        XCTAssertEqual(reason, "503 Service Unavailable from 192.0.2.2:5060/udp")
+    }
+
+    func testARefreshWhoseLookupFailsKeepsTheServerInUse() throws {
+        var registration = makeRegistration()
+        let request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
+        now = now + .seconds(510)
+        XCTAssertEqual(registration.advance(to: now), [.locate])
+        if case .registered = registration.state {} else { XCTFail("a refresh under way stays registered: \(registration.state)") }
+        let refresh = try XCTUnwrap(sent(registration.notLocated("cannot resolve atad.test: DNS timeout", at: now)).first)
+        XCTAssertEqual(header("CSeq", in: refresh), "2 REGISTER")
+    }
+
+    func testAClosedConnectionRegistersAgainAtOnce() throws {
+        var registration = makeRegistration()
+        let request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
+        let actions = registration.transportFailed(at: now + .seconds(3))
+        XCTAssertTrue(actions.contains(.locate), "\(actions)")
+        let again = try XCTUnwrap(sent(registration.located([home], at: now + .seconds(3))).first)
+        XCTAssertEqual(header("CSeq", in: again), "2 REGISTER")
+        // A second report of the same break asks for nothing more.
+        XCTAssertEqual(registration.transportFailed(at: now + .seconds(3)).filter { $0 == .locate }.count, 0)
+    }
+
+    func testASilentRegistrarIsRegisteredWithAgainAfterALookup() throws {
+        var registration = makeRegistration()
+        XCTAssertEqual(registration.registrarSilent(at: now), [], "nothing to do before a registration")
+        let request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        _ = registration.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
+        XCTAssertTrue(registration.registrarSilent(at: now + .seconds(60)).contains(.locate))
+        XCTAssertEqual(registration.registrarSilent(at: now + .seconds(61)), [], "one lookup at a time")
+        let again = try XCTUnwrap(sent(registration.located([home], at: now + .seconds(61))).first)
+        XCTAssertEqual(header("CSeq", in: again), "2 REGISTER")
+        XCTAssertEqual(registration.state, .registering)
     }
 }

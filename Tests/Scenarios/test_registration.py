@@ -187,6 +187,27 @@ def test_udp_keep_alive_with_options_is_answered_by_kamailio(daemons, tmp_path, 
     assert (account_state(daemon) or "").startswith("account home: registered"), status_lines(daemon)
 
 
+def test_unanswered_keep_alives_make_it_register_again(daemons, tmp_path, short_dir, kamailio):
+    """Kamailio goes away (its bindings with it): two keep-alive OPTIONS in
+    a row go unanswered, atad registers again at once, and its REGISTER,
+    retransmitted, reaches Kamailio when it is back."""
+    proxy = kamailio.start()
+    control = short_dir / "control.sock"
+    site = write_account_site(tmp_path / "site.conf", control, proxy.address, USERS["1001"],
+                              sip_extra="keep_alive_seconds = 1\nkeep_alive = options\n")
+    daemon = daemons.start(site, control, tmp_path)
+    wait_until(lambda: (keep_alive_counts(daemon) or ("", 0, 0))[2] >= 1, 10, "a keep-alive OPTIONS answered")
+    assert (account_state(daemon) or "").startswith("account home: registered"), status_lines(daemon)
+    proxy.stop()
+    wait_until(lambda: not (account_state(daemon) or "").startswith("account home: registered"), 6,
+               "atad to notice the silent registrar", interval=0.05)
+    assert "does not answer keep-alives; registering again" in daemon.log()
+    proxy.start()
+    proxy.wait_registered("1001@atad.test", timeout=15)
+    wait_until(lambda: (account_state(daemon) or "").startswith("account home: registered"), 10,
+               "registered again")
+
+
 def test_udp_keep_alive_crlf_reaches_the_registrar(daemons, tmp_path, short_dir):
     """A bare UDP socket stands where the registrar would be: the CRLF
     datagrams arrive there every second (REGISTERs are left unanswered)."""
