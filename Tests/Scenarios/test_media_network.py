@@ -477,8 +477,10 @@ def test_a_single_stray_packet_does_not_win_the_latch(daemons, tmp_path, short_d
     daemon = start_atad(daemons, tmp_path, short_dir, uas)
     far.remote = dial(daemon, uas)
     # One packet from another port on the far end's host: accepted (it may
-    # be the far end from behind a NAT) but not latched.
-    stray = far.send_tone(ROGUE_TONE, duration=0.02, ptime=PTIME_MS, rogue=True)
+    # be the far end from behind a NAT) but not latched. It carries silence:
+    # played at once ahead of the far end's tone, an audible stray would sit
+    # in the analyzer's stretch of that tone for its first second.
+    stray = far.send_tone(0, duration=0.02, ptime=PTIME_MS, rogue=True)
     assert stray.sent == 1
     wait_for_figures(daemon, lambda f: f["received"] == 1, "the stray packet received")
     # The far end proves itself with packets in sequence and is latched;
