@@ -183,7 +183,7 @@ final class CallControlTests: XCTestCase {
         let control = makeControl()
         let (ok, toTag) = try lateOffer(control)
         XCTAssertTrue(ok.hasPrefix("SIP/2.0 200 OK\r\n"))
-        XCTAssertTrue(ok.contains("m=audio 40000 RTP/AVP 0 8 101"), "our offer, both codecs: \(ok)")
+        XCTAssertTrue(ok.contains("m=audio 40000 RTP/AVP 0 8 13 101"), "our offer, both codecs: \(ok)")
         let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n"
         let acked = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 1,
                                                                        extra: ["Content-Type: application/sdp"], body: answer),
