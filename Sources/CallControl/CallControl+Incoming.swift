@@ -12,7 +12,8 @@ struct PendingInvite<Route> {
     let callID: String
     let invite: SIPMessage
     let origin: RequestOrigin<Route>
-    let offer: SessionDescription
+    /// Nil for a late offer (an INVITE without SDP): ours goes in the 200.
+    let offer: SessionDescription?
     let line: Int
 }
 
@@ -38,12 +39,14 @@ extension CallControl {
         guard calls.count + pendingInvites.count + pendingPlacements.count < Self.maximumCalls else {
             return refuse(invite, 503, "Service Unavailable", to: origin.route)
         }
-        let offer: SessionDescription
-        do throws(SDPError) {
-            offer = try SessionDescription(parsing: Array(invite.body))
-        } catch {
-            emit(.log(.debug, "SIP: refusing INVITE \(callID): SDP: \(error.message)"))
-            return refuse(invite, 488, "Not Acceptable Here", to: origin.route)
+        var offer: SessionDescription?
+        if !invite.body.isEmpty {
+            do throws(SDPError) {
+                offer = try SessionDescription(parsing: Array(invite.body))
+            } catch {
+                emit(.log(.debug, "SIP: refusing INVITE \(callID): SDP: \(error.message)"))
+                return refuse(invite, 488, "Not Acceptable Here", to: origin.route)
+            }
         }
         guard let line = lines.all.first(where: { $0.canRing })?.number else {
             return refuse(invite, 486, "Busy Here", to: origin.route)
@@ -60,31 +63,68 @@ extension CallControl {
         let lineAccount = account(ofLine: line)
         let capabilities = CallSettings.capabilities(for: lineAccount, host: host, port: port)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
-        let answer: SDPAnswer
-        switch sdp.answer(to: pending.offer, ours: capabilities) {
-        case .success(let settled): answer = settled
-        case .failure(let error):
-            lines[line]?.remove(callID)
-            emit(.log(.info, "SIP: refusing INVITE \(callID): \(error.message)"))
-            emit(.media(callID: callID, .close(line: line)))
-            return refuse(pending.invite, 488, "Not Acceptable Here", to: pending.origin.route)
+        // The 200's body: our answer, or for a late offer our offer, whose
+        // answer comes in the ACK (RFC 3261 §13.2.1, RFC 3264).
+        let body: [UInt8]
+        var settled: NegotiatedMedia?
+        if let offer = pending.offer {
+            switch sdp.answer(to: offer, ours: capabilities) {
+            case .success(let answer):
+                body = answer.sdp.serializedBytes()
+                settled = answer.media
+            case .failure(let error):
+                lines[line]?.remove(callID)
+                emit(.log(.info, "SIP: refusing INVITE \(callID): \(error.message)"))
+                emit(.media(callID: callID, .close(line: line)))
+                return refuse(pending.invite, 488, "Not Acceptable Here", to: pending.origin.route)
+            }
+        } else {
+            body = sdp.makeOffer(capabilities).serializedBytes()
+            emit(.log(.debug, "SIP: INVITE \(callID) has no offer: ours goes in the 200"))
         }
         let uriHost = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         let reliable = pending.origin.reliable
         let contact = "sip:atad@\(uriHost):\(sipPort)" + (reliable ? ";transport=tcp" : "")
         let incoming = IncomingCall(invite: pending.invite, toTag: makeToken(), contact: contact, userAgent: userAgent,
-                                    answerSDP: answer.sdp.serializedBytes(), localHost: host, localPort: sipPort,
+                                    answerSDP: body, localHost: host, localPort: sipPort,
                                     transport: reliable ? .tcp : .udp, timers: reliable ? .reliable : .unreliable,
                                     digest: lineAccount.flatMap(CallSettings.digest(for:)), makeToken: makeToken)
         let settings = CallSettings.media(for: lineAccount, host: host, random: random)
         let call = Call(incoming: incoming, line: line, route: pending.origin.route, contact: contact,
                         sdp: sdp, capabilities: capabilities, mediaSettings: settings)
-        call.mediaStarted = true
         calls[callID] = call
         emit(.line(line, .input(.incomingCall)))
-        emit(.media(callID: callID, .start(line: line, answer.media, settings)))
+        if let settled {
+            call.mediaStarted = true
+            emit(.media(callID: callID, .start(line: line, settled, settings)))
+        }
         emit(.log(.info, "line \(line): incoming call \(callID)"))
         apply(call.incoming?.start() ?? [], to: call)
+    }
+
+    /// The ACK of a late offer's 200 carries the answer: the media starts
+    /// with it. Without one we can use, the call cannot carry audio and
+    /// is ended with a BYE (RFC 3261 §13.3.1.4 leaves the UAS no other way).
+    func answerInAck(_ ack: SIPMessage, _ call: Call<Route>, at now: Instant) {
+        var reason = "its ACK carries no SDP answer"
+        if !ack.body.isEmpty {
+            do throws(SDPError) {
+                let answer = try SessionDescription(parsing: Array(ack.body))
+                switch call.sdp.negotiated(fromAnswer: answer) {
+                case .success(let media):
+                    call.mediaStarted = true
+                    emit(.media(callID: call.callID, .start(line: call.line, media, call.mediaSettings)))
+                    return
+                case .failure(let error):
+                    reason = "its ACK's answer: \(error.message)"
+                }
+            } catch {
+                reason = "its ACK's SDP: \(error.message)"
+            }
+        }
+        emit(.log(.info, "line \(call.line): call \(call.callID): \(reason); hanging up"))
+        apply(call.incoming?.hangUp(at: now) ?? [], to: call)
+        emit(.line(call.line, .input(.remoteHangUp)))
     }
 
     /// What an incoming call's state machine asked for.

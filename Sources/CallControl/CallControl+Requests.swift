@@ -93,6 +93,9 @@ extension CallControl {
                 call.outgoing?.ackReceived(cseq: cseq)
             } else {
                 apply(call.incoming?.ackReceived(cseq: cseq, at: now) ?? [], to: call)
+                if !call.mediaStarted, call.sdp.pendingOffer != nil, calls[call.callID] != nil {
+                    answerInAck(request, call, at: now)
+                }
             }
         case .bye:
             guard call.outgoing != nil else {

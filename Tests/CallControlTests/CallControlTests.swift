@@ -163,6 +163,47 @@ final class CallControlTests: XCTestCase {
         XCTAssertNil(control.nextDeadline)
     }
 
+    /// A late offer: the INVITE has no SDP; ours goes in the 200, and the
+    /// media starts when the ACK brings the answer.
+    private func lateOffer(_ control: CallControl<String>) throws -> (ok: String, toTag: String) {
+        let asked = try XCTUnwrap(control.receive(request: try invite(body: ""), from: origin(), at: now))
+        guard case .openMedia? = asked.first else { throw XCTSkip("expected openMedia, got \(asked)") }
+        let rung = control.mediaOpened("c1", host: "127.0.0.1", port: 40_000, at: now)
+        XCTAssertEqual(statuses(rung), ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing"])
+        XCTAssertEqual(mediaCommands(rung), [], "no media before the answer")
+        XCTAssertEqual(lineCommands(rung), [.input(.incomingCall)])
+        control.lineStateChanged(1, to: .ringing)
+        let ok = try XCTUnwrap(sent(control.lineAnswered(1, at: now)).first?.text)
+        control.lineStateChanged(1, to: .talking)
+        let toTag = try XCTUnwrap(header("To", in: ok)?.components(separatedBy: "tag=").last)
+        return (ok, toTag)
+    }
+
+    func testALateOfferIsAnsweredWithOurOfferAndTheAckBringsTheAnswer() throws {
+        let control = makeControl()
+        let (ok, toTag) = try lateOffer(control)
+        XCTAssertTrue(ok.hasPrefix("SIP/2.0 200 OK\r\n"))
+        XCTAssertTrue(ok.contains("m=audio 40000 RTP/AVP 0 8 13 101"), "our offer, both codecs: \(ok)")
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n"
+        let acked = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 1,
+                                                                       extra: ["Content-Type: application/sdp"], body: answer),
+                                                  from: origin(), at: now))
+        XCTAssertEqual(mediaCommands(acked), ["start 1"])
+        guard case .media(_, .start(_, let media, _))? = acked.first(where: { if case .media = $0 { return true } else { return false } }) else {
+            return XCTFail("\(acked)")
+        }
+        XCTAssertEqual(media.codec, .pcma, "the codec the answer chose")
+    }
+
+    func testALateOfferWhoseAckHasNoAnswerIsHungUp() throws {
+        let control = makeControl()
+        let (_, toTag) = try lateOffer(control)
+        let acked = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: now))
+        XCTAssertEqual(statuses(acked).first?.hasPrefix("BYE "), true, "\(statuses(acked))")
+        XCTAssertEqual(lineCommands(acked), [.input(.remoteHangUp)])
+        XCTAssertEqual(mediaCommands(acked), [])
+    }
+
     func testACallFromAHostThatMayNotCallGets403AndRingsNothing() throws {
         let control = makeControl()
         let actions = try XCTUnwrap(control.receive(request: try invite(), from: origin(trusted: false), at: now))

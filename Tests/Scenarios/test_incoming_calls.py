@@ -51,6 +51,33 @@ def test_call_answered_by_the_handset_and_ended_by_the_caller(daemons, tmp_path,
     assert daemon.running()
 
 
+def test_late_offer_gets_our_offer_and_the_ack_brings_the_answer(daemons, tmp_path, short_dir, sipp):
+    """An INVITE without SDP (a late offer): the 200 carries atad's offer,
+    the ACK SIPp's answer (PCMA only), and the call runs on that codec."""
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_late_offer.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20, extra=["-d", "3000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: call_media(daemon, 1).startswith("media: PCMA 20 ms"), 5,
+               "the media to start on the codec of the ACK's answer")
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
+    assert daemon.running()
+
+
+def test_late_offer_whose_ack_has_no_answer_is_hung_up(daemons, tmp_path, short_dir, sipp):
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_late_offer_no_answer.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20)
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    uac.assert_success()
+    assert "its ACK carries no SDP answer; hanging up" in daemon.log()
+    wait_until(lambda: not line_state(daemon, 1).startswith("talking"), 5, "the line to learn of the end")
+    assert daemon.running()
+
+
 def test_handset_hangs_up_and_atad_sends_bye(daemons, tmp_path, short_dir, sipp):
     daemon = start(daemons, tmp_path, short_dir)
     uac = sipp.uac("uac_bye_from_far_end.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
