@@ -102,18 +102,26 @@ extension CallControl {
         apply(call.incoming?.start() ?? [], to: call)
     }
 
-    /// The ACK of a late offer's 200 carries the answer: the media starts
-    /// with it. Without one we can use, the call cannot carry audio and
-    /// is ended with a BYE (RFC 3261 §13.3.1.4 leaves the UAS no other way).
+    /// The ACK of a 200 that carried our offer (a late offer, or an empty
+    /// re-INVITE) carries the answer: the media starts or moves with it.
+    /// Without one we can use, a new call cannot carry audio and is ended
+    /// with a BYE (RFC 3261 §13.3.1.4 leaves the UAS no other way); a call
+    /// already running keeps the media it had.
     func answerInAck(_ ack: SIPMessage, _ call: Call<Route>, at now: Instant) {
         var reason = "its ACK carries no SDP answer"
         if !ack.body.isEmpty {
             do throws(SDPError) {
                 let answer = try SessionDescription(parsing: Array(ack.body))
+                let running = call.mediaStarted
+                let heldBefore = call.sdp.current?.heldByRemote ?? false
                 switch call.sdp.negotiated(fromAnswer: answer) {
                 case .success(let media):
                     call.mediaStarted = true
                     emit(.media(callID: call.callID, .start(line: call.line, media, call.mediaSettings)))
+                    if running, heldBefore != media.heldByRemote {
+                        emit(.log(.info, "line \(call.line): " + (media.heldByRemote
+                            ? "the far end put the call on hold" : "the far end resumed the call")))
+                    }
                     return
                 case .failure(let error):
                     reason = "its ACK's answer: \(error.message)"
@@ -121,6 +129,10 @@ extension CallControl {
             } catch {
                 reason = "its ACK's SDP: \(error.message)"
             }
+        }
+        if call.mediaStarted {
+            call.sdp.cancelPendingOffer()
+            return emit(.log(.info, "line \(call.line): call \(call.callID): re-INVITE: \(reason); the media stays as it was"))
         }
         emit(.log(.info, "line \(call.line): call \(call.callID): \(reason); hanging up"))
         apply(call.incoming?.hangUp(at: now) ?? [], to: call)

@@ -93,9 +93,13 @@ extension CallControl {
                 call.outgoing?.ackReceived(cseq: cseq)
             } else {
                 apply(call.incoming?.ackReceived(cseq: cseq, at: now) ?? [], to: call)
-                if !call.mediaStarted, call.sdp.pendingOffer != nil, calls[call.callID] != nil {
-                    answerInAck(request, call, at: now)
-                }
+            }
+            // Our offer went in a 200 (late offer): the ACK answers it. We
+            // send no re-INVITEs of our own, so a pending offer on a call
+            // whose media runs is the one of an empty re-INVITE's 200.
+            if call.sdp.pendingOffer != nil, calls[call.callID] != nil,
+               !call.mediaStarted || call.lastReinvite?.cseq == cseq {
+                answerInAck(request, call, at: now)
             }
         case .bye:
             guard call.outgoing != nil else {
@@ -131,11 +135,10 @@ extension CallControl {
     private func reinvite(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>, at now: Instant) {
         let cseq = request.cseq?.number ?? 0
         if let last = call.lastReinvite, last.cseq == cseq { return emit(.sip(last.response, origin.route)) }
+        if request.body.isEmpty { return reofferInResponse(request, call, origin: origin, at: now) }
         var offer: SessionDescription? = nil
-        if !request.body.isEmpty {
-            do throws(SDPError) { offer = try SessionDescription(parsing: Array(request.body)) } catch {
-                emit(.log(.info, "line \(call.line): re-INVITE with invalid SDP: \(error.message)"))
-            }
+        do throws(SDPError) { offer = try SessionDescription(parsing: Array(request.body)) } catch {
+            emit(.log(.info, "line \(call.line): re-INVITE with invalid SDP: \(error.message)"))
         }
         var response: SIPMessageBuilder
         var accepted = false
@@ -164,6 +167,27 @@ extension CallControl {
             call.incoming?.reinviteAccepted(request, answer: bytes, at: now)
             call.outgoing?.reinviteAccepted(request, answer: bytes, at: now)
         }
+        emit(.sip(bytes, origin.route))
+    }
+
+    /// A re-INVITE without SDP asks for our offer (RFC 3261 §14.2, RFC 3264
+    /// §8): the 200 carries the session as it stands and the ACK brings the
+    /// answer, so the media changes only then (`answerInAck`).
+    private func reofferInResponse(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>,
+                                   at now: Instant) {
+        let cseq = request.cseq?.number ?? 0
+        var response = SIPMessageBuilder.response(to: request, status: 200, reason: "OK")
+        response.add(.contact, "<\(call.contact)>")
+        response.add(.contentType, "application/sdp")
+        response.body = call.sdp.makeOffer(call.capabilities).serializedBytes()
+        response.add(.supported, AdvertisedCapabilities.supported)
+        response.add(.allow, AdvertisedCapabilities.allow)
+        response.add(.server, userAgent)
+        let bytes = response.serialize()
+        call.lastReinvite = (cseq, bytes)
+        call.incoming?.reinviteAccepted(request, answer: bytes, at: now)
+        call.outgoing?.reinviteAccepted(request, answer: bytes, at: now)
+        emit(.log(.debug, "line \(call.line): re-INVITE without SDP: our offer goes in the 200"))
         emit(.sip(bytes, origin.route))
     }
 

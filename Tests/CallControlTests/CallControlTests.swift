@@ -341,6 +341,46 @@ final class CallControlTests: XCTestCase {
         XCTAssertNil(control.nextDeadline, "the ACK stops it")
     }
 
+    func testAnEmptyReinviteGetsOurOfferAndItsAckMovesTheMedia() throws {
+        let control = makeControl()
+        let (_, toTag) = try ring(control)
+        _ = control.lineAnswered(1, at: now)
+        _ = control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: now)
+        let asked = try XCTUnwrap(control.receive(request: try invite(toTag: toTag, cseq: 2, body: ""), from: origin(), at: now))
+        XCTAssertEqual(statuses(asked), ["SIP/2.0 200 OK"])
+        XCTAssertEqual(mediaCommands(asked), [], "the media moves only with the answer")
+        XCTAssertTrue(sent(asked)[0].text.contains("m=audio 40000 RTP/AVP 0 8 13 101"), "our offer: \(sent(asked)[0].text)")
+        XCTAssertNotNil(control.nextDeadline, "the 200 repeats until its ACK")
+        // A copy of the first ACK is no answer to it.
+        let stale = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: now))
+        XCTAssertEqual(mediaCommands(stale), [])
+        let hold = CallControlTests.offer.replacingOccurrences(of: "m=audio 4000 RTP/AVP 0 101", with: "m=audio 4002 RTP/AVP 8")
+            + "a=sendonly\r\n"
+        let acked = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 2,
+                                                                       extra: ["Content-Type: application/sdp"], body: hold),
+                                                  from: origin(), at: now))
+        XCTAssertEqual(mediaCommands(acked), ["start 1"])
+        guard case .media(_, .start(_, let media, _))? = acked.first(where: { if case .media = $0 { return true } else { return false } }) else {
+            return XCTFail("\(acked)")
+        }
+        XCTAssertEqual(media.codec, .pcma)
+        XCTAssertEqual(media.remoteRTPPort, 4002)
+        XCTAssertTrue(acked.contains { if case .log(.info, "line 1: the far end put the call on hold") = $0 { return true } else { return false } })
+        XCTAssertNil(control.nextDeadline, "the ACK stops the 200")
+    }
+
+    func testAnEmptyReinviteWhoseAckHasNoAnswerKeepsTheCall() throws {
+        let control = makeControl()
+        let (_, toTag) = try ring(control)
+        _ = control.lineAnswered(1, at: now)
+        _ = control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: now)
+        _ = control.receive(request: try invite(toTag: toTag, cseq: 2, body: ""), from: origin(), at: now)
+        let acked = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 2), from: origin(), at: now))
+        XCTAssertEqual(statuses(acked), [], "no BYE")
+        XCTAssertEqual(lineCommands(acked), [])
+        XCTAssertNotNil(control.lines[1]?.active, "the call goes on")
+    }
+
     func testKeysByInfoArePlayedAndOtherInfoGets415() throws {
         let control = makeControl()
         let (_, toTag) = try ring(control)

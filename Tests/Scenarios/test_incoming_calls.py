@@ -78,6 +78,25 @@ def test_late_offer_whose_ack_has_no_answer_is_hung_up(daemons, tmp_path, short_
     assert daemon.running()
 
 
+def test_empty_reinvite_gets_our_offer_and_the_ack_moves_the_call(daemons, tmp_path, short_dir, sipp):
+    """A re-INVITE without SDP during a call: the 200 carries atad's offer
+    and the ACK's answer (PCMA only, sendonly) moves the call: another
+    codec, on hold by the far end."""
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_reinvite_empty.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=30, extra=["-d", "3000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: call_media(daemon, 1).startswith("media: PCMA 20 ms")
+               and "on hold by the far end" in call_media(daemon, 1), 10,
+               "the ACK's answer to move the call to PCMA, held")
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
+    messages = [message for _, message in daemon.log_messages()]
+    assert "line 1: the far end put the call on hold" in messages, messages
+    assert daemon.running()
+
+
 def test_handset_hangs_up_and_atad_sends_bye(daemons, tmp_path, short_dir, sipp):
     daemon = start(daemons, tmp_path, short_dir)
     uac = sipp.uac("uac_bye_from_far_end.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
