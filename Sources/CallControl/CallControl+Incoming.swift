@@ -57,7 +57,8 @@ extension CallControl {
     }
 
     /// The ports are bound: the answer is made, the line rings, 180 goes out.
-    func ring(_ pending: PendingInvite<Route>, host: String, port: UInt16, at now: Instant) {
+    func ring(_ pending: PendingInvite<Route>, host: String, port: UInt16, publicContact: HostAndPort?,
+              at now: Instant) {
         let callID = pending.callID
         let line = pending.line
         let lineAccount = account(ofLine: line)
@@ -82,9 +83,10 @@ extension CallControl {
             body = sdp.makeOffer(capabilities).serializedBytes()
             emit(.log(.debug, "SIP: INVITE \(callID) has no offer: ours goes in the 200"))
         }
-        let uriHost = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         let reliable = pending.origin.reliable
-        let contact = "sip:atad@\(uriHost):\(sipPort)" + (reliable ? ";transport=tcp" : "")
+        let reachable = publicContact ?? HostAndPort(host: host, port: sipPort)
+        let uriHost = reachable.host.utf8.contains(UInt8(ascii: ":")) ? "[\(reachable.host)]" : reachable.host
+        let contact = "sip:atad@\(uriHost):\(reachable.port)" + (reliable ? ";transport=tcp" : "")
         let incoming = IncomingCall(invite: pending.invite, toTag: makeToken(), contact: contact, userAgent: userAgent,
                                     answerSDP: body, localHost: host, localPort: sipPort,
                                     transport: reliable ? .tcp : .udp, timers: reliable ? .reliable : .unreliable,

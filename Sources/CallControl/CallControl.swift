@@ -129,9 +129,12 @@ public final class CallControl<Route> {
     // MARK: Media
 
     /// The ports asked for by `openMedia` are bound: the call goes on.
-    public func mediaOpened(_ callID: String, host: String, port: UInt16, at now: Instant) -> [Action] {
+    /// `publicContact` is where the caller reaches our SIP port through a
+    /// NAT, when its registrar showed us one: an answered call's Contact.
+    public func mediaOpened(_ callID: String, host: String, port: UInt16, publicContact: HostAndPort? = nil,
+                            at now: Instant) -> [Action] {
         if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
-            ring(pendingInvites.remove(at: index), host: host, port: port, at: now)
+            ring(pendingInvites.remove(at: index), host: host, port: port, publicContact: publicContact, at: now)
         } else if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
             place(pendingPlacements.remove(at: index), host: host, port: port, at: now)
         }

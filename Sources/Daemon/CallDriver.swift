@@ -106,7 +106,7 @@ final class CallDriver {
             case .line(let line, let command):
                 telephony.command(line, command)
             case .openMedia(let callID, let host, let toward):
-                openMedia(callID, host: host ?? localHost(toward: toward))
+                openMedia(callID, host: host ?? localHost(toward: toward), publicContact: sip.publicContact(toward: toward))
             case .media(let callID, let command):
                 if let connection = connections[callID] { carry(command, on: connection, callID: callID) }
             case .log(let level, let text):
@@ -130,7 +130,7 @@ final class CallDriver {
         return control.site.sipListenAddress
     }
 
-    private func openMedia(_ callID: String, host: String) {
+    private func openMedia(_ callID: String, host: String, publicContact: HostAndPort?) {
         guard let opened = RTPConnection.open(host: host, loop: loop) else {
             perform(control.mediaUnavailable(callID))
             return
@@ -139,7 +139,7 @@ final class CallDriver {
         opened.onKeyReleased = { digit, milliseconds in
             self.perform(self.control.keyReleased(digit, milliseconds: milliseconds, callID: callID, at: self.loop.now))
         }
-        perform(control.mediaOpened(callID, host: host, port: opened.localPort, at: loop.now))
+        perform(control.mediaOpened(callID, host: host, port: opened.localPort, publicContact: publicContact, at: loop.now))
     }
 
     private func carry(_ command: MediaCommand, on connection: RTPConnection, callID: String) {

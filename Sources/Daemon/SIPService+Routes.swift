@@ -53,4 +53,19 @@ extension SIPService {
             }
         }
     }
+
+    /// Where a request's sender reaches our SIP port through a NAT: the
+    /// public address a registration learned from that server, if the
+    /// request came from one of an account's servers; nil otherwise.
+    func publicContact(toward route: SIPRoute) -> HostAndPort? {
+        let address: SocketAddress
+        switch route {
+        case .back(let back): address = back.source
+        case .account(let server, _): address = server
+        }
+        for entry in registrations where entry.addresses.contains(address) {
+            if let found = entry.registration.settings.publicAddress { return found }
+        }
+        return nil
+    }
 }

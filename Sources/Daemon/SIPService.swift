@@ -233,6 +233,8 @@ final class SIPService {
             if let entry = registrations.first(where: { $0.keepAliveToken == token }) {
                 entry.keepAliveToken = nil
                 entry.keepAliveMisses = 0
+                perform(entry.registration.keepAliveAnswered(response, at: loop.now), on: entry)
+                rearm(entry)
             }
             return
         }

@@ -74,6 +74,12 @@ public struct Registration {
     public var isLocating: Bool { awaitingLocation }
     private var awaitingLocation = false
     private var lastLoggedFailure: String?
+    /// A Contact we registered before a NAT was seen, taken away
+    /// (expires=0) by the REGISTERs until one succeeds.
+    private var staleContact: String?
+    /// Contacts moved in a row by what the registrar saw, without a 2xx
+    /// that confirmed one: bounds the moves when its view keeps changing.
+    private var contactMoves = 0
     private let timers: TransactionTimers
     private var makeToken: () -> String
 
@@ -221,6 +227,15 @@ public struct Registration {
         return actions
     }
 
+    /// A keep-alive OPTIONS to the registrar was answered. Its top Via shows
+    /// where the registrar sees us now: a NAT that forgot us and made a new
+    /// binding gives another port, and the registrar can no longer reach
+    /// the old one, so we register the new one at once.
+    public mutating func keepAliveAnswered(_ response: SIPMessage, at now: Instant) -> [RegistrationAction] {
+        guard case .registered = state, transaction?.isLingering ?? true, !awaitingLocation else { return [] }
+        return followNAT(response, at: now)
+    }
+
     /// Keep-alives to the registrar went unanswered: it restarted, or a NAT
     /// on the way forgot us. A registration in place registers again at
     /// once (after a fresh lookup, so another server may take over).
@@ -316,7 +331,34 @@ public struct Registration {
             actions.append(.logDebug("account \(settings.accountName): refreshed for \(granted) s"))
         }
         lastLoggedFailure = nil
-        return actions
+        staleContact = nil
+        return actions + followNAT(response, at: now)
+    }
+
+    /// RFC 3581: the registrar's `received`/`rport` say where our REGISTER
+    /// came from. When that is not the address our Contact gives, a NAT
+    /// stands between (or went away): the Contact takes that address, the
+    /// old one is removed, and we register again at once, as PJSIP does.
+    /// Only over UDP: over TCP the registrar reaches us on our connection.
+    private mutating func followNAT(_ response: SIPMessage, at now: Instant) -> [RegistrationAction] {
+        guard !settings.transport.isReliable, let seen = HostAndPort.observed(in: response) else { return [] }
+        let wanted = seen == HostAndPort(host: settings.localHost, port: settings.localPort) ? nil : seen
+        guard wanted != settings.publicAddress else {
+            contactMoves = 0
+            return []
+        }
+        guard contactMoves < 2 else {
+            return [.logDebug("account \(settings.accountName): the registrar sees us at \(seen.host):\(seen.port) now; "
+                              + "it keeps changing, so the Contact stays")]
+        }
+        contactMoves += 1
+        staleContact = settings.contactURI
+        settings.publicAddress = wanted
+        let note = wanted == nil
+            ? "account \(settings.accountName): the registrar sees our own address again; registering it"
+            : "account \(settings.accountName): the registrar sees us at \(SIPAccount.uriHost(seen.host)):\(seen.port) "
+                + "(a NAT is on the way); registering that as our Contact"
+        return [.logInfo(note)] + sendRegister(expires: requestedExpires, at: now)
     }
 
     /// Asks for a lookup; a registration not yet up shows `resolving`.
@@ -330,6 +372,12 @@ public struct Registration {
     /// address toward it goes in Via and Contact.
     private mutating func use(_ index: Int, at now: Instant) -> [RegistrationAction] {
         currentTarget = index
+        // What a NAT showed holds for one path: another server or another
+        // own address starts again from our own address.
+        if targets[index].host != settings.registrarHost || targets[index].port != settings.registrarPort
+            || targets[index].localHost != settings.localHost {
+            settings.publicAddress = nil
+        }
         settings.registrarHost = targets[index].host
         settings.registrarPort = targets[index].port
         settings.localHost = targets[index].localHost
@@ -381,6 +429,9 @@ public struct Registration {
         builder.add(.callID, callID)
         builder.add(.cseq, "\(cseq) REGISTER")
         builder.add(.contact, "<\(settings.contactURI)>")
+        if let staleContact, staleContact != settings.contactURI {
+            builder.add(.contact, "<\(staleContact)>;expires=0")
+        }
         builder.add(.expires, "\(expires)")
         AdvertisedCapabilities.add(to: &builder)
         builder.add(.userAgent, settings.userAgent)

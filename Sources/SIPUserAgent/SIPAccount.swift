@@ -22,6 +22,11 @@ public struct SIPAccount: Sendable {
     /// The address and port our Contact and Via name.
     public var localHost: String
     public var localPort: UInt16
+    /// Where the registrar saw our requests come from, when a NAT on the
+    /// way made that differ from `localHost:localPort` (RFC 3581
+    /// `received`/`rport`): the address our Contact gives, so requests for
+    /// us come back through the NAT's binding.
+    public var publicAddress: HostAndPort?
     public var userAgent: String
 
     public init(accountName: String, user: String, domain: String, authUser: String?, password: String?,
@@ -52,7 +57,31 @@ public struct SIPAccount: Sendable {
         return colons >= 2 && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
     }
 
+    /// The address the Contact names: the public one when a NAT was seen.
+    public var contactAddress: HostAndPort { publicAddress ?? HostAndPort(host: localHost, port: localPort) }
+
     public var contactURI: String {
-        "sip:\(user)@\(SIPAccount.uriHost(localHost)):\(localPort);transport=\(transport.rawValue)"
+        let address = contactAddress
+        return "sip:\(user)@\(SIPAccount.uriHost(address.host)):\(address.port);transport=\(transport.rawValue)"
+    }
+}
+
+/// A host (an address) and a port.
+public struct HostAndPort: Equatable, Sendable {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Where the top Via of a response says the server saw our request
+    /// come from: `received` (else the sent-by host) and `rport` (else the
+    /// sent-by port). Nil when the server reported neither.
+    public static func observed(in response: SIPMessage) -> HostAndPort? {
+        guard let via = response.topVia, via.received != nil || via.rport != nil else { return nil }
+        let host = via.received.map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: via.host, as: UTF8.self)
+        return HostAndPort(host: host, port: via.rport ?? via.port ?? 5060)
     }
 }

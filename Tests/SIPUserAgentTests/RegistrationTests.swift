@@ -248,4 +248,100 @@ final class RegistrationTests: XCTestCase {
         XCTAssertEqual(header("CSeq", in: again), "2 REGISTER")
         XCTAssertEqual(registration.state, .registering)
     }
+
+    // MARK: NAT (RFC 3581)
+
+    /// `response(to:)`, with the top Via's `rport` filled in as a registrar
+    /// behind a NAT from us would: `received` and the port it saw.
+    private func seenFrom(_ request: String, _ status: String, host: String?, port: Int,
+                          _ extra: [String] = []) throws -> SIPMessage {
+        let via = header("Via", in: request)!
+        let filled = via.replacingOccurrences(of: ";rport", with: (host.map { ";received=\($0)" } ?? "") + ";rport=\(port)")
+        let patched = request.replacingOccurrences(of: "Via: \(via)", with: "Via: \(filled)")
+        return try response(to: patched, status, extra)
+    }
+
+    private func contacts(in message: String) -> [String] {
+        message.components(separatedBy: "\r\n").filter { $0.hasPrefix("Contact:") }.map {
+            $0.dropFirst(8).trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    func testARegistrarThatSeesUsThroughANATGetsThatAddressAsContact() throws {
+        var registration = makeRegistration()
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        let moved = registration.handle(response: try seenFrom(first, "200 OK", host: "203.0.113.7", port: 40001,
+                                                               ["Expires: 600"]), at: now)
+        let again = try XCTUnwrap(sent(moved).first, "registers again at once: \(moved)")
+        XCTAssertEqual(header("CSeq", in: again), "2 REGISTER")
+        XCTAssertEqual(contacts(in: again), ["<sip:1001@203.0.113.7:40001;transport=udp>",
+                                             "<sip:1001@127.0.0.1:5070;transport=udp>;expires=0"])
+        XCTAssertEqual(header("Via", in: again)?.hasPrefix("SIP/2.0/UDP 127.0.0.1:5070;"), true, "Via keeps our own address")
+        // The registrar sees the same address again: settled.
+        let settled = registration.handle(response: try seenFrom(again, "200 OK", host: "203.0.113.7", port: 40001,
+                                                                 ["Expires: 600"]), at: now)
+        XCTAssertEqual(sent(settled), [])
+        XCTAssertEqual(registration.settings.contactURI, "sip:1001@203.0.113.7:40001;transport=udp")
+        guard case .registered = registration.state else { return XCTFail("\(registration.state)") }
+        // The refresh keeps the public Contact, and the old one is gone for good.
+        let refresh = try XCTUnwrap(sent(located(registration.advance(to: now + .seconds(600)), &registration)).first)
+        XCTAssertEqual(contacts(in: refresh), ["<sip:1001@203.0.113.7:40001;transport=udp>"])
+    }
+
+    func testNoNATNoSecondRegister() throws {
+        var registration = makeRegistration()
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        let done = registration.handle(response: try seenFrom(first, "200 OK", host: nil, port: 5070, ["Expires: 600"]),
+                                       at: now)
+        XCTAssertEqual(sent(done), [])
+        XCTAssertNil(registration.settings.publicAddress)
+    }
+
+    func testAKeepAliveAnswerShowingANewBindingRegistersItAtOnce() throws {
+        var registration = makeRegistration()
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        let again = try XCTUnwrap(sent(registration.handle(response: try seenFrom(first, "200 OK", host: "203.0.113.7",
+                                                                                  port: 40001, ["Expires: 600"]), at: now)).first)
+        _ = registration.handle(response: try seenFrom(again, "200 OK", host: "203.0.113.7", port: 40001, ["Expires: 600"]),
+                                at: now)
+        let options = "OPTIONS sip:127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKka1;rport\r\n"
+            + "From: <sip:1001@atad.test>;tag=1\r\nCall-ID: ka-1\r\nCSeq: 1 OPTIONS\r\nTo: <sip:127.0.0.1:5060>\r\n\r\n"
+        let same = registration.keepAliveAnswered(try seenFrom(options, "200 OK", host: "203.0.113.7", port: 40001),
+                                                  at: now + .seconds(30))
+        XCTAssertEqual(sent(same), [], "the binding holds")
+        let rebound = registration.keepAliveAnswered(try seenFrom(options, "200 OK", host: "203.0.113.7", port: 40777),
+                                                     at: now + .seconds(60))
+        let moved = try XCTUnwrap(sent(rebound).first, "\(rebound)")
+        XCTAssertEqual(contacts(in: moved), ["<sip:1001@203.0.113.7:40777;transport=udp>",
+                                             "<sip:1001@203.0.113.7:40001;transport=udp>;expires=0"])
+        XCTAssertEqual(registration.keepAliveAnswered(try seenFrom(options, "200 OK", host: "203.0.113.7", port: 40999),
+                                                      at: now + .seconds(61)), [], "not while a REGISTER is in flight")
+    }
+
+    func testARegistrarWhoseViewKeepsChangingStopsMovingTheContact() throws {
+        var registration = makeRegistration()
+        var request = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        var registers = 0
+        for port in 40001...40006 {
+            let actions = registration.handle(response: try seenFrom(request, "200 OK", host: "203.0.113.7", port: port,
+                                                                     ["Expires: 600"]), at: now)
+            guard let next = sent(actions).first else { break }
+            registers += 1
+            request = next
+        }
+        XCTAssertEqual(registers, 2, "two moves in a row at most")
+    }
+
+    func testOverTCPTheContactStaysOurOwn() throws {
+        var settings = makeRegistration().settings
+        settings.transport = .tcp
+        var registration = Registration(settings: settings, makeToken: { [unowned self] in
+            self.counter += 1
+            return "t\(self.counter)"
+        })
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        let done = registration.handle(response: try seenFrom(first, "200 OK", host: "203.0.113.7", port: 40001,
+                                                              ["Expires: 600"]), at: now)
+        XCTAssertEqual(sent(done), [])
+    }
 }
