@@ -92,6 +92,22 @@ public final class CallControl<Route> {
         return take()
     }
 
+    /// The far end of an answered call sent no RTP or RTCP for `seconds`:
+    /// it is gone without a BYE. The call ends with ours, and the line
+    /// hears what it hears when the far end hangs up.
+    public func mediaTimedOut(_ callID: String, seconds: Int, at now: Instant) -> [Action] {
+        guard let call = calls[callID], call.mediaStarted,
+              call.incoming?.state == .confirmed || call.outgoing?.state == .confirmed else { return [] }
+        emit(.log(.info, "line \(call.line): call \(callID): nothing from the far end for \(seconds) s; hanging up"))
+        if call.incoming != nil {
+            apply(call.incoming?.hangUp(at: now) ?? [], to: call)
+        } else {
+            apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
+        }
+        emit(.line(call.line, .input(.remoteHangUp)))
+        return take()
+    }
+
     /// A hook flash during a call. Call waiting and three-way calling will
     /// act on it (the places are in `LineCalls`); today it is only noted.
     public func lineFlashed(_ line: Int) -> [Action] {

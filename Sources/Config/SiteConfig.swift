@@ -70,6 +70,9 @@ public struct SiteConfig: Sendable {
     public var dnsServers: String?
     /// Keep-alives toward each registrar when the path is idle; 0 = off.
     public var keepAliveSeconds: Int = 30
+    /// A call whose far end sent nothing (RTP or RTCP) for this long is
+    /// taken for dead and hung up; 0 = never.
+    public var rtpTimeoutSeconds: Int = 60
     /// True for `keep_alive = options` (UDP); CRLF otherwise.
     public var keepAliveWithOptions: Bool = false
     /// The country preset with the `[tones]` overrides applied.
@@ -169,6 +172,7 @@ public struct SiteConfig: Sendable {
         config.dnsServers = sip?.text("dns_servers")
         config.keepAliveSeconds = sip?.integer("keep_alive_seconds") ?? 30
         config.keepAliveWithOptions = sip?.text("keep_alive") == "options"
+        config.rtpTimeoutSeconds = sip?.integer("rtp_timeout_seconds") ?? 60
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)
         // sockaddr_un holds 108 bytes including the terminating NUL.
         if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {

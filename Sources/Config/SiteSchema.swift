@@ -37,6 +37,8 @@ public enum SiteSchema {
                         "how often the path to each registrar is kept open when idle, s; 0 turns keep-alives off (default 30)"),
                 KeySpec("keep_alive", .choice(["crlf", "options"]),
                         "UDP keep-alive: a CRLF datagram or an OPTIONS request (TCP always sends CRLFCRLF) (default crlf)"),
+                KeySpec("rtp_timeout_seconds", .integer(0...3600),
+                        "a call whose far end sends no RTP or RTCP for this long (not while on hold) is hung up, s; 0 = never (default 60)"),
                 KeySpec("dns_servers", .addressList,
                         "DNS servers to ask instead of those in /etc/resolv.conf: IP[:PORT], comma-separated"),
                 KeySpec("accept_calls_from", .choice(["proxy", "anyone"]),

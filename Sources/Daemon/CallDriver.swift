@@ -21,6 +21,7 @@ final class CallDriver {
     private let log: Logger
     private var connections: [String: RTPConnection] = [:]
     private var timer: TimerID?
+    private var silenceTimer: TimerID?
     /// Per line, the number of the dial whose route is being looked up.
     private var dialsOutstanding: [Int: Int] = [:]
     private var nextDialTicket = 0
@@ -136,10 +137,28 @@ final class CallDriver {
             return
         }
         connections[callID] = opened
+        watchForSilence()
         opened.onKeyReleased = { digit, milliseconds in
             self.perform(self.control.keyReleased(digit, milliseconds: milliseconds, callID: callID, at: self.loop.now))
         }
         perform(control.mediaOpened(callID, host: host, port: opened.localPort, publicContact: publicContact, at: loop.now))
+    }
+
+    /// Once a second while calls have media: a far end that sent nothing
+    /// for `rtp_timeout_seconds` (and is not holding the call) is taken for
+    /// gone: its BYE was lost, it crashed, or its network went.
+    private func watchForSilence() {
+        guard silenceTimer == nil, control.site.rtpTimeoutSeconds > 0, !connections.isEmpty else { return }
+        silenceTimer = loop.schedule(after: .seconds(1)) {
+            self.silenceTimer = nil
+            let limit = Interval.seconds(Int64(self.control.site.rtpTimeoutSeconds))
+            for (callID, connection) in Array(self.connections)
+            where connection.expectsMedia && self.loop.now - connection.lastHeard >= limit {
+                self.perform(self.control.mediaTimedOut(callID, seconds: self.control.site.rtpTimeoutSeconds,
+                                                        at: self.loop.now))
+            }
+            self.watchForSilence()
+        }
     }
 
     private func carry(_ command: MediaCommand, on connection: RTPConnection, callID: String) {

@@ -23,6 +23,10 @@ final class RTPConnection {
     private var sendBuffer = [UInt8](repeating: 0, count: 1500)
     private var receiveBuffer = [UInt8](repeating: 0, count: 2048)
     private var reportTimer: TimerID?
+    /// When the far end was last heard from: RTP or RTCP from it, or the
+    /// media (re)starting. A far end that sends nothing for the RTP
+    /// timeout is taken for gone.
+    private(set) var lastHeard: Instant
     private let loop: EventLoop
     private var closed = false
     /// RTCP goes out every 5 s (RFC 3550 §6.2's minimum), varied by ±50 %.
@@ -33,6 +37,7 @@ final class RTPConnection {
         self.rtcp = rtcp
         self.localPort = localPort
         self.loop = loop
+        lastHeard = loop.now
     }
 
     /// Binds an RTP port and the RTCP port above it (RFC 3550 §11: RTP on
@@ -66,6 +71,14 @@ final class RTPConnection {
         }
         let endpoint = RTPEndpoint(host: MediaHost(address: remote), port: remote.port)
         if filter?.negotiated != endpoint { filter = RTPSourceFilter(negotiated: endpoint) }
+        lastHeard = loop.now
+    }
+
+    /// Whether the far end is expected to send: not on hold by it, and not
+    /// asked by us to be silent. Only then does its silence mean anything.
+    var expectsMedia: Bool {
+        guard let media = session?.media else { return false }
+        return !media.heldByRemote && media.direction.receives
     }
 
     /// The earpiece's frame: the far end's audio.
@@ -102,6 +115,7 @@ final class RTPConnection {
             }
             let source = RTPEndpoint(host: MediaHost(address: received.from), port: received.from.port)
             guard filter?.admit(from: source, ssrc: header.ssrc, sequence: header.sequenceNumber) != .ignored else { continue }
+            lastHeard = loop.now
             receiveBuffer.withUnsafeBytes { raw in
                 session.receive(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
             }
@@ -113,6 +127,7 @@ final class RTPConnection {
             guard let received = try? rtcp.receive(into: &receiveBuffer) else { return }
             guard let session, let negotiated = filter?.negotiated.host.address,
                   received.from.sameHost(as: negotiated) else { continue }
+            lastHeard = loop.now
             receiveBuffer.withUnsafeBytes { raw in
                 session.receiveControl(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
             }

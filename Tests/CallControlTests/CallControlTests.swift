@@ -381,6 +381,18 @@ final class CallControlTests: XCTestCase {
         XCTAssertNotNil(control.lines[1]?.active, "the call goes on")
     }
 
+    func testAFarEndSilentForTheRTPTimeoutIsHungUp() throws {
+        let control = makeControl()
+        let (_, toTag) = try ring(control)
+        XCTAssertTrue(control.mediaTimedOut("c1", seconds: 60, at: now).isEmpty, "not before the call is answered")
+        _ = control.lineAnswered(1, at: now)
+        _ = control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: now)
+        let actions = control.mediaTimedOut("c1", seconds: 60, at: now)
+        XCTAssertEqual(statuses(actions).first?.hasPrefix("BYE "), true, "\(statuses(actions))")
+        XCTAssertEqual(lineCommands(actions), [.input(.remoteHangUp)])
+        XCTAssertTrue(control.mediaTimedOut("c1", seconds: 60, at: now).isEmpty, "once")
+    }
+
     func testKeysByInfoArePlayedAndOtherInfoGets415() throws {
         let control = makeControl()
         let (_, toTag) = try ring(control)

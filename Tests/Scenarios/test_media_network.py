@@ -49,10 +49,11 @@ ROGUE_TONE = 2500
 # Helpers
 
 
-def start_atad(daemons, tmp_path, short_dir, uas):
-    """One atad whose line 1 calls 2xxx straight at the SIPp UAS."""
+def start_atad(daemons, tmp_path, short_dir, uas, sip_settings=""):
+    """One atad whose line 1 calls 2xxx straight at the SIPp UAS
+    (`sip_settings`: more `[sip]` lines)."""
     control = short_dir / "control.sock"
-    site = write_site(tmp_path / "site.conf", control, log_level="debug", extra=(
+    site = write_site(tmp_path / "site.conf", control, log_level="debug", extra=sip_settings + (
         f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{uas.port}\nregister = no\n"
         "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
     return daemons.start(site, control, tmp_path)
@@ -533,3 +534,26 @@ def test_atad_sends_to_where_the_far_ends_packets_come_from(daemons, tmp_path, s
     assert figures(daemon)["ignored"] == 0
     job.wait(5)
     hang_up(daemon, uas)
+
+
+def test_a_far_end_that_goes_silent_is_hung_up_at_the_rtp_timeout(daemons, tmp_path, short_dir, sipp, peers):
+    """`rtp_timeout_seconds = 2`: while the far end sends, the call stays up
+    past the timeout; once it stops (no BYE, no RTCP), atad sends BYE and
+    the line hears the far end gone, no sooner than the timeout."""
+    timeout = 2
+    far = peers(seed=14)
+    uas = sipp_media_uas(sipp, far, timeout=30)
+    daemon = start_atad(daemons, tmp_path, short_dir, uas, sip_settings=f"rtp_timeout_seconds = {timeout}\n")
+    far.remote = dial(daemon, uas)
+    sent = far.send_tone(TONE, duration=2 * timeout + 1.0, level_dbm0=-10.0, ptime=PTIME_MS)
+    last_packet = sent.send_times[-1][1] / 1e9
+    assert line_state(daemon).startswith("talking"), "a far end that sends is not timed out"
+    uas.assert_success()  # uas_media.xml ends with atad's BYE
+    ended = time.monotonic()
+    wait_until(lambda: not line_state(daemon).startswith("talking"), 5, "the line to learn of the end")
+    silent = ended - last_packet
+    print(f"\nlast RTP packet to BYE seen: {silent:.2f} s (timeout {timeout} s)")
+    assert silent >= timeout - 0.1, silent
+    assert f"nothing from the far end for {timeout} s; hanging up" in daemon.log()
+    assert daemon.running()
+
