@@ -15,8 +15,9 @@ final class Call<Route> {
     var outgoing: OutgoingCall?
     let line: Int
     /// Over which our messages in the call go: back the way the INVITE
-    /// came, or the account's route to its proxy.
-    let route: Route
+    /// came, or the account's route to its proxy (or, after a 3xx, the
+    /// way to where it sent us).
+    var route: Route
     /// Our Contact URI in this dialog (for our answers to re-INVITEs).
     let contact: String
     /// Our `o=` line and what we offer or accept, across re-INVITEs.

@@ -67,6 +67,15 @@ extension CallControl {
         default: break
         }
         switch event {
+        case .redirected(let target):
+            emit(.log(.info, "line \(line): call \(call.callID) redirected to \(target)"))
+            // Early media from the first place settled our offer: the new
+            // place answers it again.
+            if call.mediaStarted {
+                call.mediaStarted = false
+                _ = call.sdp.makeOffer(call.capabilities)
+            }
+            emit(.findRedirectRoute(callID: call.callID, target: target, from: call.route))
         case .ringing:
             emit(.log(.info, "line \(line): the far end is ringing"))
             emit(.line(line, .input(.remoteRinging)))
@@ -84,6 +93,19 @@ extension CallControl {
             emit(.log(.info, "line \(line): call \(call.callID) ended by \(remote ? "the far end" : "us")"))
             if remote { emit(.line(line, .input(.remoteHangUp))) }
         }
+    }
+
+    /// The way to a redirected call's new place was found (nil: there is
+    /// none): the INVITE goes there, or the call fails.
+    public func redirectRouted(_ callID: String, route: Route?, at now: Instant) -> [Action] {
+        guard let call = calls[callID], call.outgoing?.state == .redirecting else { return take() }
+        guard let route else {
+            apply(call.outgoing?.redirectFailed("no way to the place a 3xx named") ?? [], to: call, at: now)
+            return take()
+        }
+        call.route = route
+        apply(call.outgoing?.followRedirect(at: now) ?? [], to: call, at: now)
+        return take()
     }
 
     /// The far end's SDP answer arrived (183 or 2xx): start the media.

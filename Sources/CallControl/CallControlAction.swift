@@ -57,6 +57,11 @@ public enum CallControlAction<Route> {
     /// `mediaUnavailable` for `callID`.
     case openMedia(callID: String, host: String?, toward: Route)
     case media(callID: String, MediaCommand)
+    /// A placed call was redirected (3xx) to `target`, a SIP URI: find the
+    /// way there (`from` is the way the call went so far: through an
+    /// account's proxy, the proxy takes it on) and answer with
+    /// `redirectRouted` for `callID`.
+    case findRedirectRoute(callID: String, target: String, from: Route)
     case log(CallLogLevel, String)
     /// A new call from a host that may not start calls got 403: for the
     /// daemon's count and its one log line per host.

@@ -118,6 +118,10 @@ final class CallDriver {
                 }
             case .untrustedCallRefused(let route, let callID):
                 sip.noteRefusedCall(from: route, callID: callID)
+            case .findRedirectRoute(let callID, let target, let route):
+                sip.findRoute(redirectedTo: target, from: route) { found in
+                    self.perform(self.control.redirectRouted(callID, route: found, at: self.loop.now))
+                }
             }
         }
         rearm()

@@ -2,6 +2,7 @@ import Config
 import EventLoop
 import Platform
 import SIPLocation
+import SIPMessage
 import SIPUserAgent
 import Timebase
 
@@ -67,5 +68,29 @@ extension SIPService {
             if let found = entry.registration.settings.publicAddress { return found }
         }
         return nil
+    }
+
+    /// The way to where a 3xx sent a call: through the account's proxy
+    /// when the call went through one (it routes by the Request-URI), else
+    /// straight to the target's host, looked up like any server (RFC 3263).
+    /// `done` gets nil when there is none; it never waits in the loop.
+    func findRoute(redirectedTo target: String, from route: SIPRoute, then done: @escaping (SIPRoute?) -> Void) {
+        if case .account(let server, _) = route, registrations.contains(where: { $0.destination == server }) {
+            return done(route)
+        }
+        guard let uri = try? SIPURI.parse(ArraySlice(target.utf8)) else { return done(nil) }
+        let tcp = uri.parameters.value("transport").map { $0.elementsEqual("tcp".utf8) } ?? false
+        let transport: SIPTransport = tcp ? .tcp : .udp
+        let host = uri.hostText
+        dns.locate(host, port: uri.port, transport: transport) { locator in
+            switch self.reachableTargets(of: locator, named: host) {
+            case .failure(let failure):
+                self.log.warn("redirect to \(target): \(failure.reason)")
+                done(nil)
+            case .success(let (_, addresses)):
+                // Not trusted for new calls: a 3xx must not open the door.
+                done(.account(addresses[0], transport))
+            }
+        }
     }
 }

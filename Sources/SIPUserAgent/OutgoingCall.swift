@@ -10,6 +10,9 @@ public enum OutgoingCallEvent: Equatable, Sendable {
     /// network plays its own ringback or announcement (RFC 3960).
     case earlyMedia
     case answered
+    /// A 3xx named where to call instead (`target`, a SIP URI): call
+    /// control finds the way there and calls `followRedirect`.
+    case redirected(to: String)
     /// It never got up: busy (486/600) or any other failure.
     case failed(busy: Bool, reason: String)
     /// It was up and is now over; `remote` when the far end ended it.
@@ -29,7 +32,10 @@ public enum OutgoingCallAction: Equatable, Sendable {
 /// transaction, then the dialog (`CallDialog`): BYE either way, keys by
 /// INFO, re-INVITEs. No I/O.
 public struct OutgoingCall {
-    public enum State: Equatable, Sendable { case calling, ringing, confirmed, cancelling, ending, ended }
+    public enum State: Equatable, Sendable { case calling, ringing, redirecting, confirmed, cancelling, ending, ended }
+
+    /// How many 3xx a call follows (RFC 3261 §8.1.3.4 asks for a bound).
+    public static let maximumRedirects = 5
 
     public let callID: String
     public private(set) var state = State.calling
@@ -40,7 +46,11 @@ public struct OutgoingCall {
     public private(set) var remoteSDP: [UInt8]?
 
     private let settings: SIPAccount
-    private let requestURI: String
+    /// Whom the INVITE asks for: the number at the account's domain, or
+    /// where a 3xx sent us.
+    public private(set) var requestURI: String
+    /// Every Request-URI tried, so a redirect loop ends.
+    private var targetsTried: [String] = []
     private let toURI: String
     private let offer: [UInt8]
     /// The INVITE's CSeq number (CANCEL and ACK repeat it).
@@ -71,6 +81,7 @@ public struct OutgoingCall {
         let host = SIPAccount.uriHost(settings.domain)
         requestURI = "sip:\(SIPPercent.encodeUser(number))@\(host)"
         toURI = requestURI
+        targetsTried = [requestURI]
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""
         let requests = DialogRequests(callID: callID, local: "\(display)<\(settings.addressOfRecord)>;tag=\(fromTag)",
                                       remote: "<\(requestURI)>", remoteTarget: requestURI, host: settings.localHost,
@@ -197,10 +208,71 @@ public struct OutgoingCall {
                 return actions + sendInvite(at: now)
             }
         }
-        state = .ended
         let reason = "\(status) " + (response.reasonPhrase.map { String(decoding: $0, as: UTF8.self) } ?? "")
-        actions.append(.event(.failed(busy: status == 486 || status == 600, reason: reason)))
+        if status < 400, let target = redirectTarget(in: response) {
+            // The ACK of the 3xx went above, to the old target, with the
+            // old Request-URI; the new INVITE waits for its route.
+            requestURI = target
+            targetsTried.append(target)
+            remoteSDP = nil
+            state = .redirecting
+            actions.append(.event(.redirected(to: target)))
+            return actions
+        }
+        state = .ended
+        actions.append(.event(.failed(busy: status == 486 || status == 600,
+                                      reason: status < 400 ? reason + " (no new place to call)" : reason)))
         return actions
+    }
+
+    /// The place a 3xx names to call instead: its SIP Contact with the
+    /// highest q not tried yet; nil past the bound, or when there is none.
+    private func redirectTarget(in response: SIPMessage) -> String? {
+        guard targetsTried.count <= Self.maximumRedirects, let contacts = response.contacts else { return nil }
+        var best: (uri: String, q: Int)?
+        for contact in contacts {
+            guard contact.sipURI?.scheme == .sip else { continue }
+            // URI headers (`?...`) are not ours to copy into the INVITE.
+            let uri = String(decoding: contact.uri.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
+            let q = Self.thousandths(contact.parameters.value("q")) ?? 1000
+            guard !targetsTried.contains(uri), best == nil || q > best!.q else { continue }
+            best = (uri, q)
+        }
+        return best?.uri
+    }
+
+    /// A q-value ("1", "0.5", "0.25") in thousandths; nil when malformed.
+    static func thousandths(_ value: SIPBytes?) -> Int? {
+        guard let value, let first = value.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") else { return nil }
+        var result = Int(first - UInt8(ascii: "0")) * 1000
+        var rest = value.dropFirst()
+        guard !rest.isEmpty else { return result }
+        guard rest.first == UInt8(ascii: "."), rest.count <= 4 else { return nil }
+        rest = rest.dropFirst()
+        var scale = 100
+        for digit in rest {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            result += Int(digit - UInt8(ascii: "0")) * scale
+            scale /= 10
+        }
+        return result <= 1000 ? result : nil
+    }
+
+    /// The way to the 3xx's target is found: the INVITE goes again, to the
+    /// new Request-URI, in a new transaction with a higher CSeq. Credentials
+    /// are the old server's: not shown to the new one unless it asks.
+    public mutating func followRedirect(at now: Instant) -> [OutgoingCallAction] {
+        guard state == .redirecting else { return [] }
+        state = .calling
+        digest.reset()
+        return sendInvite(at: now)
+    }
+
+    /// No way to the 3xx's target: the call fails.
+    public mutating func redirectFailed(_ reason: String) -> [OutgoingCallAction] {
+        guard state == .redirecting else { return [] }
+        state = .ended
+        return [.event(.failed(busy: false, reason: reason))]
     }
 
     /// Keeps the first SDP body the far end sends.
@@ -264,6 +336,10 @@ public struct OutgoingCall {
         case .confirmed:
             state = .ending
             return apply(dialog.hangUp(at: now))
+        case .redirecting:
+            // No INVITE is in flight: nothing to cancel.
+            state = .ended
+            return [.event(.ended(remote: false))]
         default:
             return []
         }

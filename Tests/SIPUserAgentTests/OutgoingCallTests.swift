@@ -237,4 +237,71 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(call.admit(try bye(from: "far", to: "notours")), .unknownDialog)
         XCTAssertEqual(call.admit(try bye(from: "far", to: ourTag)), .accepted)
     }
+
+    // MARK: 3xx (RFC 3261 §8.1.3.4)
+
+    func testA302IsAckedThenTheInviteGoesToItsContact() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let moved = try response(to: invite, "302 Moved Temporarily", toTag: "r1",
+                                 ["Contact: <sip:2001@127.0.0.1:5072>;q=0.5, <sip:2002@127.0.0.1:5073?Subject=x>;q=0.9, <tel:+15551234>"])
+        let actions = call.handle(response: moved, at: now)
+        let ack = try XCTUnwrap(sent(actions).first)
+        XCTAssertTrue(ack.hasPrefix("ACK sip:9123@atad.test SIP/2.0\r\n"), "the ACK goes with the old Request-URI: \(ack)")
+        XCTAssertEqual(actions.last, .event(.redirected(to: "sip:2002@127.0.0.1:5073")), "the highest q, its URI headers dropped")
+        XCTAssertEqual(call.state, .redirecting)
+        let again = try XCTUnwrap(sent(call.followRedirect(at: now)).first)
+        XCTAssertTrue(again.hasPrefix("INVITE sip:2002@127.0.0.1:5073 SIP/2.0\r\n"), again)
+        XCTAssertEqual(header("CSeq", in: again), "2 INVITE")
+        XCTAssertEqual(header("Call-ID", in: again), header("Call-ID", in: invite))
+        XCTAssertEqual(header("From", in: again), header("From", in: invite))
+        XCTAssertEqual(header("To", in: again), "<sip:9123@atad.test>", "To stays as it was")
+        XCTAssertNotEqual(header("Via", in: again), header("Via", in: invite), "a new branch")
+        let ok = try response(to: again, "200 OK", toTag: "b", ["Contact: <sip:2002@127.0.0.1:5073>"])
+        XCTAssertEqual(call.handle(response: ok, at: now).last, .event(.answered))
+    }
+
+    func testRedirectsAreBoundedAndNeverLoop() throws {
+        var call = makeCall()
+        var request = try XCTUnwrap(sent(call.start(at: now)).first)
+        var followed = 0
+        for hop in 1...8 {
+            let actions = call.handle(response: try response(to: request, "302 Moved Temporarily", toTag: "r\(hop)",
+                                                             ["Contact: <sip:2000@127.0.0.1:\(6000 + hop)>"]), at: now)
+            guard case .event(.redirected)? = actions.last else {
+                XCTAssertEqual(actions.last, .event(.failed(busy: false, reason: "302 Moved Temporarily (no new place to call)")))
+                break
+            }
+            followed += 1
+            request = try XCTUnwrap(sent(call.followRedirect(at: now)).first)
+        }
+        XCTAssertEqual(followed, OutgoingCall.maximumRedirects)
+        XCTAssertEqual(call.state, .ended)
+
+        var looping = makeCall()
+        let first = try XCTUnwrap(sent(looping.start(at: now)).first)
+        let back = looping.handle(response: try response(to: first, "301 Moved Permanently", toTag: "x",
+                                                         ["Contact: <sip:9123@atad.test>"]), at: now)
+        XCTAssertEqual(back.last, .event(.failed(busy: false, reason: "301 Moved Permanently (no new place to call)")),
+                       "a 3xx back to where we called is no new place")
+    }
+
+    func testHangingUpWhileARedirectWaitsForItsRouteEndsTheCall() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = call.handle(response: try response(to: invite, "302 Moved Temporarily", toTag: "r",
+                                               ["Contact: <sip:2001@127.0.0.1:5072>"]), at: now)
+        XCTAssertEqual(call.hangUp(at: now), [.event(.ended(remote: false))])
+        XCTAssertEqual(call.followRedirect(at: now), [], "too late")
+    }
+
+    func testQValues() {
+        XCTAssertEqual(OutgoingCall.thousandths(ArraySlice("1".utf8)), 1000)
+        XCTAssertEqual(OutgoingCall.thousandths(ArraySlice("0.5".utf8)), 500)
+        XCTAssertEqual(OutgoingCall.thousandths(ArraySlice("0.125".utf8)), 125)
+        XCTAssertEqual(OutgoingCall.thousandths(ArraySlice("1.000".utf8)), 1000)
+        XCTAssertNil(OutgoingCall.thousandths(ArraySlice("1.5".utf8)))
+        XCTAssertNil(OutgoingCall.thousandths(ArraySlice("0.12345".utf8)))
+        XCTAssertNil(OutgoingCall.thousandths(ArraySlice("2".utf8)))
+    }
 }

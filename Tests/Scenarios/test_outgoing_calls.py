@@ -99,6 +99,26 @@ def test_far_end_that_ignores_the_first_invites(daemons, tmp_path, short_dir, si
     assert copies in (3, 4), (copies, uas.logs())
 
 
+def test_a_302_sends_the_call_to_another_place(daemons, tmp_path, short_dir, sipp):
+    """The first SIPp answers 302 with two Contacts (the better q names a
+    second SIPp): atad ACKs the 302, calls the second one (same Call-ID,
+    a higher CSeq, the new Request-URI), it answers, and the handset's
+    hang-up ends the call there with a BYE."""
+    answering = sipp.uas("uas_answer.xml", timeout=20)
+    target = f"sip:2001@127.0.0.1:{answering.port}"
+    redirecting = sipp.uas("uas_redirect.xml", timeout=20, keys={"target": target})
+    daemon = start_direct(daemons, tmp_path, short_dir, redirecting)
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    redirecting.assert_success()
+    wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "the second place to answer")
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    answering.assert_success()
+    invite = answering.messages().split("INVITE ", 1)[1]
+    assert invite.startswith(target + " SIP/2.0"), invite[:200]
+    assert f"redirected to {target}" in daemon.log()
+
+
 def test_reinvite_while_our_invite_rings_gets_491(daemons, tmp_path, short_dir, sipp):
     """Glare (RFC 3261 §14.2): the far end re-INVITEs on the early dialog
     while atad's INVITE is still ringing; atad answers 491 (checked by
