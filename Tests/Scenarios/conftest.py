@@ -256,10 +256,14 @@ def raw_status(path, timeout=2.0):
 
 
 class Daemon:
-    """One `atad run --config SITE` process, its log in a file."""
+    """One `atad run --config SITE` process, its log in a file. `prefix`
+    words go before the binary (e.g. `ip netns exec NAME`, which execs it,
+    so the pid is still the daemon's); the control socket is a file, so
+    `ctl` reaches it from our namespace."""
 
-    def __init__(self, site, socket_path, workdir, args=(), env=None):
+    def __init__(self, site, socket_path, workdir, args=(), env=None, prefix=()):
         self.env = env
+        self.prefix = list(prefix)
         self.site = Path(site)
         self.socket = str(socket_path)
         self.workdir = Path(workdir)
@@ -275,7 +279,7 @@ class Daemon:
     def launch(self):
         with open(self.log_path, "wb") as log, open(self.out_path, "wb") as out:
             self.process = subprocess.Popen(
-                [atad_binary(), "run", "--config", str(self.site), *self.args],
+                [*self.prefix, atad_binary(), "run", "--config", str(self.site), *self.args],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=log, start_new_session=True,
                 env={**os.environ, **self.env} if self.env else None)
         return self
@@ -336,19 +340,20 @@ class Daemon:
 @pytest.fixture
 def daemons(atad_bin, short_dir):
     """`daemons.start(site, socket, workdir)`: a started, answering daemon,
-    stopped at the end of the test whatever happens."""
+    stopped at the end of the test whatever happens. `prefix=[...]` runs it
+    under a command such as `ip netns exec NAME`."""
     started = []
 
     class Factory:
         @staticmethod
-        def launch(site, socket_path, workdir, args=(), env=None):
-            daemon = Daemon(site, socket_path, workdir, args, env)
+        def launch(site, socket_path, workdir, args=(), env=None, prefix=()):
+            daemon = Daemon(site, socket_path, workdir, args, env, prefix)
             started.append(daemon)
             return daemon.launch()
 
         @staticmethod
-        def start(site, socket_path, workdir, args=(), env=None):
-            return Factory.launch(site, socket_path, workdir, args, env).wait_ready()
+        def start(site, socket_path, workdir, args=(), env=None, prefix=()):
+            return Factory.launch(site, socket_path, workdir, args, env, prefix).wait_ready()
 
     yield Factory
     for daemon in started:

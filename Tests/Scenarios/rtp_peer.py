@@ -13,7 +13,8 @@ schedule, so back-to-back sends make one evenly paced stream. Impairments come f
 counted exactly. Every loop is bounded in count and time; the receive
 thread stops on stop() within one poll interval.
 
-Standard library only.
+Standard library only (and nat_network's socket_in, for a peer inside a
+network namespace the test made).
 """
 
 import heapq
@@ -27,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+
+from nat_network import socket_in
 
 LOOPBACK = "127.0.0.1"
 SAMPLE_RATE = 8000
@@ -258,11 +261,12 @@ def rtcp_receiver_report(sender_ssrc, media_ssrc, fraction_lost, cumulative_lost
 # Sockets
 
 
-def bind_pair(host=LOOPBACK, attempts=50):
-    """An RTP socket on an even port and its RTCP socket on port + 1."""
+def bind_pair(host=LOOPBACK, attempts=50, netns=None):
+    """An RTP socket on an even port and its RTCP socket on port + 1, in the
+    network namespace `netns` (None: ours)."""
     for _ in range(attempts):
-        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp = socket_in(netns)
+        rtcp = socket_in(netns)
         try:
             rtp.bind((host, 0))
             port = rtp.getsockname()[1]
@@ -307,7 +311,9 @@ class SendReport:
 
 
 class RtpPeer:
-    """One RTP endpoint on 127.0.0.1 (RTP on an even port, RTCP on +1).
+    """One RTP endpoint on 127.0.0.1 (RTP on an even port, RTCP on +1), or
+    on `host` inside the network namespace `netns` when given (its sockets
+    are made there, so it sends and receives on that namespace's network).
 
     Typical use:
         peer = RtpPeer().start()
@@ -319,9 +325,10 @@ class RtpPeer:
         peer.stop()
     """
 
-    def __init__(self, host=LOOPBACK, ssrc=None, seed=1):
+    def __init__(self, host=LOOPBACK, ssrc=None, seed=1, netns=None):
         self.host = host
-        self.rtp_socket, self.rtcp_socket = bind_pair(host)
+        self.netns = netns
+        self.rtp_socket, self.rtcp_socket = bind_pair(host, netns=netns)
         self.port = self.rtp_socket.getsockname()[1]
         self.rtcp_port = self.port + 1
         self.rogue_socket = None
@@ -381,7 +388,7 @@ class RtpPeer:
 
     def _rogue(self):
         if self.rogue_socket is None:
-            self.rogue_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.rogue_socket = socket_in(self.netns)
             self.rogue_socket.bind((self.host, 0))
         return self.rogue_socket
 

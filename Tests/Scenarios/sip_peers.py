@@ -1,5 +1,6 @@
 """Real SIP peers for the atad scenario tests: Kamailio (registrar, digest
-auth, proxy) and SIPp (UAC/UAS scenarios from peers/), loopback only.
+auth, proxy) and SIPp (UAC/UAS scenarios from peers/), on loopback or, with
+`netns=`, inside a network namespace the test made (nat_network.py).
 
 Everything here is started by the tests themselves: free ports are picked at
 runtime, every process is a child stopped by its pid (SIGTERM, then SIGKILL
@@ -25,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_until
+from nat_network import exec_prefix, socket_in
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 KAMAILIO_TEMPLATE = PEERS_DIR / "kamailio.cfg.in"
@@ -42,16 +44,17 @@ SIPP_TIMEOUT = 30.0
 # Ports
 
 
-def free_port(host=LOOPBACK, udp=True, tcp=True, span=1, attempts=50) -> int:
+def free_port(host=LOOPBACK, udp=True, tcp=True, span=1, attempts=50, netns=None) -> int:
     """A port (and the `span`-1 ports after it) free right now on `host` for
-    UDP and/or TCP. Asks the kernel for an ephemeral port, then checks the
-    others by binding them too. Bounded in attempts."""
+    UDP and/or TCP (in the network namespace `netns`, None: ours). Asks the
+    kernel for an ephemeral port, then checks the others by binding them
+    too. Bounded in attempts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     kinds = ([socket.SOCK_DGRAM] if udp else []) + ([socket.SOCK_STREAM] if tcp else [])
     for _ in range(attempts):
         held = []
         try:
-            first = socket.socket(family, kinds[0])
+            first = socket_in(netns, family, kinds[0])
             held.append(first)
             first.bind((host, 0))
             port = first.getsockname()[1]
@@ -61,7 +64,7 @@ def free_port(host=LOOPBACK, udp=True, tcp=True, span=1, attempts=50) -> int:
                 for kind in kinds:
                     if offset == 0 and kind == kinds[0]:
                         continue
-                    s = socket.socket(family, kind)
+                    s = socket_in(netns, family, kind)
                     held.append(s)
                     s.bind((host, port + offset))
             return port
@@ -110,18 +113,21 @@ def _tail(path, limit=20000):
 
 
 def sip_request(host, port, method="OPTIONS", uri=None, transport="udp", timeout=1.0,
-                headers=(), body=b"") -> str:
-    """Sends one out-of-dialog request and returns the first final response
-    (text), or "" when none came within `timeout`. Provisional responses are
-    skipped; the loop is bounded in count and time."""
+                headers=(), body=b"", netns=None, source=None) -> str:
+    """Sends one out-of-dialog request to `host`:`port` from `source` (an
+    address of ours; default `host` itself), in the network namespace
+    `netns` when given, and returns the first final response (text), or ""
+    when none came within `timeout`. Provisional responses are skipped; the
+    loop is bounded in count and time."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
-    bracketed = f"[{host}]" if family == socket.AF_INET6 else host
-    uri = uri or f"sip:{bracketed}:{port}"
-    sock = socket.socket(family, kind)
+    uri = uri or (f"sip:[{host}]:{port}" if family == socket.AF_INET6 else f"sip:{host}:{port}")
+    source = source or host
+    bracketed = f"[{source}]" if family == socket.AF_INET6 else source
+    sock = socket_in(netns, family, kind)
     try:
         sock.settimeout(timeout)
-        sock.bind((host, 0))
+        sock.bind((source, 0))
         local_port = sock.getsockname()[1]
         if kind == socket.SOCK_STREAM:
             sock.connect((host, port))
@@ -193,13 +199,16 @@ def kamailio_module_path() -> str:
 
 class Kamailio:
     """One kamailio 5.6 in the foreground (-DD -E) with its own config,
-    listening UDP and TCP on `ip` (127.0.0.1, or ::1 for IPv6):`port`."""
+    listening UDP and TCP on `ip` (127.0.0.1, or ::1 for IPv6):`port`; with
+    `netns`, inside that network namespace (`ip` one of its addresses). Its
+    ctl socket is a file, so kamcmd reaches it from any namespace."""
 
     def __init__(self, workdir, port=None, users=None, realm=REALM, trunk=None,
-                 trunk_prefix="9", debug=2, max_expires=3600, ip=LOOPBACK, challenge_bye=False):
+                 trunk_prefix="9", debug=2, max_expires=3600, ip=LOOPBACK, challenge_bye=False, netns=None):
         self.workdir = Path(workdir)
         self.ip = ip
-        self.port = port or free_port(self.ip)
+        self.netns = netns
+        self.port = port or free_port(self.ip, netns=netns)
         self.users = dict(USERS if users is None else users)
         self.realm = realm
         self.trunk = trunk  # (host, port) of the SIPp UAS behind the prefix, or None
@@ -290,8 +299,8 @@ class Kamailio:
         self.log_path = self.workdir / f"kamailio-{self.starts}.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                ["kamailio", "-DD", "-E", "-f", str(self.config), "-Y", str(self.workdir),
-                 "-w", str(self.workdir), "-m", "64", "-M", "8"],
+                [*exec_prefix(self.netns), "kamailio", "-DD", "-E", "-f", str(self.config),
+                 "-Y", str(self.workdir), "-w", str(self.workdir), "-m", "64", "-M", "8"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_ready(timeout)
         return self
@@ -346,7 +355,16 @@ class Kamailio:
     # -- probes
 
     def options(self, transport="udp", timeout=0.5) -> str:
-        return sip_request(self.ip, self.port, "OPTIONS", transport=transport, timeout=timeout)
+        return sip_request(self.ip, self.port, "OPTIONS", transport=transport, timeout=timeout, netns=self.netns)
+
+    def request_sources(self, method) -> list:
+        """Where the requests with `method` came from, as Kamailio saw them
+        (its log's "request METHOD URI from IP:PORT/PROTO" lines, in order):
+        a list of (ip, port, proto). Behind a NAT, the public side of the
+        sender's binding."""
+        pattern = re.compile(rf"request {re.escape(method)} \S+ from (\[[^\]]+\]|[^:\s]+):(\d+)/(\w+)")
+        text = _tail(self.log_path, limit=10**7) if self.log_path else ""
+        return [(ip.strip("[]"), int(port), proto) for ip, port, proto in pattern.findall(text)]
 
     def kamcmd(self, *args, timeout=5.0) -> subprocess.CompletedProcess:
         return subprocess.run(["kamcmd", "-s", f"unixs:{self.ctl_socket}", *map(str, args)],
@@ -450,13 +468,14 @@ class Sipp:
 
     def __init__(self, workdir, scenario, remote=None, port=None, calls=1, timeout=SIPP_TIMEOUT,
                  transport="u1", service=None, auth=None, keys=None, variables=None,
-                 rtp_echo=False, media_port=None, rate=None, extra=(), name=None, ip=LOOPBACK):
+                 rtp_echo=False, media_port=None, rate=None, extra=(), name=None, ip=LOOPBACK, netns=None):
         self.workdir = Path(workdir)
         self.scenario = scenario
         self.remote = remote
         self.ip = ip  # 127.0.0.2 or ::1 for another source host or IPv6
+        self.netns = netns  # a network namespace to run in (ip is one of its addresses)
         tcp = transport.startswith("t")
-        self.port = port or free_port(self.ip, udp=not tcp or True, tcp=True)
+        self.port = port or free_port(self.ip, udp=not tcp or True, tcp=True, netns=netns)
         self.calls = calls
         self.timeout = timeout
         self.transport = transport
@@ -466,7 +485,7 @@ class Sipp:
         self.variables = dict(variables or {})
         self.rtp_echo = rtp_echo
         # Audio RTP on media_port (+1 RTCP), video on +2/+3: keep the four free.
-        self.media_port = media_port or free_port(self.ip, udp=True, tcp=False, span=4)
+        self.media_port = media_port or free_port(self.ip, udp=True, tcp=False, span=4, netns=netns)
         self.rate = rate
         self.extra = list(extra)
         base = name or (Path(scenario).stem if self.is_file else scenario)
@@ -486,7 +505,7 @@ class Sipp:
         return (self.ip, self.port)
 
     def command(self) -> list:
-        cmd = ["sipp"]
+        cmd = [*exec_prefix(self.netns), "sipp"]
         if self.is_file:
             path = Path(self.scenario)
             if not path.is_absolute():
@@ -540,7 +559,7 @@ class Sipp:
             if self.process.poll() is not None:
                 raise AssertionError(f"sipp exited with {self.process.returncode}:\n{self.logs()}")
             family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
-            s = socket.socket(family, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+            s = socket_in(self.netns, family, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
             try:
                 s.bind((self.ip, self.port))
                 return False

@@ -1,0 +1,246 @@
+"""A home network behind a NAT router, built from network namespaces for
+the atad scenario tests (issue 15): atad lives in `home`, Kamailio and the
+callers in `internet`, and `router` between them masquerades what leaves
+toward the internet, as a home router does.
+
+    home                    router                        internet
+    eth0 10.77.0.2/24 --- lan0 10.77.0.1/24
+    default via 10.77.0.1   wan0 198.51.100.1/24 --- eth0 198.51.100.2/24
+                            ip_forward, nft masquerade random on wan0
+
+The internet side has no route to 10.77.0.0/24: it only ever sees the
+router's address. `masquerade random` picks a random public port for every
+new mapping, so a flushed conntrack table gives the next packet from home
+a NEW public port, which is what a NAT that forgot its binding looks like
+to the registrar.
+
+Everything is made as root with `ip` (iproute2) and `nft` (nftables);
+the conntrack table is flushed with `conntrack -F` (conntrack). Names are
+unique per test run (pid and a counter), so parallel or stale runs never
+meet. Teardown deletes the namespaces, which takes the veth pairs, the
+nft table and the conntrack entries with them, and checks they are gone.
+
+The test process stays in its own namespace: commands run in a namespace
+through `ip netns exec NAME` (exec_prefix), and sockets are made in one by
+socket_in(), which switches the calling thread's network namespace with
+setns(2) just long enough to create the socket (a socket keeps the
+namespace it was created in). Python 3.11 has no os.setns, hence ctypes.
+"""
+
+import ctypes
+import itertools
+import os
+import re
+import socket
+import subprocess
+import threading
+
+import pytest
+
+CLONE_NEWNET = 0x40000000
+NETNS_DIR = "/var/run/netns"
+COMMAND_TIMEOUT = 10.0
+
+HOME_IP = "10.77.0.2"
+ROUTER_INSIDE_IP = "10.77.0.1"
+ROUTER_PUBLIC_IP = "198.51.100.1"  # TEST-NET-2 (RFC 5737)
+INTERNET_IP = "198.51.100.2"
+PREFIX_LENGTH = 24
+
+_names = itertools.count(1)
+_setns_lock = threading.Lock()
+_libc = None
+
+
+# ---------------------------------------------------------------------------
+# Entering a namespace
+
+
+def _setns(fd):
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"setns: {os.strerror(number)}")
+
+
+def socket_in(netns, family=socket.AF_INET, kind=socket.SOCK_DGRAM) -> socket.socket:
+    """A new socket that belongs to the network namespace `netns` (a name
+    under /var/run/netns), or to ours when `netns` is None. Only the
+    calling thread switches, and it is back in its own namespace before
+    this returns (or raises)."""
+    if netns is None:
+        return socket.socket(family, kind)
+    with _setns_lock:
+        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            target = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY)
+            try:
+                _setns(target)
+                try:
+                    return socket.socket(family, kind)
+                finally:
+                    _setns(own)
+            finally:
+                os.close(target)
+        finally:
+            os.close(own)
+
+
+def exec_prefix(netns) -> list:
+    """The words that run a command in `netns` (none for our own). `ip
+    netns exec` execs the command itself, so the child's pid is the
+    command's (a script with a #! line, such as a qemu wrapper, works too)."""
+    return [] if netns is None else ["ip", "netns", "exec", netns]
+
+
+def _run(command, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                            timeout=COMMAND_TIMEOUT)
+    if check and result.returncode != 0:
+        raise AssertionError(f"`{' '.join(command)}` exited with {result.returncode}:\n"
+                             f"{result.stdout}{result.stderr}")
+    return result
+
+
+# ---------------------------------------------------------------------------
+# The network
+
+
+class NatNetwork:
+    """The three namespaces and the router between them (see the module's
+    description). build() makes them, teardown() removes them; `home`,
+    `router` and `internet` are the namespace names."""
+
+    def __init__(self, tag=None):
+        tag = tag or f"{os.getpid()}-{next(_names)}"
+        self.home = f"atad-nat-{tag}-home"
+        self.router = f"atad-nat-{tag}-router"
+        self.internet = f"atad-nat-{tag}-internet"
+        self.created = []
+
+    @property
+    def namespaces(self):
+        return [self.home, self.router, self.internet]
+
+    def run(self, netns, *command, check=True) -> subprocess.CompletedProcess:
+        """Runs `command` in `netns` to completion; fails when it fails
+        (unless check=False)."""
+        return _run([*exec_prefix(netns), *map(str, command)], check)
+
+    def build(self):
+        for name in self.namespaces:
+            _run(["ip", "netns", "add", name])
+            self.created.append(name)
+            self.run(name, "ip", "link", "set", "lo", "up")
+        # The veth pairs are made inside the namespaces, so their names
+        # never appear in ours.
+        _run(["ip", "-n", self.router, "link", "add", "lan0", "type", "veth",
+              "peer", "name", "eth0", "netns", self.home])
+        _run(["ip", "-n", self.router, "link", "add", "wan0", "type", "veth",
+              "peer", "name", "eth0", "netns", self.internet])
+        for netns, device, address in ((self.home, "eth0", HOME_IP), (self.router, "lan0", ROUTER_INSIDE_IP),
+                                       (self.router, "wan0", ROUTER_PUBLIC_IP), (self.internet, "eth0", INTERNET_IP)):
+            self.run(netns, "ip", "address", "add", f"{address}/{PREFIX_LENGTH}", "dev", device)
+            self.run(netns, "ip", "link", "set", device, "up")
+        # Home reaches everything through the router; the internet knows
+        # only its own subnet, where the router's public address is.
+        self.run(self.home, "ip", "route", "add", "default", "via", ROUTER_INSIDE_IP)
+        self.run(self.router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        # A home router: what leaves on wan0 takes the router's address and
+        # a random port; from the internet only replies come in.
+        rules = (
+            "table ip atad_nat {\n"
+            "  chain postrouting {\n"
+            "    type nat hook postrouting priority srcnat; policy accept;\n"
+            '    oifname "wan0" masquerade random\n'
+            "  }\n"
+            "  chain forward {\n"
+            "    type filter hook forward priority filter; policy drop;\n"
+            "    ct state established,related accept\n"
+            '    iifname "lan0" oifname "wan0" accept\n'
+            "  }\n"
+            "}\n")
+        result = subprocess.run([*exec_prefix(self.router), "nft", "-f", "-"], input=rules, capture_output=True,
+                                text=True, timeout=COMMAND_TIMEOUT)
+        assert result.returncode == 0, f"nft -f failed: {result.stdout}{result.stderr}"
+        return self
+
+    def teardown(self):
+        """Deletes every namespace this network made (the veths, the nft
+        table and the conntrack entries go with them); fails when one is
+        still listed afterwards."""
+        problems = []
+        for name in reversed(self.created):
+            result = _run(["ip", "netns", "del", name], check=False)
+            if result.returncode != 0:
+                problems.append(f"ip netns del {name}: {result.stderr.strip()}")
+        self.created = []
+        left = [name for name in _run(["ip", "netns", "list"]).stdout.split()
+                if name in self.namespaces]
+        assert not problems and not left, f"namespaces not removed: {left} {problems}"
+
+    # -- the router's connection tracking
+
+    def conntrack_udp(self) -> list:
+        """The router's UDP conntrack entries, each a dict with the original
+        direction's src/sport/dst/dport and the reply direction's
+        reply_dst/reply_dport (for a masqueraded flow: the public address
+        and port)."""
+        result = self.run(self.router, "conntrack", "-L", "-p", "udp")
+        entries = []
+        for line in result.stdout.splitlines():
+            pairs = re.findall(r"\b(src|dst|sport|dport)=(\S+)", line)
+            if len(pairs) < 8:
+                continue
+            original, reply = dict(pairs[:4]), dict(pairs[4:8])
+            entries.append({**original, "reply_dst": reply["dst"], "reply_dport": int(reply["dport"]),
+                            "sport": int(original["sport"]), "dport": int(original["dport"])})
+        return entries
+
+    def public_port(self, private_port, remote):
+        """The router's public port for home's UDP flow from `private_port`
+        to `remote` (host, port), or None when it has no mapping."""
+        for entry in self.conntrack_udp():
+            if (entry["src"] == HOME_IP and entry["sport"] == private_port
+                    and (entry["dst"], entry["dport"]) == tuple(remote)):
+                return entry["reply_dport"]
+        return None
+
+    def flush_conntrack(self):
+        """Forgets every mapping, as a router does when it reboots or its
+        table overflows: home's next packet gets a new public port."""
+        self.run(self.router, "conntrack", "-F")
+        assert self.conntrack_udp() == [], "the router's conntrack table is not empty after conntrack -F"
+
+
+def skip_unless_namespaces_possible():
+    """Skips the test when it cannot make network namespaces: not root, or
+    `ip netns add` refused (a container without CAP_SYS_ADMIN)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create network namespaces (ip netns)")
+    probe = f"atad-nat-probe-{os.getpid()}"
+    result = _run(["ip", "netns", "add", probe], check=False)
+    if result.returncode != 0:
+        pytest.skip(f"`ip netns add` is not possible here: {result.stderr.strip()}")
+    _run(["ip", "netns", "del", probe])
+
+
+@pytest.fixture
+def nat():
+    """A built NatNetwork, removed at the end of the test whatever happens.
+    Request it before the fixtures that start processes in it, so they are
+    stopped before it goes."""
+    skip_unless_namespaces_possible()
+    network = NatNetwork()
+    try:
+        network.build()
+    except BaseException:
+        try:
+            network.teardown()
+        except AssertionError as error:  # the build's own error is the one to see
+            print(f"after a failed build: {error}")
+        raise
+    yield network
+    network.teardown()
