@@ -27,6 +27,8 @@ final class Call<Route> {
     let mediaSettings: MediaSession.Settings
     /// The media has started (an answer or 183 settled it).
     var mediaStarted = false
+    /// The `OutgoingCall.answerRevision` the media follows.
+    var answerRevision = 0
     /// The last re-INVITE answered (its CSeq and our response), so a copy
     /// that outlived its server transaction gets the same response.
     var lastReinvite: (cseq: UInt32, response: [UInt8])?

@@ -69,12 +69,6 @@ extension CallControl {
         switch event {
         case .redirected(let target):
             emit(.log(.info, "line \(line): call \(call.callID) redirected to \(target)"))
-            // Early media from the first place settled our offer: the new
-            // place answers it again.
-            if call.mediaStarted {
-                call.mediaStarted = false
-                _ = call.sdp.makeOffer(call.capabilities)
-            }
             emit(.findRedirectRoute(callID: call.callID, target: target, from: call.route))
         case .ringing:
             emit(.log(.info, "line \(line): the far end is ringing"))
@@ -109,8 +103,13 @@ extension CallControl {
     }
 
     /// The far end's SDP answer arrived (183 or 2xx): start the media.
+    /// A new answer from another place (a fork's 2xx after another's early
+    /// media, or the target of a 3xx) answers our offer again.
     private func startMedia(_ call: Call<Route>) {
-        guard !call.mediaStarted, let body = call.outgoing?.remoteSDP else { return }
+        guard let outgoing = call.outgoing, outgoing.answerRevision != call.answerRevision,
+              let body = outgoing.remoteSDP else { return }
+        call.answerRevision = outgoing.answerRevision
+        if call.mediaStarted { _ = call.sdp.makeOffer(call.capabilities) }
         let answer: SessionDescription
         do throws(SDPError) { answer = try SessionDescription(parsing: body) } catch {
             return emit(.log(.warn, "line \(call.line): the far end's SDP answer is invalid: \(error.message)"))

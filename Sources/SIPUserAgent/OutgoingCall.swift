@@ -44,6 +44,17 @@ public struct OutgoingCall {
     /// The far end's SDP answer, from the first 18x or 2xx that carried one
     /// (RFC 3261 §13.2.1: later answers in the same dialog repeat it).
     public private(set) var remoteSDP: [UInt8]?
+    /// Counts changes of `remoteSDP`: a 2xx from another fork than the
+    /// early media's brings its own answer, which the media must follow.
+    public private(set) var answerRevision = 0
+    /// The To tag of the response whose SDP `remoteSDP` is.
+    private var answerTag: String?
+    /// The fork whose 2xx the call took; other forks' 2xx are hung up.
+    private var confirmedTag: String?
+    private var forks: ForkedAnswers
+    /// The call's requests before any fork answered (no remote tag): the
+    /// template of each extra fork's ACK and BYE.
+    private let requestsBeforeAnswer: DialogRequests
 
     private let settings: SIPAccount
     /// Whom the INVITE asks for: the number at the account's domain, or
@@ -88,6 +99,8 @@ public struct OutgoingCall {
                                       port: settings.localPort, transport: settings.transport, userAgent: settings.userAgent)
         let timers: TransactionTimers = settings.transport.isReliable ? .reliable : .unreliable
         self.timers = timers
+        forks = ForkedAnswers(timers: timers)
+        requestsBeforeAnswer = requests
         let session = DigestSession(credentials: DigestCredentials(username: settings.authUser ?? settings.user,
                                                                    password: settings.password ?? ""))
         digest = session
@@ -117,7 +130,7 @@ public struct OutgoingCall {
     public var nextDeadline: Instant? {
         guard state != .ended else { return nil }
         var earliest = inviteTransaction?.nextDeadline
-        for due in [cancel?.nextDeadline, cancelGivesUpAt, dialog.nextDeadline] {
+        for due in [cancel?.nextDeadline, cancelGivesUpAt, dialog.nextDeadline, forks.nextDeadline] {
             if let due, earliest == nil || due < earliest! { earliest = due }
         }
         return earliest
@@ -139,6 +152,7 @@ public struct OutgoingCall {
             }
             return []
         case .bye, .info:
+            if cseq.method == .bye, forks.byeAnswered(response, at: now) { return [] }
             guard state == .confirmed || state == .ending else { return [] }
             return apply(dialog.handle(response: response, at: now))
         default:
@@ -151,8 +165,13 @@ public struct OutgoingCall {
         var actions: [OutgoingCallAction] = []
         if status >= 200 && status < 300 {
             // 2xx (or a retransmission of it): ACK it ourselves (§13.2.2.4).
+            let tag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) } ?? ""
             if state == .calling || state == .ringing || state == .cancelling {
                 learnDialog(from: response)
+                confirmedTag = tag
+                // Early media from one fork, the answer from another: the
+                // answer's SDP is the one in force.
+                if answerTag != tag, hasSDP(response) { remoteSDP = nil }
                 noteAnswer(in: response)
                 ack = makeAck(cseq: cseq)
                 let wasCancelling = state == .cancelling
@@ -169,6 +188,12 @@ public struct OutgoingCall {
                     actions += hangUp(at: now)
                 } else {
                     actions.append(.event(.answered))
+                }
+            } else if confirmedTag != nil, tag != confirmedTag {
+                // Another fork answered too: ACK it, then hang it up.
+                for bytes in forks.answered(response, tag: tag, requests: requestsBeforeAnswer, inviteCSeq: cseq,
+                                            credentials: sentAuthorization, makeToken: makeToken, at: now) {
+                    actions.append(.send(bytes))
                 }
             } else if !ack.isEmpty {
                 actions.append(.send(ack))
@@ -275,15 +300,19 @@ public struct OutgoingCall {
         return [.event(.failed(busy: false, reason: reason))]
     }
 
-    /// Keeps the first SDP body the far end sends.
+    /// Keeps the first SDP body the far end sends (in its fork).
     private mutating func noteAnswer(in response: SIPMessage) {
-        guard remoteSDP == nil, !response.body.isEmpty else { return }
-        if let type = response.value(of: .contentType) {
-            let prefix = Array("application/sdp".utf8)
-            guard type.count >= prefix.count,
-                  zip(type.prefix(prefix.count), prefix).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return }
-        }
+        guard remoteSDP == nil, hasSDP(response) else { return }
         remoteSDP = Array(response.body)
+        answerTag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) }
+        answerRevision += 1
+    }
+
+    private func hasSDP(_ response: SIPMessage) -> Bool {
+        guard !response.body.isEmpty else { return false }
+        guard let type = response.value(of: .contentType) else { return true }
+        let prefix = Array("application/sdp".utf8)
+        return type.count >= prefix.count && zip(type.prefix(prefix.count), prefix).allSatisfy({ $0 | 0x20 == $1 | 0x20 })
     }
 
     /// BYE from the far end (already admitted).
@@ -347,7 +376,7 @@ public struct OutgoingCall {
 
     public mutating func advance(to now: Instant) -> [OutgoingCallAction] {
         guard state != .ended else { return [] }
-        var actions: [OutgoingCallAction] = []
+        var actions: [OutgoingCallAction] = forks.advance(to: now).map { .send($0) }
         if var transaction = inviteTransaction, let due = transaction.nextDeadline, due <= now {
             for action in transaction.advance(to: now) {
                 switch action {

@@ -304,4 +304,45 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertNil(OutgoingCall.thousandths(ArraySlice("0.12345".utf8)))
         XCTAssertNil(OutgoingCall.thousandths(ArraySlice("2".utf8)))
     }
+
+    // MARK: Forking (RFC 3261 §13.2.2.4)
+
+    func testTheAnswerOfAnotherForkThanTheEarlyMediasIsTheOneInForce() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let early = try response(to: invite, "183 Session Progress", toTag: "a", ["Content-Type: application/sdp"], body: "v=0 a\r\n")
+        _ = call.handle(response: early, at: now)
+        _ = call.handle(response: try response(to: invite, "180 Ringing", toTag: "b"), at: now)
+        XCTAssertEqual(call.remoteSDP.map { String(decoding: $0, as: UTF8.self) }, "v=0 a\r\n")
+        XCTAssertEqual(call.answerRevision, 1)
+        let ok = try response(to: invite, "200 OK", toTag: "b", ["Contact: <sip:b@127.0.0.1:6002>", "Content-Type: application/sdp"],
+                              body: "v=0 b\r\n")
+        XCTAssertEqual(call.handle(response: ok, at: now).last, .event(.answered))
+        XCTAssertEqual(call.remoteSDP.map { String(decoding: $0, as: UTF8.self) }, "v=0 b\r\n")
+        XCTAssertEqual(call.answerRevision, 2)
+    }
+
+    func testASecondForksAnswerIsAckedAndHungUp() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let first = try response(to: invite, "200 OK", toTag: "b", ["Contact: <sip:b@127.0.0.1:6002>"])
+        let ack = try XCTUnwrap(sent(call.handle(response: first, at: now)).first)
+        let second = try response(to: invite, "200 OK", toTag: "c", ["Contact: <sip:c@127.0.0.1:6003>"])
+        let hungUp = sent(call.handle(response: second, at: now))
+        XCTAssertEqual(hungUp.count, 2, "\(hungUp)")
+        XCTAssertTrue(hungUp[0].hasPrefix("ACK sip:c@127.0.0.1:6003 SIP/2.0\r\n"), hungUp[0])
+        XCTAssertEqual(header("To", in: hungUp[0]), "<sip:9123@atad.test>;tag=c")
+        XCTAssertTrue(hungUp[1].hasPrefix("BYE sip:c@127.0.0.1:6003 SIP/2.0\r\n"), hungUp[1])
+        XCTAssertEqual(header("CSeq", in: hungUp[1]), "2 BYE")
+        XCTAssertEqual(header("To", in: hungUp[1]), "<sip:9123@atad.test>;tag=c")
+        XCTAssertEqual(call.state, .confirmed, "the call goes on with the first fork")
+        XCTAssertEqual(sent(call.handle(response: first, at: now)), [ack], "the first fork's 2xx again: its own ACK")
+        XCTAssertEqual(sent(call.handle(response: second, at: now)), [hungUp[0]], "the second's again: its ACK only")
+        // The BYE is repeated until answered.
+        XCTAssertEqual(sent(call.advance(to: now + .milliseconds(500))), [hungUp[1]])
+        let byeOK = try response(to: hungUp[1], "200 OK", toTag: "c")
+        XCTAssertEqual(call.handle(response: byeOK, at: now + .milliseconds(600)), [])
+        XCTAssertEqual(sent(call.advance(to: now + .seconds(2))), [], "answered: not sent again")
+        XCTAssertEqual(call.state, .confirmed)
+    }
 }

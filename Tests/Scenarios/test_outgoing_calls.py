@@ -119,6 +119,23 @@ def test_a_302_sends_the_call_to_another_place(daemons, tmp_path, short_dir, sip
     assert f"redirected to {target}" in daemon.log()
 
 
+def test_forked_answers_each_get_their_own_ack_and_the_extra_one_a_bye(daemons, tmp_path, short_dir, sipp):
+    """A forking proxy (one SIPp): 180s from forks A and B, a 200 from B,
+    then a 200 from C as well. B's dialog gets the ACK and, when the
+    handset hangs up, the BYE; C's gets its own ACK and a BYE at once; A
+    gets nothing (SIPp checks each request's To tag)."""
+    uas = sipp.uas("uas_forked.xml", timeout=20)
+    daemon = start_direct(daemons, tmp_path, short_dir, uas)
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "fork B's answer")
+    wait_until(lambda: uas.received("BYE") >= 1, 10, "fork C's BYE")
+    assert (line_state(daemon) or "").startswith("talking"), "the call goes on with fork B"
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    uas.assert_success()
+    assert uas.received("BYE") == 2 and uas.received("ACK") == 2, uas.messages()[-3000:]
+
+
 def test_reinvite_while_our_invite_rings_gets_491(daemons, tmp_path, short_dir, sipp):
     """Glare (RFC 3261 §14.2): the far end re-INVITEs on the early dialog
     while atad's INVITE is still ringing; atad answers 491 (checked by
