@@ -101,7 +101,7 @@ extension CallControl {
             emit(.media(callID: callID, .start(line: line, settled, settings)))
         }
         emit(.log(.info, "line \(line): incoming call \(callID)"))
-        apply(call.incoming?.start() ?? [], to: call)
+        apply(call.incoming?.start(at: now) ?? [], to: call)
     }
 
     /// The ACK of a 200 that carried our offer (a late offer, or an empty

@@ -112,6 +112,8 @@ extension CallControl {
             }
         case .info:
             infoReceived(request, call, origin: origin)
+        case .prack where call.incoming != nil:
+            apply(call.incoming?.prackReceived(request) ?? [], to: call)
         case .invite:
             if call.incoming?.state == .ringing {
                 // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.

@@ -53,10 +53,11 @@ final class SIPService {
     var directRoutes: [String: DirectRoute] = [:]
     var keepAlivesSent = 0
     var keepAlivesAnswered = 0
-    /// What the validator lets through: the methods handled here, no SIP
-    /// extensions (a Require gets 420), SDP and key-press bodies.
-    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info],
-                                        supportedExtensions: [],
+    /// What the validator lets through: the methods handled here, one SIP
+    /// extension (reliable provisional responses; a Require of any other
+    /// gets 420), SDP and key-press bodies.
+    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack],
+                                        supportedExtensions: ["100rel"],
                                         acceptedContentTypes: ["application/sdp", "application/dtmf-relay"])
     var droppedMessages = 0
     var callSources = CallSourcePolicy(trusted: [], enforced: false)

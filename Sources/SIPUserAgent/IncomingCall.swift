@@ -33,6 +33,10 @@ public struct IncomingCall {
     private let answerSDP: [UInt8]
     private var lastResponse: [UInt8] = []
     public private(set) var dialog: CallDialog
+    /// The caller requires reliable provisional responses (RFC 3262).
+    private let requiresReliable: Bool
+    private var reliable: ReliableProvisional?
+    private let timers: TransactionTimers
 
     /// - contact: our Contact URI, e.g. "sip:atad@192.0.2.1:5060".
     /// - localHost, localPort, transport: our Via sent-by for the requests
@@ -50,6 +54,8 @@ public struct IncomingCall {
         self.userAgent = userAgent
         self.answerSDP = answerSDP
         inviteCSeq = invite.cseq?.number ?? 0
+        requiresReliable = invite.optionTags(.require).contains { $0.equalsIgnoringCase("100rel") }
+        self.timers = timers
         func text(_ bytes: SIPBytes?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "" }
         // Our From is their To (with our tag), our To is their From; the
         // remote target is their Contact, the route set their Record-Route
@@ -80,13 +86,38 @@ public struct IncomingCall {
         dialog.reinviteAccepted(request, answer: answer, at: now)
     }
 
-    public var nextDeadline: Instant? { state == .ended ? nil : dialog.nextDeadline }
+    public var nextDeadline: Instant? {
+        guard state != .ended else { return nil }
+        guard let due = reliable?.nextDeadline else { return dialog.nextDeadline }
+        return min(due, dialog.nextDeadline ?? due)
+    }
 
-    /// 100 Trying and 180 Ringing, as the line starts to ring.
-    public mutating func start() -> [CallAction] {
+    /// 100 Trying and 180 Ringing, as the line starts to ring; the 180 is
+    /// sent reliably (RSeq, repeated until PRACK) when the caller requires
+    /// `100rel`.
+    public mutating func start(at now: Instant) -> [CallAction] {
         let trying = response(100, "Trying", withTag: false).serialize()
-        lastResponse = response(180, "Ringing").serialize()
+        var ringing = response(180, "Ringing")
+        if requiresReliable {
+            ringing.add(.require, "100rel")
+            ringing.add(.rseq, "1")
+        }
+        lastResponse = ringing.serialize()
+        if requiresReliable {
+            reliable = ReliableProvisional(response: lastResponse, rseq: 1, inviteCSeq: inviteCSeq, timers: timers, at: now)
+        }
         return [.send(trying), .send(lastResponse)]
+    }
+
+    /// PRACK (already admitted): 200 when its RAck names our reliable 180,
+    /// which then stops; 481 when it names nothing we sent (RFC 3262 §4).
+    public mutating func prackReceived(_ request: SIPMessage) -> [CallAction] {
+        let matched = reliable?.acknowledge(request.value(of: .rack)) ?? false
+        var reply = matched || reliable?.isAcknowledged == true
+            ? SIPMessageBuilder.response(to: request, status: 200, reason: "OK", toTag: toTag)
+            : SIPMessageBuilder.response(to: request, status: 481, reason: "Call/Transaction Does Not Exist", toTag: toTag)
+        reply.add(.server, userAgent)
+        return [.send(reply.serialize())]
     }
 
     /// Whether an INVITE without a To tag is a copy of ours (same branch
@@ -105,6 +136,7 @@ public struct IncomingCall {
     /// The handset answered: 200 OK with the SDP answer, repeated until ACK.
     public mutating func answer(at now: Instant) -> [CallAction] {
         guard state == .ringing else { return [] }
+        reliable?.stop()
         var ok = response(200, "OK")
         ok.add(.contentType, "application/sdp")
         ok.body = answerSDP
@@ -178,6 +210,19 @@ public struct IncomingCall {
 
     public mutating func advance(to now: Instant) -> [CallAction] {
         guard state != .ended else { return [] }
+        if state == .ringing, var pending = reliable {
+            let due = pending.advance(to: now)
+            reliable = pending
+            switch due {
+            case .nothing: break
+            case .send(let bytes): return [.send(bytes)]
+            case .gaveUp:
+                // No PRACK in 64×T1: the caller cannot hear us (§3).
+                lastResponse = response(500, "Server Internal Error").serialize()
+                state = .ended
+                return [.send(lastResponse), .ended(reason: "no PRACK for our reliable 180", remote: true)]
+            }
+        }
         return apply(dialog.advance(to: now))
     }
 

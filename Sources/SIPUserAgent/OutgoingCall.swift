@@ -55,6 +55,10 @@ public struct OutgoingCall {
     /// The call's requests before any fork answered (no remote tag): the
     /// template of each extra fork's ACK and BYE.
     private let requestsBeforeAnswer: DialogRequests
+    /// Our PRACK (RFC 3262 §4) to the latest reliable 18x of each early
+    /// dialog, by its To tag: sent again for a copy of that 18x (ours was
+    /// lost), never for an older one. Bounded like the forks.
+    private var pracks: [(tag: String, rseq: UInt32, request: [UInt8])] = []
 
     private let settings: SIPAccount
     /// Whom the INVITE asks for: the number at the account's domain, or
@@ -210,6 +214,7 @@ public struct OutgoingCall {
             if status > 100 {
                 noteAnswer(in: response)
                 if let tag = response.to?.tag { dialog.learnRemoteTag(String(decoding: tag, as: UTF8.self)) }
+                actions += prackIfReliable(response, inviteCSeq: cseq)
             }
             if status >= 180 && state == .calling {
                 state = .ringing
@@ -298,6 +303,32 @@ public struct OutgoingCall {
         guard state == .redirecting else { return [] }
         state = .ended
         return [.event(.failed(busy: false, reason: reason))]
+    }
+
+    /// A reliable provisional response (`Require: 100rel`, `RSeq`) gets a
+    /// PRACK in its early dialog: to its Contact, along its Record-Route,
+    /// with `RAck: RSEQ CSEQ INVITE`.
+    private mutating func prackIfReliable(_ response: SIPMessage, inviteCSeq: UInt32) -> [OutgoingCallAction] {
+        guard response.optionTags(.require).contains(where: { $0.equalsIgnoringCase("100rel") }),
+              let rseq = response.value(of: .rseq).flatMap({ SIPScalar.deltaSeconds($0) }) else { return [] }
+        let tag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if let known = pracks.firstIndex(where: { $0.tag == tag }) {
+            if pracks[known].rseq == rseq { return [.send(pracks[known].request)] }
+            guard pracks[known].rseq < rseq else { return [] }
+        } else if pracks.count >= ForkedAnswers.limit {
+            return []
+        }
+        var early = requestsBeforeAnswer
+        let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
+        early.establish(remoteTag: tag, remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
+                        routeSet: response.headers(named: .recordRoute)
+                            .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
+        var prack = early.inDialog(.prack, cseq: dialog.requests.nextCSeq(), branch: "z9hG4bK" + makeToken())
+        prack.add(.rack, "\(rseq) \(inviteCSeq) INVITE")
+        let request = prack.serialize()
+        pracks.removeAll { $0.tag == tag }
+        pracks.append((tag, rseq, request))
+        return [.send(request)]
     }
 
     /// Keeps the first SDP body the far end sends (in its fork).

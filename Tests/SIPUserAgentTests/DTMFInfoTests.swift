@@ -256,7 +256,7 @@ final class DTMFInfoTests: XCTestCase {
         var call = IncomingCall(invite: invite, toTag: "to1", contact: "sip:atad@127.0.0.1:5060", userAgent: "atad/test",
                                 answerSDP: [], localHost: "::1", localPort: 5062,
                                 makeToken: { [unowned self] in self.token() })
-        _ = call.start()
+        _ = call.start(at: now)
         _ = call.answer(at: now)
         if ack { call.ackReceived(cseq: 1, at: now) }
         return call

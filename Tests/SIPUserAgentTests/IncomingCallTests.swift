@@ -51,7 +51,7 @@ final class IncomingCallTests: XCTestCase {
 
     func testRingsThenAnswersWithSDPAndTheRouteSet() throws {
         var call = try makeCall()
-        let first = texts(call.start())
+        let first = texts(call.start(at: now))
         XCTAssertTrue(first[0].hasPrefix("SIP/2.0 100 Trying\r\n"))
         XCTAssertFalse(first[0].contains("tag=to1"), "100 carries no To tag")
         XCTAssertTrue(first[1].hasPrefix("SIP/2.0 180 Ringing\r\n"))
@@ -67,7 +67,7 @@ final class IncomingCallTests: XCTestCase {
 
     func testTheOKIsRepeatedUntilTheACKWithDoublingIntervals() throws {
         var call = try makeCall()
-        _ = call.start()
+        _ = call.start(at: now)
         _ = call.answer(at: now)
         var sendTimes: [Int64] = []
         var time = now
@@ -83,7 +83,7 @@ final class IncomingCallTests: XCTestCase {
 
     func testNoACKEndsTheCallAfter64T1() throws {
         var call = try makeCall()
-        _ = call.start()
+        _ = call.start(at: now)
         _ = call.answer(at: now)
         var ended: CallAction?
         while ended == nil, let due = call.nextDeadline {
@@ -95,7 +95,7 @@ final class IncomingCallTests: XCTestCase {
 
     func testCancelBeforeAnswerGets487() throws {
         var call = try makeCall()
-        _ = call.start()
+        _ = call.start(at: now)
         let cancel = try parse("""
         CANCEL sip:1001@127.0.0.1:5060 SIP/2.0
         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKabc
@@ -119,7 +119,7 @@ final class IncomingCallTests: XCTestCase {
     /// remote target; the route set stays.
     func testAnAcceptedReinviteMovesTheRemoteTarget() throws {
         var call = try makeCall()
-        _ = call.start()
+        _ = call.start(at: now)
         _ = call.answer(at: now)
         call.ackReceived(cseq: 1, at: now)
         call.reinviteAccepted(try parse("""
@@ -141,7 +141,7 @@ final class IncomingCallTests: XCTestCase {
 
     func testOurBYEFollowsTheRouteSetToTheRemoteTarget() throws {
         var call = try makeCall()
-        _ = call.start()
+        _ = call.start(at: now)
         _ = call.answer(at: now)
         call.ackReceived(cseq: 1, at: now)
         let bye = try XCTUnwrap(texts(call.hangUp(at: now)).first)
@@ -165,5 +165,71 @@ final class IncomingCallTests: XCTestCase {
 
         """)
         XCTAssertEqual(call.handle(response: ok, at: now), [.ended(reason: "hung up", remote: false)])
+    }
+
+    // MARK: 100rel (RFC 3262)
+
+    private func reliableCall() throws -> IncomingCall {
+        IncomingCall(invite: try Self.invite(extraHeaders: ["Require: 100rel"]), toTag: "to1",
+                     contact: "sip:atad@127.0.0.1:5060", userAgent: "atad/test", answerSDP: Array("v=0\r\n".utf8),
+                     localHost: "127.0.0.1", localPort: 5060, makeToken: { "t" })
+    }
+
+    private func prack(_ rack: String, cseq: Int = 2) throws -> SIPMessage {
+        try parse("""
+        PRACK sip:atad@127.0.0.1:5060 SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKpr\(cseq)
+        Max-Forwards: 70
+        From: "Caller" <sip:2000@atad.test>;tag=from1
+        To: <sip:1001@atad.test>;tag=to1
+        Call-ID: call-1
+        CSeq: \(cseq) PRACK
+        RAck: \(rack)
+        Content-Length: 0
+
+
+        """)
+    }
+
+    func testARequired100relMakesThe180ReliableUntilItsPRACK() throws {
+        var call = try reliableCall()
+        let ringing = try XCTUnwrap(texts(call.start(at: now)).last)
+        XCTAssertTrue(ringing.contains("Require: 100rel\r\n"), ringing)
+        XCTAssertTrue(ringing.contains("RSeq: 1\r\n"), ringing)
+        XCTAssertEqual(call.nextDeadline, now + .milliseconds(500))
+        XCTAssertEqual(texts(call.advance(to: now + .milliseconds(500))), [ringing], "repeated on T1")
+        XCTAssertEqual(call.nextDeadline, now + .milliseconds(1500), "then 2×T1 later")
+        let wrong = try XCTUnwrap(texts(call.prackReceived(try prack("2 1 INVITE"))).first)
+        XCTAssertTrue(wrong.hasPrefix("SIP/2.0 481 "), wrong)
+        let ok = try XCTUnwrap(texts(call.prackReceived(try prack("1 1 INVITE", cseq: 3))).first)
+        XCTAssertTrue(ok.hasPrefix("SIP/2.0 200 OK\r\n"), ok)
+        XCTAssertNil(call.nextDeadline, "acknowledged: no more repeats")
+        XCTAssertEqual(texts(call.advance(to: now + .seconds(5))), [])
+    }
+
+    func testAReliable180NeverAcknowledgedRefusesTheCall() throws {
+        var call = try reliableCall()
+        _ = call.start(at: now)
+        var sent = 0
+        var ended: [CallAction] = []
+        for _ in 0..<20 {
+            guard let due = call.nextDeadline else { break }
+            let actions = call.advance(to: due)
+            if actions.contains(where: { if case .ended = $0 { return true } else { return false } }) {
+                ended = actions
+                break
+            }
+            sent += texts(actions).count
+        }
+        XCTAssertEqual(sent, 6, "T1 doubling within 64×T1: 0.5, 1, 2, 4, 8, 16 s")
+        XCTAssertTrue(texts(ended).first?.hasPrefix("SIP/2.0 500 ") ?? false, "\(ended)")
+        XCTAssertEqual(call.state, .ended)
+    }
+
+    func testWithout100relThe180IsSentOnce() throws {
+        var call = try makeCall()
+        let ringing = try XCTUnwrap(texts(call.start(at: now)).last)
+        XCTAssertFalse(ringing.contains("RSeq"))
+        XCTAssertNil(call.nextDeadline)
     }
 }

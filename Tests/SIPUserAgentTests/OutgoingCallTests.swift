@@ -48,8 +48,8 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(header("Contact", in: invite), "<sip:1001@127.0.0.1:5070;transport=udp>")
         XCTAssertEqual(header("Max-Forwards", in: invite), "70")
         XCTAssertEqual(header("User-Agent", in: invite), "atad/test")
-        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
-        XCTAssertEqual(header("Supported", in: invite), "", "no extensions, said explicitly")
+        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK")
+        XCTAssertEqual(header("Supported", in: invite), "100rel")
         let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
                                      ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n\", qop=\"auth\""])
         let afterChallenge = sent(call.handle(response: challenge, at: now))
@@ -344,5 +344,26 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(call.handle(response: byeOK, at: now + .milliseconds(600)), [])
         XCTAssertEqual(sent(call.advance(to: now + .seconds(2))), [], "answered: not sent again")
         XCTAssertEqual(call.state, .confirmed)
+    }
+
+    func testAReliableProvisionalGetsAPRACKInItsEarlyDialog() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let ringing = try response(to: invite, "180 Ringing", toTag: "far",
+                                   ["Require: 100rel", "RSeq: 5", "Contact: <sip:far@127.0.0.1:6000>"])
+        let actions = call.handle(response: ringing, at: now)
+        let prack = try XCTUnwrap(sent(actions).first)
+        XCTAssertTrue(prack.hasPrefix("PRACK sip:far@127.0.0.1:6000 SIP/2.0\r\n"), prack)
+        XCTAssertEqual(header("RAck", in: prack), "5 1 INVITE")
+        XCTAssertEqual(header("CSeq", in: prack), "2 PRACK")
+        XCTAssertEqual(header("To", in: prack), "<sip:9123@atad.test>;tag=far")
+        XCTAssertTrue(actions.contains(.event(.ringing)))
+        XCTAssertEqual(sent(call.handle(response: ringing, at: now)), [prack], "a copy of the 180: the same PRACK")
+        let next = try response(to: invite, "183 Session Progress", toTag: "far",
+                                ["Require: 100rel", "RSeq: 6", "Contact: <sip:far@127.0.0.1:6000>"])
+        XCTAssertEqual(header("CSeq", in: try XCTUnwrap(sent(call.handle(response: next, at: now)).first)), "3 PRACK")
+        XCTAssertEqual(sent(call.handle(response: ringing, at: now)), [], "an older one: nothing")
+        let plain = try response(to: invite, "180 Ringing", toTag: "other")
+        XCTAssertEqual(sent(call.handle(response: plain, at: now)), [], "unreliable: no PRACK")
     }
 }

@@ -97,6 +97,22 @@ def test_empty_reinvite_gets_our_offer_and_the_ack_moves_the_call(daemons, tmp_p
     assert daemon.running()
 
 
+def test_a_caller_that_requires_100rel_gets_a_reliable_180(daemons, tmp_path, short_dir, sipp):
+    """RFC 3262 as the called side: an INVITE with Require: 100rel rings
+    the line (no 420); the 180 carries Require: 100rel and RSeq (checked by
+    SIPp), SIPp's PRACK gets a 200, and lifting the handset answers."""
+    daemon = start(daemons, tmp_path, short_dir)
+    uac = sipp.uac("uac_100rel.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20, extra=["-d", "1000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    # The PRACK's 200 comes before the INVITE's: SIPp expects them in that order.
+    wait_until(lambda: uac.received("SIP/2.0 200") >= 1, 5, "the 200 to SIPp's PRACK")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
+    assert uac.received("SIP/2.0 180") == 1, "acknowledged at once: not repeated"
+
+
 def test_handset_hangs_up_and_atad_sends_bye(daemons, tmp_path, short_dir, sipp):
     daemon = start(daemons, tmp_path, short_dir)
     uac = sipp.uac("uac_bye_from_far_end.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",

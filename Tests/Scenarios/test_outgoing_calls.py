@@ -136,6 +136,20 @@ def test_forked_answers_each_get_their_own_ack_and_the_extra_one_a_bye(daemons, 
     assert uas.received("BYE") == 2 and uas.received("ACK") == 2, uas.messages()[-3000:]
 
 
+def test_a_reliable_180_gets_a_prack(daemons, tmp_path, short_dir, sipp):
+    """RFC 3262 as the caller: atad's INVITE says Supported: 100rel; SIPp's
+    180 requires it (RSeq 1, repeated until acknowledged); atad's PRACK
+    names it in RAck (checked by SIPp), then the 200 makes the call."""
+    uas = sipp.uas("uas_100rel.xml", timeout=20)
+    daemon = start_direct(daemons, tmp_path, short_dir, uas)
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "the answer after the PRACK")
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    uas.assert_success()
+    assert uas.received("PRACK") == 1, uas.messages()[-2000:]
+
+
 def test_reinvite_while_our_invite_rings_gets_491(daemons, tmp_path, short_dir, sipp):
     """Glare (RFC 3261 §14.2): the far end re-INVITEs on the early dialog
     while atad's INVITE is still ringing; atad answers 491 (checked by
