@@ -222,6 +222,14 @@ extension SIPService {
             where connection.outbound && connection.connected && now - connection.lastActivity >= interval - .milliseconds(500) {
                 self.queue(KeepAliveMethod.crlfBytes, on: connection)
             }
+            // A new address of ours (DHCP, another interface): the
+            // registrar must learn it before it sends a call to the old one.
+            for entry in self.registrations {
+                guard let destination = entry.destination, let own = self.ownAddress(toward: destination),
+                      own != entry.registration.settings.localHost else { continue }
+                self.perform(entry.registration.ownAddressChanged(to: own, at: now), on: entry)
+                self.rearm(entry)
+            }
             for entry in self.registrations where entry.registration.settings.transport != .tcp {
                 guard let destination = entry.destination else { continue }
                 guard self.site.keepAliveWithOptions else {

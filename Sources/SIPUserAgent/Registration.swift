@@ -236,6 +236,18 @@ public struct Registration {
         return followNAT(response, at: now)
     }
 
+    /// Our own address toward the registrar is no longer the one our Via
+    /// and Contact give (DHCP gave another, the route moved to another
+    /// interface): register again at once, after a fresh lookup, with the
+    /// new address; the old Contact is taken away.
+    public mutating func ownAddressChanged(to host: String, at now: Instant) -> [RegistrationAction] {
+        guard case .registered = state, !awaitingLocation, host != settings.localHost else { return [] }
+        transaction = nil
+        refreshAt = nil
+        return [.logInfo("account \(settings.accountName): our address toward \(serverLabel) is now \(host) "
+                         + "(was \(settings.localHost)); registering again")] + locate()
+    }
+
     /// Keep-alives to the registrar went unanswered: it restarted, or a NAT
     /// on the way forgot us. A registration in place registers again at
     /// once (after a fresh lookup, so another server may take over).
@@ -376,6 +388,9 @@ public struct Registration {
         // own address starts again from our own address.
         if targets[index].host != settings.registrarHost || targets[index].port != settings.registrarPort
             || targets[index].localHost != settings.localHost {
+            // A binding in place under the old Contact is taken away by the
+            // next REGISTER (when the Contact really changes).
+            if case .registered = state { staleContact = settings.contactURI }
             settings.publicAddress = nil
         }
         settings.registrarHost = targets[index].host

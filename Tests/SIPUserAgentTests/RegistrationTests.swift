@@ -344,4 +344,18 @@ final class RegistrationTests: XCTestCase {
                                                               ["Expires: 600"]), at: now)
         XCTAssertEqual(sent(done), [])
     }
+
+    func testANewOwnAddressIsRegisteredAtOnceAndTheOldContactRemoved() throws {
+        var registration = makeRegistration()
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        _ = registration.handle(response: try response(to: first, "200 OK", ["Expires: 600"]), at: now)
+        XCTAssertEqual(registration.ownAddressChanged(to: "127.0.0.1", at: now), [], "the same address: nothing")
+        let actions = registration.ownAddressChanged(to: "127.0.0.9", at: now + .seconds(30))
+        XCTAssertTrue(actions.contains(.locate), "\(actions)")
+        let moved = RegistrarTarget(host: "127.0.0.1", port: 5060, localHost: "127.0.0.9")
+        let again = try XCTUnwrap(sent(registration.located([moved], at: now + .seconds(30))).first)
+        XCTAssertEqual(contacts(in: again), ["<sip:1001@127.0.0.9:5070;transport=udp>",
+                                             "<sip:1001@127.0.0.1:5070;transport=udp>;expires=0"])
+        XCTAssertEqual(header("Via", in: again)?.hasPrefix("SIP/2.0/UDP 127.0.0.9:5070;"), true)
+    }
 }

@@ -199,11 +199,12 @@ class NatNetwork:
                             "sport": int(original["sport"]), "dport": int(original["dport"])})
         return entries
 
-    def public_port(self, private_port, remote):
-        """The router's public port for home's UDP flow from `private_port`
-        to `remote` (host, port), or None when it has no mapping."""
+    def public_port(self, private_port, remote, home_ip=HOME_IP):
+        """The router's public port for home's UDP flow from
+        `home_ip`:`private_port` to `remote` (host, port), or None when it
+        has no mapping."""
         for entry in self.conntrack_udp():
-            if (entry["src"] == HOME_IP and entry["sport"] == private_port
+            if (entry["src"] == home_ip and entry["sport"] == private_port
                     and (entry["dst"], entry["dport"]) == tuple(remote)):
                 return entry["reply_dport"]
         return None

@@ -25,14 +25,16 @@ import re
 import time
 
 from conftest import SIM_BOARD, wait_until
-from nat_network import HOME_IP, INTERNET_IP, ROUTER_PUBLIC_IP, nat, socket_in  # noqa: F401 (fixture)
+from nat_network import HOME_IP, INTERNET_IP, ROUTER_INSIDE_IP, ROUTER_PUBLIC_IP, nat, socket_in  # noqa: F401 (fixture)
 from rtp_peer import dominant_frequency, peers, sipp_media_uac, wait_sipp_sdp  # noqa: F401 (fixture)
 from sip_peers import USERS, kamailio, sip_request, sipp, status_code  # noqa: F401 (fixtures)
 from test_call_media import HEAR_POLL, hears_tone, line_state
 
 AOR = "1001@atad.test"
 KEEP_ALIVE_SECONDS = 2
-SIP_LINE = re.compile(rf"^sip: {re.escape(HOME_IP)}:(\d+)/udp$")
+SIP_LINE = re.compile(r"^sip: [0-9.]+:(\d+)/udp$")
+# The address DHCP gives home after a renumbering (same subnet).
+NEW_HOME_IP = "10.77.0.3"
 CONTACT = re.compile(r"^sips?:(?:[^@;>]+@)?([^:;>]+):(\d+)")
 FAR_TONE = 700
 NEAR_TONE = 1000
@@ -47,7 +49,7 @@ def start_kamailio(kamailio, nat):
     return kamailio.start(ip=INTERNET_IP, netns=nat.internet)
 
 
-def start_atad(daemons, tmp_path, short_dir, nat, proxy):
+def start_atad(daemons, tmp_path, short_dir, nat, proxy, listen_address=HOME_IP):
     """atad in the home namespace: one line on an account that registers
     with Kamailio across the router and keeps the path open with OPTIONS
     every KEEP_ALIVE_SECONDS."""
@@ -58,7 +60,7 @@ def start_atad(daemons, tmp_path, short_dir, nat, proxy):
         f"board = {SIM_BOARD}\n"
         f"control_socket = {control}\n"
         "log_level = debug\n"
-        f"[sip]\nlisten_address = {HOME_IP}\nlisten_port = 0\n"
+        f"[sip]\nlisten_address = {listen_address}\nlisten_port = 0\n"
         f"keep_alive = options\nkeep_alive_seconds = {KEEP_ALIVE_SECONDS}\n"
         "[account home]\nuser = 1001\ndomain = atad.test\n"
         f"registrar = {proxy.ip}:{proxy.port}\npassword = \"{USERS['1001']}\"\n"
@@ -95,14 +97,15 @@ def contact_addresses(proxy):
     return found
 
 
-def wait_public_contact(proxy, nat, daemon, timeout):
+def wait_public_contact(proxy, nat, daemon, timeout, home_ip=HOME_IP):
     """Waits until the only contact Kamailio keeps for the AoR is the
     router's public side of atad's SIP binding (the mapping the router
-    holds for atad's SIP port toward Kamailio); returns its port."""
+    holds for atad's SIP port, on `home_ip`, toward Kamailio); returns its
+    port."""
     port = sip_port(daemon)
 
     def public():
-        mapped = nat.public_port(port, proxy.address)
+        mapped = nat.public_port(port, proxy.address, home_ip)
         return mapped if contact_addresses(proxy) == [(ROUTER_PUBLIC_IP, mapped)] else None
     try:
         return wait_until(public, timeout, "Kamailio to keep only the public contact", interval=0.05)
@@ -261,5 +264,31 @@ def test_a_registrar_that_lost_its_bindings_gets_the_public_contact_again(
     # A retransmitted REGISTER reaches it; the binding names the router again.
     wait_until(lambda: registered(daemon), 20, "atad to register again through the router")
     wait_public_contact(proxy, nat, daemon, timeout=5)
+    call_from_the_internet(sipp, peers, nat, proxy, daemon, tones=False)
+    assert daemon.running()
+
+
+def test_a_new_home_address_is_registered_without_a_restart(nat, kamailio, daemons, tmp_path, short_dir, sipp,
+                                                            peers):
+    """DHCP renumbers the home network while atad (listening on every
+    address) is registered: at its next keep-alive tick atad sees that its
+    address toward the registrar changed and registers again from the new
+    one, the old Contact taken away; calls reach the line without a
+    restart, after the old address is gone."""
+    proxy = start_kamailio(kamailio, nat)
+    daemon = start_atad(daemons, tmp_path, short_dir, nat, proxy, listen_address="0.0.0.0")
+    wait_until(lambda: registered(daemon), 10, "atad to register through the router")
+    wait_public_contact(proxy, nat, daemon, timeout=5)
+    nat.run(nat.home, "ip", "address", "add", f"{NEW_HOME_IP}/24", "dev", "eth0")
+    nat.run(nat.home, "ip", "route", "replace", "default", "via", ROUTER_INSIDE_IP, "src", NEW_HOME_IP)
+    noticed = f"our address toward {proxy.ip}:{proxy.port}/udp is now {NEW_HOME_IP} (was {HOME_IP})"
+    wait_until(lambda: noticed in daemon.log(), 3 * KEEP_ALIVE_SECONDS, "atad to notice its new address")
+    # The old address goes; the new one (a secondary on the same subnet)
+    # must stay, with the routes through it.
+    nat.run(nat.home, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1")
+    nat.run(nat.home, "ip", "address", "del", f"{HOME_IP}/24", "dev", "eth0")
+    nat.run(nat.home, "ip", "route", "replace", "default", "via", ROUTER_INSIDE_IP, "src", NEW_HOME_IP)
+    wait_public_contact(proxy, nat, daemon, timeout=3 * KEEP_ALIVE_SECONDS, home_ip=NEW_HOME_IP)
+    wait_until(lambda: registered(daemon), 5, "the registration to be in place")
     call_from_the_internet(sipp, peers, nat, proxy, daemon, tones=False)
     assert daemon.running()
