@@ -42,6 +42,16 @@ public struct DialogRequests: Sendable {
         self.routeSet = routeSet
     }
 
+    /// The same from a response that makes a dialog (a 2xx, or a reliable
+    /// 18x's early dialog): its To tag, Contact, and Record-Route reversed.
+    public mutating func establish(from response: SIPMessage) {
+        let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
+        establish(remoteTag: response.to?.tag.map { String(decoding: $0, as: UTF8.self) },
+                  remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
+                  routeSet: response.headers(named: .recordRoute)
+                      .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
+    }
+
     /// A target refresh (§12.2.2): an accepted re-INVITE from the far end
     /// carries its Contact, where our later BYE and INFO must go.
     public mutating func refreshTarget(from request: SIPMessage) {

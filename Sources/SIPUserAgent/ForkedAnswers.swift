@@ -35,10 +35,7 @@ struct ForkedAnswers {
         if let known = forks.first(where: { $0.tag == tag }) { return [known.ack] }
         guard forks.count < Self.limit else { return [] }
         var requests = template
-        let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
-        requests.establish(remoteTag: tag, remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
-                           routeSet: response.headers(named: .recordRoute)
-                               .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
+        requests.establish(from: response)
         var ack = requests.inDialog(.ack, cseq: inviteCSeq, branch: "z9hG4bK" + makeToken())
         for line in credentials { ack.add(named: line.name, line.value) }
         let branch = "z9hG4bK" + makeToken()

@@ -319,10 +319,7 @@ public struct OutgoingCall {
             return []
         }
         var early = requestsBeforeAnswer
-        let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
-        early.establish(remoteTag: tag, remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
-                        routeSet: response.headers(named: .recordRoute)
-                            .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
+        early.establish(from: response)
         var prack = early.inDialog(.prack, cseq: dialog.requests.nextCSeq(), branch: "z9hG4bK" + makeToken())
         prack.add(.rack, "\(rseq) \(inviteCSeq) INVITE")
         let request = prack.serialize()
@@ -479,13 +476,9 @@ public struct OutgoingCall {
     }
 
     private mutating func learnDialog(from response: SIPMessage) {
-        let contact = response.headers(named: .contact).first.flatMap { try? NameAddress.parse(response.bytes[$0.valueRange]) }
-        let tag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) }
         // The UAC's route set is the 2xx's Record-Route, reversed (§12.1.2).
-        dialog.requests.establish(remoteTag: tag, remoteTarget: contact.map { String(decoding: $0.uri, as: UTF8.self) },
-                                  routeSet: response.headers(named: .recordRoute)
-                                      .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }.reversed())
-        if let tag { dialog.learnRemoteTag(tag) }
+        dialog.requests.establish(from: response)
+        if let tag = response.to?.tag { dialog.learnRemoteTag(String(decoding: tag, as: UTF8.self)) }
     }
 
     /// The ACK for a 2xx: in the dialog, with the INVITE's credentials,
