@@ -29,6 +29,9 @@ final class Call<Route> {
     var mediaStarted = false
     /// The `OutgoingCall.answerRevision` the media follows.
     var answerRevision = 0
+    /// When the call was answered: the far end's silence before it (a long
+    /// ring without early media) does not count toward the RTP timeout.
+    var answeredAt: Instant?
     /// The last re-INVITE answered (its CSeq and our response), so a copy
     /// that outlived its server transaction gets the same response.
     var lastReinvite: (cseq: UInt32, response: [UInt8])?

@@ -52,7 +52,9 @@ extension CallControl {
         for output in outputs {
             switch output {
             case .send(let bytes): emit(.sip(bytes, call.route))
-            case .event(let event): deliver(event, for: call)
+            case .event(let event):
+                if event == .answered { call.answeredAt = now }
+                deliver(event, for: call)
             case .keys(let notice): keysNotice(notice, on: call)
             }
         }

@@ -77,7 +77,10 @@ public final class CallControl<Route> {
 
     /// The handset on `line` answered the call ringing it.
     public func lineAnswered(_ line: Int, at now: Instant) -> [Action] {
-        if let call = activeCall(on: line) { apply(call.incoming?.answer(at: now) ?? [], to: call) }
+        if let call = activeCall(on: line) {
+            if call.incoming?.state == .ringing { call.answeredAt = now }
+            apply(call.incoming?.answer(at: now) ?? [], to: call)
+        }
         return take()
     }
 
@@ -92,12 +95,14 @@ public final class CallControl<Route> {
         return take()
     }
 
-    /// The far end of an answered call sent no RTP or RTCP for `seconds`:
-    /// it is gone without a BYE. The call ends with ours, and the line
-    /// hears what it hears when the far end hangs up.
-    public func mediaTimedOut(_ callID: String, seconds: Int, at now: Instant) -> [Action] {
-        guard let call = calls[callID], call.mediaStarted,
-              call.incoming?.state == .confirmed || call.outgoing?.state == .confirmed else { return [] }
+    /// The far end of an answered call sent no RTP or RTCP since
+    /// `lastHeard` (nor since the answer) for `seconds`: it is gone without
+    /// a BYE. The call ends with ours, and the line hears what it hears
+    /// when the far end hangs up.
+    public func mediaTimedOut(_ callID: String, lastHeard: Instant, seconds: Int, at now: Instant) -> [Action] {
+        guard let call = calls[callID], call.mediaStarted, let answered = call.answeredAt,
+              call.incoming?.state == .confirmed || call.outgoing?.state == .confirmed,
+              now - max(lastHeard, answered) >= .seconds(Int64(seconds)) else { return [] }
         emit(.log(.info, "line \(call.line): call \(callID): nothing from the far end for \(seconds) s; hanging up"))
         if call.incoming != nil {
             apply(call.incoming?.hangUp(at: now) ?? [], to: call)

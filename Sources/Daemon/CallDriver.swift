@@ -158,8 +158,8 @@ final class CallDriver {
             let limit = Interval.seconds(Int64(self.control.site.rtpTimeoutSeconds))
             for (callID, connection) in Array(self.connections)
             where connection.expectsMedia && self.loop.now - connection.lastHeard >= limit {
-                self.perform(self.control.mediaTimedOut(callID, seconds: self.control.site.rtpTimeoutSeconds,
-                                                        at: self.loop.now))
+                self.perform(self.control.mediaTimedOut(callID, lastHeard: connection.lastHeard,
+                                                        seconds: self.control.site.rtpTimeoutSeconds, at: self.loop.now))
             }
             self.watchForSilence()
         }

@@ -383,14 +383,18 @@ final class CallControlTests: XCTestCase {
 
     func testAFarEndSilentForTheRTPTimeoutIsHungUp() throws {
         let control = makeControl()
+        let rang = now
         let (_, toTag) = try ring(control)
-        XCTAssertTrue(control.mediaTimedOut("c1", seconds: 60, at: now).isEmpty, "not before the call is answered")
-        _ = control.lineAnswered(1, at: now)
-        _ = control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: now)
-        let actions = control.mediaTimedOut("c1", seconds: 60, at: now)
+        XCTAssertTrue(control.mediaTimedOut("c1", lastHeard: rang, seconds: 60, at: now).isEmpty, "not before the answer")
+        // It rang for 90 s, silent: the silence before the answer does not count.
+        let answered = rang + .seconds(90)
+        _ = control.lineAnswered(1, at: answered)
+        _ = control.receive(request: try request("ACK", toTag: toTag, cseq: 1), from: origin(), at: answered)
+        XCTAssertTrue(control.mediaTimedOut("c1", lastHeard: rang, seconds: 60, at: answered + .seconds(59)).isEmpty)
+        let actions = control.mediaTimedOut("c1", lastHeard: rang, seconds: 60, at: answered + .seconds(60))
         XCTAssertEqual(statuses(actions).first?.hasPrefix("BYE "), true, "\(statuses(actions))")
         XCTAssertEqual(lineCommands(actions), [.input(.remoteHangUp)])
-        XCTAssertTrue(control.mediaTimedOut("c1", seconds: 60, at: now).isEmpty, "once")
+        XCTAssertTrue(control.mediaTimedOut("c1", lastHeard: rang, seconds: 60, at: answered + .seconds(61)).isEmpty, "once")
     }
 
     func testKeysByInfoArePlayedAndOtherInfoGets415() throws {

@@ -28,9 +28,10 @@ def sip_port(daemon):
     return next(int(m.group(1)) for m in map(SIP_LINE.match, status_of(daemon)) if m)
 
 
-def start(daemons, tmp_path, short_dir):
+def start(daemons, tmp_path, short_dir, sip_settings=""):
+    """atad on the simulated board; `sip_settings`: more `[sip]` lines."""
     control = short_dir / "control.sock"
-    return daemons.start(write_site(tmp_path / "site.conf", control), control, tmp_path)
+    return daemons.start(write_site(tmp_path / "site.conf", control, extra=sip_settings), control, tmp_path)
 
 
 def test_call_answered_by_the_handset_and_ended_by_the_caller(daemons, tmp_path, short_dir, sipp):
@@ -111,6 +112,21 @@ def test_a_caller_that_requires_100rel_gets_a_reliable_180(daemons, tmp_path, sh
     uac.assert_success()
     wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
     assert uac.received("SIP/2.0 180") == 1, "acknowledged at once: not repeated"
+
+
+def test_a_far_end_that_holds_the_call_is_not_timed_out(daemons, tmp_path, short_dir, sipp):
+    """`rtp_timeout_seconds = 2`: SIPp (which sends no RTP) holds the call
+    after 1 s and stays silent on hold for 5 s: a held call expects no
+    audio, so atad does not hang up; SIPp's BYE ends it."""
+    daemon = start(daemons, tmp_path, short_dir, sip_settings="rtp_timeout_seconds = 2\n")
+    uac = sipp.uac("uac_hold_silent.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=30, extra=["-d", "1000"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: "on hold by the far end" in call_media(daemon, 1), 10, "the hold to show in status")
+    uac.assert_success()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
+    assert "nothing from the far end" not in daemon.log()
 
 
 def test_handset_hangs_up_and_atad_sends_bye(daemons, tmp_path, short_dir, sipp):
