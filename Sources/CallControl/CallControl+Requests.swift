@@ -131,33 +131,29 @@ extension CallControl {
     }
 
     /// A re-INVITE inside a call (hold, resume, a new address or codec):
-    /// answered from the call's SDP session, and the media follows. An
-    /// offer we cannot take gets 488 and the call goes on as it was (RFC
-    /// 3261 §14.2). A 200 is repeated by the dialog until its ACK.
+    /// answered from the call's SDP session, and the media follows. One
+    /// without SDP asks for our offer (RFC 3264 §8): the 200 carries the
+    /// session as it stands and the media changes only with the ACK's
+    /// answer (`answerInAck`). An offer we cannot take gets 488 and the
+    /// call goes on as it was (RFC 3261 §14.2). A 200 is repeated by the
+    /// dialog until its ACK.
     private func reinvite(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>, at now: Instant) {
         let cseq = request.cseq?.number ?? 0
         if let last = call.lastReinvite, last.cseq == cseq { return emit(.sip(last.response, origin.route)) }
-        if request.body.isEmpty { return reofferInResponse(request, call, origin: origin, at: now) }
-        var offer: SessionDescription? = nil
-        do throws(SDPError) { offer = try SessionDescription(parsing: Array(request.body)) } catch {
-            emit(.log(.info, "line \(call.line): re-INVITE with invalid SDP: \(error.message)"))
+        let body: [UInt8]?
+        if request.body.isEmpty {
+            body = call.sdp.makeOffer(call.capabilities).serializedBytes()
+            emit(.log(.debug, "line \(call.line): re-INVITE without SDP: our offer goes in the 200"))
+        } else {
+            body = answerReoffer(request, call)
         }
         var response: SIPMessageBuilder
-        var accepted = false
-        let heldBefore = call.sdp.current?.heldByRemote ?? false
-        if let offer, case .success(let answer) = call.sdp.answer(to: offer, ours: call.capabilities) {
-            call.mediaStarted = true
-            emit(.media(callID: call.callID, .start(line: call.line, answer.media, call.mediaSettings)))
-            if heldBefore != answer.media.heldByRemote {
-                emit(.log(.info, "line \(call.line): " + (answer.media.heldByRemote
-                    ? "the far end put the call on hold" : "the far end resumed the call")))
-            }
+        if let body {
             response = .response(to: request, status: 200, reason: "OK")
             response.add(.contact, "<\(call.contact)>")
             response.add(.contentType, "application/sdp")
-            response.body = answer.sdp.serializedBytes()
+            response.body = body
             response.add(.supported, AdvertisedCapabilities.supported)
-            accepted = true
         } else {
             response = .response(to: request, status: 488, reason: "Not Acceptable Here")
         }
@@ -165,32 +161,30 @@ extension CallControl {
         response.add(.server, userAgent)
         let bytes = response.serialize()
         call.lastReinvite = (cseq, bytes)
-        if accepted {
+        if body != nil {
             call.incoming?.reinviteAccepted(request, answer: bytes, at: now)
             call.outgoing?.reinviteAccepted(request, answer: bytes, at: now)
         }
         emit(.sip(bytes, origin.route))
     }
 
-    /// A re-INVITE without SDP asks for our offer (RFC 3261 §14.2, RFC 3264
-    /// §8): the 200 carries the session as it stands and the ACK brings the
-    /// answer, so the media changes only then (`answerInAck`).
-    private func reofferInResponse(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>,
-                                   at now: Instant) {
-        let cseq = request.cseq?.number ?? 0
-        var response = SIPMessageBuilder.response(to: request, status: 200, reason: "OK")
-        response.add(.contact, "<\(call.contact)>")
-        response.add(.contentType, "application/sdp")
-        response.body = call.sdp.makeOffer(call.capabilities).serializedBytes()
-        response.add(.supported, AdvertisedCapabilities.supported)
-        response.add(.allow, AdvertisedCapabilities.allow)
-        response.add(.server, userAgent)
-        let bytes = response.serialize()
-        call.lastReinvite = (cseq, bytes)
-        call.incoming?.reinviteAccepted(request, answer: bytes, at: now)
-        call.outgoing?.reinviteAccepted(request, answer: bytes, at: now)
-        emit(.log(.debug, "line \(call.line): re-INVITE without SDP: our offer goes in the 200"))
-        emit(.sip(bytes, origin.route))
+    /// Our answer to a re-INVITE's offer, the media moved to it; nil when
+    /// the offer does not parse or offers nothing we take.
+    private func answerReoffer(_ request: SIPMessage, _ call: Call<Route>) -> [UInt8]? {
+        let offer: SessionDescription
+        do throws(SDPError) { offer = try SessionDescription(parsing: Array(request.body)) } catch {
+            emit(.log(.info, "line \(call.line): re-INVITE with invalid SDP: \(error.message)"))
+            return nil
+        }
+        let heldBefore = call.sdp.current?.heldByRemote ?? false
+        guard case .success(let answer) = call.sdp.answer(to: offer, ours: call.capabilities) else { return nil }
+        call.mediaStarted = true
+        emit(.media(callID: call.callID, .start(line: call.line, answer.media, call.mediaSettings)))
+        if heldBefore != answer.media.heldByRemote {
+            emit(.log(.info, "line \(call.line): " + (answer.media.heldByRemote
+                ? "the far end put the call on hold" : "the far end resumed the call")))
+        }
+        return answer.sdp.serializedBytes()
     }
 
     /// INFO inside a call: a key press (`application/dtmf-relay`) is played

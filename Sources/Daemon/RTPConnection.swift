@@ -115,9 +115,10 @@ final class RTPConnection {
             }
             let source = RTPEndpoint(host: MediaHost(address: received.from), port: received.from.port)
             guard filter?.admit(from: source, ssrc: header.ssrc, sequence: header.sequenceNumber) != .ignored else { continue }
-            lastHeard = loop.now
+            let now = loop.now
+            lastHeard = now
             receiveBuffer.withUnsafeBytes { raw in
-                session.receive(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: loop.now)
+                session.receive(UnsafeRawBufferPointer(rebasing: raw[0..<received.count]), at: now)
             }
         }
     }

@@ -113,7 +113,7 @@ public struct IncomingCall {
     /// which then stops; 481 when it names nothing we sent (RFC 3262 §4).
     public mutating func prackReceived(_ request: SIPMessage) -> [CallAction] {
         let matched = reliable?.acknowledge(request.value(of: .rack)) ?? false
-        var reply = matched || reliable?.isAcknowledged == true
+        var reply = matched
             ? SIPMessageBuilder.response(to: request, status: 200, reason: "OK", toTag: toTag)
             : SIPMessageBuilder.response(to: request, status: 481, reason: "Call/Transaction Does Not Exist", toTag: toTag)
         reply.add(.server, userAgent)

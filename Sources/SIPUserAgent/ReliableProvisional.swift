@@ -24,28 +24,15 @@ struct ReliableProvisional {
         giveUpAt = now + timers.t1 * 64
     }
 
-    var isAcknowledged: Bool { nextSend == nil }
-
     /// Whether `RAck: RSEQ CSEQ INVITE` names this response; a match stops
     /// the repeats.
     mutating func acknowledge(_ rack: SIPBytes?) -> Bool {
         guard let rack else { return false }
         let words = rack.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-        guard words.count == 3, Self.number(words[0]) == rseq, Self.number(words[1]) == inviteCSeq,
+        guard words.count == 3, SIPScalar.deltaSeconds(words[0]) == rseq, SIPScalar.deltaSeconds(words[1]) == inviteCSeq,
               words[2].equalsIgnoringCase("INVITE") else { return false }
         nextSend = nil
         return true
-    }
-
-    /// 1*DIGIT as a 32-bit number; nil for anything else.
-    private static func number(_ digits: ArraySlice<UInt8>) -> UInt32? {
-        guard !digits.isEmpty, digits.count <= 10 else { return nil }
-        var value: UInt64 = 0
-        for digit in digits {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + UInt64(digit - UInt8(ascii: "0"))
-        }
-        return value <= UInt64(UInt32.max) ? UInt32(value) : nil
     }
 
     /// The answer (or the call's end) makes the repeats moot.

@@ -44,11 +44,11 @@ SIPP_TIMEOUT = 30.0
 # Ports
 
 
-def free_port(host=LOOPBACK, udp=True, tcp=True, span=1, attempts=50, netns=None) -> int:
-    """A port (and the `span`-1 ports after it) free right now on `host` for
-    UDP and/or TCP (in the network namespace `netns`, None: ours). Asks the
-    kernel for an ephemeral port, then checks the others by binding them
-    too. Bounded in attempts."""
+def free_port(host=LOOPBACK, udp=True, tcp=True, span=1, attempts=50, netns=None, also_on=()) -> int:
+    """A port (and the `span`-1 ports after it) free right now on `host`,
+    and on each address of `also_on`, for UDP and/or TCP (in the network
+    namespace `netns`, None: ours). Asks the kernel for an ephemeral port,
+    then checks the others by binding them too. Bounded in attempts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     kinds = ([socket.SOCK_DGRAM] if udp else []) + ([socket.SOCK_STREAM] if tcp else [])
     for _ in range(attempts):
@@ -60,13 +60,14 @@ def free_port(host=LOOPBACK, udp=True, tcp=True, span=1, attempts=50, netns=None
             port = first.getsockname()[1]
             if port + span > 65535:
                 continue
-            for offset in range(span):
-                for kind in kinds:
-                    if offset == 0 and kind == kinds[0]:
-                        continue
-                    s = socket_in(netns, family, kind)
-                    held.append(s)
-                    s.bind((host, port + offset))
+            for address in (host, *also_on):
+                for offset in range(span):
+                    for kind in kinds:
+                        if address == host and offset == 0 and kind == kinds[0]:
+                            continue
+                        s = socket_in(netns, family, kind)
+                        held.append(s)
+                        s.bind((address, port + offset))
             return port
         except OSError:
             continue

@@ -7,38 +7,12 @@ other one, and the audio of each side goes to the address the other sends
 from. Real binaries, loopback only."""
 
 import os
-import socket
 
 from conftest import wait_until, write_site
-from sip_peers import USERS, kamailio  # noqa: F401 (fixture)
+from sip_peers import USERS, free_port, kamailio  # noqa: F401 (fixture)
 from test_call_media import HEAR_POLL, hears_tone, line_state
 
 ADDRESSES = {"a": "127.0.0.4", "b": "127.0.0.5"}
-
-
-def port_free_on_both(attempts=50):
-    """A port free for UDP and TCP on both adapters' addresses."""
-    for _ in range(attempts):
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            probe.bind((ADDRESSES["a"], 0))
-            port = probe.getsockname()[1]
-        finally:
-            probe.close()
-        held = []
-        try:
-            for host in ADDRESSES.values():
-                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                    s = socket.socket(socket.AF_INET, kind)
-                    held.append(s)
-                    s.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-    raise AssertionError("no port free on both addresses")
 
 
 def start_adapter(daemons, tmp_path, short_dir, name, user, port, proxy):
@@ -59,7 +33,7 @@ def start_adapter(daemons, tmp_path, short_dir, name, user, port, proxy):
 
 def test_two_adapters_on_their_own_addresses_call_each_other(daemons, tmp_path, short_dir, kamailio):
     proxy = kamailio.start()
-    port = port_free_on_both()
+    port = free_port(ADDRESSES["a"], also_on=[ADDRESSES["b"]])  # free on both adapters' addresses
     a = start_adapter(daemons, tmp_path, short_dir, "a", "1001", port, proxy)
     b = start_adapter(daemons, tmp_path, short_dir, "b", "1002", port, proxy)
     # Each binding names the adapter's own address, where it listens.
