@@ -22,13 +22,16 @@ TEST_PACKAGES  := python3 file qemu-user-static debian-archive-keyring dpkg-dev 
 # Link-time optimisation (lld, whole program) removes what each module
 # specialised for itself; the machine outliner (run at link time, where
 # LTO generates the code) and identical-code folding shave a few percent
-# more, and the x86-64 unwind tables nothing uses are discarded. The ARM
-# builds use the same flags (Cross/*.toolset.json.in, Cross/link.sh).
+# more, and the x86-64 unwind tables nothing uses are discarded. Packed
+# relative relocations (DT_RELR, glibc 2.36) store the PIE's ~1,200
+# pointer fix-ups as bitmaps instead of 24-byte entries. The ARM builds
+# use the same flags (Cross/*.toolset.json.in, Cross/link.sh).
 EMBEDDED_FLAGS := --experimental-lto-mode=full \
   -Xswiftc -enable-experimental-feature -Xswiftc Embedded -Xswiftc -wmo \
   -Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
   -Xlinker --gc-sections -Xlinker --icf=all -Xlinker -mllvm=-enable-machine-outliner=always \
   -Xlinker --no-eh-frame-hdr -Xlinker $(CURDIR)/Cross/discard-unwind-tables.ld \
+  -Xlinker -z -Xlinker pack-relative-relocs \
   -Xlinker -L$(EMBEDDED_LIB) -Xlinker -lswiftUnicodeDataTables -Xlinker -lm
 
 .PHONY: all build firmware run demo test unit-test scenario-test qemu-test rig-test deps test-deps cross deb clean bench

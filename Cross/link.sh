@@ -77,7 +77,7 @@ fi
 
 cmd=("$CLANG" "--target=$target" "--sysroot=$sysroot" -fuse-ld=lld -pie
      -Wl,--as-needed -Wl,-z,relro -Wl,-z,now -Wl,--build-id=sha1
-     -Wl,--icf=all -Wl,-mllvm=-enable-machine-outliner=always
+     -Wl,--icf=all -Wl,-mllvm=-enable-machine-outliner=always -Wl,-z,pack-relative-relocs
      "${inputs[@]}" "${ldflags[@]}" "${extra[@]}" -lm -o "$out")
 [[ "${ATAD_LINK_VERBOSE:-0}" == 1 ]] && echo "link.sh: ${cmd[*]}" >&2
 exec "${cmd[@]}"

@@ -27,7 +27,8 @@ extension CallControl {
     }
 
     /// A new INVITE (no To tag, no call of that Call-ID): 403 from a host
-    /// that may not start calls, 503 when the table is full, 488 for SDP
+    /// that may not start calls, 503 when the table is full, 422 for a
+    /// session interval below our Min-SE (RFC 4028), 488 for SDP
     /// that does not parse, 486 when every line is busy; else the first
     /// free line is kept for it and its media ports are asked for (the
     /// answer names them; an offer we cannot answer gets 488 then).
@@ -38,6 +39,12 @@ extension CallControl {
         }
         guard calls.count + pendingInvites.count + pendingPlacements.count < Self.maximumCalls else {
             return refuse(invite, 503, "Service Unavailable", to: origin.route)
+        }
+        if SessionTimerTerms.answering(invite) == .tooSmall {
+            emit(.log(.debug, "SIP: 422 to INVITE \(callID): its session interval is below our Min-SE"))
+            var response = SessionTimerTerms.refusal(to: invite, toTag: makeToken())
+            response.add(.server, userAgent)
+            return emit(.sip(response.serialize(), origin.route))
         }
         var offer: SessionDescription?
         if !invite.body.isEmpty {
@@ -62,7 +69,8 @@ extension CallControl {
         let callID = pending.callID
         let line = pending.line
         let lineAccount = account(ofLine: line)
-        let capabilities = CallSettings.capabilities(for: lineAccount, host: host, port: port)
+        // A router that forwards our ports: the SDP and Contact give its address.
+        let capabilities = CallSettings.capabilities(for: lineAccount, host: site.publicAddress ?? host, port: port)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         // The 200's body: our answer, or for a late offer our offer, whose
         // answer comes in the ACK (RFC 3261 §13.2.1, RFC 3264).
@@ -84,7 +92,7 @@ extension CallControl {
             emit(.log(.debug, "SIP: INVITE \(callID) has no offer: ours goes in the 200"))
         }
         let reliable = pending.origin.reliable
-        let reachable = publicContact ?? HostAndPort(host: host, port: sipPort)
+        let reachable = publicContact ?? HostAndPort(host: site.publicAddress ?? host, port: sipPort)
         let uriHost = reachable.host.utf8.contains(UInt8(ascii: ":")) ? "[\(reachable.host)]" : reachable.host
         let contact = "sip:atad@\(uriHost):\(reachable.port)" + (reliable ? ";transport=tcp" : "")
         let incoming = IncomingCall(invite: pending.invite, toTag: makeToken(), contact: contact, userAgent: userAgent,

@@ -34,11 +34,12 @@ extension CallControl {
     /// The ports are bound: the INVITE goes out with our offer.
     func place(_ pending: PendingPlacement<Route>, host: String, port: UInt16, at now: Instant) {
         let account = account(named: pending.account.accountName)
-        let capabilities = CallSettings.capabilities(for: account, host: host, port: port)
+        let capabilities = CallSettings.capabilities(for: account, host: site.publicAddress ?? host, port: port)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         let offer = sdp.makeOffer(capabilities)
         let outgoing = OutgoingCall(settings: pending.account, number: pending.number, offer: offer.serializedBytes(),
-                                    callID: pending.callID, makeToken: makeToken)
+                                    callID: pending.callID, sessionSeconds: UInt32(site.sessionExpiresSeconds),
+                                    makeToken: makeToken)
         let call = Call(outgoing: outgoing, line: pending.line, route: pending.route,
                         contact: pending.account.contactURI, sdp: sdp, capabilities: capabilities,
                         mediaSettings: CallSettings.media(for: account, host: host, random: random))

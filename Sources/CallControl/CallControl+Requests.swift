@@ -44,17 +44,18 @@ extension CallControl {
         return take()
     }
 
-    /// A response whose CSeq names INVITE, CANCEL, BYE or INFO of one of
-    /// our calls; nil for any other (registrations, keep-alives).
+    /// A response whose CSeq names INVITE, CANCEL, BYE, INFO or UPDATE of
+    /// one of our calls; nil for any other (registrations, keep-alives).
     public func receive(response: SIPMessage, at now: Instant) -> [Action]? {
-        guard let method = response.cseq?.method, method == .invite || method == .cancel || method == .bye || method == .info,
+        guard let method = response.cseq?.method,
+              method == .invite || method == .cancel || method == .bye || method == .info || method == .update,
               let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let call = calls[callID] else {
             return nil
         }
         if call.outgoing != nil {
             apply(call.outgoing?.handle(response: response, at: now) ?? [], to: call, at: now)
         } else {
-            guard method == .bye || method == .info else { return nil }
+            guard method == .bye || method == .info || method == .update else { return nil }
             apply(call.incoming?.handle(response: response, at: now) ?? [], to: call)
         }
         return take()
@@ -114,6 +115,8 @@ extension CallControl {
             infoReceived(request, call, origin: origin)
         case .prack where call.incoming != nil:
             apply(call.incoming?.prackReceived(request) ?? [], to: call)
+        case .update:
+            updateReceived(request, call, origin: origin, at: now)
         case .invite:
             if call.incoming?.state == .ringing {
                 // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
@@ -140,6 +143,8 @@ extension CallControl {
     private func reinvite(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>, at now: Instant) {
         let cseq = request.cseq?.number ?? 0
         if let last = call.lastReinvite, last.cseq == cseq { return emit(.sip(last.response, origin.route)) }
+        let session = SessionTimerTerms.answering(request)
+        if session == .tooSmall { return refuseSessionInterval(request, origin: origin) }
         let body: [UInt8]?
         if request.body.isEmpty {
             body = call.sdp.makeOffer(call.capabilities).serializedBytes()
@@ -154,6 +159,7 @@ extension CallControl {
             response.add(.contentType, "application/sdp")
             response.body = body
             response.add(.supported, AdvertisedCapabilities.supported)
+            session.add(to: &response)
         } else {
             response = .response(to: request, status: 488, reason: "Not Acceptable Here")
         }
@@ -162,10 +168,47 @@ extension CallControl {
         let bytes = response.serialize()
         call.lastReinvite = (cseq, bytes)
         if body != nil {
-            call.incoming?.reinviteAccepted(request, answer: bytes, at: now)
-            call.outgoing?.reinviteAccepted(request, answer: bytes, at: now)
+            call.incoming?.reinviteAccepted(request, answer: bytes, session: session, at: now)
+            call.outgoing?.reinviteAccepted(request, answer: bytes, session: session, at: now)
         }
         emit(.sip(bytes, origin.route))
+    }
+
+    /// UPDATE inside a call (RFC 3311): most often a session refresh
+    /// (RFC 4028) without a body; one with an offer moves the media as a
+    /// re-INVITE would, and 488 leaves it as it was. The 200 gives the
+    /// session terms and is a target refresh.
+    private func updateReceived(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>, at now: Instant) {
+        let session = SessionTimerTerms.answering(request)
+        if session == .tooSmall { return refuseSessionInterval(request, origin: origin) }
+        var response = SIPMessageBuilder.response(to: request, status: 200, reason: "OK")
+        var accepted = true
+        if !request.body.isEmpty {
+            if let body = answerReoffer(request, call) {
+                response.add(.contentType, "application/sdp")
+                response.body = body
+            } else {
+                response = .response(to: request, status: 488, reason: "Not Acceptable Here")
+                accepted = false
+            }
+        }
+        if accepted {
+            response.add(.contact, "<\(call.contact)>")
+            response.add(.supported, AdvertisedCapabilities.supported)
+            session.add(to: &response)
+            call.incoming?.updateAccepted(request, session: session, at: now)
+            call.outgoing?.updateAccepted(request, session: session, at: now)
+        }
+        response.add(.server, userAgent)
+        emit(.sip(response.serialize(), origin.route))
+    }
+
+    /// 422 with our Min-SE: the re-INVITE or UPDATE asked for a session
+    /// interval below it; the call goes on as it was.
+    private func refuseSessionInterval(_ request: SIPMessage, origin: RequestOrigin<Route>) {
+        var response = SessionTimerTerms.refusal(to: request, toTag: nil)
+        response.add(.server, userAgent)
+        emit(.sip(response.serialize(), origin.route))
     }
 
     /// Our answer to a re-INVITE's offer, the media moved to it; nil when

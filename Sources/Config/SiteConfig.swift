@@ -73,6 +73,15 @@ public struct SiteConfig: Sendable {
     /// A call whose far end sent nothing (RTP or RTCP) for this long is
     /// taken for dead and hung up; 0 = never.
     public var rtpTimeoutSeconds: Int = 60
+    /// The session interval (RFC 4028) the calls we place ask for; 0 asks
+    /// for none. Calls that come in get the timer their caller asks for.
+    public var sessionExpiresSeconds: Int = 1800
+    /// `public_address`: what Contact and SDP give instead of our own
+    /// address, for a router that forwards our ports; nil: our own.
+    public var publicAddress: String?
+    /// `rtp_port_min`...`rtp_port_max`: where a call's RTP (even) and
+    /// RTCP (the next, odd) ports are bound; nil: any free port.
+    public var rtpPorts: ClosedRange<Int>?
     /// True for `keep_alive = options` (UDP); CRLF otherwise.
     public var keepAliveWithOptions: Bool = false
     /// The country preset with the `[tones]` overrides applied.
@@ -173,6 +182,22 @@ public struct SiteConfig: Sendable {
         config.keepAliveSeconds = sip?.integer("keep_alive_seconds") ?? 30
         config.keepAliveWithOptions = sip?.text("keep_alive") == "options"
         config.rtpTimeoutSeconds = sip?.integer("rtp_timeout_seconds") ?? 60
+        config.sessionExpiresSeconds = sip?.integer("session_expires_seconds") ?? 1800
+        if let sip, let line = sip.keyLines["session_expires_seconds"],
+           config.sessionExpiresSeconds > 0 && config.sessionExpiresSeconds < 90 {
+            diagnostics.append(Diagnostic(file: path, line: line,
+                                          message: "invalid value for 'session_expires_seconds': \(config.sessionExpiresSeconds) s; use 0 (ask for none) or at least 90, RFC 4028's smallest interval"))
+        }
+        config.publicAddress = sip?.text("public_address")
+        if let sip {
+            let low = sip.integer("rtp_port_min"), high = sip.integer("rtp_port_max")
+            if let low, let high, high > low {
+                config.rtpPorts = low...high
+            } else if low != nil || high != nil, let line = sip.keyLines["rtp_port_min"] ?? sip.keyLines["rtp_port_max"] {
+                diagnostics.append(Diagnostic(file: path, line: line,
+                                              message: "rtp_port_min and rtp_port_max go together, the lower first: a call needs two ports"))
+            }
+        }
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)
         // sockaddr_un holds 108 bytes including the terminating NUL.
         if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {

@@ -22,6 +22,8 @@ final class CallDriver {
     private var connections: [String: RTPConnection] = [:]
     private var timer: TimerID?
     private var silenceTimer: TimerID?
+    /// Where the next call looks for its RTP ports in `rtp_port_min`...`max`.
+    private var nextRTPPair = 0
     /// Per line, the number of the dial whose route is being looked up.
     private var dialsOutstanding: [Int: Int] = [:]
     private var nextDialTicket = 0
@@ -136,7 +138,7 @@ final class CallDriver {
     }
 
     private func openMedia(_ callID: String, host: String, publicContact: HostAndPort?) {
-        guard let opened = RTPConnection.open(host: host, loop: loop) else {
+        guard let opened = RTPConnection.open(host: host, ports: control.site.rtpPorts, nextPair: &nextRTPPair, loop: loop) else {
             perform(control.mediaUnavailable(callID))
             return
         }

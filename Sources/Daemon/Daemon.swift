@@ -163,8 +163,9 @@ final class Daemon {
         var notes: [String] = []
         if fresh.controlSocket != site.controlSocket { notes.append("control_socket changed: needs a restart") }
         if fresh.boardPath != site.boardPath { notes.append("board changed: needs a restart") }
-        if fresh.sipListenAddress != site.sipListenAddress || fresh.sipListenPort != site.sipListenPort {
-            notes.append("sip listen address or port changed: needs a restart")
+        if fresh.sipListenAddress != site.sipListenAddress || fresh.sipListenPort != site.sipListenPort
+            || fresh.publicAddress != site.publicAddress {
+            notes.append("sip listen address, port or public address changed: needs a restart")
         }
         var applied = fresh
         // What needs a restart stays as it runs now.
@@ -173,6 +174,7 @@ final class Daemon {
         applied.board = site.board
         applied.sipListenAddress = site.sipListenAddress
         applied.sipListenPort = site.sipListenPort
+        applied.publicAddress = site.publicAddress
         if applied.country != site.country { notes.append("country: \(site.country) -> \(applied.country)") }
         if applied.logLevel != site.logLevel { notes.append("log_level: \(site.logLevel) -> \(applied.logLevel)") }
         site = applied

@@ -42,7 +42,31 @@ final class RTPConnection {
 
     /// Binds an RTP port and the RTCP port above it (RFC 3550 §11: RTP on
     /// an even port, RTCP on the next odd one), on `host`.
-    static func open(host: String, loop: EventLoop) -> RTPConnection? {
+    /// With `ports` (`rtp_port_min`...`max`), the even ports of the range
+    /// are tried from `nextPair` on (where the last call left off, so a
+    /// port just closed is not taken again at once); else any free pair.
+    static func open(host: String, ports: ClosedRange<Int>?, nextPair: inout Int, loop: EventLoop) -> RTPConnection? {
+        guard let ports else { return open(host: host, loop: loop) }
+        let first = (ports.lowerBound + 1) & ~1
+        let pairs = (ports.upperBound - first + 1) / 2
+        guard pairs > 0 else { return nil }
+        for step in 0..<pairs {
+            let port = first + 2 * ((nextPair + step) % pairs)
+            guard let rtpAddress = SocketAddress(ip: host, port: UInt16(port)),
+                  let rtcpAddress = SocketAddress(ip: host, port: UInt16(port + 1)),
+                  let rtp = try? UDPSocket(binding: rtpAddress) else { continue }
+            guard let rtcp = try? UDPSocket(binding: rtcpAddress) else {
+                rtp.close()
+                continue
+            }
+            nextPair = (nextPair + step + 1) % pairs
+            return connection(rtp: rtp, rtcp: rtcp, port: UInt16(port), loop: loop)
+        }
+        return nil
+    }
+
+    /// Any free even port and the one after it.
+    private static func open(host: String, loop: EventLoop) -> RTPConnection? {
         for _ in 0..<32 {
             guard let any = SocketAddress(ip: host, port: 0), let rtp = try? UDPSocket(binding: any),
                   let port = (try? rtp.localAddress())?.port else { return nil }
@@ -51,12 +75,16 @@ final class RTPConnection {
                 rtp.close()
                 continue
             }
-            let media = RTPConnection(rtp: rtp, rtcp: rtcp, localPort: port, loop: loop)
-            loop.register(rtp.descriptor, for: .readable) { _ in media.receiveMedia() }
-            loop.register(rtcp.descriptor, for: .readable) { _ in media.receiveControl() }
-            return media
+            return connection(rtp: rtp, rtcp: rtcp, port: port, loop: loop)
         }
         return nil
+    }
+
+    private static func connection(rtp: UDPSocket, rtcp: UDPSocket, port: UInt16, loop: EventLoop) -> RTPConnection {
+        let media = RTPConnection(rtp: rtp, rtcp: rtcp, localPort: port, loop: loop)
+        loop.register(rtp.descriptor, for: .readable) { _ in media.receiveMedia() }
+        loop.register(rtcp.descriptor, for: .readable) { _ in media.receiveControl() }
+        return media
     }
 
     /// Offer/answer settled: start (or re-point) the audio path.

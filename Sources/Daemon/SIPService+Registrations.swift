@@ -157,7 +157,8 @@ extension SIPService {
         SIPAccount(accountName: account.name, user: account.user, domain: account.domain,
                    authUser: account.authUser, password: account.password, displayName: account.displayName,
                    registrarHost: host, registrarPort: port, transport: account.transport,
-                   expires: account.expires, localHost: localHost, localPort: localPort, userAgent: userAgent)
+                   expires: account.expires, localHost: localHost, localPort: localPort, userAgent: userAgent,
+                   fixedPublicHost: site.publicAddress)
     }
 
     /// Where an account's requests go: its outbound proxy, else its

@@ -53,11 +53,11 @@ final class SIPService {
     var directRoutes: [String: DirectRoute] = [:]
     var keepAlivesSent = 0
     var keepAlivesAnswered = 0
-    /// What the validator lets through: the methods handled here, one SIP
-    /// extension (reliable provisional responses; a Require of any other
-    /// gets 420), SDP and key-press bodies.
-    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack],
-                                        supportedExtensions: ["100rel"],
+    /// What the validator lets through: the methods handled here, two SIP
+    /// extensions (reliable provisional responses and session timers; a
+    /// Require of any other gets 420), SDP and key-press bodies.
+    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack, .update],
+                                        supportedExtensions: ["100rel", "timer"],
                                         acceptedContentTypes: ["application/sdp", "application/dtmf-relay"])
     var droppedMessages = 0
     var callSources = CallSourcePolicy(trusted: [], enforced: false)
@@ -250,7 +250,8 @@ final class SIPService {
     }
 
     /// The answer to a request no call took: OPTIONS with what we support,
-    /// 481 to BYE, CANCEL or INFO for no call, 405 to other methods.
+    /// 481 to BYE, CANCEL, INFO, PRACK or UPDATE for no call, 405 to other
+    /// methods.
     /// Returns the response to send back the way the request came, if any.
     func answer(_ request: SIPMessage) -> [UInt8]? {
         guard let method = request.method else { return nil }
@@ -266,7 +267,7 @@ final class SIPService {
             reply.add(.acceptEncoding, "identity")
         case .invite:
             reply = .response(to: request, status: 480, reason: "Temporarily Unavailable", toTag: toTag)
-        case .bye, .cancel, .info:
+        case .bye, .cancel, .info, .prack, .update:
             reply = .response(to: request, status: 481, reason: "Call/Transaction Does Not Exist", toTag: toTag)
         default:
             reply = .response(to: request, status: 405, reason: "Method Not Allowed", toTag: toTag)

@@ -4,10 +4,10 @@ import SIPMessage
 /// responses and OPTIONS never disagree (RFC 3261 §20.5, §20.37).
 public enum AdvertisedCapabilities {
     /// The methods atad answers (Allow).
-    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK"
+    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE"
     /// The option tags atad supports (Supported): reliable provisional
-    /// responses (RFC 3262), both ways. No session timers yet.
-    public static let supported = "100rel"
+    /// responses (RFC 3262) and session timers (RFC 4028), both ways.
+    public static let supported = "100rel, timer"
 
     /// Adds Allow and Supported.
     public static func add(to builder: inout SIPMessageBuilder) {

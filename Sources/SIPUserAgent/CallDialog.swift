@@ -17,16 +17,24 @@ public enum DialogOutput: Equatable, Sendable {
 /// The dialog of a call, the same whichever side placed it (RFC 3261
 /// §12-§15): who may send requests in it (both tags, CSeq order), the
 /// requests we send in it (BYE, with credentials when challenged; keys by
-/// INFO), and our 2xx to the far end's INVITE or re-INVITE, repeated until
-/// its ACK. The INVITE that set it up stays with `IncomingCall` or
-/// `OutgoingCall`. No I/O.
+/// INFO; session refreshes by UPDATE), our 2xx to the far end's INVITE or
+/// re-INVITE, repeated until its ACK, and the session timer (RFC 4028).
+/// The INVITE that set it up stays with `IncomingCall` or `OutgoingCall`.
+/// No I/O.
 public struct CallDialog {
     /// How requests in the dialog are built (and, before it exists, the
     /// INVITE and CANCEL of a call we place).
     public var requests: DialogRequests
     public private(set) var identity: DialogIdentity
     private var keys: DTMFInfoSender
-    private var bye: ByeSender?
+    private var bye: DialogRequestSender?
+    /// The session timer, once a 2xx agreed one (RFC 4028).
+    public private(set) var session: SessionTimer?
+    /// Our session refresh (UPDATE) in flight, and the interval it asks.
+    private var refresh: DialogRequestSender?
+    private var refreshSeconds: UInt32 = 0
+    /// Our Contact URI: an UPDATE is a target refresh and carries it.
+    private var contact = ""
     private var answer: AnswerRetransmission?
     /// What ends the dialog when our 2xx is never acknowledged.
     private var unacknowledgedReason = ""
@@ -53,6 +61,8 @@ public struct CallDialog {
         var earliest = answer?.nextDeadline
         if let due = bye?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if let due = keys.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if !isEnding, let due = session?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if let due = refresh?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         return earliest
     }
 
@@ -70,9 +80,105 @@ public struct CallDialog {
     /// We accepted the far end's re-INVITE with the 2xx `answer`: its
     /// Contact is the new remote target (§12.2.2), and the 2xx is repeated
     /// until its ACK.
-    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], at now: Instant) {
+    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], session terms: SessionTimerTerms,
+                                          at now: Instant) {
         requests.refreshTarget(from: request)
         answered(answer, cseq: request.cseq?.number ?? 0, at: now)
+        sessionAgreed(terms, at: now)
+    }
+
+    /// We answered the far end's UPDATE with 2xx: a target refresh, and a
+    /// session refresh on the terms our 2xx gave.
+    public mutating func updateAccepted(_ request: SIPMessage, session terms: SessionTimerTerms, at now: Instant) {
+        requests.refreshTarget(from: request)
+        sessionAgreed(terms, at: now)
+    }
+
+    // MARK: Session timer (RFC 4028)
+
+    /// A 2xx to the INVITE, or to a re-INVITE or UPDATE either side sent,
+    /// named `terms` (nil: none, and the timer stops). `weAreUAS` says
+    /// which side of that transaction we were, which is what `refresher`
+    /// is relative to; a 2xx that names no refresher leaves it to the UAC.
+    public mutating func sessionAgreed(_ terms: SessionExpires?, weAreUAS: Bool, at now: Instant) {
+        guard let terms else {
+            session = nil
+            return
+        }
+        let weRefresh = (terms.refresher ?? .uac) == (weAreUAS ? .uas : .uac)
+        if session == nil {
+            session = SessionTimer(seconds: terms.seconds, weRefresh: weRefresh, at: now)
+        } else {
+            session?.refreshed(seconds: terms.seconds, weRefresh: weRefresh, at: now)
+        }
+    }
+
+    /// Our answer to a request that came in gave `terms`.
+    private mutating func sessionAgreed(_ terms: SessionTimerTerms, at now: Instant) {
+        if case .agreed(let agreed, _) = terms {
+            sessionAgreed(agreed, weAreUAS: true, at: now)
+        } else {
+            session = nil
+        }
+    }
+
+    /// Our Contact, for the UPDATEs that refresh the session.
+    public mutating func setContact(_ uri: String) {
+        contact = uri
+    }
+
+    /// Sends UPDATE asking to go on for `seconds`, refreshed by us.
+    private mutating func startRefresh(seconds: UInt32, at now: Instant) -> [DialogOutput] {
+        guard refresh == nil else { return [] }
+        refreshSeconds = seconds
+        let headers: [(HeaderName, String)] = [
+            (.contact, "<\(contact)>"),
+            (.sessionExpires, SessionExpires(seconds: seconds, refresher: .uac).text),
+            (.minSE, "\(SessionTimer.minimumSeconds)"),
+            (.supported, AdvertisedCapabilities.supported),
+        ]
+        let (sender, outputs) = DialogRequestSender.start(.update, headers: headers, dialog: &requests, digest: digest,
+                                                          timers: timers, makeToken: makeToken, at: now)
+        refresh = sender
+        return refreshOutputs(outputs, at: now)
+    }
+
+    /// What came of our UPDATE. 2xx: the session goes on (on the terms
+    /// it names; none turns the timer off). 422: once more with the
+    /// interval it asks for. 408, 481 or no answer: the far end lost the
+    /// call, which ends with a BYE (§10). Any other refusal leaves the
+    /// session to run out, as the far end's own timer would end it.
+    private mutating func refreshOutputs(_ outputs: [DialogRequestOutput], at now: Instant) -> [DialogOutput] {
+        var result: [DialogOutput] = []
+        for output in outputs {
+            switch output {
+            case .send(let bytes):
+                result.append(.send(bytes))
+            case .answered(let response):
+                refresh = nil
+                let status = response.statusCode ?? 500
+                if status < 300 {
+                    sessionAgreed(response.sessionExpires, weAreUAS: false, at: now)
+                } else if status == 422, let floor = response.minimumSessionExpires, floor > refreshSeconds,
+                          floor <= SessionTimer.maximumSeconds {
+                    result += startRefresh(seconds: floor, at: now)
+                } else if status == 408 || status == 481 {
+                    return result + lost("the far end lost the call (\(status) to our session refresh)", at: now)
+                }
+            case .unanswered:
+                refresh = nil
+                return result + lost("no answer to our session refresh", at: now)
+            }
+        }
+        return result
+    }
+
+    /// The session is over without the far end's BYE: ours goes once,
+    /// and the call ends as if the far end had hung up.
+    private mutating func lost(_ reason: String, at now: Instant) -> [DialogOutput] {
+        let outputs = hangUp(at: now)
+        finish()
+        return outputs + [.ended(reason: reason, remote: true)]
     }
 
     /// We sent a 2xx to the INVITE with CSeq `cseq`: it is repeated until
@@ -118,8 +224,9 @@ public struct CallDialog {
         isEnding = true
         keys.finish()
         answer = nil
-        let (started, outputs) = ByeSender.start(dialog: &requests, digest: digest, timers: timers,
-                                                 makeToken: makeToken, at: now)
+        refresh = nil
+        let (started, outputs) = DialogRequestSender.start(.bye, dialog: &requests, digest: digest, timers: timers,
+                                                           makeToken: makeToken, at: now)
         bye = started
         return outputs.compactMap { if case .send(let bytes) = $0 { return .send(bytes) } else { return nil } }
     }
@@ -129,7 +236,7 @@ public struct CallDialog {
         finish()
     }
 
-    /// A response to a request we sent in the dialog (BYE or INFO).
+    /// A response to a request we sent in the dialog (BYE, INFO or UPDATE).
     public mutating func handle(response: SIPMessage, at now: Instant) -> [DialogOutput] {
         guard !isOver, let method = response.cseq?.method else { return [] }
         if method == .bye, var sender = bye {
@@ -139,6 +246,11 @@ public struct CallDialog {
         }
         if method == .info && !isEnding {
             return apply(keys.handle(response: response, dialog: &requests, at: now))
+        }
+        if method == .update && !isEnding, var sender = refresh {
+            let outputs = sender.handle(response: response, dialog: &requests, at: now)
+            refresh = sender
+            return refreshOutputs(outputs, at: now)
         }
         return []
     }
@@ -168,16 +280,33 @@ public struct CallDialog {
             outputs += byeOutputs(byeResult)
         }
         if !isEnding && !isOver { outputs += apply(keys.advance(to: now)) }
+        if !isEnding && !isOver, var sender = refresh, let due = sender.nextDeadline, due <= now {
+            let refreshResult = sender.advance(to: now)
+            refresh = sender
+            outputs += refreshOutputs(refreshResult, at: now)
+        }
+        if !isEnding && !isOver, var timer = session, let due = timer.advance(to: now) {
+            session = timer
+            switch due {
+            case .refresh:
+                outputs += startRefresh(seconds: timer.seconds, at: now)
+            case .expired:
+                return outputs + lost("the session expired: no refresh in \(timer.seconds) s", at: now)
+            }
+        }
         return outputs
     }
 
-    private mutating func byeOutputs(_ outputs: [ByeOutput]) -> [DialogOutput] {
+    private mutating func byeOutputs(_ outputs: [DialogRequestOutput]) -> [DialogOutput] {
         outputs.map { output in
             switch output {
             case .send(let bytes): return .send(bytes)
-            case .finished(let answered):
+            case .answered:
                 finish()
-                return .ended(reason: answered ? "hung up" : "no answer to our BYE", remote: false)
+                return .ended(reason: "hung up", remote: false)
+            case .unanswered:
+                finish()
+                return .ended(reason: "no answer to our BYE", remote: false)
             }
         }
     }
@@ -206,5 +335,7 @@ public struct CallDialog {
         keys.finish()
         answer = nil
         bye = nil
+        refresh = nil
+        session = nil
     }
 }

@@ -17,7 +17,8 @@ public enum CallAction: Equatable, Sendable {
 /// §12.1.1, §15): 180 while the line rings, 200 with our SDP answer when the
 /// handset goes off hook (repeated until the ACK, §13.3.1.4), CANCEL before
 /// the answer (487), then the dialog (`CallDialog`): BYE either way, keys
-/// by INFO, re-INVITEs. Responses to the INVITE other than 2xx are
+/// by INFO, re-INVITEs, UPDATEs, the session timer the INVITE asks for
+/// (RFC 4028; one asked below our Min-SE got 422 before ringing). Responses to the INVITE other than 2xx are
 /// repeated by the server transaction, not here. No I/O: messages and
 /// time in, bytes out.
 public struct IncomingCall {
@@ -37,6 +38,8 @@ public struct IncomingCall {
     private let requiresReliable: Bool
     private var reliable: ReliableProvisional?
     private let timers: TransactionTimers
+    /// The session timer our 200 agrees to (RFC 4028): the INVITE's terms.
+    public let sessionTerms: SessionTimerTerms
 
     /// - contact: our Contact URI, e.g. "sip:atad@192.0.2.1:5060".
     /// - localHost, localPort, transport: our Via sent-by for the requests
@@ -56,6 +59,7 @@ public struct IncomingCall {
         inviteCSeq = invite.cseq?.number ?? 0
         requiresReliable = invite.optionTags(.require).contains { $0.equalsIgnoringCase("100rel") }
         self.timers = timers
+        sessionTerms = SessionTimerTerms.answering(invite)
         func text(_ bytes: SIPBytes?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "" }
         // Our From is their To (with our tag), our To is their From; the
         // remote target is their Contact, the route set their Record-Route
@@ -71,6 +75,7 @@ public struct IncomingCall {
                                       remoteTag: invite.from?.tag.map { String(decoding: $0, as: UTF8.self) } ?? "",
                                       remoteCSeq: inviteCSeq)
         dialog = CallDialog(requests: requests, identity: identity, timers: timers, digest: digest, makeToken: makeToken)
+        dialog.setContact(contact)
     }
 
     /// Checks a request the far end sends in the call (both tags, CSeq
@@ -80,10 +85,16 @@ public struct IncomingCall {
     }
 
     /// We accepted the far end's re-INVITE with the 2xx `answer`: its
-    /// Contact is the new remote target (RFC 3261 §12.2.2), and the 2xx
-    /// is repeated until its ACK.
-    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], at now: Instant) {
-        dialog.reinviteAccepted(request, answer: answer, at: now)
+    /// Contact is the new remote target (RFC 3261 §12.2.2), the 2xx is
+    /// repeated until its ACK, and the session timer runs on its terms.
+    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], session: SessionTimerTerms,
+                                          at now: Instant) {
+        dialog.reinviteAccepted(request, answer: answer, session: session, at: now)
+    }
+
+    /// We accepted the far end's UPDATE with 2xx on the session terms `session`.
+    public mutating func updateAccepted(_ request: SIPMessage, session: SessionTimerTerms, at now: Instant) {
+        dialog.updateAccepted(request, session: session, at: now)
     }
 
     public var nextDeadline: Instant? {
@@ -138,11 +149,13 @@ public struct IncomingCall {
         guard state == .ringing else { return [] }
         reliable?.stop()
         var ok = response(200, "OK")
+        sessionTerms.add(to: &ok)
         ok.add(.contentType, "application/sdp")
         ok.body = answerSDP
         lastResponse = ok.serialize()
         state = .answered
         dialog.answered(lastResponse, cseq: inviteCSeq, at: now, unacknowledged: "no ACK for our 200 OK")
+        if case .agreed(let terms, _) = sessionTerms { dialog.sessionAgreed(terms, weAreUAS: true, at: now) }
         return [.send(lastResponse)]
     }
 

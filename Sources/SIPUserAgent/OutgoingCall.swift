@@ -83,11 +83,20 @@ public struct OutgoingCall {
     private var cancelGivesUpAt: Instant?
     private let timers: TransactionTimers
     private let makeToken: () -> String
+    /// The session interval our INVITE asks for and the Min-SE it gives;
+    /// a 422 raises both, at most `maximumSessionRetries` times.
+    private var sessionSeconds: UInt32
+    private var minimumSessionSeconds = SessionTimer.minimumSeconds
+    private var sessionRetries = 0
+    static let maximumSessionRetries = 2
 
     /// Calls `number` at the account's domain; `callID` nil makes one.
-    public init(settings: SIPAccount, number: String, offer: [UInt8], callID: String? = nil,
+    /// `sessionSeconds` is the session interval our INVITE asks for
+    /// (RFC 4028); 0 asks for none.
+    public init(settings: SIPAccount, number: String, offer: [UInt8], callID: String? = nil, sessionSeconds: UInt32 = 0,
                 makeToken: @escaping () -> String) {
         self.settings = settings
+        self.sessionSeconds = sessionSeconds
         self.offer = offer
         self.makeToken = makeToken
         let callID = callID ?? makeToken() + "@atad"
@@ -110,6 +119,7 @@ public struct OutgoingCall {
         digest = session
         dialog = CallDialog(requests: requests, identity: DialogIdentity(callID: callID, localTag: fromTag, remoteTag: nil),
                             timers: timers, digest: settings.password == nil ? nil : session, makeToken: makeToken)
+        dialog.setContact(settings.contactURI)
     }
 
     /// Checks a request the far end sends in the call (both tags, CSeq
@@ -119,10 +129,16 @@ public struct OutgoingCall {
     }
 
     /// We accepted the far end's re-INVITE with the 2xx `answer`: its
-    /// Contact is the new remote target (RFC 3261 §12.2.2), and the 2xx
-    /// is repeated until its ACK.
-    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], at now: Instant) {
-        dialog.reinviteAccepted(request, answer: answer, at: now)
+    /// Contact is the new remote target (RFC 3261 §12.2.2), the 2xx is
+    /// repeated until its ACK, and the session timer runs on its terms.
+    public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], session: SessionTimerTerms,
+                                          at now: Instant) {
+        dialog.reinviteAccepted(request, answer: answer, session: session, at: now)
+    }
+
+    /// We accepted the far end's UPDATE with 2xx on the session terms `session`.
+    public mutating func updateAccepted(_ request: SIPMessage, session: SessionTimerTerms, at now: Instant) {
+        dialog.updateAccepted(request, session: session, at: now)
     }
 
     /// An ACK from the far end (already admitted): the one for our 2xx to
@@ -144,7 +160,7 @@ public struct OutgoingCall {
         sendInvite(at: now)
     }
 
-    /// A response whose CSeq method is INVITE, CANCEL, BYE or INFO.
+    /// A response whose CSeq method is INVITE, CANCEL, BYE, INFO or UPDATE.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
         guard let status = response.statusCode, let cseq = response.cseq else { return [] }
         switch cseq.method {
@@ -155,7 +171,7 @@ public struct OutgoingCall {
                 cancel = transaction.isTerminated ? nil : transaction
             }
             return []
-        case .bye, .info:
+        case .bye, .info, .update:
             if cseq.method == .bye, forks.byeAnswered(response, at: now) { return [] }
             guard state == .confirmed || state == .ending else { return [] }
             return apply(dialog.handle(response: response, at: now))
@@ -172,6 +188,7 @@ public struct OutgoingCall {
             let tag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) } ?? ""
             if state == .calling || state == .ringing || state == .cancelling {
                 learnDialog(from: response)
+                dialog.sessionAgreed(response.sessionExpires, weAreUAS: false, at: now)
                 confirmedTag = tag
                 // Early media from one fork, the answer from another: the
                 // answer's SDP is the one in force.
@@ -229,6 +246,15 @@ public struct OutgoingCall {
             cancel = nil
             cancelGivesUpAt = nil
             return actions
+        }
+        if status == 422, let floor = response.minimumSessionExpires, floor > sessionSeconds,
+           floor <= SessionTimer.maximumSeconds, sessionRetries < Self.maximumSessionRetries {
+            // Our session interval is below what a proxy or the far end
+            // takes (RFC 4028 §7.4): ask again with its Min-SE.
+            sessionRetries += 1
+            sessionSeconds = floor
+            minimumSessionSeconds = floor
+            return actions + sendInvite(at: now)
         }
         if status == 401 || status == 407 {
             let challenges = response.headers(named: status == 401 ? .wwwAuthenticate : .proxyAuthenticate)
@@ -449,6 +475,10 @@ public struct OutgoingCall {
         var builder = outOfDialog(.invite, branch: inviteBranch, to: "<\(toURI)>")
         builder.add(.contact, "<\(settings.contactURI)>")
         AdvertisedCapabilities.add(to: &builder)
+        if sessionSeconds > 0 {
+            builder.add(.sessionExpires, "\(sessionSeconds)")
+            builder.add(.minSE, "\(minimumSessionSeconds)")
+        }
         sentAuthorization = digest.authorize(method: "INVITE", uri: requestURI)
         for header in sentAuthorization { builder.add(named: header.name, header.value) }
         builder.add(.contentType, "application/sdp")

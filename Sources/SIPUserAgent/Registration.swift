@@ -353,7 +353,8 @@ public struct Registration {
     /// old one is removed, and we register again at once, as PJSIP does.
     /// Only over UDP: over TCP the registrar reaches us on our connection.
     private mutating func followNAT(_ response: SIPMessage, at now: Instant) -> [RegistrationAction] {
-        guard !settings.transport.isReliable, let seen = HostAndPort.observed(in: response) else { return [] }
+        guard !settings.transport.isReliable, settings.fixedPublicHost == nil,
+              let seen = HostAndPort.observed(in: response) else { return [] }
         let wanted = seen == HostAndPort(host: settings.localHost, port: settings.localPort) ? nil : seen
         guard wanted != settings.publicAddress else {
             contactMoves = 0
@@ -390,8 +391,8 @@ public struct Registration {
             || targets[index].localHost != settings.localHost {
             // A binding in place under the old Contact is taken away by the
             // next REGISTER (when the Contact really changes).
-            if case .registered = state { staleContact = settings.contactURI }
-            settings.publicAddress = nil
+            if case .registered = state, settings.fixedPublicHost == nil { staleContact = settings.contactURI }
+            settings.publicAddress = settings.fixedPublicHost.map { HostAndPort(host: $0, port: settings.localPort) }
         }
         settings.registrarHost = targets[index].host
         settings.registrarPort = targets[index].port

@@ -27,11 +27,15 @@ public struct SIPAccount: Sendable {
     /// `received`/`rport`): the address our Contact gives, so requests for
     /// us come back through the NAT's binding.
     public var publicAddress: HostAndPort?
+    /// `public_address`: the user forwards our ports on their router, so
+    /// the Contact always gives this host (with our port), and what a
+    /// registrar reports of a NAT does not move it.
+    public let fixedPublicHost: String?
     public var userAgent: String
 
     public init(accountName: String, user: String, domain: String, authUser: String?, password: String?,
                 displayName: String?, registrarHost: String, registrarPort: UInt16, transport: SIPTransport,
-                expires: Int, localHost: String, localPort: UInt16, userAgent: String) {
+                expires: Int, localHost: String, localPort: UInt16, userAgent: String, fixedPublicHost: String? = nil) {
         self.accountName = accountName
         self.user = user
         self.domain = domain
@@ -45,6 +49,8 @@ public struct SIPAccount: Sendable {
         self.localHost = localHost
         self.localPort = localPort
         self.userAgent = userAgent
+        self.fixedPublicHost = fixedPublicHost
+        publicAddress = fixedPublicHost.map { HostAndPort(host: $0, port: localPort) }
     }
 
     /// "sip:user@domain".

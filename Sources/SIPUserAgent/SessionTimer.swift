@@ -20,8 +20,11 @@ public struct SessionTimer: Equatable, Sendable {
 
     /// The smallest interval we take (RFC 4028 §4: 90 s at least).
     public static let minimumSeconds: UInt32 = 90
-    /// What we ask for in our INVITEs: 30 minutes, the RFC's recommendation.
+    /// What we ask for in our INVITEs by default: 30 minutes, the RFC's
+    /// recommendation.
     public static let preferredSeconds: UInt32 = 1800
+    /// The longest interval a 422 may make us ask for: a day.
+    public static let maximumSeconds: UInt32 = 86_400
 
     public init(seconds: UInt32, weRefresh: Bool, at now: Instant) {
         self.seconds = max(seconds, Self.minimumSeconds)

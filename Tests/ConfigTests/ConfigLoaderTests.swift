@@ -167,4 +167,35 @@ final class LineSettingsTests: XCTestCase {
             "/c/site.conf:4: error: invalid value 'dns.example.net' for 'dns_servers': expected IP addresses with optional ports, separated by commas (192.0.2.1, 192.0.2.2:5353, [2001:db8::1]:53)",
         ])
     }
+
+    func testSessionIntervalPublicAddressAndRTPPorts() throws {
+        var files = MemoryFiles()
+        files.add("/c/board.conf", simBoard)
+        files.add("/c/plain.conf", minimalSite)
+        let plain = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/plain.conf", read: files.read).site)
+        XCTAssertEqual(plain.sessionExpiresSeconds, 1800)
+        XCTAssertNil(plain.publicAddress)
+        XCTAssertNil(plain.rtpPorts)
+
+        files.add("/c/site.conf", minimalSite + """
+
+            [sip]
+            session_expires_seconds = 90
+            public_address = 203.0.113.9
+            rtp_port_min = 10000
+            rtp_port_max = 10099
+
+            """)
+        let site = try XCTUnwrap(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).site)
+        XCTAssertEqual(site.sessionExpiresSeconds, 90)
+        XCTAssertEqual(site.publicAddress, "203.0.113.9")
+        XCTAssertEqual(site.rtpPorts, 10000...10099)
+
+        files.add("/c/site.conf", minimalSite + "\n[sip]\nsession_expires_seconds = 60\nrtp_port_max = 10099\npublic_address = router\n")
+        XCTAssertEqual(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).diagnostics.map { $0.text }, [
+            "/c/site.conf:4: error: invalid value for 'session_expires_seconds': 60 s; use 0 (ask for none) or at least 90, RFC 4028's smallest interval",
+            "/c/site.conf:5: error: rtp_port_min and rtp_port_max go together, the lower first: a call needs two ports",
+            "/c/site.conf:6: error: invalid value 'router' for 'public_address': expected an IPv4 or IPv6 address",
+        ])
+    }
 }

@@ -133,7 +133,7 @@ final class IncomingCallTests: XCTestCase {
         Content-Length: 0
 
 
-        """), answer: Array("SIP/2.0 200 OK\r\nCSeq: 2 INVITE\r\n\r\n".utf8), at: now)
+        """), answer: Array("SIP/2.0 200 OK\r\nCSeq: 2 INVITE\r\n\r\n".utf8), session: .none, at: now)
         let bye = try XCTUnwrap(texts(call.hangUp(at: now)).first)
         XCTAssertTrue(bye.hasPrefix("BYE sip:2000@192.0.2.44:5099;transport=udp SIP/2.0\r\n"), bye)
         XCTAssertTrue(bye.contains("Route: <sip:127.0.0.1:5080;lr>\r\n"))

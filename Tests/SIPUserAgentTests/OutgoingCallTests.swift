@@ -48,8 +48,8 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(header("Contact", in: invite), "<sip:1001@127.0.0.1:5070;transport=udp>")
         XCTAssertEqual(header("Max-Forwards", in: invite), "70")
         XCTAssertEqual(header("User-Agent", in: invite), "atad/test")
-        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK")
-        XCTAssertEqual(header("Supported", in: invite), "100rel")
+        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE")
+        XCTAssertEqual(header("Supported", in: invite), "100rel, timer")
         let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
                                      ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n\", qop=\"auth\""])
         let afterChallenge = sent(call.handle(response: challenge, at: now))

@@ -8,11 +8,13 @@ final class RegistrationTests: XCTestCase {
     private var now = Instant.zero + .seconds(1000)
     private var counter = 0
 
-    private func makeRegistration(password: String = "secret", expires: Int = 600) -> Registration {
+    private func makeRegistration(password: String = "secret", expires: Int = 600,
+                                  fixedPublicHost: String? = nil) -> Registration {
         let settings = SIPAccount(
             accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: password,
             displayName: "Kitchen", registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
-            expires: expires, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test")
+            expires: expires, localHost: "127.0.0.1", localPort: 5070, userAgent: "atad/test",
+            fixedPublicHost: fixedPublicHost)
         return Registration(settings: settings, makeToken: { [unowned self] in
             self.counter += 1
             return "t\(self.counter)"
@@ -286,6 +288,17 @@ final class RegistrationTests: XCTestCase {
         // The refresh keeps the public Contact, and the old one is gone for good.
         let refresh = try XCTUnwrap(sent(located(registration.advance(to: now + .seconds(600)), &registration)).first)
         XCTAssertEqual(contacts(in: refresh), ["<sip:1001@203.0.113.7:40001;transport=udp>"])
+    }
+
+    func testAConfiguredPublicAddressIsTheContactWhateverTheRegistrarSees() throws {
+        var registration = makeRegistration(fixedPublicHost: "198.51.100.4")
+        let first = try XCTUnwrap(sent(located(registration.start(at: now), &registration)).first)
+        XCTAssertEqual(contacts(in: first), ["<sip:1001@198.51.100.4:5070;transport=udp>"])
+        XCTAssertEqual(header("Via", in: first)?.hasPrefix("SIP/2.0/UDP 127.0.0.1:5070;"), true, "Via keeps our own address")
+        let done = registration.handle(response: try seenFrom(first, "200 OK", host: "203.0.113.7", port: 40001,
+                                                              ["Expires: 600"]), at: now)
+        XCTAssertEqual(sent(done), [], "the user forwards ports: what a NAT shows does not move the Contact")
+        XCTAssertEqual(registration.settings.contactURI, "sip:1001@198.51.100.4:5070;transport=udp")
     }
 
     func testNoNATNoSecondRegister() throws {

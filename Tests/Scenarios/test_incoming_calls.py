@@ -4,6 +4,7 @@ path comes with the media issue.)"""
 
 import os
 import re
+import time
 
 import pytest
 
@@ -50,6 +51,36 @@ def test_call_answered_by_the_handset_and_ended_by_the_caller(daemons, tmp_path,
     assert any(m.startswith("line 1: incoming call ") for m in messages), messages
     assert any(m.endswith("ended: the far end hung up") for m in messages), messages
     assert daemon.running()
+
+
+def free_rtp_ports():
+    """Four free UDP ports from an even one: an `rtp_port_min`...`max`
+    with room for two calls."""
+    port = free_port(udp=True, tcp=False, span=5)
+    return port + port % 2, port + port % 2 + 3
+
+
+def test_public_address_and_rtp_ports_go_in_contact_and_sdp(daemons, tmp_path, short_dir, sipp):
+    """`public_address` (a router forwards our ports) and `rtp_port_min`,
+    `rtp_port_max`: the 200 gives the public address in Contact (with our
+    SIP port) and in the SDP's c=, and its m= port is an even port of the
+    range; atad still listens and sends on its own address, so the call
+    runs on loopback as any other."""
+    low, high = free_rtp_ports()
+    daemon = start(daemons, tmp_path, short_dir,
+                   sip_settings=f"public_address = 192.0.2.77\nrtp_port_min = {low}\nrtp_port_max = {high}\n")
+    uac = sipp.uac("uac_call.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=20, extra=["-d", "500"])
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    uac.assert_success()
+    trace = uac.messages()
+    answer = trace[trace.index("SIP/2.0 200 OK"):]
+    answer = answer[:answer.index("----------")] if "----------" in answer else answer
+    assert f"Contact: <sip:atad@192.0.2.77:{sip_port(daemon)}>" in answer, answer
+    assert "c=IN IP4 192.0.2.77" in answer, answer
+    media_port = int(re.search(r"^m=audio (\d+) ", answer, re.M).group(1))
+    assert media_port in (low, low + 2), (media_port, low, high)
 
 
 def test_late_offer_gets_our_offer_and_the_ack_brings_the_answer(daemons, tmp_path, short_dir, sipp):
@@ -112,6 +143,33 @@ def test_a_caller_that_requires_100rel_gets_a_reliable_180(daemons, tmp_path, sh
     uac.assert_success()
     wait_until(lambda: line_state(daemon, 1) == "busy", 5, "the far end's hang-up to reach the line")
     assert uac.received("SIP/2.0 180") == 1, "acknowledged at once: not repeated"
+
+
+@pytest.mark.slow
+def test_session_timer_422_then_the_callers_refresh_then_expiry(daemons, tmp_path, short_dir, sipp):
+    """RFC 4028 as the called side: SIPp's INVITE asks for 60 s, below our
+    Min-SE: 422 with Min-SE: 90 (checked), and nothing rings. Asked again
+    for 90 s with SIPp refreshing, the line rings; the 200 says
+    Session-Expires: 90;refresher=uac and Require: timer (checked). SIPp
+    refreshes once by UPDATE 10 s later (the 200 gives the terms back:
+    checked), then never again: atad hangs up with BYE 60 s (90 - 90/3)
+    after that refresh, not after the answer, and the line hears the far
+    end hang up. No RTP timeout: SIPp sends no RTP."""
+    daemon = start(daemons, tmp_path, short_dir, sip_settings="rtp_timeout_seconds = 0\n")
+    uac = sipp.uac("uac_session_timer.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"caller": "2000"}, timeout=100)
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring after the 422")
+    assert uac.received("SIP/2.0 422") == 1
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: uac.received("SIP/2.0 200") >= 2, 20, "the 200 to SIPp's UPDATE")
+    refreshed = time.monotonic()
+    wait_until(lambda: line_state(daemon, 1) == "busy", 75, "atad to end the unrefreshed session")
+    waited = time.monotonic() - refreshed
+    assert 57 <= waited <= 63, f"the session ended {waited:.1f} s after the refresh, not 60 s"
+    uac.assert_success()
+    messages = [message for _, message in daemon.log_messages()]
+    assert any("the session expired" in message for message in messages), messages
+    assert daemon.running()
 
 
 def test_a_far_end_that_holds_the_call_is_not_timed_out(daemons, tmp_path, short_dir, sipp):

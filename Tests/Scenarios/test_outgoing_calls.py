@@ -4,6 +4,9 @@ ringback, answer, hang-up from either side. Real binary, real peers."""
 
 import os
 import re
+import time
+
+import pytest
 
 from conftest import wait_until, write_site
 from sip_peers import USERS, kamailio, sipp  # noqa: F401 (fixtures)
@@ -34,10 +37,11 @@ def start(daemons, tmp_path, short_dir, proxy, transport="udp"):
     return daemon
 
 
-def start_direct(daemons, tmp_path, short_dir, uas):
-    """A daemon whose line calls the SIPp UAS directly (no registrar)."""
+def start_direct(daemons, tmp_path, short_dir, uas, sip_settings=""):
+    """A daemon whose line calls the SIPp UAS directly (no registrar);
+    `sip_settings`: more `[sip]` lines."""
     control = short_dir / "control.sock"
-    site = write_site(tmp_path / "site.conf", control, extra=(
+    site = write_site(tmp_path / "site.conf", control, extra=sip_settings + (
         f"[account direct]\nuser = 1001\ndomain = {uas.address[0]}:{uas.address[1]}\nregister = no\n"
         "[line 1]\naccount = direct\ndial_plan = (9xxx)\n"))
     return daemons.start(site, control, tmp_path)
@@ -148,6 +152,48 @@ def test_a_reliable_180_gets_a_prack(daemons, tmp_path, short_dir, sipp):
     assert daemon.ctl("hook", "1", "on").returncode == 0
     uas.assert_success()
     assert uas.received("PRACK") == 1, uas.messages()[-2000:]
+
+
+def test_public_address_goes_in_the_invites_contact_and_sdp(daemons, tmp_path, short_dir, sipp):
+    """`public_address`: the INVITE's Contact and SDP c= give it (Via
+    keeps our own address, where the answer comes back)."""
+    uas = sipp.uas("uas_answer.xml", timeout=20)
+    daemon = start_direct(daemons, tmp_path, short_dir, uas, sip_settings="public_address = 192.0.2.77\n")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "the answer")
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    uas.assert_success()
+    trace = uas.messages()
+    invite = trace[trace.index("INVITE sip:"):]
+    invite = invite[:invite.index("----------")] if "----------" in invite else invite
+    assert re.search(r"^Contact: <sip:1001@192\.0\.2\.77:\d+;transport=udp>", invite, re.M), invite
+    assert "c=IN IP4 192.0.2.77" in invite, invite
+    assert re.search(r"^Via: SIP/2\.0/UDP 127\.0\.0\.1:", invite, re.M), invite
+
+
+@pytest.mark.slow
+def test_session_timer_422_then_our_refresh_by_update(daemons, tmp_path, short_dir, sipp):
+    """RFC 4028 as the caller, `session_expires_seconds = 90`: the INVITE
+    asks for a session timer (Supported: timer, Session-Expires: checked
+    by SIPp); SIPp's 422 says Min-SE: 100; the INVITE goes again asking
+    100 s with Min-SE: 100 (checked); the 200 makes us the refresher, and
+    at half the interval atad's UPDATE refreshes the session (terms
+    checked). The call goes on until the handset hangs up."""
+    uas = sipp.uas("uas_session_timer.xml", timeout=90)
+    daemon = start_direct(daemons, tmp_path, short_dir, uas,
+                          sip_settings="session_expires_seconds = 90\nrtp_timeout_seconds = 0\n")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    wait_until(lambda: (line_state(daemon) or "").startswith("talking"), 10, "the answer after the 422")
+    answered = time.monotonic()
+    wait_until(lambda: uas.received("UPDATE") >= 1, 70, "atad's session refresh")
+    waited = time.monotonic() - answered
+    assert 48 <= waited <= 53, f"the refresh came {waited:.1f} s after the answer, not at half of 100 s"
+    assert (line_state(daemon) or "").startswith("talking"), "the refreshed call goes on"
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    uas.assert_success()
+    assert uas.received("INVITE") == 2 and uas.received("UPDATE") == 1, uas.messages()[-3000:]
 
 
 def test_reinvite_while_our_invite_rings_gets_491(daemons, tmp_path, short_dir, sipp):
