@@ -24,15 +24,18 @@ TEST_PACKAGES  := python3 file qemu-user-static debian-archive-keyring dpkg-dev 
 # LTO generates the code) and identical-code folding shave a few percent
 # more, and the x86-64 unwind tables nothing uses are discarded. Packed
 # relative relocations (DT_RELR, glibc 2.36) store the PIE's ~1,200
-# pointer fix-ups as bitmaps instead of 24-byte entries. The ARM builds
-# use the same flags (Cross/*.toolset.json.in, Cross/link.sh).
+# pointer fix-ups as bitmaps instead of 24-byte entries. The Unicode
+# tables of the standard library are replaced by answers for text that
+# needs none (Cross/unicode-data-stubs.c, compiled to bitcode so LTO folds
+# them in). The ARM builds use the same flags (Cross/*.toolset.json.in,
+# Cross/link.sh).
 EMBEDDED_FLAGS := --experimental-lto-mode=full \
   -Xswiftc -enable-experimental-feature -Xswiftc Embedded -Xswiftc -wmo \
   -Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
   -Xlinker --gc-sections -Xlinker --icf=all -Xlinker -mllvm=-enable-machine-outliner=always \
   -Xlinker --no-eh-frame-hdr -Xlinker $(CURDIR)/Cross/discard-unwind-tables.ld \
   -Xlinker -z -Xlinker pack-relative-relocs \
-  -Xlinker -L$(EMBEDDED_LIB) -Xlinker -lswiftUnicodeDataTables -Xlinker -lm
+  -Xlinker $(CURDIR)/$(FIRMWARE_DIR)/unicode-data-stubs.o -Xlinker -lm
 
 .PHONY: all build firmware run demo test unit-test scenario-test qemu-test rig-test deps test-deps cross deb clean bench
 
@@ -59,6 +62,7 @@ firmware: deps
 	@flags="$$(echo '$(EMBEDDED_FLAGS)' | sha256sum | cut -c1-16)"; \
 	if [ "$$(cat $(FIRMWARE_DIR)/work/.atad-flags 2>/dev/null)" != "$$flags" ]; then \
 	  rm -rf $(FIRMWARE_DIR)/work; mkdir -p $(FIRMWARE_DIR)/work; echo "$$flags" > $(FIRMWARE_DIR)/work/.atad-flags; fi
+	$(SWIFT_ROOT)/bin/clang -flto=full -Os -fPIC -c Cross/unicode-data-stubs.c -o $(FIRMWARE_DIR)/unicode-data-stubs.o
 	$(SWIFT) build -c release --product atad --scratch-path $(FIRMWARE_DIR)/work $(EMBEDDED_FLAGS)
 	strip -o $(FIRMWARE) $(FIRMWARE_DIR)/work/release/atad
 	@echo "firmware: $(FIRMWARE): $$(stat -c %s $(FIRMWARE)) bytes stripped"

@@ -7,10 +7,10 @@
 # We drop the bare-metal parts and relink as a Linux executable against the
 # target sysroot:
 #   clang --target=aarch64-linux-gnu --sysroot=SR -fuse-ld=lld OBJECTS -lfoo
-#         -Wl,--gc-sections -Wl,--defsym,main=atad_main libswiftUnicodeDataTables.a -lm
+#         -Wl,--gc-sections -Wl,--defsym,main=atad_main unicode-data-stubs.o -lm
 # The toolset passes three marker options, removed here:
 #   --atad-target=GNU_TRIPLE --atad-sysroot=SR --atad-swift-triple=SWIFT_TRIPLE
-#   --atad-toolchain=DIR (the Swift toolchain's usr/, for clang, lld and the tables)
+#   --atad-toolchain=DIR (the Swift toolchain's usr/, for clang and lld)
 #   --atad-rev=HASH (ignored; changes when this script or the sysroot change)
 # ATAD_LINK_VERBOSE=1 prints the final command.
 set -euo pipefail
@@ -69,11 +69,11 @@ if [[ -z "$toolchain" ]]; then
 fi
 CLANG="${ATAD_CLANG:-$toolchain/bin/clang}"
 
-extra=()
-if [[ -n "$swift_triple" ]]; then
-  tables="$toolchain/lib/swift/embedded/$swift_triple/libswiftUnicodeDataTables.a"
-  [[ -f "$tables" ]] && extra+=("$tables")
-fi
+# The standard library's Unicode tables are answered by a small stub
+# (see the file), compiled to bitcode for the target so LTO folds it in.
+stubs="$(dirname "$out")/unicode-data-stubs.o"
+"$CLANG" --target="$target" --sysroot="$sysroot" -flto=full -Os -fPIC -c "$(dirname "$0")/unicode-data-stubs.c" -o "$stubs"
+extra=("$stubs")
 
 cmd=("$CLANG" "--target=$target" "--sysroot=$sysroot" -fuse-ld=lld -pie
      -Wl,--as-needed -Wl,-z,relro -Wl,-z,now -Wl,--build-id=sha1

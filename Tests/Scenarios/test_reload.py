@@ -109,7 +109,7 @@ def test_reload_board_and_sip_changes_need_restart(daemon, tmp_path):
         "ok",
         f"reloaded {daemon.site}",
         "board changed: needs a restart",
-        "sip listen address or port changed: needs a restart",
+        "sip listen address, port or public address changed: needs a restart",
     ], result
     # The board in use stays the one it started with.
     assert_healthy(daemon)
