@@ -191,11 +191,12 @@ public struct SiteConfig: Sendable {
         config.publicAddress = sip?.text("public_address")
         if let sip {
             let low = sip.integer("rtp_port_min"), high = sip.integer("rtp_port_max")
-            if let low, let high, high > low {
+            // RTP takes an even port and RTCP the odd one after it.
+            if let low, let high, (low + 1) & ~1 < high {
                 config.rtpPorts = low...high
             } else if low != nil || high != nil, let line = sip.keyLines["rtp_port_min"] ?? sip.keyLines["rtp_port_max"] {
-                diagnostics.append(Diagnostic(file: path, line: line,
-                                              message: "rtp_port_min and rtp_port_max go together, the lower first: a call needs two ports"))
+                diagnostics.append(Diagnostic(file: path, line: line, message:
+                    "rtp_port_min and rtp_port_max go together, the lower first, with an even port and the one after it between them"))
             }
         }
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)

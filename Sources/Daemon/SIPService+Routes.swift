@@ -56,11 +56,10 @@ extension SIPService {
     }
 
     /// Where a request's sender reaches our SIP port through a NAT: the
-    /// configured `public_address`, else the public address a
-    /// registration learned from that server, if the request came from one
-    /// of an account's servers; nil otherwise.
+    /// public address a registration learned from that server, if the
+    /// request came from one of an account's servers; nil otherwise (a
+    /// configured `public_address` is call control's to apply).
     func publicContact(toward route: SIPRoute) -> HostAndPort? {
-        if let fixed = site.publicAddress { return HostAndPort(host: fixed, port: boundPort ?? UInt16(site.sipListenPort)) }
         let address: SocketAddress
         switch route {
         case .back(let back): address = back.source

@@ -250,7 +250,7 @@ public struct OutgoingCall {
         if status == 422, let floor = response.minimumSessionExpires, floor > sessionSeconds,
            floor <= SessionTimer.maximumSeconds, sessionRetries < Self.maximumSessionRetries {
             // Our session interval is below what a proxy or the far end
-            // takes (RFC 4028 §7.4): ask again with its Min-SE.
+            // takes (RFC 4028, UAC behaviour): ask again with its Min-SE.
             sessionRetries += 1
             sessionSeconds = floor
             minimumSessionSeconds = floor

@@ -387,12 +387,13 @@ public struct Registration {
         currentTarget = index
         // What a NAT showed holds for one path: another server or another
         // own address starts again from our own address.
-        if targets[index].host != settings.registrarHost || targets[index].port != settings.registrarPort
-            || targets[index].localHost != settings.localHost {
+        // (A configured public address holds for every path.)
+        if settings.fixedPublicHost == nil, targets[index].host != settings.registrarHost
+            || targets[index].port != settings.registrarPort || targets[index].localHost != settings.localHost {
             // A binding in place under the old Contact is taken away by the
             // next REGISTER (when the Contact really changes).
-            if case .registered = state, settings.fixedPublicHost == nil { staleContact = settings.contactURI }
-            settings.publicAddress = settings.fixedPublicHost.map { HostAndPort(host: $0, port: settings.localPort) }
+            if case .registered = state { staleContact = settings.contactURI }
+            settings.publicAddress = nil
         }
         settings.registrarHost = targets[index].host
         settings.registrarPort = targets[index].port

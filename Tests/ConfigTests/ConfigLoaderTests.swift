@@ -190,11 +190,15 @@ final class LineSettingsTests: XCTestCase {
         XCTAssertEqual(site.sessionExpiresSeconds, 90)
         XCTAssertEqual(site.publicAddress, "203.0.113.9")
         XCTAssertEqual(site.rtpPorts, 10000...10099)
+        files.add("/c/odd.conf", minimalSite + "\n[sip]\nrtp_port_min = 10001\nrtp_port_max = 10002\n")
+        XCTAssertEqual(ConfigLoader.loadSite(path: "/c/odd.conf", read: files.read).diagnostics.map { $0.text }, [
+            "/c/odd.conf:4: error: rtp_port_min and rtp_port_max go together, the lower first, with an even port and the one after it between them",
+        ], "10002 is the only even port, and 10003 is outside")
 
         files.add("/c/site.conf", minimalSite + "\n[sip]\nsession_expires_seconds = 60\nrtp_port_max = 10099\npublic_address = router\n")
         XCTAssertEqual(ConfigLoader.loadSite(path: "/c/site.conf", read: files.read).diagnostics.map { $0.text }, [
             "/c/site.conf:4: error: invalid value for 'session_expires_seconds': 60 s; use 0 (ask for none) or at least 90, RFC 4028's smallest interval",
-            "/c/site.conf:5: error: rtp_port_min and rtp_port_max go together, the lower first: a call needs two ports",
+            "/c/site.conf:5: error: rtp_port_min and rtp_port_max go together, the lower first, with an even port and the one after it between them",
             "/c/site.conf:6: error: invalid value 'router' for 'public_address': expected an IPv4 or IPv6 address",
         ])
     }

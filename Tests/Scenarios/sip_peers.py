@@ -595,13 +595,18 @@ class Sipp:
         """How many messages starting with `what` ("INVITE", "SIP/2.0 200")
         this SIPp received, from its -trace_msg log (retransmissions that
         SIPp absorbs included)."""
+        return len(self.received_messages(what))
+
+    def received_messages(self, what) -> list:
+        """The texts of the messages starting with `what` this SIPp
+        received, in order, from its -trace_msg log."""
         blocks = re.split(r"^-{10,} [0-9-]+ [0-9:.]+$", self.messages(), flags=re.M)
-        count = 0
+        found = []
         for block in blocks:
-            lines = [line for line in block.strip().splitlines()]
+            lines = block.strip().splitlines()
             if len(lines) >= 3 and " message received " in lines[0] and lines[2].startswith(what):
-                count += 1
-        return count
+                found.append("\n".join(lines[2:]))
+        return found
 
     def messages(self) -> str:
         return _tail(self.message_path, limit=10**7)
