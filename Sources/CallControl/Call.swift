@@ -18,6 +18,8 @@ final class Call<Route> {
     /// came, or the account's route to its proxy (or, after a 3xx, the
     /// way to where it sent us).
     var route: Route
+    /// The servers a placed call's INVITE went to, in order (failover).
+    var serversTried: [Route]
     /// Our Contact URI in this dialog (for our answers to re-INVITEs).
     let contact: String
     /// Our `o=` line and what we offer or accept, across re-INVITEs.
@@ -43,6 +45,7 @@ final class Call<Route> {
         callID = incoming?.callID ?? outgoing?.callID ?? ""
         self.line = line
         self.route = route
+        serversTried = [route]
         self.contact = contact
         self.sdp = sdp
         self.capabilities = capabilities

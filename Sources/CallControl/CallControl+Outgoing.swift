@@ -73,6 +73,9 @@ extension CallControl {
         case .redirected(let target):
             emit(.log(.info, "line \(line): call \(call.callID) redirected to \(target)"))
             emit(.findRedirectRoute(callID: call.callID, target: target, from: call.route))
+        case .serverFailed(let reason):
+            emit(.log(.info, "line \(line): call \(call.callID): \(reason); trying another server"))
+            emit(.findOtherServer(callID: call.callID, account: call.outgoing?.accountName ?? "", tried: call.serversTried))
         case .ringing:
             emit(.log(.info, "line \(line): the far end is ringing"))
             emit(.line(line, .input(.remoteRinging)))
@@ -102,6 +105,27 @@ extension CallControl {
         }
         call.route = route
         apply(call.outgoing?.followRedirect(at: now) ?? [], to: call, at: now)
+        return take()
+    }
+
+    /// How many of an account's servers one call tries (RFC 3263 §4.3
+    /// tries them all; a bound keeps a long SRV list from holding a
+    /// caller for minutes).
+    static var maximumServersPerCall: Int { 4 }
+
+    /// Another of the account's servers for a call whose server failed
+    /// (nil: none left): the INVITE goes there, or the call fails (or
+    /// waits out a silent server).
+    public func otherServerFound(_ callID: String, route: Route?, at now: Instant) -> [Action] {
+        guard let call = calls[callID], call.outgoing?.state == .seekingServer else { return take() }
+        guard let route, call.serversTried.count < Self.maximumServersPerCall else {
+            emit(.log(.info, "line \(call.line): call \(callID): no other server to try"))
+            apply(call.outgoing?.noOtherServer() ?? [], to: call, at: now)
+            return take()
+        }
+        call.route = route
+        call.serversTried.append(route)
+        apply(call.outgoing?.tryOtherServer(at: now) ?? [], to: call, at: now)
         return take()
     }
 

@@ -62,6 +62,10 @@ public enum CallControlAction<Route> {
     /// account's proxy, the proxy takes it on) and answer with
     /// `redirectRouted` for `callID`.
     case findRedirectRoute(callID: String, target: String, from: Route)
+    /// A placed call's server failed before anything rang: find another
+    /// server of `account` (not one of `tried`, in its lookup's order) and
+    /// answer with `otherServerFound` for `callID`.
+    case findOtherServer(callID: String, account: String, tried: [Route])
     case log(CallLogLevel, String)
     /// A new call from a host that may not start calls got 403: for the
     /// daemon's count and its one log line per host.

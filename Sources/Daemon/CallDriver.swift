@@ -124,6 +124,9 @@ final class CallDriver {
                 sip.findRoute(redirectedTo: target, from: route) { found in
                     self.perform(self.control.redirectRouted(callID, route: found, at: self.loop.now))
                 }
+            case .findOtherServer(let callID, let account, let tried):
+                let found = sip.otherServer(of: account, excluding: tried)
+                perform(control.otherServerFound(callID, route: found, at: loop.now))
             }
         }
         rearm()

@@ -9,9 +9,18 @@ import Timebase
 /// A direct (`register = no`) account's servers, as last looked up.
 struct DirectRoute {
     let settings: SIPAccount
-    let address: SocketAddress
+    /// Every server of the lookup, best first.
+    let addresses: [SocketAddress]
     /// When the lookup is to be made again (its records' TTL).
     let freshUntil: Instant
+    /// Servers a call found down, and until when new calls pass them by.
+    var down: [(address: SocketAddress, until: Instant)] = []
+
+    /// Where a new call goes: the best server not found down lately (all
+    /// down: the best one, which may be back).
+    func address(at now: Instant) -> SocketAddress {
+        addresses.first { address in !down.contains { $0.address == address && $0.until > now } } ?? addresses[0]
+    }
 }
 
 /// How a call a line places travels.
@@ -29,7 +38,7 @@ extension SIPService {
             return done((entry.registration.settings, .account(destination, entry.registration.settings.transport)))
         }
         if let cached = directRoutes[account.name], cached.freshUntil > loop.now, cached.settings.transport == account.transport {
-            return done((cached.settings, .account(cached.address, cached.settings.transport)))
+            return done((cached.settings, .account(cached.address(at: loop.now), cached.settings.transport)))
         }
         let (host, port) = SIPService.hostAndPort(SIPService.serverName(of: account))
         let localPort = boundPort ?? UInt16(site.sipListenPort)
@@ -38,22 +47,66 @@ extension SIPService {
             case .failure(let failure):
                 // A lookup that failed leaves the last servers in use.
                 if let stale = self.directRoutes[account.name] {
-                    self.log.warn("account \(account.name): \(failure.reason); calling \(stale.address.description) as before")
-                    return done((stale.settings, .account(stale.address, stale.settings.transport)))
+                    let address = stale.address(at: self.loop.now)
+                    self.log.warn("account \(account.name): \(failure.reason); calling \(address.description) as before")
+                    return done((stale.settings, .account(address, stale.settings.transport)))
                 }
                 self.log.warn("account \(account.name): \(failure.reason)")
                 done(nil)
             case .success(let (targets, addresses)):
                 self.trust(addresses)
-                let settings = self.accountSettings(account, host: targets[0].host, port: targets[0].port,
-                                                    localHost: targets[0].localHost, localPort: localPort)
                 let ttl = Int64(min(max(locator.ttlSeconds ?? 60, 30), 3600))
-                self.directRoutes[account.name] = DirectRoute(settings: settings, address: addresses[0],
-                                                              freshUntil: self.loop.now + .seconds(ttl))
-                done((settings, .account(addresses[0], settings.transport)))
+                // Servers found down stay passed by through a new lookup.
+                let down = self.directRoutes[account.name]?.down ?? []
+                var route = DirectRoute(settings: self.accountSettings(account, host: targets[0].host, port: targets[0].port,
+                                                                       localHost: targets[0].localHost, localPort: localPort),
+                                        addresses: addresses, freshUntil: self.loop.now + .seconds(ttl), down: down)
+                let address = route.address(at: self.loop.now)
+                if let chosen = addresses.firstIndex(of: address), chosen > 0 {
+                    let target = targets[chosen]
+                    route = DirectRoute(settings: self.accountSettings(account, host: target.host, port: target.port,
+                                                                       localHost: target.localHost, localPort: localPort),
+                                        addresses: addresses, freshUntil: route.freshUntil, down: down)
+                }
+                self.directRoutes[account.name] = route
+                done((route.settings, .account(address, route.settings.transport)))
             }
         }
     }
+
+    /// The next server of an account for a call whose server failed
+    /// (RFC 3263 §4.3): the first of its last lookup's servers, in their
+    /// order, that the call has not tried; nil when none is left. Never
+    /// looks up: the list is the one the call's route came from. The
+    /// server that failed is passed by for `downServerSeconds` by the
+    /// account's new calls (a registering account's follow its REGISTER).
+    func otherServer(of account: String, excluding tried: [SIPRoute]) -> SIPRoute? {
+        if case .account(let failed, _)? = tried.last, var direct = directRoutes[account] {
+            direct.down.removeAll { $0.address == failed || $0.until <= loop.now }
+            direct.down.append((failed, loop.now + .seconds(SIPService.downServerSeconds)))
+            directRoutes[account] = direct
+        }
+        let candidates: [SocketAddress]
+        let transport: SIPTransport
+        if let entry = registration(of: account) {
+            candidates = entry.addresses
+            transport = entry.registration.settings.transport
+        } else if let direct = directRoutes[account] {
+            candidates = direct.addresses
+            transport = direct.settings.transport
+        } else {
+            return nil
+        }
+        let triedAddresses: [SocketAddress] = tried.compactMap {
+            if case .account(let address, _) = $0 { return address }
+            return nil
+        }
+        guard let next = candidates.first(where: { !triedAddresses.contains($0) }) else { return nil }
+        return .account(next, transport)
+    }
+
+    /// How long new calls pass by a server a call found down.
+    static let downServerSeconds: Int64 = 60
 
     /// Where a request's sender reaches our SIP port through a NAT: the
     /// public address a registration learned from that server, if the

@@ -13,6 +13,11 @@ public enum OutgoingCallEvent: Equatable, Sendable {
     /// A 3xx named where to call instead (`target`, a SIP URI): call
     /// control finds the way there and calls `followRedirect`.
     case redirected(to: String)
+    /// The server the INVITE went to failed before anything rang: 503,
+    /// no response at all for a while, or the transaction's timeout
+    /// (RFC 3263 §4.3). Call control looks for the account's next server
+    /// and calls `tryOtherServer`, or `noOtherServer`.
+    case serverFailed(reason: String)
     /// It never got up: busy (486/600) or any other failure.
     case failed(busy: Bool, reason: String)
     /// It was up and is now over; `remote` when the far end ended it.
@@ -32,10 +37,15 @@ public enum OutgoingCallAction: Equatable, Sendable {
 /// transaction, then the dialog (`CallDialog`): BYE either way, keys by
 /// INFO, re-INVITEs. No I/O.
 public struct OutgoingCall {
-    public enum State: Equatable, Sendable { case calling, ringing, redirecting, confirmed, cancelling, ending, ended }
+    public enum State: Equatable, Sendable { case calling, ringing, redirecting, seekingServer, confirmed, cancelling, ending, ended }
 
     /// How many 3xx a call follows (RFC 3261 §8.1.3.4 asks for a bound).
     public static let maximumRedirects = 5
+    /// How long an INVITE may go without any response (not even 100,
+    /// which a live server sends within 200 ms, RFC 3261 §17.2.1) before
+    /// its server is taken for down and another is tried, in units of T1:
+    /// 4 s over UDP, rather than Timer B's 32 s of silence on the line.
+    static let silentServerT1s: Int64 = 8
 
     public let callID: String
     public private(set) var state = State.calling
@@ -89,6 +99,16 @@ public struct OutgoingCall {
     private var minimumSessionSeconds = SessionTimer.minimumSeconds
     private var sessionRetries = 0
     static let maximumSessionRetries = 2
+    /// When the INVITE in flight went out, for `silentServerT1s`.
+    private var inviteSentAt: Instant?
+    /// Why the server in use failed, while call control seeks another.
+    private var serverFailure = ""
+    /// Call control knows no other server: the next failure is final.
+    private var otherServersLeft = true
+
+    /// The account the call is placed through (call control looks up its
+    /// other servers when one fails).
+    public var accountName: String { settings.accountName }
 
     /// Calls `number` at the account's domain; `callID` nil makes one.
     /// `sessionSeconds` is the session interval our INVITE asks for
@@ -150,7 +170,7 @@ public struct OutgoingCall {
     public var nextDeadline: Instant? {
         guard state != .ended else { return nil }
         var earliest = inviteTransaction?.nextDeadline
-        for due in [cancel?.nextDeadline, cancelGivesUpAt, dialog.nextDeadline, forks.nextDeadline] {
+        for due in [state == .calling ? silentServerDeadline : nil, cancel?.nextDeadline, cancelGivesUpAt, dialog.nextDeadline, forks.nextDeadline] {
             if let due, earliest == nil || due < earliest! { earliest = due }
         }
         return earliest
@@ -183,6 +203,20 @@ public struct OutgoingCall {
     private mutating func inviteAnswered(_ response: SIPMessage, status: Int, cseq: UInt32,
                                          at now: Instant) -> [OutgoingCallAction] {
         var actions: [OutgoingCallAction] = []
+        if state == .seekingServer, cseq == self.cseq {
+            // The silent server spoke after all: it is the one in use
+            // again. A final failure's copies only get their ACK.
+            guard status < 300 else {
+                if var transaction = inviteTransaction {
+                    for action in transaction.handle(.response(statusCode: status), at: now) where action == .sendAck {
+                        actions.append(.send(makeNon2xxAck(response)))
+                    }
+                    inviteTransaction = transaction.isTerminated ? nil : transaction
+                }
+                return actions
+            }
+            state = .calling
+        }
         if status >= 200 && status < 300 {
             // 2xx (or a retransmission of it): ACK it ourselves (§13.2.2.4).
             let tag = response.to?.tag.map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -256,6 +290,10 @@ public struct OutgoingCall {
             minimumSessionSeconds = floor
             return actions + sendInvite(at: now)
         }
+        if status == 503, state == .calling, let failing = serverFailed("503 " + (response.reasonPhrase.map {
+            String(decoding: $0, as: UTF8.self) } ?? "")) {
+            return actions + failing
+        }
         if status == 401 || status == 407 {
             let challenges = response.headers(named: status == 401 ? .wwwAuthenticate : .proxyAuthenticate)
                 .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }
@@ -322,6 +360,38 @@ public struct OutgoingCall {
         state = .calling
         digest.reset()
         return sendInvite(at: now)
+    }
+
+    /// The server in use failed (`reason`) while nothing rang: another of
+    /// the account's servers may take the call, unless the call follows a
+    /// 3xx (its target is not the account's) or none is left.
+    private mutating func serverFailed(_ reason: String) -> [OutgoingCallAction]? {
+        guard otherServersLeft, targetsTried.count == 1 else { return nil }
+        state = .seekingServer
+        serverFailure = reason
+        return [.event(.serverFailed(reason: reason))]
+    }
+
+    /// Call control routed the call to another of the account's servers:
+    /// the INVITE goes there in a new transaction. The one that failed is
+    /// dropped; should it still answer, its 2xx is a fork's, hung up.
+    public mutating func tryOtherServer(at now: Instant) -> [OutgoingCallAction] {
+        guard state == .seekingServer else { return [] }
+        state = .calling
+        return sendInvite(at: now)
+    }
+
+    /// No other server is left: a silent server's INVITE runs on to its
+    /// timeout; any other failure is the call's.
+    public mutating func noOtherServer() -> [OutgoingCallAction] {
+        guard state == .seekingServer else { return [] }
+        otherServersLeft = false
+        if let transaction = inviteTransaction, transaction.state == .calling {
+            state = .calling
+            return []
+        }
+        state = .ended
+        return [.event(.failed(busy: false, reason: serverFailure))]
     }
 
     /// No way to the 3xx's target: the call fails.
@@ -419,7 +489,14 @@ public struct OutgoingCall {
         case .confirmed:
             state = .ending
             return apply(dialog.hangUp(at: now))
-        case .redirecting:
+        case .redirecting, .seekingServer:
+            if let transaction = inviteTransaction, transaction.state == .calling {
+                // A silent server's INVITE is still out: cancel it should
+                // it answer after all.
+                state = .cancelling
+                pendingCancel = true
+                return []
+            }
             // No INVITE is in flight: nothing to cancel.
             state = .ended
             return [.event(.ended(remote: false))]
@@ -436,6 +513,15 @@ public struct OutgoingCall {
                 switch action {
                 case .sendRequest: actions.append(.send(invite))
                 case .timeout, .transportError:
+                    if state == .calling, let failing = serverFailed("no answer from the server") {
+                        inviteTransaction = nil
+                        return actions + failing
+                    }
+                    if state == .seekingServer {
+                        // Found silent before; call control is on it.
+                        inviteTransaction = nil
+                        return actions
+                    }
                     if state == .calling || state == .ringing || state == .cancelling {
                         let wasCancelling = state == .cancelling
                         state = .ended
@@ -446,6 +532,10 @@ public struct OutgoingCall {
                 }
             }
             inviteTransaction = transaction.isTerminated ? nil : transaction
+        }
+        if state == .calling, let due = silentServerDeadline, due <= now, let failing = serverFailed(
+            "no response from the server in \(timers.t1.milliseconds * Self.silentServerT1s / 1000) s") {
+            actions += failing
         }
         if var transaction = cancel, let due = transaction.nextDeadline, due <= now {
             for action in transaction.advance(to: now) where action == .sendRequest {
@@ -486,7 +576,16 @@ public struct OutgoingCall {
         invite = builder.serialize()
         let (started, actions) = InviteClientTransaction.start(timers: timers, at: now)
         inviteTransaction = started
+        inviteSentAt = now
         return actions.contains(.sendRequest) ? [.send(invite)] : []
+    }
+
+    /// When the INVITE in flight has gone unanswered long enough for its
+    /// server to count as down; nil once anything answered it.
+    private var silentServerDeadline: Instant? {
+        guard otherServersLeft, targetsTried.count == 1, let sent = inviteSentAt,
+              let transaction = inviteTransaction, transaction.state == .calling else { return nil }
+        return sent + timers.t1 * Self.silentServerT1s
     }
 
     /// CANCEL as its own non-INVITE transaction (retransmitted over UDP);

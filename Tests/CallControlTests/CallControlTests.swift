@@ -519,12 +519,49 @@ final class CallControlTests: XCTestCase {
         for _ in 0..<20 {
             guard let due = control.nextDeadline else { break }
             now = due
-            failed += control.advance(to: due)
+            for action in control.advance(to: due) {
+                failed.append(action)
+                // The account has no other server.
+                if case .findOtherServer(let callID, _, _) = action {
+                    failed += control.otherServerFound(callID, route: nil, at: due)
+                }
+            }
         }
         XCTAssertEqual(lineCommands(failed), [.input(.callFailed(busy: false))])
         XCTAssertEqual(mediaCommands(failed), ["close 1"])
         XCTAssertNil(control.lines[1]?.active)
         XCTAssertGreaterThanOrEqual(now, Instant.zero + .seconds(100) + .seconds(32), "64×T1")
+    }
+
+    /// RFC 3263 §4.3: a 503 (or a silent server) before anything rang
+    /// sends the INVITE to the account's next server, at most four in all.
+    func testAServerThatFailsHandsTheCallToTheNextUpToFour() throws {
+        let control = makeControl()
+        let (callID, firstInvite) = try dial(control)
+        var invite = firstInvite
+        var tried = ["proxy"]
+        for next in ["proxy2", "proxy3", "proxy4"] {
+            let failed = try XCTUnwrap(control.receive(response: try response(to: invite, "503 Service Unavailable"), at: now))
+            XCTAssertEqual(lineCommands(failed), [], "the line hears nothing yet")
+            guard case .findOtherServer(let id, let account, let triedSoFar)? = failed.last else {
+                return XCTFail("no server sought: \(failed)")
+            }
+            XCTAssertEqual(id, callID)
+            XCTAssertEqual(account, "home")
+            XCTAssertEqual(triedSoFar, tried)
+            let resent = control.otherServerFound(callID, route: next, at: now)
+            let request = try XCTUnwrap(sent(resent).first)
+            XCTAssertEqual(request.route, next)
+            XCTAssertTrue(request.text.hasPrefix("INVITE "))
+            invite = request.text
+            tried.append(next)
+        }
+        let last = try XCTUnwrap(control.receive(response: try response(to: invite, "503 Service Unavailable"), at: now))
+        let given = control.otherServerFound(callID, route: "proxy5", at: now)
+        XCTAssertTrue(sent(given).isEmpty, "a fifth server is not tried: \(last)")
+        XCTAssertEqual(lineCommands(given), [.input(.callFailed(busy: false))])
+        XCTAssertEqual(mediaCommands(given), ["close 1"])
+        XCTAssertNil(control.lines[1]?.active)
     }
 
     func testABusyFarEndPlaysBusy() throws {

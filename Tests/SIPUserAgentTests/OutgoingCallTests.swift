@@ -148,16 +148,114 @@ final class OutgoingCallTests: XCTestCase {
     func testUnansweredInviteFailsAfterTimerB() throws {
         var call = makeCall()
         _ = call.start(at: now)
-        var failed = false
+        var failed: Instant?
         var retransmits = 0
-        while !failed, let due = call.nextDeadline, due < now + .seconds(40) {
+        while failed == nil, let due = call.nextDeadline, due < now + .seconds(40) {
             for action in call.advance(to: due) {
                 if case .send = action { retransmits += 1 }
-                if case .event(.failed(false, _)) = action { failed = true }
+                if case .event(.failed(false, _)) = action { failed = due }
+                // Call control knows no other server: the INVITE runs on.
+                if case .event(.serverFailed) = action { XCTAssertEqual(call.noOtherServer(), []) }
             }
         }
-        XCTAssertTrue(failed)
+        XCTAssertEqual(failed, now + .seconds(32), "Timer B, 64*T1")
         XCTAssertEqual(retransmits, 6, "Timer A: 0.5, 1, 2, 4, 8, 16 s")
+    }
+
+    /// Runs the call's timers until it reports its server failed; returns
+    /// when, and what was sent meanwhile.
+    private func untilServerFails(_ call: inout OutgoingCall, from start: Instant) -> (Instant?, [String]) {
+        var sentMeanwhile: [String] = []
+        while let due = call.nextDeadline, due < start + .seconds(40) {
+            let actions = call.advance(to: due)
+            sentMeanwhile += sent(actions)
+            if actions.contains(where: { if case .event(.serverFailed) = $0 { return true } else { return false } }) {
+                return (due, sentMeanwhile)
+            }
+        }
+        return (nil, sentMeanwhile)
+    }
+
+    /// RFC 3263 §4.3 with a shorter fuse: no response at all, not even 100
+    /// Trying, for 8*T1 (4 s) and the server is taken for down; the INVITE
+    /// goes to the next one as a new transaction of the same call.
+    func testASilentServerIsGivenUpAfter8T1AndTheInviteGoesToTheNext() throws {
+        var call = makeCall()
+        let first = try XCTUnwrap(sent(call.start(at: now)).first)
+        let (failedAt, repeats) = untilServerFails(&call, from: now)
+        XCTAssertEqual(failedAt, now + .seconds(4))
+        XCTAssertEqual(repeats.count, 3, "Timer A at 0.5, 1.5 and 3.5 s")
+        XCTAssertEqual(call.state, .seekingServer)
+        let second = try XCTUnwrap(sent(call.tryOtherServer(at: now + .seconds(4))).first)
+        XCTAssertTrue(second.hasPrefix("INVITE sip:9123@atad.test SIP/2.0\r\n"), second)
+        XCTAssertNotEqual(header("Via", in: second), header("Via", in: first), "a new branch: a new transaction")
+        XCTAssertEqual(header("CSeq", in: second), "2 INVITE")
+        XCTAssertEqual(header("Call-ID", in: second), header("Call-ID", in: first))
+        XCTAssertEqual(header("From", in: second), header("From", in: first))
+        // The first server's INVITE is not repeated any more.
+        XCTAssertEqual(call.nextDeadline, now + .seconds(4) + .milliseconds(500))
+        let answered = call.handle(response: try response(to: second, "200 OK", toTag: "b",
+                                                          ["Contact: <sip:far@127.0.0.2:6000>"]), at: now + .seconds(5))
+        XCTAssertEqual(answered.last, .event(.answered))
+        XCTAssertEqual(call.state, .confirmed)
+    }
+
+    func testA503FailsOverAndWithNoOtherServerTheCallFails() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let unavailable = try response(to: invite, "503 Service Unavailable", toTag: "p", ["Retry-After: 60"])
+        let actions = call.handle(response: unavailable, at: now)
+        XCTAssertTrue(sent(actions).first?.hasPrefix("ACK ") ?? false, "the 503 is acknowledged")
+        XCTAssertEqual(actions.last, .event(.serverFailed(reason: "503 Service Unavailable")))
+        // Its copy gets an ACK again and is not a second failure.
+        let again = call.handle(response: unavailable, at: now + .milliseconds(100))
+        XCTAssertEqual(sent(again).count, 1)
+        XCTAssertEqual(again.count, 1)
+        XCTAssertEqual(call.noOtherServer(), [.event(.failed(busy: false, reason: "503 Service Unavailable"))])
+        XCTAssertEqual(call.state, .ended)
+    }
+
+    func testNothingFailsOverOnceTheFarEndRang() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = call.handle(response: try response(to: invite, "180 Ringing", toTag: "far"), at: now)
+        let actions = call.handle(response: try response(to: invite, "503 Service Unavailable", toTag: "far"), at: now)
+        XCTAssertEqual(actions.last, .event(.failed(busy: false, reason: "503 Service Unavailable")))
+        // And a server that answered 100 is not silent.
+        var other = makeCall()
+        let second = try XCTUnwrap(sent(other.start(at: now)).first)
+        _ = other.handle(response: try response(to: second, "100 Trying"), at: now + .milliseconds(100))
+        XCTAssertNil(untilServerFails(&other, from: now).0)
+    }
+
+    func testASilentServerThatSpeaksAfterAllKeepsTheCall() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = untilServerFails(&call, from: now)
+        let ringing = call.handle(response: try response(to: invite, "180 Ringing", toTag: "far"), at: now + .seconds(5))
+        XCTAssertEqual(ringing, [.event(.ringing)])
+        XCTAssertEqual(call.tryOtherServer(at: now + .seconds(5)), [], "the route found too late is not taken")
+        XCTAssertEqual(call.state, .ringing)
+    }
+
+    func testHangingUpWhileASilentServerIsReplacedCancelsOnlyIfItSpeaks() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = untilServerFails(&call, from: now)
+        XCTAssertEqual(call.hangUp(at: now + .seconds(4)), [], "no CANCEL before a provisional response")
+        XCTAssertEqual(call.state, .cancelling)
+        XCTAssertEqual(call.tryOtherServer(at: now + .seconds(4)), [])
+        let late = call.handle(response: try response(to: invite, "100 Trying"), at: now + .seconds(5))
+        XCTAssertTrue(sent(late).first?.hasPrefix("CANCEL ") ?? false)
+    }
+
+    func testARedirectedCallDoesNotFailOverToTheAccountsServers() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = call.handle(response: try response(to: invite, "302 Moved", toTag: "r", ["Contact: <sip:9123@other.test>"]), at: now)
+        let second = try XCTUnwrap(sent(call.followRedirect(at: now)).first)
+        let actions = call.handle(response: try response(to: second, "503 Service Unavailable", toTag: "o"), at: now)
+        XCTAssertEqual(actions.last, .event(.failed(busy: false, reason: "503 Service Unavailable")))
     }
 
     /// RFC 3261 §9.1: the CANCEL is its own transaction, repeated over UDP;

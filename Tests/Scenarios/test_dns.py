@@ -10,6 +10,7 @@ points at, without atad."""
 
 import os
 import re
+import time
 
 import pytest
 
@@ -288,3 +289,89 @@ def test_unresolvable_registrar_is_reported(daemons, tmp_path, short_dir, dns_se
                interval=0.1)
     assert len(dns.queries(name=NAME)) > lookups, dns.log()
     assert status_lines(daemon)[0] == "ok"
+
+
+# ---------------------------------------------------------------------------
+# Calls failing over (RFC 3263 §4.3)
+
+
+def start_direct_atad(daemons, tmp_path, short_dir, dns):
+    """account `home` (1001@atad.test, register = no) on line 1: its calls
+    go to the best server the domain's NAPTR and SRV records give."""
+    control = short_dir / "control.sock"
+    site = tmp_path / "site.conf"
+    site.write_text(
+        "[general]\n"
+        f"board = {SIM_BOARD}\n"
+        f"control_socket = {control}\n"
+        "log_level = info\n"
+        "[sip]\n"
+        "listen_address = 127.0.0.1\n"
+        "listen_port = 0\n"
+        f"dns_servers = {dns.address}\n"
+        "[account home]\n"
+        "user = 1001\n"
+        f"domain = {NAME}\n"
+        "register = no\n"
+        "transport = udp\n"
+        "[line 1]\n"
+        "account = home\n"
+        "dial_plan = (9xxx)\n")
+    return daemons.start(site, control, tmp_path)
+
+
+def dial_and_wait_talking(daemon, timeout):
+    """Dials 9123 on line 1; returns how long until it was answered."""
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: line_state(daemon).startswith("dialtone"), 5, "dial tone")
+    started = time.monotonic()
+    assert daemon.ctl("dtmf", "1", "9123").returncode == 0
+    wait_until(lambda: line_state(daemon).startswith("talking"), timeout,
+               f"the call to be answered; atad log:\n{daemon.log()}", interval=0.05)
+    return time.monotonic() - started
+
+
+def hang_up(daemon, answering):
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    answering.assert_success()
+    wait_until(lambda: line_state(daemon) == "idle number 9123", 5, "the line to be idle")
+
+
+def test_a_call_the_preferred_server_refuses_with_503_goes_to_the_next(daemons, tmp_path, short_dir, sipp,
+                                                                        dns_server):
+    """SRV priority 10 answers the INVITE 503 (overloaded); priority 20
+    answers the call. The caller hears it answered, not a failure."""
+    refusing = sipp.create("uas_unavailable.xml", timeout=30).start()
+    answering = sipp.create("uas_answer.xml", timeout=30).start()
+    refusing.wait_listening()
+    answering.wait_listening()
+    dns = sip_domain_records(dns_server.create(), refusing.port, answering.port).start()
+    daemon = start_direct_atad(daemons, tmp_path, short_dir, dns)
+
+    dial_and_wait_talking(daemon, 10)
+    refusing.assert_success()  # its 503 was acknowledged
+    assert "503 Service Unavailable; trying another server" in daemon.log()
+    hang_up(daemon, answering)
+
+
+def test_a_call_to_a_silent_server_goes_to_the_next_within_four_seconds(daemons, tmp_path, short_dir, sipp,
+                                                                       dns_server):
+    """SRV priority 10 points at a port nothing listens on. Rather than
+    Timer B's 32 s of silence, the INVITE goes to priority 20 once 8*T1
+    (4 s) passed without even a 100 Trying. The next call goes straight
+    to priority 20: a server found down is passed by for a minute."""
+    silent = free_port(LOOPBACK)
+    answering = sipp.create("uas_answer.xml", calls=2, timeout=40).start()
+    answering.wait_listening()
+    dns = sip_domain_records(dns_server.create(), silent, answering.port).start()
+    daemon = start_direct_atad(daemons, tmp_path, short_dir, dns)
+
+    waits = []
+    for _ in range(2):
+        waits.append(dial_and_wait_talking(daemon, 12))
+        assert daemon.ctl("hook", "1", "on").returncode == 0
+        wait_until(lambda: line_state(daemon) == "idle number 9123", 5, "the line to be idle")
+    answering.assert_success()
+    assert 3.9 <= waits[0] <= 8, f"first call answered after {waits[0]:.1f} s:\n{daemon.log()}"
+    assert waits[1] < 3, f"second call answered after {waits[1]:.1f} s:\n{daemon.log()}"
+    assert daemon.log().count("no response from the server in 4 s; trying another server") == 1, daemon.log()
