@@ -1,3 +1,4 @@
+import CompactText
 import Config
 import Line
 import Media
@@ -65,12 +66,12 @@ extension CallControl {
 
     /// The ports are bound: the answer is made, the line rings, 180 goes out.
     func ring(_ pending: PendingInvite<Route>, host: String, port: UInt16, publicContact: HostAndPort?,
-              at now: Instant) {
+              publicMedia: PublicMedia?, at now: Instant) {
         let callID = pending.callID
         let line = pending.line
         let lineAccount = account(ofLine: line)
         // A router that forwards our ports: the SDP and Contact give its address.
-        let capabilities = CallSettings.capabilities(for: lineAccount, host: site.publicAddress ?? host, port: port)
+        let capabilities = capabilities(for: lineAccount, host: host, port: port, publicMedia: publicMedia)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         // The 200's body: our answer, or for a late offer our offer, whose
         // answer comes in the ACK (RFC 3261 §13.2.1, RFC 3264).

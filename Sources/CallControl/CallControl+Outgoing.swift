@@ -1,3 +1,4 @@
+import CompactText
 import Config
 import Line
 import SDP
@@ -32,9 +33,10 @@ extension CallControl {
     }
 
     /// The ports are bound: the INVITE goes out with our offer.
-    func place(_ pending: PendingPlacement<Route>, host: String, port: UInt16, at now: Instant) {
+    func place(_ pending: PendingPlacement<Route>, host: String, port: UInt16, publicMedia: PublicMedia?,
+               at now: Instant) {
         let account = account(named: pending.account.accountName)
-        let capabilities = CallSettings.capabilities(for: account, host: site.publicAddress ?? host, port: port)
+        let capabilities = capabilities(for: account, host: host, port: port, publicMedia: publicMedia)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         let offer = sdp.makeOffer(capabilities)
         let outgoing = OutgoingCall(settings: pending.account, number: pending.number, offer: offer.serializedBytes(),
@@ -105,6 +107,16 @@ extension CallControl {
         }
         call.route = route
         apply(call.outgoing?.followRedirect(at: now) ?? [], to: call, at: now)
+        return take()
+    }
+
+    /// A connection to a server could not be made: the placed calls whose
+    /// INVITE was to go on it (`goesThere` picks their route) and that
+    /// nothing answered yet fail over, or fail.
+    public func connectionFailed(_ goesThere: (Route) -> Bool, at now: Instant) -> [Action] {
+        for call in Array(calls.values) where call.outgoing != nil && goesThere(call.route) {
+            apply(call.outgoing?.transportFailed(at: now) ?? [], to: call, at: now)
+        }
         return take()
     }
 

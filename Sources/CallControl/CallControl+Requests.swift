@@ -1,3 +1,4 @@
+import CompactText
 import DSP
 import SDP
 import SIPMessage
@@ -18,6 +19,16 @@ extension CallControl {
         guard let method = request.method, let callIDBytes = request.callID else { return nil }
         let callID = String(decoding: callIDBytes, as: UTF8.self)
         if method == .cancel {
+            if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
+                // Cancelled before it rang (its media ports were being
+                // readied): 200 for the CANCEL, 487 for the INVITE (§9.2).
+                let pending = pendingInvites.remove(at: index)
+                lines[pending.line]?.remove(callID)
+                emit(.media(callID: callID, .close(line: pending.line)))
+                refuse(request, 200, "OK", to: origin.route)
+                refuse(pending.invite, 487, "Request Terminated", to: pending.origin.route)
+                return take()
+            }
             guard let call = calls[callID] else { return nil }
             apply(call.incoming?.cancelReceived(request) ?? [], to: call)
         } else if request.to?.tag == nil {

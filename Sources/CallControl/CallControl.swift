@@ -1,3 +1,4 @@
+import CompactText
 import Config
 import Line
 import Media
@@ -86,6 +87,14 @@ public final class CallControl<Route> {
 
     /// The handset on `line` hung up (or the line gave up on its call).
     public func lineHungUp(_ line: Int, at now: Instant) -> [Action] {
+        if let index = pendingPlacements.firstIndex(where: { $0.line == line }) {
+            // Hung up while the media ports were being readied: nothing
+            // went out yet.
+            let pending = pendingPlacements.remove(at: index)
+            lines[line]?.remove(pending.callID)
+            emit(.media(callID: pending.callID, .close(line: line)))
+            return take()
+        }
         guard let call = activeCall(on: line) else { return [] }
         if call.incoming != nil {
             apply(call.incoming?.hangUp(at: now) ?? [], to: call)
@@ -152,14 +161,29 @@ public final class CallControl<Route> {
     /// The ports asked for by `openMedia` are bound: the call goes on.
     /// `publicContact` is where the caller reaches our SIP port through a
     /// NAT, when its registrar showed us one: an answered call's Contact.
+    /// `publicMedia` is where a STUN server saw the media sockets: the SDP
+    /// gives it instead of `host` and `port`.
     public func mediaOpened(_ callID: String, host: String, port: UInt16, publicContact: HostAndPort? = nil,
-                            at now: Instant) -> [Action] {
+                            publicMedia: PublicMedia? = nil, at now: Instant) -> [Action] {
         if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
-            ring(pendingInvites.remove(at: index), host: host, port: port, publicContact: publicContact, at: now)
+            ring(pendingInvites.remove(at: index), host: host, port: port, publicContact: publicContact,
+                 publicMedia: publicMedia, at: now)
         } else if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
-            place(pendingPlacements.remove(at: index), host: host, port: port, at: now)
+            place(pendingPlacements.remove(at: index), host: host, port: port, publicMedia: publicMedia, at: now)
         }
         return take()
+    }
+
+    /// What our SDP gives for a call's media: where STUN saw it, else the
+    /// configured public address with our ports, else our own address.
+    func capabilities(for account: SiteConfig.Account?, host: String, port: UInt16,
+                      publicMedia: PublicMedia?) -> MediaCapabilities {
+        guard let publicMedia else {
+            return CallSettings.capabilities(for: account, host: site.publicAddress ?? host, port: port)
+        }
+        var capabilities = CallSettings.capabilities(for: account, host: publicMedia.host, port: publicMedia.rtpPort)
+        capabilities.rtcpPort = publicMedia.rtcpPort
+        return capabilities
     }
 
     /// No ports could be bound for the call: it cannot go on.

@@ -1,3 +1,5 @@
+import CompactText
+
 /// What is wired where, from a board file.
 public struct BoardConfig: Sendable {
     public enum Driver: String, Sendable { case sim, gpio }

@@ -1,3 +1,5 @@
+import CompactText
+
 /// What reading one file gave: its bytes and permission bits, or why not.
 public enum FileReadResult: Sendable {
     case contents([UInt8], permissions: UInt32)

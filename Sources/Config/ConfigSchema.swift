@@ -1,3 +1,5 @@
+import CompactText
+
 /// What a key accepts.
 public enum ValueKind: Sendable {
     case text

@@ -1,3 +1,5 @@
+import CompactText
+
 /// One problem found in a config file, printed as `FILE:LINE: error: MESSAGE`
 /// (`FILE:LINE:COLUMN: error: ...` when the place in the line is known, and
 /// `FILE: error: MESSAGE` when it concerns the whole file).

@@ -1,3 +1,5 @@
+import CompactText
+
 /// `key = value` with the line it stands on.
 public struct IniEntry: Equatable, Sendable {
     public var key: String

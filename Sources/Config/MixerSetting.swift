@@ -1,3 +1,5 @@
+import CompactText
+
 /// One sound card mixer control to set when a line's audio opens: USB
 /// codecs power up with their own idea of gain, with automatic gain control
 /// on and the mic looped into the speaker, none of which suits a SLIC.

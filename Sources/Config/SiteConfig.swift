@@ -1,3 +1,4 @@
+import CompactText
 import CountryPresets
 import DialPlan
 import Line
@@ -79,6 +80,9 @@ public struct SiteConfig: Sendable {
     /// `public_address`: what Contact and SDP give instead of our own
     /// address, for a router that forwards our ports; nil: our own.
     public var publicAddress: String?
+    /// `stun_server`: host[:port] of a STUN server each call's media
+    /// sockets ask for their public address; nil: none.
+    public var stunServer: String?
     /// `rtp_port_min`...`rtp_port_max`: where a call's RTP (even) and
     /// RTCP (the next, odd) ports are bound; nil: any free port.
     public var rtpPorts: ClosedRange<Int>?
@@ -189,6 +193,7 @@ public struct SiteConfig: Sendable {
                                           message: "invalid value for 'session_expires_seconds': \(config.sessionExpiresSeconds) s; use 0 (ask for none) or at least 90, RFC 4028's smallest interval"))
         }
         config.publicAddress = sip?.text("public_address")
+        config.stunServer = sip?.text("stun_server")
         if let sip {
             let low = sip.integer("rtp_port_min"), high = sip.integer("rtp_port_max")
             // RTP takes an even port and RTCP the odd one after it.

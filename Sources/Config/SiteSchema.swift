@@ -41,6 +41,8 @@ public enum SiteSchema {
                         "a call whose far end sends no RTP or RTCP for this long (not while on hold) is hung up, s; 0 = never (default 60)"),
                 KeySpec("public_address", .ipAddress,
                         "the address the internet reaches this adapter at, when the router forwards the SIP port and the RTP ports to it: Contact and SDP give it (default: none)"),
+                KeySpec("stun_server", .hostPort,
+                        "STUN server (RFC 5389) host[:port] (default port 3478) each call asks where its RTP and RTCP sockets are seen from the internet; the SDP gives that address (default: none; public_address takes precedence)"),
                 KeySpec("rtp_port_min", .integer(1024...65534), "lowest port RTP and RTCP bind to (default: any free port)"),
                 KeySpec("rtp_port_max", .integer(1025...65535), "highest port RTP and RTCP bind to (default: any free port)"),
                 KeySpec("session_expires_seconds", .integer(0...86400),

@@ -1,4 +1,5 @@
 import CAres
+import CompactText
 import Platform
 import SIPLocation
 import Timebase

@@ -1,4 +1,5 @@
 import CallControl
+import CompactText
 import Config
 import DSP
 import EventLoop
@@ -6,6 +7,7 @@ import Line
 import Media
 import Platform
 import SIPUserAgent
+import SIPLocation
 import SIPMessage
 import Timebase
 
@@ -16,6 +18,8 @@ import Timebase
 final class CallDriver {
     let control: CallControl<SIPRoute>
     private let sip: SIPService
+    /// `stun_server` as last looked up, until its records' TTL runs out.
+    private var stunServer: (name: String, address: SocketAddress, freshUntil: Instant)?
     private let telephony: Telephony
     private let loop: EventLoop
     private let log: Logger
@@ -57,6 +61,15 @@ final class CallDriver {
                 if case .back(let back) = route { return back.stream == fd }
                 return false
             })
+        }
+        sip.onStreamFailed = { destination in
+            // After the send that found it: not inside call control's turn.
+            _ = self.loop.schedule(after: .zero) {
+                self.perform(self.control.connectionFailed({ route in
+                    if case .account(let server, .tcp) = route { return server == destination }
+                    return false
+                }, at: self.loop.now))
+            }
         }
         sip.connectionCarriesCall = { fd in
             self.control.hasCall { route in
@@ -150,7 +163,43 @@ final class CallDriver {
         opened.onKeyReleased = { digit, milliseconds in
             self.perform(self.control.keyReleased(digit, milliseconds: milliseconds, callID: callID, at: self.loop.now))
         }
-        perform(control.mediaOpened(callID, host: host, port: opened.localPort, publicContact: publicContact, at: loop.now))
+        let proceed = { (publicMedia: PublicMedia?) in
+            // The call may have gone while STUN was asked (hung up, CANCEL).
+            guard self.connections[callID] === opened else { return }
+            self.perform(self.control.mediaOpened(callID, host: host, port: opened.localPort, publicContact: publicContact,
+                                                  publicMedia: publicMedia, at: self.loop.now))
+        }
+        guard let name = control.site.stunServer, control.site.publicAddress == nil else { return proceed(nil) }
+        findSTUNServer(name) { server in
+            guard let server, self.connections[callID] === opened else { return proceed(nil) }
+            let probe = STUNProbe(connection: opened, server: server, loop: self.loop) { found in
+                if let found {
+                    self.log.debug("STUN: call \(callID)'s media is seen at \(found.host):\(found.rtpPort) (RTCP \(found.rtcpPort))")
+                } else if !opened.isClosed {
+                    self.log.warn("STUN: no answer from \(server.description) for call \(callID); its SDP gives our own address")
+                }
+                proceed(found)
+            }
+            probe.start()
+        }
+    }
+
+    /// The STUN server's address: looked up (A/AAAA; port 3478 unless
+    /// given) and kept for its records' TTL. `done` gets nil when the
+    /// lookup failed; it never waits in the loop.
+    private func findSTUNServer(_ name: String, then done: @escaping (SocketAddress?) -> Void) {
+        if let cached = stunServer, cached.name == name, cached.freshUntil > loop.now { return done(cached.address) }
+        let (host, port) = SIPService.hostAndPort(name)
+        sip.dns.locate(host, port: port ?? 3478, transport: .udp) { locator in
+            guard let target = locator.targets.first,
+                  let address = SocketAddress(ip: target.address, port: target.port) else {
+                self.log.warn("STUN server \(name): \(locator.failure ?? "no address"); calls' SDP gives our own address")
+                return done(nil)
+            }
+            let ttl = Int64(min(max(locator.ttlSeconds ?? 300, 30), 3600))
+            self.stunServer = (name, address, self.loop.now + .seconds(ttl))
+            done(address)
+        }
     }
 
     /// Once a second while calls have media: a far end that sent nothing

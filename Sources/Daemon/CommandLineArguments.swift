@@ -1,3 +1,5 @@
+import CompactText
+
 /// The `atad` command line, parsed. Parsing is pure so it can be tested.
 enum Invocation: Equatable {
     case run(config: String, syslog: Bool, logLevel: String?)

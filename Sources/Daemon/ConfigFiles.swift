@@ -1,3 +1,4 @@
+import CompactText
 import Config
 import Platform
 

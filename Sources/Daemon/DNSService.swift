@@ -1,3 +1,4 @@
+import CompactText
 import DNSClient
 import EventLoop
 import Platform

@@ -1,4 +1,5 @@
 import CallControl
+import CompactText
 import Config
 import ControlProtocol
 import CountryPresets
@@ -175,6 +176,7 @@ final class Daemon {
         applied.sipListenAddress = site.sipListenAddress
         applied.sipListenPort = site.sipListenPort
         applied.publicAddress = site.publicAddress
+        if applied.stunServer != site.stunServer { notes.append("sip stun_server: applied to new calls") }
         if applied.country != site.country { notes.append("country: \(site.country) -> \(applied.country)") }
         if applied.logLevel != site.logLevel { notes.append("log_level: \(site.logLevel) -> \(applied.logLevel)") }
         site = applied

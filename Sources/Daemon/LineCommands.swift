@@ -1,3 +1,4 @@
+import CompactText
 import ControlProtocol
 import DSP
 import HardwareSim

@@ -1,9 +1,11 @@
+import CompactText
 import DSP
 import EventLoop
 import Media
 import Platform
 import RTP
 import SDP
+import STUN
 import Timebase
 
 /// One call's RTP and RTCP sockets in the poll loop and, once offer/answer
@@ -18,6 +20,9 @@ final class RTPConnection {
     /// With `dtmf_relay = info`: a key released on the line (digit, how long
     /// it sounded in ms), for the SIP side to send.
     var onKeyReleased: (DTMFDigit, Int) -> Void = { _, _ in }
+    /// While a STUN probe runs: a STUN datagram on the RTP (false) or
+    /// RTCP (true) socket, and where it came from.
+    var onSTUN: ((UnsafeRawBufferPointer, SocketAddress, Bool) -> Void)?
     private var filter: RTPSourceFilter<MediaHost>?
     private var rtcpDestination: SocketAddress?
     private var sendBuffer = [UInt8](repeating: 0, count: 1500)
@@ -133,6 +138,7 @@ final class RTPConnection {
     private func receiveMedia() {
         for _ in 0..<64 {
             guard let received = try? rtp.receive(into: &receiveBuffer) else { return }
+            if divertSTUN(received.count, from: received.from, onRTCP: false) { continue }
             guard let session, !received.truncated else { continue }
             let header = receiveBuffer.withUnsafeBytes { raw in
                 try? RTPPacket(parsing: UnsafeRawBufferPointer(rebasing: raw[0..<received.count])).header
@@ -154,6 +160,7 @@ final class RTPConnection {
     private func receiveControl() {
         for _ in 0..<16 {
             guard let received = try? rtcp.receive(into: &receiveBuffer) else { return }
+            if divertSTUN(received.count, from: received.from, onRTCP: true) { continue }
             guard let session, let negotiated = filter?.negotiated.host.address,
                   received.from.sameHost(as: negotiated) else { continue }
             lastHeard = loop.now
@@ -162,6 +169,20 @@ final class RTPConnection {
             }
         }
     }
+
+    /// Hands the datagram just received to the STUN probe when one runs
+    /// and it is STUN (RFC 7983's first-byte rule); true when it did.
+    private func divertSTUN(_ count: Int, from source: SocketAddress, onRTCP: Bool) -> Bool {
+        guard let onSTUN else { return false }
+        return receiveBuffer.withUnsafeBytes { raw in
+            let datagram = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+            guard STUNHeader.isSTUN(datagram) else { return false }
+            onSTUN(datagram, source, onRTCP)
+            return true
+        }
+    }
+
+    var isClosed: Bool { closed }
 
     private func scheduleReport() {
         let jitter = Int64(RandomToken.number() % 5000) - 2500
@@ -199,6 +220,7 @@ final class RTPConnection {
     func close() {
         guard !closed else { return }
         closed = true
+        onSTUN = nil
         if reportTimer != nil { sendReport(goodbye: true) }
         if let reportTimer { loop.cancel(reportTimer) }
         reportTimer = nil

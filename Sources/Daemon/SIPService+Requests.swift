@@ -1,3 +1,4 @@
+import CompactText
 import EventLoop
 import Platform
 import SIPMessage

@@ -1,3 +1,4 @@
+import CompactText
 import Config
 import DSP
 import Media
@@ -198,10 +199,12 @@ extension SIPService {
         if connection.outbound { streamFailed(connection.remote) }
     }
 
-    /// A connection to `destination` is gone: registrations waiting on it
-    /// learn of the transport error at once instead of timing out.
+    /// A connection to `destination` is gone: registrations and calls
+    /// waiting on it learn of the transport error at once instead of
+    /// timing out.
     func streamFailed(_ destination: SocketAddress) {
         let now = loop.now
+        onStreamFailed(destination)
         for entry in registrations
         where entry.destination == destination && entry.registration.settings.transport == .tcp {
             perform(entry.registration.transportFailed(at: now), on: entry)

@@ -1,4 +1,5 @@
 import CallControl
+import CompactText
 import Config
 import DSP
 import Media
@@ -45,6 +46,9 @@ final class SIPService {
     var onCallResponse: (SIPMessage) -> Bool = { _ in false }
     /// Call control: a TCP connection (its fd) closed.
     var onConnectionClosed: (Int32) -> Void = { _ in }
+    /// Call control: a TCP connection we opened (or tried to) to this
+    /// server failed.
+    var onStreamFailed: (SocketAddress) -> Void = { _ in }
     /// Call control: whether a call travels over this TCP connection (fd).
     var connectionCarriesCall: (Int32) -> Bool = { _ in false }
     /// Finds registrars and proxies (NAPTR, SRV, A/AAAA) off the loop's back.

@@ -1,3 +1,4 @@
+import CompactText
 import DSP
 import Line
 import Platform

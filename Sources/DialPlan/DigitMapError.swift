@@ -1,3 +1,5 @@
+import CompactText
+
 /// Why a digit map does not parse, and where.
 ///
 /// `column` is 1-based and counts Unicode scalars from the start of the map

@@ -1,3 +1,5 @@
+import CompactText
+
 extension DigitMap {
     /// Parses a digit map (syntax in the `DigitMap` documentation).
     public static func parse(_ text: String) throws(DigitMapError) -> DigitMap {

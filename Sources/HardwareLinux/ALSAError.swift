@@ -1,4 +1,5 @@
 import CALSA
+import CompactText
 
 /// Which way audio moves through a PCM.
 public enum PCMDirection: Equatable, Sendable {

@@ -1,3 +1,4 @@
+import CompactText
 import Platform
 
 /// One chip description tried by `GPIOChip.open`, and why it did not open.

@@ -1,4 +1,5 @@
 import CALSA
+import CompactText
 import Platform
 
 /// One direction of a sound card, opened non-blocking: S16_LE, interleaved,

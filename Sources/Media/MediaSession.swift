@@ -1,3 +1,4 @@
+import CompactText
 import CountryPresets
 import DSP
 import RTP

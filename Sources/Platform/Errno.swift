@@ -1,4 +1,5 @@
 import CAtadSystem
+import CompactText
 
 /// A POSIX error number, thrown by every wrapper in this module.
 public struct Errno: Error, Equatable, Sendable {

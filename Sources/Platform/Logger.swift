@@ -1,4 +1,5 @@
 import CAtadSystem
+import CompactText
 import Timebase
 
 /// How much the daemon says.

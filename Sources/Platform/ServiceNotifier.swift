@@ -1,4 +1,5 @@
 import CAtadSystem
+import CompactText
 import Timebase
 
 /// The systemd notification protocol (sd_notify), spoken directly: READY

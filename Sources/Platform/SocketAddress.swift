@@ -1,4 +1,5 @@
 import CAtadSystem
+import CompactText
 
 /// An IPv4 or IPv6 address with a port, as the socket calls take it.
 public struct SocketAddress: Equatable, Sendable {
@@ -45,6 +46,29 @@ public struct SocketAddress: Equatable, Sendable {
             return
         }
         return nil
+    }
+
+    /// An address as a protocol carries it: 4 bytes (IPv4) or 16 (IPv6)
+    /// in network order; nil for any other length.
+    public init?(addressBytes bytes: [UInt8], port: UInt16) {
+        storage = sockaddr_storage()
+        if bytes.count == 4 {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: bytes) }
+            length = UInt32(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
+        } else if bytes.count == 16 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: bytes) }
+            length = UInt32(MemoryLayout<sockaddr_in6>.size)
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: address) { raw.copyMemory(from: $0) } }
+        } else {
+            return nil
+        }
     }
 
     /// Copies a sockaddr a C library handed over; nil when it is neither

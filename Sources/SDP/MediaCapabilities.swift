@@ -16,6 +16,9 @@ public struct MediaCapabilities: Equatable, Sendable {
     /// Our RTP address.
     public var address: ConnectionAddress
     public var rtpPort: UInt16
+    /// Our RTCP port when it is not `rtpPort + 1` (a NAT mapped the two
+    /// sockets apart): said by `a=rtcp` (RFC 3605). nil: the one above.
+    public var rtcpPort: UInt16?
     /// `sendonly` or `inactive` to put the other end on hold.
     public var direction: MediaDirection
 
@@ -30,6 +33,12 @@ public struct MediaCapabilities: Equatable, Sendable {
         self.address = address
         self.rtpPort = rtpPort
         self.direction = direction
+    }
+
+    /// `a=rtcp` for an RTCP port that is not the one above RTP's.
+    var rtcpAttribute: RTCPAttribute? {
+        guard let rtcpPort, rtcpPort != rtpPort &+ 1 else { return nil }
+        return RTCPAttribute(port: rtcpPort)
     }
 
     /// `ptime` if supported, else 20.

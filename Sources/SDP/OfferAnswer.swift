@@ -1,3 +1,5 @@
+import CompactText
+
 /// An answer we built for a remote offer, and what it negotiated.
 public struct SDPAnswer: Equatable, Sendable {
     /// The SDP to send back (in the 200 OK, or in the ACK/UPDATE answer).
@@ -36,7 +38,7 @@ public enum OfferAnswer {
         }
         let audio = MediaDescription(media: "audio", port: ours.rtpPort, proto: "RTP/AVP", formats: formats,
                                      rtpMaps: maps, formatParameters: fmtps, ptime: ours.effectivePtime,
-                                     direction: ours.direction)
+                                     direction: ours.direction, rtcp: ours.rtcpAttribute)
         return SessionDescription(origin: origin, sessionName: sessionName, connection: ours.address,
                                   media: [audio])
     }
@@ -178,7 +180,7 @@ public enum OfferAnswer {
 
         let answer = MediaDescription(media: section.media, port: ours.rtpPort, proto: section.proto,
                                       formats: formats, rtpMaps: maps, formatParameters: fmtps, ptime: ptime,
-                                      direction: direction)
+                                      direction: direction, rtcp: ours.rtcpAttribute)
         let negotiated = makeNegotiated(address: address, section: section, codec: codec, sendPT: codecPT,
                                         receivePT: codecPT, sendEvent: eventPick?.0, receiveEvent: eventPick?.0,
                                         events: eventPick?.1 ?? TelephoneEvents(), comfortNoise: comfortNoise,

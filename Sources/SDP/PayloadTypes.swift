@@ -1,3 +1,5 @@
+import CompactText
+
 /// The voice codecs atad speaks (G.711).
 public enum AudioCodec: Equatable, Sendable {
     case pcmu

@@ -1,3 +1,5 @@
+import CompactText
+
 /// Why a session description was refused, and on which line.
 ///
 /// `line` is 1-based and counts physical lines (blank ones included); it is 0

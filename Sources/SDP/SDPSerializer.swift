@@ -1,3 +1,5 @@
+import CompactText
+
 extension SessionDescription {
     /// The description as SDP text, every line ending in CRLF.
     ///

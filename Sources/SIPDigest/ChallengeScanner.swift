@@ -1,3 +1,5 @@
+import CompactText
+
 // SIPDigest: the generic challenge grammar of RFC 7235 §2.1 / RFC 3261 §25,
 // independent of the scheme:
 //

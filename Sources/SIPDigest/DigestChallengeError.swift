@@ -1,3 +1,5 @@
+import CompactText
+
 // SIPDigest: why a challenge header cannot be answered.
 
 /// Why a `WWW-Authenticate` / `Proxy-Authenticate` value yields no usable

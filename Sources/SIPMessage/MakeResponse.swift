@@ -1,3 +1,5 @@
+import CompactText
+
 // Responses built from a request (RFC 3261 §8.2.6.2): Via (all, in order),
 // From, To (with a tag added if the request had none), Call-ID, CSeq, and for
 // 100 Trying the Timestamp (§8.2.6.1). When the request's source is known,

@@ -1,3 +1,5 @@
+import CompactText
+
 // Session-Expires and Min-SE (RFC 4028 §4, §5): how long a session lives
 // without a refresh, and who refreshes it.
 

@@ -1,3 +1,4 @@
+import CompactText
 import SIPDigest
 import SIPMessage
 import SIPTransaction

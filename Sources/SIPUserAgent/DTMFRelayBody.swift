@@ -1,3 +1,5 @@
+import CompactText
+
 /// The body of a SIP INFO carrying a key press, `application/dtmf-relay`
 /// (the de-facto format from Cisco, used by most ATAs and PBXs):
 ///

@@ -1,3 +1,4 @@
+import CompactText
 import SIPMessage
 
 /// The requests one call sends, built from what its dialog knows (RFC 3261

@@ -1,3 +1,4 @@
+import CompactText
 import SIPMessage
 
 /// What keeps the path to the registrar open between registrations: NATs

@@ -1,3 +1,4 @@
+import CompactText
 import SIPDigest
 import SIPMessage
 import SIPTransaction
@@ -392,6 +393,24 @@ public struct OutgoingCall {
         }
         state = .ended
         return [.event(.failed(busy: false, reason: serverFailure))]
+    }
+
+    /// The connection the INVITE was to go on could not be made (TCP
+    /// refused, reset or unreachable) before anything answered it: the
+    /// server counts as failed at once (RFC 3263 §4.3).
+    public mutating func transportFailed(at now: Instant) -> [OutgoingCallAction] {
+        guard state == .calling || state == .seekingServer, let transaction = inviteTransaction,
+              transaction.state == .calling else { return [] }
+        inviteTransaction = nil
+        let reason = "cannot connect to the server"
+        if state == .calling, let failing = serverFailed(reason) { return failing }
+        if state == .seekingServer {
+            // Found silent before; call control is on it.
+            serverFailure = reason
+            return []
+        }
+        state = .ended
+        return [.event(.failed(busy: false, reason: reason))]
     }
 
     /// No way to the 3xx's target: the call fails.

@@ -1,3 +1,4 @@
+import CompactText
 import SIPMessage
 
 /// One account as the user agent uses it: who it is at its provider (the

@@ -1,3 +1,4 @@
+import CompactText
 import SIPMessage
 
 /// What we answer to the session-timer fields of an INVITE, re-INVITE or

@@ -564,6 +564,58 @@ final class CallControlTests: XCTestCase {
         XCTAssertNil(control.lines[1]?.active)
     }
 
+    /// STUN's answer (`publicMedia`) is what the SDP gives, with `a=rtcp`
+    /// when the router mapped RTCP's socket apart from RTP's (RFC 3605).
+    func testWhereSTUNSawTheMediaGoesInTheOfferAndTheAnswer() throws {
+        let control = makeControl()
+        let asked = control.lineDialed(1, number: "2000", through: (account, "proxy"), at: now)
+        guard case .openMedia(let callID, _, _)? = asked.first else { return XCTFail("\(asked)") }
+        let seen = PublicMedia(host: "198.51.100.1", rtpPort: 40_200, rtcpPort: 40_731)
+        let offer = try XCTUnwrap(sent(control.mediaOpened(callID, host: "10.0.0.2", port: 41_000, publicMedia: seen,
+                                                           at: now)).first?.text)
+        XCTAssertTrue(offer.contains("c=IN IP4 198.51.100.1\r\n"), offer)
+        XCTAssertTrue(offer.contains("m=audio 40200 RTP/AVP"), offer)
+        XCTAssertTrue(offer.contains("a=rtcp:40731\r\n"), offer)
+        XCTAssertTrue(offer.contains("Contact: <sip:1001@127.0.0.1:"), "SIP's own address is not STUN's business")
+
+        let incoming = makeControl()
+        _ = try XCTUnwrap(incoming.receive(request: try invite(), from: origin(), at: now))
+        let adjacent = PublicMedia(host: "198.51.100.1", rtpPort: 40_300, rtcpPort: 40_301)
+        let ringing = incoming.mediaOpened("c1", host: "10.0.0.2", port: 40_000, publicMedia: adjacent, at: now)
+        XCTAssertEqual(lineCommands(ringing), [.input(.incomingCall)])
+        let answered = try XCTUnwrap(sent(incoming.lineAnswered(1, at: now)).last?.text)
+        XCTAssertTrue(answered.contains("c=IN IP4 198.51.100.1\r\n"), answered)
+        XCTAssertTrue(answered.contains("m=audio 40300 RTP/AVP"), answered)
+        XCTAssertFalse(answered.contains("a=rtcp:"), "RTCP on the port above RTP's needs no a=rtcp")
+    }
+
+    /// While STUN is asked, a call has its ports but has sent nothing: a
+    /// hang-up just closes them; a CANCEL gets 200 and its INVITE 487.
+    func testACallGoneBeforeItsMediaWasReadyClosesItsPorts() throws {
+        let control = makeControl()
+        let asked = control.lineDialed(1, number: "2000", through: (account, "proxy"), at: now)
+        guard case .openMedia(let callID, _, _)? = asked.first else { return XCTFail("\(asked)") }
+        let hungUp = control.lineHungUp(1, at: now)
+        XCTAssertEqual(mediaCommands(hungUp), ["close 1"])
+        XCTAssertTrue(sent(hungUp).isEmpty)
+        XCTAssertNil(control.lines[1]?.active)
+        XCTAssertTrue(sent(control.mediaOpened(callID, host: "127.0.0.1", port: 41_000, at: now)).isEmpty,
+                      "ports readied late place nothing")
+
+        let incoming = makeControl()
+        _ = try XCTUnwrap(incoming.receive(request: try invite(), from: origin(), at: now))
+        let cancel = try message(["CANCEL sip:1001@127.0.0.1:5060 SIP/2.0",
+                                  "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKb1", "Max-Forwards: 70",
+                                  "From: <sip:2000@atad.test>;tag=f1", "To: <sip:1001@atad.test>",
+                                  "Call-ID: c1", "CSeq: 1 CANCEL"])
+        let cancelled = try XCTUnwrap(incoming.receive(request: cancel, from: origin(), at: now))
+        XCTAssertEqual(statuses(cancelled), ["SIP/2.0 200 OK", "SIP/2.0 487 Request Terminated"])
+        XCTAssertEqual(mediaCommands(cancelled), ["close 1"])
+        XCTAssertNil(incoming.lines[1]?.active)
+        XCTAssertTrue(lineCommands(incoming.mediaOpened("c1", host: "127.0.0.1", port: 40_000, at: now)).isEmpty,
+                      "nothing rings")
+    }
+
     func testABusyFarEndPlaysBusy() throws {
         let control = makeControl()
         let (_, invite) = try dial(control)

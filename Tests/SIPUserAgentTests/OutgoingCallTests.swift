@@ -249,6 +249,21 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertTrue(sent(late).first?.hasPrefix("CANCEL ") ?? false)
     }
 
+    func testAConnectionThatCannotBeMadeFailsTheServerAtOnce() throws {
+        var call = makeCall()
+        _ = call.start(at: now)
+        XCTAssertEqual(call.transportFailed(at: now + .milliseconds(3)),
+                       [.event(.serverFailed(reason: "cannot connect to the server"))])
+        XCTAssertEqual(call.state, .seekingServer)
+        XCTAssertNil(call.nextDeadline, "the dead server's INVITE is not repeated")
+        XCTAssertEqual(call.noOtherServer(), [.event(.failed(busy: false, reason: "cannot connect to the server"))])
+        // Once the server answered, a lost connection is not a failover.
+        var answered = makeCall()
+        let invite = try XCTUnwrap(sent(answered.start(at: now)).first)
+        _ = answered.handle(response: try response(to: invite, "100 Trying"), at: now)
+        XCTAssertEqual(answered.transportFailed(at: now), [])
+    }
+
     func testARedirectedCallDoesNotFailOverToTheAccountsServers() throws {
         var call = makeCall()
         let invite = try XCTUnwrap(sent(call.start(at: now)).first)

@@ -14,6 +14,21 @@ new mapping, so a flushed conntrack table gives the next packet from home
 a NEW public port, which is what a NAT that forgot its binding looks like
 to the registrar.
 
+That default router is a symmetric NAT (RFC 4787: address-and-port-
+dependent mapping): every new destination of one home socket gets its own
+random public port, so the port a STUN server reports is useless to anyone
+else. NatNetwork(mapping="endpoint-independent") (fixture `nat_eim`) makes
+it the NAT STUN needs instead: UDP leaves through
+`snat to 198.51.100.1:40000-40999` without the random flag, and Linux's
+nf_nat gives a new flow the public port an existing flow from the same
+private address and port already has (find_appropriate_src), so one home
+socket keeps ONE public port, in 40000-40999, for every destination.
+Filtering is the same in both: only replies (conntrack established,
+related) come in; a packet to a public port from a peer home never sent
+to reaches the router itself, which answers port unreachable. (The
+endpoint-independent router rejects it in an input chain, so it leaves
+no conntrack entry behind: see ruleset().)
+
 Everything is made as root with `ip` (iproute2) and `nft` (nftables);
 the conntrack table is flushed with `conntrack -F` (conntrack). Names are
 unique per test run (pid and a counter), so parallel or stale runs never
@@ -46,6 +61,11 @@ ROUTER_INSIDE_IP = "10.77.0.1"
 ROUTER_PUBLIC_IP = "198.51.100.1"  # TEST-NET-2 (RFC 5737)
 INTERNET_IP = "198.51.100.2"
 PREFIX_LENGTH = 24
+
+RANDOM_MAPPING = "random"
+EIM_MAPPING = "endpoint-independent"
+# The public UDP ports of the endpoint-independent router (inclusive).
+EIM_PORT_RANGE = (40000, 40999)
 
 _names = itertools.count(1)
 _setns_lock = threading.Lock()
@@ -111,9 +131,14 @@ def _run(command, check=True) -> subprocess.CompletedProcess:
 class NatNetwork:
     """The three namespaces and the router between them (see the module's
     description). build() makes them, teardown() removes them; `home`,
-    `router` and `internet` are the namespace names."""
+    `router` and `internet` are the namespace names. `mapping` is how the
+    router picks public ports: RANDOM_MAPPING ("random", masquerade
+    random: a symmetric NAT) or EIM_MAPPING ("endpoint-independent": one
+    public port per home socket, in EIM_PORT_RANGE, for UDP)."""
 
-    def __init__(self, tag=None):
+    def __init__(self, tag=None, mapping=RANDOM_MAPPING):
+        assert mapping in (RANDOM_MAPPING, EIM_MAPPING), f"unknown NAT mapping {mapping!r}"
+        self.mapping = mapping
         tag = tag or f"{os.getpid()}-{next(_names)}"
         self.home = f"atad-nat-{tag}-home"
         self.router = f"atad-nat-{tag}-router"
@@ -148,24 +173,51 @@ class NatNetwork:
         # only its own subnet, where the router's public address is.
         self.run(self.home, "ip", "route", "add", "default", "via", ROUTER_INSIDE_IP)
         self.run(self.router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
-        # A home router: what leaves on wan0 takes the router's address and
-        # a random port; from the internet only replies come in.
-        rules = (
+        result = subprocess.run([*exec_prefix(self.router), "nft", "-f", "-"], input=self.ruleset(),
+                                capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+        assert result.returncode == 0, f"nft -f failed: {result.stdout}{result.stderr}"
+        return self
+
+    def ruleset(self) -> str:
+        """The router's nft ruleset for this network's `mapping`. A home
+        router: what leaves on wan0 takes the router's address (and, by
+        default, a random port); from the internet only replies come in."""
+        if self.mapping == EIM_MAPPING:
+            # No random flag: nf_nat reuses the public port of the same
+            # private source's existing flow for a new destination.
+            low, high = EIM_PORT_RANGE
+            source_nat = (f'    oifname "wan0" meta l4proto udp snat to {ROUTER_PUBLIC_IP}:{low}-{high}\n'
+                          '    oifname "wan0" masquerade\n')
+            # What comes to the router itself from the internet and is not
+            # a reply is rejected (port unreachable), as a home router's
+            # firewall does. Without this it would be delivered (to no
+            # socket) and its conntrack entry kept: a peer that sent to a
+            # public port before home sent to it would hold the reverse of
+            # home's future flow to it, and nf_nat would give that flow
+            # ANOTHER public port, no longer endpoint-independent.
+            # Rejected, the packet's entry is never confirmed.
+            input_chain = (
+                "  chain input {\n"
+                "    type filter hook input priority filter; policy accept;\n"
+                '    iifname "wan0" ct state established,related accept\n'
+                '    iifname "wan0" counter reject\n'
+                "  }\n")
+        else:
+            source_nat = '    oifname "wan0" masquerade random\n'
+            input_chain = ""
+        return (
             "table ip atad_nat {\n"
             "  chain postrouting {\n"
             "    type nat hook postrouting priority srcnat; policy accept;\n"
-            '    oifname "wan0" masquerade random\n'
+            + source_nat +
             "  }\n"
             "  chain forward {\n"
             "    type filter hook forward priority filter; policy drop;\n"
             "    ct state established,related accept\n"
             '    iifname "lan0" oifname "wan0" accept\n'
             "  }\n"
+            + input_chain +
             "}\n")
-        result = subprocess.run([*exec_prefix(self.router), "nft", "-f", "-"], input=rules, capture_output=True,
-                                text=True, timeout=COMMAND_TIMEOUT)
-        assert result.returncode == 0, f"nft -f failed: {result.stdout}{result.stderr}"
-        return self
 
     def teardown(self):
         """Deletes every namespace this network made (the veths, the nft
@@ -228,13 +280,9 @@ def skip_unless_namespaces_possible():
     _run(["ip", "netns", "del", probe])
 
 
-@pytest.fixture
-def nat():
-    """A built NatNetwork, removed at the end of the test whatever happens.
-    Request it before the fixtures that start processes in it, so they are
-    stopped before it goes."""
+def _built_network(mapping):
     skip_unless_namespaces_possible()
-    network = NatNetwork()
+    network = NatNetwork(mapping=mapping)
     try:
         network.build()
     except BaseException:
@@ -245,3 +293,19 @@ def nat():
         raise
     yield network
     network.teardown()
+
+
+@pytest.fixture
+def nat():
+    """A built NatNetwork (masquerade random: a symmetric NAT), removed at
+    the end of the test whatever happens. Request it before the fixtures
+    that start processes in it, so they are stopped before it goes."""
+    yield from _built_network(RANDOM_MAPPING)
+
+
+@pytest.fixture
+def nat_eim():
+    """As `nat`, but the router maps endpoint-independently (the NAT STUN
+    works through): one home UDP socket has one public port, in
+    EIM_PORT_RANGE, whatever it sends to."""
+    yield from _built_network(EIM_MAPPING)

@@ -295,7 +295,7 @@ def test_unresolvable_registrar_is_reported(daemons, tmp_path, short_dir, dns_se
 # Calls failing over (RFC 3263 §4.3)
 
 
-def start_direct_atad(daemons, tmp_path, short_dir, dns):
+def start_direct_atad(daemons, tmp_path, short_dir, dns, transport="udp"):
     """account `home` (1001@atad.test, register = no) on line 1: its calls
     go to the best server the domain's NAPTR and SRV records give."""
     control = short_dir / "control.sock"
@@ -313,7 +313,7 @@ def start_direct_atad(daemons, tmp_path, short_dir, dns):
         "user = 1001\n"
         f"domain = {NAME}\n"
         "register = no\n"
-        "transport = udp\n"
+        f"transport = {transport}\n"
         "[line 1]\n"
         "account = home\n"
         "dial_plan = (9xxx)\n")
@@ -375,3 +375,24 @@ def test_a_call_to_a_silent_server_goes_to_the_next_within_four_seconds(daemons,
     assert 3.9 <= waits[0] <= 8, f"first call answered after {waits[0]:.1f} s:\n{daemon.log()}"
     assert waits[1] < 3, f"second call answered after {waits[1]:.1f} s:\n{daemon.log()}"
     assert daemon.log().count("no response from the server in 4 s; trying another server") == 1, daemon.log()
+
+
+def test_a_tcp_call_to_a_server_that_refuses_the_connection_goes_to_the_next_at_once(
+        daemons, tmp_path, short_dir, sipp, dns_server):
+    """transport = tcp: SRV priority 10 refuses the connection (nothing
+    listens), which is a transport error: the INVITE goes to priority 20
+    at once, without waiting out the 4 s of silence."""
+    refused = free_port(LOOPBACK)
+    answering = sipp.create("uas_answer.xml", transport="t1", timeout=30).start()
+    answering.wait_listening()
+    dns = dns_server.create()
+    dns.srv("_sip._tcp.atad.test", "sip1.atad.test", refused, priority=10, weight=0)
+    dns.srv("_sip._tcp.atad.test", "sip2.atad.test", answering.port, priority=20, weight=0)
+    dns.host("sip1.atad.test", LOOPBACK).host("sip2.atad.test", LOOPBACK)
+    dns.start()
+    daemon = start_direct_atad(daemons, tmp_path, short_dir, dns, transport="tcp")
+
+    waited = dial_and_wait_talking(daemon, 10)
+    assert waited < 3, f"answered after {waited:.1f} s:\n{daemon.log()}"
+    assert "cannot connect to the server; trying another server" in daemon.log(), daemon.log()
+    hang_up(daemon, answering)

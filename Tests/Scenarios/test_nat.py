@@ -49,10 +49,10 @@ def start_kamailio(kamailio, nat):
     return kamailio.start(ip=INTERNET_IP, netns=nat.internet)
 
 
-def start_atad(daemons, tmp_path, short_dir, nat, proxy, listen_address=HOME_IP):
+def start_atad(daemons, tmp_path, short_dir, nat, proxy, listen_address=HOME_IP, sip_extra=""):
     """atad in the home namespace: one line on an account that registers
     with Kamailio across the router and keeps the path open with OPTIONS
-    every KEEP_ALIVE_SECONDS."""
+    every KEEP_ALIVE_SECONDS; `sip_extra`: more [sip] lines."""
     control = short_dir / "control.sock"
     site = tmp_path / "site.conf"
     site.write_text(
@@ -61,7 +61,7 @@ def start_atad(daemons, tmp_path, short_dir, nat, proxy, listen_address=HOME_IP)
         f"control_socket = {control}\n"
         "log_level = debug\n"
         f"[sip]\nlisten_address = {listen_address}\nlisten_port = 0\n"
-        f"keep_alive = options\nkeep_alive_seconds = {KEEP_ALIVE_SECONDS}\n"
+        f"keep_alive = options\nkeep_alive_seconds = {KEEP_ALIVE_SECONDS}\n" + sip_extra +
         "[account home]\nuser = 1001\ndomain = atad.test\n"
         f"registrar = {proxy.ip}:{proxy.port}\npassword = \"{USERS['1001']}\"\n"
         "[line 1]\naccount = home\n")
