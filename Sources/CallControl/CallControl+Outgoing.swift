@@ -55,6 +55,8 @@ extension CallControl {
         for output in outputs {
             switch output {
             case .send(let bytes): emit(.sip(bytes, call.route))
+            case .sendToServer(let bytes, let index):
+                emit(.sip(bytes, call.serversTried.indices.contains(index) ? call.serversTried[index] : call.route))
             case .event(let event):
                 if event == .answered { call.answeredAt = now }
                 deliver(event, for: call)

@@ -25,8 +25,10 @@ extension CallControl {
                 let pending = pendingInvites.remove(at: index)
                 lines[pending.line]?.remove(callID)
                 emit(.media(callID: callID, .close(line: pending.line)))
-                refuse(request, 200, "OK", to: origin.route)
-                refuse(pending.invite, 487, "Request Terminated", to: pending.origin.route)
+                // One To tag for both (§9.2).
+                let toTag = makeToken()
+                refuse(request, 200, "OK", to: origin.route, toTag: toTag)
+                refuse(pending.invite, 487, "Request Terminated", to: pending.origin.route, toTag: toTag)
                 return take()
             }
             guard let call = calls[callID] else { return nil }

@@ -240,8 +240,8 @@ public final class CallControl<Route> {
 
     /// A response with a random To tag and our Server header, sent back.
     func refuse(_ request: SIPMessage, _ status: Int, _ reason: String, to route: Route,
-                retryAfter: String? = nil) {
-        var response = SIPMessageBuilder.response(to: request, status: status, reason: reason, toTag: makeToken())
+                retryAfter: String? = nil, toTag: String? = nil) {
+        var response = SIPMessageBuilder.response(to: request, status: status, reason: reason, toTag: toTag ?? makeToken())
         if let retryAfter { response.add(.retryAfter, retryAfter) }
         response.add(.server, userAgent)
         emit(.sip(response.serialize(), route))

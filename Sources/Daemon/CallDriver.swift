@@ -19,7 +19,7 @@ final class CallDriver {
     let control: CallControl<SIPRoute>
     private let sip: SIPService
     /// `stun_server` as last looked up, until its records' TTL runs out.
-    private var stunServer: (name: String, address: SocketAddress, freshUntil: Instant)?
+    private var stunServer: (name: String, family: SocketAddress.Family, address: SocketAddress?, freshUntil: Instant)?
     private let telephony: Telephony
     private let loop: EventLoop
     private let log: Logger
@@ -169,8 +169,21 @@ final class CallDriver {
             self.perform(self.control.mediaOpened(callID, host: host, port: opened.localPort, publicContact: publicContact,
                                                   publicMedia: publicMedia, at: self.loop.now))
         }
-        guard let name = control.site.stunServer, control.site.publicAddress == nil else { return proceed(nil) }
-        findSTUNServer(name) { server in
+        guard let name = control.site.stunServer, control.site.publicAddress == nil,
+              let family = SocketAddress(ip: host, port: 0)?.family else { return proceed(nil) }
+        // The server's name is looked up once per TTL; a lookup that takes
+        // longer than a probe may is not waited for (the call goes without).
+        var waiting = true
+        let giveUp = loop.schedule(after: STUNProbe.longest) {
+            guard waiting else { return }
+            waiting = false
+            self.log.warn("STUN server \(name): no address yet; call \(callID)'s SDP gives our own address")
+            proceed(nil)
+        }
+        findSTUNServer(name, family: family) { server in
+            guard waiting else { return }
+            waiting = false
+            self.loop.cancel(giveUp)
             guard let server, self.connections[callID] === opened else { return proceed(nil) }
             let probe = STUNProbe(connection: opened, server: server, loop: self.loop) { found in
                 if let found {
@@ -184,20 +197,24 @@ final class CallDriver {
         }
     }
 
-    /// The STUN server's address: looked up (A/AAAA; port 3478 unless
-    /// given) and kept for its records' TTL. `done` gets nil when the
-    /// lookup failed; it never waits in the loop.
-    private func findSTUNServer(_ name: String, then done: @escaping (SocketAddress?) -> Void) {
-        if let cached = stunServer, cached.name == name, cached.freshUntil > loop.now { return done(cached.address) }
+    /// The STUN server's address of `family` (the media sockets'): looked
+    /// up (A/AAAA; port 3478 unless given) and kept for its records' TTL;
+    /// a failed lookup is kept a minute. `done` gets nil when there is
+    /// none; it never waits in the loop.
+    private func findSTUNServer(_ name: String, family: SocketAddress.Family,
+                                then done: @escaping (SocketAddress?) -> Void) {
+        if let cached = stunServer, cached.name == name, cached.family == family, cached.freshUntil > loop.now {
+            return done(cached.address)
+        }
         let (host, port) = SIPService.hostAndPort(name)
         sip.dns.locate(host, port: port ?? 3478, transport: .udp) { locator in
-            guard let target = locator.targets.first,
-                  let address = SocketAddress(ip: target.address, port: target.port) else {
-                self.log.warn("STUN server \(name): \(locator.failure ?? "no address"); calls' SDP gives our own address")
-                return done(nil)
+            let address = locator.targets.lazy.compactMap { SocketAddress(ip: $0.address, port: $0.port) }
+                .first { $0.family == family }
+            if address == nil {
+                self.log.warn("STUN server \(name): \(locator.failure ?? "no address of our media's family"); calls' SDP gives our own address")
             }
-            let ttl = Int64(min(max(locator.ttlSeconds ?? 300, 30), 3600))
-            self.stunServer = (name, address, self.loop.now + .seconds(ttl))
+            let ttl = address == nil ? 60 : Int64(min(max(locator.ttlSeconds ?? 300, 30), 3600))
+            self.stunServer = (name, family, address, self.loop.now + .seconds(ttl))
             done(address)
         }
     }

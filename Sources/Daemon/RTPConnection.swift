@@ -138,7 +138,11 @@ final class RTPConnection {
     private func receiveMedia() {
         for _ in 0..<64 {
             guard let received = try? rtp.receive(into: &receiveBuffer) else { return }
-            if divertSTUN(received.count, from: received.from, onRTCP: false) { continue }
+            if divertSTUN(received.count, from: received.from, onRTCP: false) {
+                // STUN's answer may have ended the call (its sockets closed).
+                if closed { return }
+                continue
+            }
             guard let session, !received.truncated else { continue }
             let header = receiveBuffer.withUnsafeBytes { raw in
                 try? RTPPacket(parsing: UnsafeRawBufferPointer(rebasing: raw[0..<received.count])).header
@@ -160,7 +164,10 @@ final class RTPConnection {
     private func receiveControl() {
         for _ in 0..<16 {
             guard let received = try? rtcp.receive(into: &receiveBuffer) else { return }
-            if divertSTUN(received.count, from: received.from, onRTCP: true) { continue }
+            if divertSTUN(received.count, from: received.from, onRTCP: true) {
+                if closed { return }
+                continue
+            }
             guard let session, let negotiated = filter?.negotiated.host.address,
                   received.from.sameHost(as: negotiated) else { continue }
             lastHeard = loop.now

@@ -9,18 +9,19 @@ import Timebase
 
 /// A direct (`register = no`) account's servers, as last looked up.
 struct DirectRoute {
-    let settings: SIPAccount
-    /// Every server of the lookup, best first.
+    let transport: SIPTransport
+    /// Every server of the lookup, best first, with our address toward it.
+    let targets: [RegistrarTarget]
     let addresses: [SocketAddress]
     /// When the lookup is to be made again (its records' TTL).
     let freshUntil: Instant
     /// Servers a call found down, and until when new calls pass them by.
     var down: [(address: SocketAddress, until: Instant)] = []
 
-    /// Where a new call goes: the best server not found down lately (all
-    /// down: the best one, which may be back).
-    func address(at now: Instant) -> SocketAddress {
-        addresses.first { address in !down.contains { $0.address == address && $0.until > now } } ?? addresses[0]
+    /// Which server a new call goes to: the best one not found down lately
+    /// (all down: the best one, which may be back).
+    func choice(at now: Instant) -> Int {
+        addresses.firstIndex { address in !down.contains { $0.address == address && $0.until > now } } ?? 0
     }
 }
 
@@ -38,19 +39,20 @@ extension SIPService {
         if let entry = registration(of: account.name), let destination = entry.destination {
             return done((entry.registration.settings, .account(destination, entry.registration.settings.transport)))
         }
-        if let cached = directRoutes[account.name], cached.freshUntil > loop.now, cached.settings.transport == account.transport {
-            return done((cached.settings, .account(cached.address(at: loop.now), cached.settings.transport)))
+        if let cached = directRoutes[account.name], cached.freshUntil > loop.now, cached.transport == account.transport {
+            return done(directCall(account, cached))
         }
         let (host, port) = SIPService.hostAndPort(SIPService.serverName(of: account))
-        let localPort = boundPort ?? UInt16(site.sipListenPort)
         dns.locate(host, port: port, transport: account.transport) { locator in
             switch self.reachableTargets(of: locator, named: host) {
             case .failure(let failure):
                 // A lookup that failed leaves the last servers in use.
-                if let stale = self.directRoutes[account.name] {
-                    let address = stale.address(at: self.loop.now)
-                    self.log.warn("account \(account.name): \(failure.reason); calling \(address.description) as before")
-                    return done((stale.settings, .account(address, stale.settings.transport)))
+                if let stale = self.directRoutes[account.name], stale.transport == account.transport {
+                    let found = self.directCall(account, stale)
+                    if case .account(let address, _) = found.1 {
+                        self.log.warn("account \(account.name): \(failure.reason); calling \(address.description) as before")
+                    }
+                    return done(found)
                 }
                 self.log.warn("account \(account.name): \(failure.reason)")
                 done(nil)
@@ -58,21 +60,23 @@ extension SIPService {
                 self.trust(addresses)
                 let ttl = Int64(min(max(locator.ttlSeconds ?? 60, 30), 3600))
                 // Servers found down stay passed by through a new lookup.
-                let down = self.directRoutes[account.name]?.down ?? []
-                var route = DirectRoute(settings: self.accountSettings(account, host: targets[0].host, port: targets[0].port,
-                                                                       localHost: targets[0].localHost, localPort: localPort),
-                                        addresses: addresses, freshUntil: self.loop.now + .seconds(ttl), down: down)
-                let address = route.address(at: self.loop.now)
-                if let chosen = addresses.firstIndex(of: address), chosen > 0 {
-                    let target = targets[chosen]
-                    route = DirectRoute(settings: self.accountSettings(account, host: target.host, port: target.port,
-                                                                       localHost: target.localHost, localPort: localPort),
-                                        addresses: addresses, freshUntil: route.freshUntil, down: down)
-                }
+                let route = DirectRoute(transport: account.transport, targets: targets, addresses: addresses,
+                                        freshUntil: self.loop.now + .seconds(ttl),
+                                        down: self.directRoutes[account.name]?.down ?? [])
                 self.directRoutes[account.name] = route
-                done((route.settings, .account(address, route.settings.transport)))
+                done(self.directCall(account, route))
             }
         }
+    }
+
+    /// A direct account's call: the settings toward the server it goes to
+    /// (our address toward that one), and the way there.
+    private func directCall(_ account: SiteConfig.Account, _ route: DirectRoute) -> (SIPAccount, SIPRoute) {
+        let index = route.choice(at: loop.now)
+        let target = route.targets[index]
+        let settings = accountSettings(account, host: target.host, port: target.port, localHost: target.localHost,
+                                       localPort: boundPort ?? UInt16(site.sipListenPort))
+        return (settings, .account(route.addresses[index], route.transport))
     }
 
     /// The next server of an account for a call whose server failed
@@ -94,7 +98,7 @@ extension SIPService {
             transport = entry.registration.settings.transport
         } else if let direct = directRoutes[account] {
             candidates = direct.addresses
-            transport = direct.settings.transport
+            transport = direct.transport
         } else {
             return nil
         }
@@ -102,7 +106,11 @@ extension SIPService {
             if case .account(let address, _) = $0 { return address }
             return nil
         }
-        guard let next = candidates.first(where: { !triedAddresses.contains($0) }) else { return nil }
+        // Same family as the first: the call's Via, Contact and SDP
+        // carry an address of that family.
+        guard let first = triedAddresses.first,
+              let next = candidates.first(where: { $0.family == first.family && !triedAddresses.contains($0) })
+        else { return nil }
         return .account(next, transport)
     }
 

@@ -16,6 +16,8 @@ final class STUNProbe {
     private var rtcp: STUNBinding
     private var timer: TimerID?
     private var done: ((PublicMedia?) -> Void)?
+    /// The longest a probe takes: what a call's SDP may wait for it.
+    static var longest: Interval { STUNBinding.giveUpAfter }
 
     init(connection: RTPConnection, server: SocketAddress, loop: EventLoop, done: @escaping (PublicMedia?) -> Void) {
         self.connection = connection

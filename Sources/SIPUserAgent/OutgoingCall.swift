@@ -27,6 +27,10 @@ public enum OutgoingCallEvent: Equatable, Sendable {
 
 public enum OutgoingCallAction: Equatable, Sendable {
     case send([UInt8])
+    /// A request for the `index`-th server the call tried (0: the first),
+    /// one failover left behind: what answers its INVITE late is
+    /// cancelled or hung up there.
+    case sendToServer([UInt8], index: Int)
     case event(OutgoingCallEvent)
     /// Keys sent by INFO: refused by the far end, or one dropped.
     case keys(DTMFInfoOutput)
@@ -106,6 +110,12 @@ public struct OutgoingCall {
     private var serverFailure = ""
     /// Call control knows no other server: the next failure is final.
     private var otherServersLeft = true
+    /// Which of the call's servers the INVITE in flight goes to (0: the first).
+    private var serverIndex = 0
+    /// The INVITEs failover left behind, by CSeq: one that answers after
+    /// all is cancelled (1xx) or acknowledged and hung up (2xx) at its own
+    /// server, never taken for the call. At most one per server tried.
+    private var abandoned: [(cseq: UInt32, branch: String, server: Int, cancelled: Bool, hungUp: Bool)] = []
 
     /// The account the call is placed through (call control looks up its
     /// other servers when one fails).
@@ -204,6 +214,9 @@ public struct OutgoingCall {
     private mutating func inviteAnswered(_ response: SIPMessage, status: Int, cseq: UInt32,
                                          at now: Instant) -> [OutgoingCallAction] {
         var actions: [OutgoingCallAction] = []
+        if cseq != self.cseq, let index = abandoned.firstIndex(where: { $0.cseq == cseq }) {
+            return abandonedServerAnswered(response, status: status, index: index)
+        }
         if state == .seekingServer, cseq == self.cseq {
             // The silent server spoke after all: it is the one in use
             // again. A final failure's copies only get their ACK.
@@ -379,7 +392,41 @@ public struct OutgoingCall {
     public mutating func tryOtherServer(at now: Instant) -> [OutgoingCallAction] {
         guard state == .seekingServer else { return [] }
         state = .calling
+        if abandoned.count < ForkedAnswers.limit {
+            abandoned.append((cseq, inviteBranch, serverIndex, false, false))
+        }
+        serverIndex += 1
+        inviteTransaction = nil
+        // The first server's nonce means nothing to the next one: sent
+        // there, it would make its challenge look like a refusal.
+        digest.reset()
         return sendInvite(at: now)
+    }
+
+    /// A response to an INVITE failover left behind (`abandoned[index]`):
+    /// a 1xx gets a CANCEL, a 2xx an ACK and a BYE, a final failure its
+    /// ACK; all to that INVITE's own server.
+    private mutating func abandonedServerAnswered(_ response: SIPMessage, status: Int,
+                                                  index: Int) -> [OutgoingCallAction] {
+        let entry = abandoned[index]
+        if status < 200 {
+            guard !entry.cancelled else { return [] }
+            abandoned[index].cancelled = true
+            let cancel = outOfDialog(.cancel, branch: entry.branch, to: "<\(toURI)>", cseq: entry.cseq)
+            return [.sendToServer(cancel.serialize(), index: entry.server)]
+        }
+        if status < 300 {
+            var requests = requestsBeforeAnswer
+            requests.establish(from: response)
+            let ack = requests.inDialog(.ack, cseq: entry.cseq, branch: "z9hG4bK" + makeToken()).serialize()
+            guard !entry.hungUp else { return [.sendToServer(ack, index: entry.server)] }
+            abandoned[index].hungUp = true
+            let bye = requests.inDialog(.bye, cseq: entry.cseq &+ 1, branch: "z9hG4bK" + makeToken()).serialize()
+            return [.sendToServer(ack, index: entry.server), .sendToServer(bye, index: entry.server)]
+        }
+        let to = response.value(of: .to).map { String(decoding: $0, as: UTF8.self) } ?? "<\(toURI)>"
+        return [.sendToServer(outOfDialog(.ack, branch: entry.branch, to: to, cseq: entry.cseq).serialize(),
+                              index: entry.server)]
     }
 
     /// No other server is left: a silent server's INVITE runs on to its
@@ -619,8 +666,8 @@ public struct OutgoingCall {
 
     /// INVITE, CANCEL and the ACK of a non-2xx: to the Request-URI, with
     /// the INVITE's CSeq, no route set.
-    private func outOfDialog(_ method: SIPMethod, branch: String, to: String) -> SIPMessageBuilder {
-        dialog.requests.request(method, uri: requestURI, to: to, cseq: cseq, branch: branch, routed: false)
+    private func outOfDialog(_ method: SIPMethod, branch: String, to: String, cseq: UInt32? = nil) -> SIPMessageBuilder {
+        dialog.requests.request(method, uri: requestURI, to: to, cseq: cseq ?? self.cseq, branch: branch, routed: false)
     }
 
     private mutating func learnDialog(from response: SIPMessage) {

@@ -14,7 +14,7 @@ public struct STUNBinding {
 
     /// When each transmission is due, after the first.
     static let retransmissions: [Interval] = [.milliseconds(250), .milliseconds(750)]
-    static let giveUpAfter = Interval.milliseconds(1500)
+    public static let giveUpAfter = Interval.milliseconds(1500)
 
     public let transactionID: [UInt8]
     private let request: [UInt8]

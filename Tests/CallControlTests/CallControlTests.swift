@@ -610,6 +610,8 @@ final class CallControlTests: XCTestCase {
                                   "Call-ID: c1", "CSeq: 1 CANCEL"])
         let cancelled = try XCTUnwrap(incoming.receive(request: cancel, from: origin(), at: now))
         XCTAssertEqual(statuses(cancelled), ["SIP/2.0 200 OK", "SIP/2.0 487 Request Terminated"])
+        let tags = sent(cancelled).map { header("To", in: $0.text) }
+        XCTAssertEqual(tags[0], tags[1], "one To tag for the CANCEL's 200 and the INVITE's 487 (§9.2)")
         XCTAssertEqual(mediaCommands(cancelled), ["close 1"])
         XCTAssertNil(incoming.lines[1]?.active)
         XCTAssertTrue(lineCommands(incoming.mediaOpened("c1", host: "127.0.0.1", port: 40_000, at: now)).isEmpty,

@@ -249,6 +249,61 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertTrue(sent(late).first?.hasPrefix("CANCEL ") ?? false)
     }
 
+    /// The silent first server speaks after the INVITE went to the next:
+    /// its 1xx gets a CANCEL and its 2xx an ACK and a BYE, all sent to it
+    /// (`sendToServer` 0), and neither is taken for the call.
+    func testAnAbandonedServerThatAnswersLateIsCancelledOrHungUpThere() throws {
+        var call = makeCall()
+        let first = try XCTUnwrap(sent(call.start(at: now)).first)
+        _ = untilServerFails(&call, from: now)
+        let second = try XCTUnwrap(sent(call.tryOtherServer(at: now + .seconds(4))).first)
+        let late = call.handle(response: try response(to: first, "180 Ringing", toTag: "a"), at: now + .seconds(5))
+        guard case .sendToServer(let cancelBytes, 0)? = late.first, late.count == 1 else { return XCTFail("\(late)") }
+        let cancel = String(decoding: cancelBytes, as: UTF8.self)
+        XCTAssertTrue(cancel.hasPrefix("CANCEL sip:9123@atad.test SIP/2.0\r\n"), cancel)
+        XCTAssertEqual(header("Via", in: cancel), header("Via", in: first), "the first INVITE's branch")
+        XCTAssertEqual(header("CSeq", in: cancel), "1 CANCEL")
+        XCTAssertEqual(call.state, .calling, "the late ringing is not the call's")
+        XCTAssertEqual(call.handle(response: try response(to: first, "183 Progress", toTag: "a"), at: now + .seconds(5)), [],
+                       "one CANCEL")
+
+        let answeredThere = call.handle(response: try response(to: first, "200 OK", toTag: "a",
+                                                               ["Contact: <sip:far@127.0.0.9:6000>"]), at: now + .seconds(6))
+        let there = answeredThere.compactMap { action -> String? in
+            if case .sendToServer(let bytes, 0) = action { return String(decoding: bytes, as: UTF8.self) }
+            return nil
+        }
+        XCTAssertEqual(there.count, 2, "\(answeredThere)")
+        XCTAssertTrue(there[0].hasPrefix("ACK sip:far@127.0.0.9:6000 SIP/2.0\r\n"), there[0])
+        XCTAssertEqual(header("CSeq", in: there[0]), "1 ACK")
+        XCTAssertTrue(there[1].hasPrefix("BYE sip:far@127.0.0.9:6000 SIP/2.0\r\n"), there[1])
+        XCTAssertEqual(call.state, .calling)
+
+        let answered = call.handle(response: try response(to: second, "200 OK", toTag: "b",
+                                                          ["Contact: <sip:far@127.0.0.2:6000>"]), at: now + .seconds(7))
+        XCTAssertEqual(answered.last, .event(.answered), "the next server's answer is the call's")
+        XCTAssertTrue(sent(answered).first?.hasPrefix("ACK sip:far@127.0.0.2:6000 ") ?? false)
+    }
+
+    /// A proxy that challenged the INVITE, then failed: the next server
+    /// gets no stale credentials and its own challenge is answered.
+    func testFailoverAfterAChallengeStartsTheNextServerWithoutOldCredentials() throws {
+        var call = makeCall()
+        let invite = try XCTUnwrap(sent(call.start(at: now)).first)
+        let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
+                                     ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"a\", qop=\"auth\""])
+        let retried = try XCTUnwrap(sent(call.handle(response: challenge, at: now)).last)
+        XCTAssertNotNil(header("Proxy-Authorization", in: retried))
+        _ = call.handle(response: try response(to: retried, "503 Service Unavailable", toTag: "p1"), at: now)
+        let next = try XCTUnwrap(sent(call.tryOtherServer(at: now)).first)
+        XCTAssertNil(header("Proxy-Authorization", in: next), "the first server's nonce is not shown to the next")
+        let nextChallenge = try response(to: next, "407 Proxy Authentication Required", toTag: "p2",
+                                         ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"b\", qop=\"auth\""])
+        let answeredChallenge = try XCTUnwrap(sent(call.handle(response: nextChallenge, at: now)).last)
+        XCTAssertTrue(header("Proxy-Authorization", in: answeredChallenge)?.contains("nonce=\"b\"") ?? false,
+                      answeredChallenge)
+    }
+
     func testAConnectionThatCannotBeMadeFailsTheServerAtOnce() throws {
         var call = makeCall()
         _ = call.start(at: now)

@@ -373,7 +373,8 @@ def test_a_call_to_a_silent_server_goes_to_the_next_within_four_seconds(daemons,
         wait_until(lambda: line_state(daemon) == "idle number 9123", 5, "the line to be idle")
     answering.assert_success()
     assert 3.9 <= waits[0] <= 8, f"first call answered after {waits[0]:.1f} s:\n{daemon.log()}"
-    assert waits[1] < 3, f"second call answered after {waits[1]:.1f} s:\n{daemon.log()}"
+    # Below the 4 s a silent server costs (plus the digits' time).
+    assert waits[1] < 3.9, f"second call answered after {waits[1]:.1f} s:\n{daemon.log()}"
     assert daemon.log().count("no response from the server in 4 s; trying another server") == 1, daemon.log()
 
 
@@ -393,6 +394,7 @@ def test_a_tcp_call_to_a_server_that_refuses_the_connection_goes_to_the_next_at_
     daemon = start_direct_atad(daemons, tmp_path, short_dir, dns, transport="tcp")
 
     waited = dial_and_wait_talking(daemon, 10)
-    assert waited < 3, f"answered after {waited:.1f} s:\n{daemon.log()}"
+    # Below the 4 s a silent server costs (plus the digits' time).
+    assert waited < 3.9, f"answered after {waited:.1f} s:\n{daemon.log()}"
     assert "cannot connect to the server; trying another server" in daemon.log(), daemon.log()
     hang_up(daemon, answering)

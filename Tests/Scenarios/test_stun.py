@@ -16,7 +16,7 @@ the namespaces (skipped otherwise)."""
 
 import time
 
-from conftest import wait_until
+from conftest import UNDER_QEMU, wait_until
 from nat_network import EIM_PORT_RANGE, HOME_IP, INTERNET_IP, ROUTER_PUBLIC_IP, nat_eim  # noqa: F401 (fixture)
 from rtp_peer import dominant_frequency, peers, sipp_media_uac, wait_sipp_sdp  # noqa: F401 (fixture)
 from sip_peers import kamailio, sipp  # noqa: F401 (fixtures)
@@ -91,7 +91,8 @@ def test_a_silent_stun_server_costs_a_call_at_most_a_second_and_a_half(
     started = time.monotonic()
     wait_until(lambda: line_state(daemon).startswith("ringing"), 10, "line 1 to ring", interval=0.05)
     waited = time.monotonic() - started
-    assert waited < 3, f"rang {waited:.1f} s after the INVITE was sent"
+    # The probe's 1.5 s, and little more (an emulated CPU, a bit more).
+    assert 1.4 <= waited <= (3.0 if UNDER_QEMU else 2.5), f"rang {waited:.1f} s after the INVITE was sent"
     assert daemon.ctl("hook", "1", "off").returncode == 0
     host, _, _ = wait_sipp_sdp(uac)
     assert host == HOME_IP, host
