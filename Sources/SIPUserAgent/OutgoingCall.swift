@@ -53,7 +53,7 @@ public struct OutgoingCall {
     static let silentServerT1s: Int64 = 8
 
     public let callID: String
-    public private(set) var state = State.calling
+    public internal(set) var state = State.calling
     /// Branch of the INVITE in flight (responses and CANCEL match it).
     public private(set) var inviteBranch = ""
     /// The far end's SDP answer, from the first 18x or 2xx that carried one
@@ -69,7 +69,7 @@ public struct OutgoingCall {
     private var forks: ForkedAnswers
     /// The call's requests before any fork answered (no remote tag): the
     /// template of each extra fork's ACK and BYE.
-    private let requestsBeforeAnswer: DialogRequests
+    let requestsBeforeAnswer: DialogRequests
     /// Our PRACK (RFC 3262 §4) to the latest reliable 18x of each early
     /// dialog, by its To tag: sent again for a copy of that 18x (ours was
     /// lost), never for an older one. Bounded like the forks.
@@ -80,15 +80,15 @@ public struct OutgoingCall {
     /// where a 3xx sent us.
     public private(set) var requestURI: String
     /// Every Request-URI tried, so a redirect loop ends.
-    private var targetsTried: [String] = []
-    private let toURI: String
+    var targetsTried: [String] = []
+    let toURI: String
     private let offer: [UInt8]
     /// The INVITE's CSeq number (CANCEL and ACK repeat it).
-    private var cseq: UInt32 = 0
+    var cseq: UInt32 = 0
     public private(set) var dialog: CallDialog
     private var invite: [UInt8] = []
-    private var inviteTransaction: InviteClientTransaction?
-    private var digest: DigestSession
+    var inviteTransaction: InviteClientTransaction?
+    var digest: DigestSession
     private var sentAuthorization: [DigestHeader] = []
     private var ack: [UInt8] = []
     private var pendingCancel = false
@@ -96,8 +96,8 @@ public struct OutgoingCall {
     private var cancelRequest: [UInt8] = []
     /// §9.1: a CANCEL'd INVITE with no final response by then is over.
     private var cancelGivesUpAt: Instant?
-    private let timers: TransactionTimers
-    private let makeToken: () -> String
+    let timers: TransactionTimers
+    let makeToken: () -> String
     /// The session interval our INVITE asks for and the Min-SE it gives;
     /// a 422 raises both, at most `maximumSessionRetries` times.
     private var sessionSeconds: UInt32
@@ -105,17 +105,17 @@ public struct OutgoingCall {
     private var sessionRetries = 0
     static let maximumSessionRetries = 2
     /// When the INVITE in flight went out, for `silentServerT1s`.
-    private var inviteSentAt: Instant?
+    var inviteSentAt: Instant?
     /// Why the server in use failed, while call control seeks another.
-    private var serverFailure = ""
+    var serverFailure = ""
     /// Call control knows no other server: the next failure is final.
-    private var otherServersLeft = true
+    var otherServersLeft = true
     /// Which of the call's servers the INVITE in flight goes to (0: the first).
-    private var serverIndex = 0
+    var serverIndex = 0
     /// The INVITEs failover left behind, by CSeq: one that answers after
     /// all is cancelled (1xx) or acknowledged and hung up (2xx) at its own
     /// server, never taken for the call. At most one per server tried.
-    private var abandoned: [(cseq: UInt32, branch: String, server: Int, cancelled: Bool, hungUp: Bool)] = []
+    var abandoned: [(cseq: UInt32, branch: String, server: Int, cancelled: Bool, hungUp: Bool)] = []
 
     /// The account the call is placed through (call control looks up its
     /// other servers when one fails).
@@ -333,140 +333,6 @@ public struct OutgoingCall {
         return actions
     }
 
-    /// The place a 3xx names to call instead: its SIP Contact with the
-    /// highest q not tried yet; nil past the bound, or when there is none.
-    private func redirectTarget(in response: SIPMessage) -> String? {
-        guard targetsTried.count <= Self.maximumRedirects, let contacts = response.contacts else { return nil }
-        var best: (uri: String, q: Int)?
-        for contact in contacts {
-            guard contact.sipURI?.scheme == .sip else { continue }
-            // URI headers (`?...`) are not ours to copy into the INVITE.
-            let uri = String(decoding: contact.uri.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)
-            let q = Self.thousandths(contact.parameters.value("q")) ?? 1000
-            guard !targetsTried.contains(uri), best == nil || q > best!.q else { continue }
-            best = (uri, q)
-        }
-        return best?.uri
-    }
-
-    /// A q-value ("1", "0.5", "0.25") in thousandths; nil when malformed.
-    static func thousandths(_ value: SIPBytes?) -> Int? {
-        guard let value, let first = value.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1") else { return nil }
-        var result = Int(first - UInt8(ascii: "0")) * 1000
-        var rest = value.dropFirst()
-        guard !rest.isEmpty else { return result }
-        guard rest.first == UInt8(ascii: "."), rest.count <= 4 else { return nil }
-        rest = rest.dropFirst()
-        var scale = 100
-        for digit in rest {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            result += Int(digit - UInt8(ascii: "0")) * scale
-            scale /= 10
-        }
-        return result <= 1000 ? result : nil
-    }
-
-    /// The way to the 3xx's target is found: the INVITE goes again, to the
-    /// new Request-URI, in a new transaction with a higher CSeq. Credentials
-    /// are the old server's: not shown to the new one unless it asks.
-    public mutating func followRedirect(at now: Instant) -> [OutgoingCallAction] {
-        guard state == .redirecting else { return [] }
-        state = .calling
-        digest.reset()
-        return sendInvite(at: now)
-    }
-
-    /// The server in use failed (`reason`) while nothing rang: another of
-    /// the account's servers may take the call, unless the call follows a
-    /// 3xx (its target is not the account's) or none is left.
-    private mutating func serverFailed(_ reason: String) -> [OutgoingCallAction]? {
-        guard otherServersLeft, targetsTried.count == 1 else { return nil }
-        state = .seekingServer
-        serverFailure = reason
-        return [.event(.serverFailed(reason: reason))]
-    }
-
-    /// Call control routed the call to another of the account's servers:
-    /// the INVITE goes there in a new transaction. The one that failed is
-    /// dropped; should it still answer, its 2xx is a fork's, hung up.
-    public mutating func tryOtherServer(at now: Instant) -> [OutgoingCallAction] {
-        guard state == .seekingServer else { return [] }
-        state = .calling
-        if abandoned.count < ForkedAnswers.limit {
-            abandoned.append((cseq, inviteBranch, serverIndex, false, false))
-        }
-        serverIndex += 1
-        inviteTransaction = nil
-        // The first server's nonce means nothing to the next one: sent
-        // there, it would make its challenge look like a refusal.
-        digest.reset()
-        return sendInvite(at: now)
-    }
-
-    /// A response to an INVITE failover left behind (`abandoned[index]`):
-    /// a 1xx gets a CANCEL, a 2xx an ACK and a BYE, a final failure its
-    /// ACK; all to that INVITE's own server.
-    private mutating func abandonedServerAnswered(_ response: SIPMessage, status: Int,
-                                                  index: Int) -> [OutgoingCallAction] {
-        let entry = abandoned[index]
-        if status < 200 {
-            guard !entry.cancelled else { return [] }
-            abandoned[index].cancelled = true
-            let cancel = outOfDialog(.cancel, branch: entry.branch, to: "<\(toURI)>", cseq: entry.cseq)
-            return [.sendToServer(cancel.serialize(), index: entry.server)]
-        }
-        if status < 300 {
-            var requests = requestsBeforeAnswer
-            requests.establish(from: response)
-            let ack = requests.inDialog(.ack, cseq: entry.cseq, branch: "z9hG4bK" + makeToken()).serialize()
-            guard !entry.hungUp else { return [.sendToServer(ack, index: entry.server)] }
-            abandoned[index].hungUp = true
-            let bye = requests.inDialog(.bye, cseq: entry.cseq &+ 1, branch: "z9hG4bK" + makeToken()).serialize()
-            return [.sendToServer(ack, index: entry.server), .sendToServer(bye, index: entry.server)]
-        }
-        let to = response.value(of: .to).map { String(decoding: $0, as: UTF8.self) } ?? "<\(toURI)>"
-        return [.sendToServer(outOfDialog(.ack, branch: entry.branch, to: to, cseq: entry.cseq).serialize(),
-                              index: entry.server)]
-    }
-
-    /// No other server is left: a silent server's INVITE runs on to its
-    /// timeout; any other failure is the call's.
-    public mutating func noOtherServer() -> [OutgoingCallAction] {
-        guard state == .seekingServer else { return [] }
-        otherServersLeft = false
-        if let transaction = inviteTransaction, transaction.state == .calling {
-            state = .calling
-            return []
-        }
-        state = .ended
-        return [.event(.failed(busy: false, reason: serverFailure))]
-    }
-
-    /// The connection the INVITE was to go on could not be made (TCP
-    /// refused, reset or unreachable) before anything answered it: the
-    /// server counts as failed at once (RFC 3263 §4.3).
-    public mutating func transportFailed(at now: Instant) -> [OutgoingCallAction] {
-        guard state == .calling || state == .seekingServer, let transaction = inviteTransaction,
-              transaction.state == .calling else { return [] }
-        inviteTransaction = nil
-        let reason = "cannot connect to the server"
-        if state == .calling, let failing = serverFailed(reason) { return failing }
-        if state == .seekingServer {
-            // Found silent before; call control is on it.
-            serverFailure = reason
-            return []
-        }
-        state = .ended
-        return [.event(.failed(busy: false, reason: reason))]
-    }
-
-    /// No way to the 3xx's target: the call fails.
-    public mutating func redirectFailed(_ reason: String) -> [OutgoingCallAction] {
-        guard state == .redirecting else { return [] }
-        state = .ended
-        return [.event(.failed(busy: false, reason: reason))]
-    }
-
     /// A reliable provisional response (`Require: 100rel`, `RSeq`) gets a
     /// PRACK in its early dialog: to its Contact, along its Record-Route,
     /// with `RAck: RSEQ CSEQ INVITE`.
@@ -625,7 +491,7 @@ public struct OutgoingCall {
 
     // MARK: Internals
 
-    private mutating func sendInvite(at now: Instant) -> [OutgoingCallAction] {
+    mutating func sendInvite(at now: Instant) -> [OutgoingCallAction] {
         cseq = dialog.requests.nextCSeq()
         inviteBranch = "z9hG4bK" + makeToken()
         var builder = outOfDialog(.invite, branch: inviteBranch, to: "<\(toURI)>")
@@ -646,14 +512,6 @@ public struct OutgoingCall {
         return actions.contains(.sendRequest) ? [.send(invite)] : []
     }
 
-    /// When the INVITE in flight has gone unanswered long enough for its
-    /// server to count as down; nil once anything answered it.
-    private var silentServerDeadline: Instant? {
-        guard otherServersLeft, targetsTried.count == 1, let sent = inviteSentAt,
-              let transaction = inviteTransaction, transaction.state == .calling else { return nil }
-        return sent + timers.t1 * Self.silentServerT1s
-    }
-
     /// CANCEL as its own non-INVITE transaction (retransmitted over UDP);
     /// the INVITE gets 64*T1 to end before the call is given up (§9.1).
     private mutating func startCancel(at now: Instant) -> [OutgoingCallAction] {
@@ -666,7 +524,7 @@ public struct OutgoingCall {
 
     /// INVITE, CANCEL and the ACK of a non-2xx: to the Request-URI, with
     /// the INVITE's CSeq, no route set.
-    private func outOfDialog(_ method: SIPMethod, branch: String, to: String, cseq: UInt32? = nil) -> SIPMessageBuilder {
+    func outOfDialog(_ method: SIPMethod, branch: String, to: String, cseq: UInt32? = nil) -> SIPMessageBuilder {
         dialog.requests.request(method, uri: requestURI, to: to, cseq: cseq ?? self.cseq, branch: branch, routed: false)
     }
 
