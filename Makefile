@@ -15,7 +15,8 @@ VERSION      := $(shell sed -n 's/.*static let number = "\(.*\)"/\1/p' Sources/D
 # Debian packages: to build, to run, and to test.
 BUILD_PACKAGES := libspandsp-dev libgpiod-dev libasound2-dev libssl-dev libc-ares-dev pkg-config binutils
 TEST_PACKAGES  := python3 file qemu-user-static debian-archive-keyring dpkg-dev espeak-ng sox \
-                  kamailio sip-tester sipsak baresip-core dnsmasq-base iproute2 nftables conntrack coturn
+                  kamailio sip-tester sipsak baresip-core dnsmasq-base iproute2 nftables conntrack coturn \
+                  minimodem multimon-ng
 
 # The firmware: Embedded Swift, whole-module, size-optimised, one section
 # per function so the linker drops the copies every module carries.

@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "CompactText"),
         .target(name: "Timebase"),
         .target(name: "CountryPresets", exclude: ["SOURCES.md"]),
+        // Caller ID as the phone receives it: who calls, and the message
+        // each modulation carries (no I/O).
+        .target(name: "CallerID", dependencies: ["CountryPresets"]),
         .target(name: "Config", dependencies: ["CompactText", "CountryPresets", "DialPlan", "Line", "SDP", "SIPMessage"]),
         .target(name: "ControlProtocol"),
 
@@ -50,7 +53,7 @@ let package = Package(
         .target(name: "SIPLocation", dependencies: ["SIPMessage"]),
         // What every call does, decided with no I/O: lines and calls, SIP
         // requests and responses for calls, their timers and media.
-        .target(name: "CallControl", dependencies: ["CompactText", "Config", "DSP", "Line", "Media", "SDP", "SIPDigest", "SIPMessage",
+        .target(name: "CallControl", dependencies: ["CallerID", "CompactText", "Config", "DSP", "Line", "Media", "SDP", "SIPDigest", "SIPMessage",
                                                     "SIPTransaction", "SIPUserAgent", "Timebase"]),
         // RTP and RTCP (RFC 3550, RFC 4733): packets, statistics, reports (no I/O).
         .target(name: "RTP", dependencies: ["Timebase"]),
@@ -80,7 +83,7 @@ let package = Package(
             "CompactText", "Platform", "EventLoop", "Config", "ControlProtocol", "Timebase",
             "CountryPresets", "DialPlan", "DSP", "Line", "LineHardware", "HardwareLinux", "HardwareSim",
             "SIPMessage", "SIPUserAgent", "SDP", "SIPTransaction", "RTP", "Media", "CallControl",
-            "DNSClient", "SIPLocation", "STUN",
+            "DNSClient", "SIPLocation", "STUN", "CallerID",
         ]),
         .executableTarget(name: "atad", dependencies: ["Daemon"]),
 
@@ -102,12 +105,13 @@ let package = Package(
         .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"]),
         .testTarget(name: "SIPLocationTests", dependencies: ["SIPLocation", "SIPMessage"]),
         .testTarget(name: "SIPUserAgentTests", dependencies: ["SIPUserAgent", "SIPMessage", "Timebase"]),
-        .testTarget(name: "CallControlTests", dependencies: ["CallControl", "Config", "Line", "SIPMessage",
+        .testTarget(name: "CallControlTests", dependencies: ["CallControl", "CallerID", "Config", "Line", "SIPMessage",
                                                             "SIPUserAgent", "Timebase"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         // Test support: counts malloc calls, to prove the audio path allocates nothing per frame.
         .target(name: "CAllocationCounter", path: "Tests/Support/CAllocationCounter"),
         .testTarget(name: "STUNTests", dependencies: ["STUN", "Timebase"]),
+        .testTarget(name: "CallerIDTests", dependencies: ["CallerID", "CountryPresets"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Timebase", "CAllocationCounter"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "DSP", "SDP", "Timebase", "CAllocationCounter", "CountryPresets"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Platform", "EventLoop"]),

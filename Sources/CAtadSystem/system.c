@@ -75,6 +75,17 @@ int64_t atad_monotonic_ns(void) {
     return (int64_t)now.tv_sec * 1000000000LL + (int64_t)now.tv_nsec;
 }
 
+int atad_local_time(int *month, int *day, int *hour, int *minute) {
+    struct timespec now;
+    struct tm local;
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0 || localtime_r(&now.tv_sec, &local) == NULL) return -1;
+    *month = local.tm_mon + 1;
+    *day = local.tm_mday;
+    *hour = local.tm_hour;
+    *minute = local.tm_min;
+    return 0;
+}
+
 int atad_accept(int listener) {
     return accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 }

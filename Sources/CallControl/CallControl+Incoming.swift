@@ -1,3 +1,4 @@
+import CallerID
 import CompactText
 import Config
 import Line
@@ -104,7 +105,7 @@ extension CallControl {
         let call = Call(incoming: incoming, line: line, route: pending.origin.route, contact: contact,
                         sdp: sdp, capabilities: capabilities, mediaSettings: settings)
         calls[callID] = call
-        emit(.line(line, .input(.incomingCall)))
+        emit(.line(line, .ring(caller: CallerIdentity(invite: pending.invite))))
         if let settled {
             call.mediaStarted = true
             emit(.media(callID: callID, .start(line: line, settled, settings)))

@@ -1,3 +1,4 @@
+import CallerID
 import DSP
 import Line
 import Media
@@ -30,6 +31,8 @@ public enum LineCommand: Equatable, Sendable {
     case input(LineInput)
     /// The far end's early media (183) replaces the local ringback tone.
     case hearEarlyMedia
+    /// An incoming call: ring, and show the phone who calls.
+    case ring(caller: CallerIdentity)
 }
 
 /// What call control asks of a call's media (its RTP and RTCP sockets

@@ -41,6 +41,8 @@ public struct SiteConfig: Sendable {
         public var flashMinimumMs: Int?
         public var flashMaximumMs: Int?
         public var hangUpMs: Int?
+        /// `caller_id`: the country's own, another modulation, or none.
+        public var callerID: CallerIDSetting = .auto
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: PulseMapping? = nil) {
@@ -271,6 +273,7 @@ public struct SiteConfig: Sendable {
             settings.flashMinimumMs = section.integer("flash_min_ms")
             settings.flashMaximumMs = section.integer("flash_max_ms")
             settings.hangUpMs = section.integer("hangup_ms")
+            if let choice = section.text("caller_id") { settings.callerID = CallerIDSetting(settingName: choice) ?? .auto }
             if let preset = config.tonePlan {
                 checkHookWindows(HookWindows(preset: preset, line: settings), section: section, path: path,
                                  diagnostics: &diagnostics)

@@ -80,6 +80,8 @@ public enum SiteSchema {
                 KeySpec("flash_min_ms", .integer(20...2000), "shortest hook flash on this line, ms (default: the country's)"),
                 KeySpec("flash_max_ms", .integer(50...3000),
                         "longest hook flash on this line, ms, for phones with a long R key (default: the country's)"),
+                KeySpec("caller_id", .choice(["auto", "bell202", "v23", "dtmf", "off"]),
+                        "caller ID sent to the phone before it is answered (default auto: the country's)"),
                 KeySpec("hangup_ms", .integer(400...5000),
                         "on hook this long is a hang-up, ms (default: the country's, raised to 100 ms past flash_max_ms)"),
             ]),

@@ -7,11 +7,11 @@ import Timebase
 
 /// The control commands about one line: `ring` and `level` on every board,
 /// and the simulated handset's own (hook, flash, dtmf, pulse, say, hear,
-/// ringing, hybrid), passed on to it on the simulated board.
+/// ringing, hybrid, record), passed on to it on the simulated board.
 struct LineCommands {
     let telephony: Telephony
 
-    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid", "level"]
+    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid", "level", "record"]
     static let help = [
         "hook LINE off|on",
         "flash LINE [MS]",
@@ -22,6 +22,7 @@ struct LineCommands {
         "ring LINE [stop]",
         "ringing LINE",
         "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]",
+        "record LINE PATH SECONDS | record LINE stop",
         "level LINE",
     ]
 
@@ -60,6 +61,7 @@ struct LineCommands {
         case "say": return handset.say(words)
         case "ringing": return handset.ringing(words)
         case "hybrid": return handset.hybrid(words)
+        case "record": return handset.record(words)
         default:
             var reply = handset.hear(words)
             if reply.isOK, let line = echoCancellerLine(port) { reply.lines.append(line) }

@@ -1,3 +1,4 @@
+import CallerID
 import CompactText
 import CountryPresets
 import DSP
@@ -15,6 +16,11 @@ final class LinePort {
     let hardware: any LineHardware
 
     var toneGenerator: ToneGenerator?
+    /// What caller ID the line sends (nil: none), who the ringing call is
+    /// from, and the burst on the line while it is sent.
+    var callerIDSignalling: CallerIDSignalling?
+    var caller: CallerIdentity?
+    var callerIDTransmitter: CallerIDTransmitter?
     let detector = DTMFDetector()
     var ringSignal: RingSignal
     var ringTimer: TimerID?

@@ -12,7 +12,9 @@ extension Telephony {
     /// call (or its early media), else the current tone or silence. A copy
     /// is kept as the echo canceller's reference.
     func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
-        if let media = port.media, hearsFarEnd(port) {
+        if playCallerID(port, buffer) {
+            // On hook, before the call is answered: nothing else plays.
+        } else if let media = port.media, hearsFarEnd(port) {
             media.frame(earpiece: buffer, now: now)
         } else if port.toneGenerator != nil {
             port.toneGenerator!.generate(into: buffer)

@@ -1,3 +1,4 @@
+import CallerID
 import CompactText
 import Config
 import CallControl
@@ -69,6 +70,7 @@ final class Telephony {
     private func addPort(_ number: Int, hardware: any LineHardware, site: SiteConfig) throws(StartupError) {
         let port = LinePort(number: number, machine: try Telephony.machine(for: number, site: site),
                             hardware: hardware, frameSamples: Telephony.frameSamples)
+        port.callerIDSignalling = site.lineSettings(number).callerID.signalling(inCountry: site.country)
         if site.lineSettings(number).echoCanceller {
             // The bulk delay (sound card buffers) is found by correlation, up to 200 ms.
             port.echoCanceller = EchoCanceller(frameSamples: Telephony.frameSamples, tailMilliseconds: 32,
@@ -96,8 +98,10 @@ final class Telephony {
         }
         if let seconds = settings.warmlineSeconds { timings.warmlineDelay = .seconds(Int64(seconds)) }
         let mapping = settings.pulseMapping ?? PulseMapping.usual(inCountry: site.country)
-        return LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map,
-                           pulseMapping: mapping, hotline: settings.hotline)
+        var machine = LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map,
+                                  pulseMapping: mapping, hotline: settings.hotline)
+        machine.callerIDAlerting = settings.callerID.signalling(inCountry: site.country)?.alerting
+        return machine
     }
 
     func start() {
@@ -132,6 +136,7 @@ final class Telephony {
             guard let machine = try? Telephony.machine(for: port.number, site: site) else { continue }
             if port.machine.state == .idle {
                 port.machine = machine
+                port.callerIDSignalling = site.lineSettings(port.number).callerID.signalling(inCountry: site.country)
                 port.ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
             } else {
                 notes.append("line \(port.number) is busy: it keeps its settings until it is idle and the config is reloaded again")
@@ -170,6 +175,12 @@ final class Telephony {
                 port.toneGenerator = nil
             case .ringer(let on):
                 setRingPhase(port, on ? .burst : .pause, at: now)
+            case .polarity(let reversed):
+                if let outputs = port.ringSignal.setIdlePolarity(reversed ? .reverse : .forward, at: now) {
+                    port.hardware.driveRinger(outputs, at: now)
+                }
+            case .sendCallerID:
+                sendCallerID(port)
             case .dial(let number):
                 log.info("line \(port.number): dialed \(number)")
                 onCallEvent(port.number, action)
@@ -188,6 +199,10 @@ final class Telephony {
             case .stateChanged(let state):
                 log.debug("line \(port.number): \(state.rawValue)")
                 if state != .ringing && port.ringSignal.phase != .idle { setRingPhase(port, .idle, at: now) }
+                if state != .ringing {
+                    port.callerIDTransmitter = nil
+                    port.caller = nil
+                }
                 onCallEvent(port.number, action)
             }
         }
@@ -221,6 +236,10 @@ final class Telephony {
         switch command {
         case .input(let input): feed(port, input, at: loop.now)
         case .hearEarlyMedia: port.earlyMedia = true
+        case .ring(let caller):
+            guard port.machine.canAcceptIncomingCall else { return }
+            port.caller = caller
+            feed(port, .incomingCall(callerID: port.callerIDSignalling != nil), at: loop.now)
         }
     }
 
@@ -228,7 +247,7 @@ final class Telephony {
         let now = loop.now
         if start {
             guard port.machine.canAcceptIncomingCall else { return false }
-            feed(port, .incomingCall, at: now)
+            feed(port, .incomingCall(callerID: false), at: now)
         } else {
             feed(port, .incomingCallEnded, at: now)
         }

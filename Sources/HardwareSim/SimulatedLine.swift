@@ -18,6 +18,12 @@ public final class SimulatedLine: LineHardware {
     private(set) var offHook = false
     var mouth = SimulatedMouth()
     let ear = ToneAnalyzer()
+    /// The DTMF keys heard in the earpiece (DTMF caller ID, keys the far
+    /// end sent), by the project's own detector, for `hear`; the latest
+    /// `heardDigitsLimit` of them.
+    private let earDetector = DTMFDetector()
+    private(set) var heardDigits: [UInt8] = []
+    static let heardDigitsLimit = 64
     /// When the handset last went off hook, and how long after that its
     /// earpiece first carried sound (dial tone), for `hear`.
     private var offHookAt: Instant?
@@ -29,6 +35,8 @@ public final class SimulatedLine: LineHardware {
     private(set) var mouthOnset = OnsetTracker()
     /// The line's echo path (`hybrid` command), if any.
     var hybrid: SimulatedHybrid?
+    /// What the handset receives, while `record` runs.
+    var recorder: SimulatedRecorder?
     private(set) var bell = SimulatedRinger()
     private var ringOutputs = RingOutputs(ringMode: false, polarity: .forward)
     /// Hook edges still to come from a `pulse` or `flash` command.
@@ -43,6 +51,7 @@ public final class SimulatedLine: LineHardware {
         self.loop = loop
         earpiece = [Int16](repeating: 0, count: frameSamples)
         mouthpiece = [Int16](repeating: 0, count: frameSamples)
+        heardDigits.reserveCapacity(SimulatedLine.heardDigitsLimit)
     }
 
     /// The board's frame clock drives the audio; the handset starts on hook.
@@ -55,7 +64,12 @@ public final class SimulatedLine: LineHardware {
     func frame(at now: Instant) {
         earpiece.withUnsafeMutableBufferPointer { buffer in
             onEarpieceFrame(buffer, now)
+            recorder?.append(UnsafeBufferPointer(buffer))
             ear.feed(UnsafeBufferPointer(buffer))
+            earDetector.process(UnsafeBufferPointer(buffer)) { digit in
+                if heardDigits.count == SimulatedLine.heardDigitsLimit { heardDigits.removeFirst() }
+                heardDigits.append(digit.rawValue)
+            }
             earOnset.observe(UnsafeBufferPointer(buffer), at: now)
             // The first frame with sound after off-hook ends the wait; the
             // frame's own 10 ms count, as the handset hears its start then.
@@ -82,6 +96,7 @@ public final class SimulatedLine: LineHardware {
 
     public func driveRinger(_ outputs: RingOutputs, at now: Instant) {
         bell.observe(outputs, previous: ringOutputs, at: now)
+        recorder?.observe(outputs, previous: ringOutputs)
         ringOutputs = outputs
     }
 

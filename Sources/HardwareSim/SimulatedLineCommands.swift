@@ -212,6 +212,7 @@ public struct SimulatedLineCommands {
             }
         }
         if let sounding = line.ear.soundingMilliseconds { lines.append("sounding for \(sounding) ms") }
+        if !line.heardDigits.isEmpty { lines.append("keys heard: " + String(decoding: line.heardDigits, as: UTF8.self)) }
         if let wait = line.soundAfterOffHook {
             lines.append("first sound \(wait.milliseconds) ms after off-hook")
         }
@@ -222,8 +223,36 @@ public struct SimulatedLineCommands {
         return .ok(lines)
     }
 
+    /// `record LINE PATH SECONDS` starts recording what the handset
+    /// receives, on hook or off (at most SECONDS of it); `record LINE stop`
+    /// writes it to PATH as a WAV file (8 kHz, 16-bit mono) and lists when
+    /// the ring and the line's polarity changed, from the recording's start.
+    public func record(_ words: [String]) -> ControlReply {
+        let usage = "usage: record LINE PATH SECONDS (1-\(SimulatedRecorder.longestSeconds)) | record LINE stop"
+        if words == ["stop"] {
+            guard let recorder = line.recorder else { return .error("line \(line.number) is not recording") }
+            line.recorder = nil
+            do throws(Errno) {
+                try FileSystem.writeFileAtomically(recorder.path, recorder.wavBytes)
+            } catch {
+                return .error("cannot write \(recorder.path): \(error.message)")
+            }
+            var lines = ["recorded \(recorder.count * 1000 / recorder.sampleRate) ms to \(recorder.path)"]
+            for event in recorder.events {
+                lines.append("at \(event.sample * 1000 / recorder.sampleRate) ms: \(event.text)")
+            }
+            return .ok(lines)
+        }
+        guard words.count == 2, let seconds = Int(words[1]), (1...SimulatedRecorder.longestSeconds).contains(seconds),
+              !words[0].isEmpty else { return .error(usage) }
+        guard line.recorder == nil else { return .error("line \(line.number) is recording already; record \(line.number) stop first") }
+        line.recorder = SimulatedRecorder(path: words[0], seconds: seconds, sampleRate: DSPSampleRate.narrowband)
+        return .ok()
+    }
+
     public func ringing(_ words: [String]) -> ControlReply {
-        words.isEmpty ? .ok([ringing()]) : .error("ringing takes only a LINE")
+        guard words.isEmpty else { return .error("ringing takes only a LINE") }
+        return .ok(line.bell.ringing ? [ringing(), "bursts \(line.bell.bursts)"] : [ringing()])
     }
 
     private func ringing() -> String {

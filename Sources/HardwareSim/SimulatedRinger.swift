@@ -15,6 +15,8 @@ struct SimulatedRinger {
     /// From the last whole burst: many toggles, so timer jitter averages out.
     private var completedHalfPeriod: Interval?
     private(set) var ringing = false
+    /// Bursts begun since the ringing started (`ringing`'s second line).
+    private(set) var bursts = 0
     private static let historyLimit = 32
 
     mutating func observe(_ outputs: RingOutputs, previous: RingOutputs, at now: Instant) {
@@ -31,6 +33,7 @@ struct SimulatedRinger {
     /// The cadence phase changed: a burst started (true) or a pause (false).
     mutating func phaseChanged(burst: Bool, at now: Instant) {
         ringing = true
+        if burst { bursts += 1 }
         if !burst, togglesInBurst >= 4, let half = measuredHalfPeriod { completedHalfPeriod = half }
         if burst { burstFirstToggle = nil; togglesInBurst = 0 }
         phaseStarts.append((burst, now))
@@ -39,6 +42,7 @@ struct SimulatedRinger {
 
     mutating func stopped() {
         ringing = false
+        bursts = 0
         phaseStarts.removeAll()
         measuredHalfPeriod = nil
         completedHalfPeriod = nil

@@ -5,8 +5,12 @@ public enum LineInput: Equatable, Sendable {
     case hook(offHook: Bool)
     /// A DTMF digit detected on the line.
     case dtmf(Character)
-    /// Call control: an incoming call wants the line to ring.
-    case incomingCall
+    /// Call control: an incoming call wants the line to ring; with
+    /// `callerID`, the line sends the caller's identity as its alerting
+    /// method says (`LineMachine.callerIDAlerting`).
+    case incomingCall(callerID: Bool)
+    /// The caller ID burst `sendCallerID` started has ended.
+    case callerIDSent
     /// Call control: the incoming call went away before it was answered.
     case incomingCallEnded
     /// Call control: the far end is alerting (180).
@@ -27,6 +31,12 @@ public enum LineAction: Equatable, Sendable {
     case stopTone
     /// Ring voltage on or off (the cadence's on and off phases).
     case ringer(on: Bool)
+    /// The line's polarity at rest: reversed to alert the phone that caller
+    /// ID comes before the first ring, then back.
+    case polarity(reversed: Bool)
+    /// Send the caller's identity to the phone now (on hook); before-ring
+    /// methods wait for `callerIDSent` to ring.
+    case sendCallerID
     /// A number is complete: place the call.
     case dial(String)
     /// The handset answered the incoming call.

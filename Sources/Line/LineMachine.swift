@@ -20,6 +20,8 @@ public struct LineMachine: Sendable {
     public var pulseMapping: PulseMapping
     /// Dialed at once on off-hook (hotline), or after `warmlineDelay`.
     public var hotline: String?
+    /// How the phone is alerted to caller ID data; nil: the line sends none.
+    public var callerIDAlerting: CallerIDSignalling.Alerting?
 
     public private(set) var state: LineState = .idle
     /// Digits collected so far in this dialing attempt.
@@ -37,6 +39,37 @@ public struct LineMachine: Sendable {
     private var pulseCount = 0
     private var lastPulseEnd: Instant?
     private var stateDeadline: Instant?
+    private var callerIDStep: CallerIDStep?
+    private var polarityReversed = false
+
+    /// Where an incoming call's caller ID is.
+    private enum CallerIDStep: Equatable {
+        /// Data goes in the first long pause of the cadence.
+        case awaitingPause
+        case sendAt(Instant)
+        /// Before-ring data is on the line; ring when it ends (or at the
+        /// time limit, should its end never be reported).
+        case sending(limit: Instant)
+        case ringAt(Instant)
+
+        var deadline: Instant? {
+            switch self {
+            case .awaitingPause: return nil
+            case .sendAt(let at), .sending(let at), .ringAt(let at): return at
+            }
+        }
+    }
+
+    /// The wait from the line reversal to before-ring data (≥200 ms for
+    /// DTMF, ≥100 ms for BT), from the data's end to the first ring
+    /// (200-500 ms), and from the first ring's end to data in its pause
+    /// (GR-30, EN 300 659-1: at least 500 ms).
+    static let reversalToData: Interval = .milliseconds(250)
+    static let dataToRing: Interval = .milliseconds(250)
+    static let ringEndToData: Interval = .milliseconds(500)
+    /// A pause this long holds the data with room to spare (0.5 s, about
+    /// 0.8 s of data, 0.2 s before the next ring).
+    static let pauseForData: UInt16 = 1500
 
     public init(lineNumber: Int, preset: CountryPreset, timings: LineTimings, digitMap: DigitMap,
                 pulseMapping: PulseMapping = .standard, hotline: String? = nil) {
@@ -66,6 +99,7 @@ public struct LineMachine: Sendable {
         if breakStart == nil, pulseCount > 0, let lastPulseEnd { consider(lastPulseEnd + timings.interdigitPulseGap) }
         consider(stateDeadline)
         consider(ringer.nextSwitch)
+        consider(callerIDStep?.deadline)
         return earliest
     }
 
@@ -81,11 +115,25 @@ public struct LineMachine: Sendable {
         case .dtmf(let digit):
             // A DTMF digit means the handset is physically off hook.
             if breakStart == nil { takeDigit(digit, at: now, &actions) }
-        case .incomingCall:
+        case .incomingCall(let callerID):
             guard state == .idle else { break }
             enter(.ringing, &actions)
+            switch callerID ? callerIDAlerting : nil {
+            case .afterFirstRing:
+                callerIDStep = .awaitingPause
+            case .lineReversal, .lineReversalAndDualTone:
+                polarityReversed = true
+                actions.append(.polarity(reversed: true))
+                callerIDStep = .sendAt(now + LineMachine.reversalToData)
+                return actions
+            case nil:
+                break
+            }
             ringer.start(at: now)
             actions.append(.ringer(on: true))
+        case .callerIDSent:
+            guard state == .ringing, case .sending = callerIDStep else { break }
+            callerIDStep = .ringAt(now + LineMachine.dataToRing)
         case .incomingCallEnded:
             guard state == .ringing else { break }
             stopRinging(&actions)
@@ -136,7 +184,17 @@ public struct LineMachine: Sendable {
             return
         }
         if let switchAt = ringer.nextSwitch, switchAt <= due {
-            if ringer.advance(to: due) { actions.append(.ringer(on: ringer.isOn)) }
+            if ringer.advance(to: due) {
+                actions.append(.ringer(on: ringer.isOn))
+                if !ringer.isOn, callerIDStep == .awaitingPause,
+                   ringer.currentPhaseMilliseconds >= min(LineMachine.pauseForData, ringer.longestPauseMilliseconds) {
+                    callerIDStep = .sendAt(due + LineMachine.ringEndToData)
+                }
+            }
+            return
+        }
+        if let step = callerIDStep, let at = step.deadline, at <= due {
+            callerIDStepDue(step, at: due, &actions)
             return
         }
         if let deadline = stateDeadline, deadline <= due {
@@ -292,6 +350,32 @@ public struct LineMachine: Sendable {
     private mutating func stopRinging(_ actions: inout [LineAction]) {
         if ringer.isOn { actions.append(.ringer(on: false)) }
         ringer.stop()
+        callerIDStep = nil
+        restorePolarity(&actions)
+    }
+
+    // MARK: Caller ID
+
+    private mutating func callerIDStepDue(_ step: CallerIDStep, at now: Instant, _ actions: inout [LineAction]) {
+        switch step {
+        case .awaitingPause:
+            break
+        case .sendAt:
+            actions.append(.sendCallerID)
+            // After the first ring, the cadence goes on by itself.
+            callerIDStep = callerIDAlerting == .afterFirstRing ? nil : .sending(limit: now + .seconds(3))
+        case .sending, .ringAt:
+            callerIDStep = nil
+            restorePolarity(&actions)
+            ringer.start(at: now)
+            actions.append(.ringer(on: true))
+        }
+    }
+
+    private mutating func restorePolarity(_ actions: inout [LineAction]) {
+        guard polarityReversed else { return }
+        polarityReversed = false
+        actions.append(.polarity(reversed: false))
     }
 
     private mutating func play(_ kind: ToneKind, _ actions: inout [LineAction]) {

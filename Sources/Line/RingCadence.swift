@@ -13,6 +13,16 @@ public struct RingCadence: Sendable {
         self.pattern = pattern.contains { $0 > 0 } ? pattern : []
     }
 
+    /// How long the current phase (burst or pause) lasts, in ms.
+    public var currentPhaseMilliseconds: UInt16 { pattern.isEmpty ? 0 : pattern[index] }
+
+    /// The longest pause of the cadence, in ms (0 when it rings continuously).
+    public var longestPauseMilliseconds: UInt16 {
+        var longest: UInt16 = 0
+        for (position, length) in pattern.enumerated() where position % 2 == 1 { longest = max(longest, length) }
+        return longest
+    }
+
     /// Starts ringing at `now`: the ringer goes on.
     public mutating func start(at now: Instant) {
         index = 0

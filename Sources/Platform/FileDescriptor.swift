@@ -60,6 +60,7 @@ public struct FileDescriptor: Hashable, Sendable {
     }
 
     /// Writes all of `bytes`, waiting when the descriptor is blocking.
+    @inline(never)
     public func writeAll(_ bytes: [UInt8]) throws(Errno) {
         var offset = 0
         while offset < bytes.count {
@@ -67,6 +68,7 @@ public struct FileDescriptor: Hashable, Sendable {
         }
     }
 
+    @inline(never)
     public func writeAll(_ text: String) throws(Errno) {
         try writeAll(Array(text.utf8))
     }

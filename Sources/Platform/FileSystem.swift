@@ -37,6 +37,28 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Writes a whole file so that a reader (or the next start after a
+    /// power cut) sees the old contents or the new, never half: the bytes
+    /// go to `PATH.tmp`, which is then renamed over `path`.
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644) throws(Errno) {
+        let temporary = path + ".tmp"
+        let fd = try FileDescriptor.open(temporary, [.writeOnly, .create, .truncate], mode: mode)
+        do throws(Errno) {
+            try fd.writeAll(bytes)
+            if fsync(fd.rawValue) != 0 { throw Errno.current }
+        } catch {
+            fd.close()
+            removeIfPresent(temporary)
+            throw error
+        }
+        fd.close()
+        if rename(temporary, path) != 0 {
+            let error = Errno.current
+            removeIfPresent(temporary)
+            throw error
+        }
+    }
+
     /// Removes a file; a missing file is not an error.
     public static func removeIfPresent(_ path: String) {
         _ = unlink(path)

@@ -63,7 +63,7 @@ extension ArraySlice where Element == UInt8 {
     }
 
     /// The slice without leading and trailing SP, HTAB, CR and LF.
-    var trimmingLWS: ArraySlice<UInt8> {
+    public var trimmingLWS: ArraySlice<UInt8> {
         var s = startIndex
         var e = endIndex
         while s < e && SIPByte.isLWS(self[s]) { s += 1 }
@@ -98,7 +98,7 @@ extension ArraySlice where Element == UInt8 {
 
     /// Splits on `separator` where it is outside quoted strings and `<...>`.
     /// Elements are trimmed of linear white space; empty elements are kept.
-    func splitOutsideQuotes(_ separator: UInt8) -> [ArraySlice<UInt8>] {
+    public func splitOutsideQuotes(_ separator: UInt8) -> [ArraySlice<UInt8>] {
         var parts: [ArraySlice<UInt8>] = []
         var inQuotes = false
         var inAngle = false

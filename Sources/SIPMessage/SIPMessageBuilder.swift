@@ -44,10 +44,14 @@ public struct SIPMessageBuilder: Sendable {
         body = []
     }
 
+    // Out of line: hundreds of call sites would otherwise each carry a
+    // copy of the append (issue 17).
+    @inline(never)
     public mutating func add(_ name: HeaderName, _ value: String) {
         headers.append(SIPHeaderField(name, value))
     }
 
+    @inline(never)
     public mutating func add(named name: String, _ value: String) {
         headers.append(SIPHeaderField(named: name, value))
     }

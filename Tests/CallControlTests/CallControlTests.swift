@@ -1,4 +1,5 @@
 @testable import CallControl
+import CallerID
 import Config
 import Line
 import SIPMessage
@@ -140,7 +141,7 @@ final class CallControlTests: XCTestCase {
     func testANewCallRingsTheFirstFreeLineThenAnswersAndTheFarEndHangsUp() throws {
         let control = makeControl()
         let (rung, toTag) = try ring(control)
-        XCTAssertEqual(lineCommands(rung), [.input(.incomingCall)])
+        XCTAssertEqual(lineCommands(rung), [.ring(caller: CallerIdentity(number: .shown("2000"), name: .unavailable))])
         XCTAssertEqual(mediaCommands(rung), ["start 1"])
         XCTAssertEqual(statuses(rung), ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing"])
         XCTAssertTrue(sent(rung).allSatisfy { $0.route == "caller" })
@@ -171,7 +172,7 @@ final class CallControlTests: XCTestCase {
         let rung = control.mediaOpened("c1", host: "127.0.0.1", port: 40_000, at: now)
         XCTAssertEqual(statuses(rung), ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing"])
         XCTAssertEqual(mediaCommands(rung), [], "no media before the answer")
-        XCTAssertEqual(lineCommands(rung), [.input(.incomingCall)])
+        XCTAssertEqual(lineCommands(rung), [.ring(caller: CallerIdentity(number: .shown("2000"), name: .unavailable))])
         control.lineStateChanged(1, to: .ringing)
         let ok = try XCTUnwrap(sent(control.lineAnswered(1, at: now)).first?.text)
         control.lineStateChanged(1, to: .talking)
@@ -241,7 +242,7 @@ final class CallControlTests: XCTestCase {
         try ring(control, callID: "c1")
         control.lineStateChanged(1, to: .ringing)
         let (second, _) = try ring(control, callID: "c2")
-        XCTAssertTrue(second.contains { if case .line(2, .input(.incomingCall)) = $0 { return true } else { return false } })
+        XCTAssertTrue(second.contains { if case .line(2, .ring) = $0 { return true } else { return false } })
         XCTAssertEqual(control.line(ofCall: "c2"), 2)
     }
 
@@ -582,7 +583,7 @@ final class CallControlTests: XCTestCase {
         _ = try XCTUnwrap(incoming.receive(request: try invite(), from: origin(), at: now))
         let adjacent = PublicMedia(host: "198.51.100.1", rtpPort: 40_300, rtcpPort: 40_301)
         let ringing = incoming.mediaOpened("c1", host: "10.0.0.2", port: 40_000, publicMedia: adjacent, at: now)
-        XCTAssertEqual(lineCommands(ringing), [.input(.incomingCall)])
+        XCTAssertEqual(lineCommands(ringing), [.ring(caller: CallerIdentity(number: .shown("2000"), name: .unavailable))])
         let answered = try XCTUnwrap(sent(incoming.lineAnswered(1, at: now)).last?.text)
         XCTAssertTrue(answered.contains("c=IN IP4 198.51.100.1\r\n"), answered)
         XCTAssertTrue(answered.contains("m=audio 40300 RTP/AVP"), answered)

@@ -81,7 +81,7 @@ final class SimulatedBoardTests: XCTestCase {
                 clock.advance(to: end)
             }
         }
-        XCTAssertEqual(commands.ringing([]).lines, ["yes 20 Hz 400/200/400/2000"])
+        XCTAssertEqual(commands.ringing([]).lines, ["yes 20 Hz 400/200/400/2000", "bursts 6"])
         if let outputs = signal.set(.idle, at: clock.now) { line.driveRinger(outputs, at: clock.now) }
         line.ringPhaseChanged(.idle, at: clock.now)
         XCTAssertEqual(commands.ringing([]).lines, ["no"])

@@ -125,7 +125,7 @@ final class LineMachineTests: XCTestCase {
         let flashMax = Int64(preset.flashMaximumMs)
         let flashMin = Int64(preset.flashMinimumMs)
         // In a call: just inside the window is a flash, just past it a hang-up.
-        send(.incomingCall)
+        send(.incomingCall(callerID: false))
         hook(true)
         XCTAssertEqual(machine.state, .talking)
         actions = []
@@ -156,7 +156,7 @@ final class LineMachineTests: XCTestCase {
     }
 
     private func answerACall() {
-        send(.incomingCall)
+        send(.incomingCall(callerID: false))
         hook(true)
         XCTAssertEqual(machine.state, .talking)
     }
@@ -271,7 +271,7 @@ final class LineMachineTests: XCTestCase {
     func testIncomingCallRingsWithTheCountryCadenceAndAnswersOnOffHook() throws {
         try makeLine(country: "gb")
         let cadence = try XCTUnwrap(CountryPresets.preset(code: "gb")).ring.cadence
-        send(.incomingCall)
+        send(.incomingCall(callerID: false))
         XCTAssertEqual(machine.state, .ringing)
         var switches: [(Bool, Instant)] = [(true, now)]
         let start = now
@@ -293,7 +293,7 @@ final class LineMachineTests: XCTestCase {
         try makeLine()
         hook(true)
         XCTAssertFalse(machine.canAcceptIncomingCall)
-        XCTAssertEqual(send(.incomingCall), [])
+        XCTAssertEqual(send(.incomingCall(callerID: false)), [])
     }
 
     func testHotlineAndWarmline() throws {

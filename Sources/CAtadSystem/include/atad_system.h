@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,5 +81,8 @@ int atad_local_address_toward(const struct sockaddr_storage *remote, int remote_
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t atad_monotonic_ns(void);
+/// The wall clock in the local time zone (TZ, /etc/localtime), for caller
+/// ID's date field; -1 when it cannot be read.
+int atad_local_time(int *month, int *day, int *hour, int *minute);
 
 #endif

@@ -1,0 +1,55 @@
+import CallerID
+import CompactText
+import CountryPresets
+import DSP
+import EventLoop
+import Line
+import Platform
+
+/// Caller ID on the line: the burst the line state machine asks for, made
+/// from the ringing call's identity, the line's signalling and the board's
+/// clock, and played to the phone on hook until it ends.
+extension Telephony {
+    /// The level of DTMF caller ID digits, per tone.
+    static let callerIDDTMFLevel = -8.0
+
+    func sendCallerID(_ port: LinePort) {
+        guard let signalling = port.callerIDSignalling, let caller = port.caller else {
+            feed(port, .callerIDSent, at: loop.now)
+            return
+        }
+        let transmitter: CallerIDTransmitter?
+        switch signalling.modulation {
+        case .bell202, .v23:
+            let date = WallClock.localTime().map { CallerIDDate(month: $0.month, day: $0.day, hour: $0.hour, minute: $0.minute) }
+            let message = CallerIDMessage.mdmf(caller, date: date, modulation: signalling.modulation)
+            let dualTone = signalling.alerting == .lineReversalAndDualTone
+            transmitter = CallerIDTransmitter(message: message, modem: signalling.modulation == .bell202 ? .bell202 : .v23,
+                                              dualToneAlert: dualTone, markBits: dualTone ? 80 : 180)
+        case .dtmf:
+            transmitter = CallerIDMessage.dtmf(caller, signalling: signalling).flatMap {
+                CallerIDTransmitter(dtmf: $0, levelDBm0: Telephony.callerIDDTMFLevel)
+            }
+        }
+        guard let transmitter else {
+            log.info("line \(port.number): no caller ID to send")
+            feed(port, .callerIDSent, at: loop.now)
+            return
+        }
+        log.info("line \(port.number): sending caller ID (\(signalling.modulation.rawValue))")
+        port.callerIDTransmitter = transmitter
+    }
+
+    /// The burst's next frame; true while it plays. Its end lets the line
+    /// ring (before-ring methods).
+    func playCallerID(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>) -> Bool {
+        guard let transmitter = port.callerIDTransmitter else { return false }
+        transmitter.generate(into: buffer)
+        if transmitter.isDone {
+            port.callerIDTransmitter = nil
+            log.info("line \(port.number): caller ID sent")
+            feed(port, .callerIDSent, at: loop.now)
+        }
+        return true
+    }
+}

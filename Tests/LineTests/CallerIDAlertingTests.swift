@@ -1,0 +1,117 @@
+import CountryPresets
+import DialPlan
+@testable import Line
+import Timebase
+import XCTest
+
+/// When the line sends caller ID relative to the ringing, per alerting
+/// method, with explicit times.
+final class CallerIDAlertingTests: XCTestCase {
+    private var now = Instant.zero + .seconds(100)
+    private var machine: LineMachine!
+    /// Every action with the time it came at.
+    private var log: [(Instant, LineAction)] = []
+
+    private func makeLine(country: String, alerting: CallerIDSignalling.Alerting?) throws {
+        let preset = try XCTUnwrap(CountryPresets.preset(code: country))
+        machine = LineMachine(lineNumber: 1, preset: preset, timings: LineTimings(), digitMap: .anything)
+        machine.callerIDAlerting = alerting
+    }
+
+    private func send(_ input: LineInput) {
+        log += machine.handle(input, at: now).map { (now, $0) }
+    }
+
+    private func wait(_ interval: Interval) {
+        let end = now + interval
+        while let due = machine.nextDeadline, due <= end {
+            now = due
+            log += machine.advance(to: now).map { (now, $0) }
+        }
+        now = end
+    }
+
+    private func time(of action: LineAction, after start: Instant) -> Int64? {
+        log.first { $0.1 == action }.map { ($0.0 - start).nanoseconds / 1_000_000 }
+    }
+
+    func testAfterTheFirstRingTheDataGoesHalfASecondIntoTheLongPause() throws {
+        try makeLine(country: "us", alerting: .afterFirstRing)
+        let start = now
+        send(.incomingCall(callerID: true))
+        wait(.seconds(7))
+        // us: 2 s on, 4 s off.
+        XCTAssertEqual(time(of: .ringer(on: true), after: start), 0)
+        XCTAssertEqual(time(of: .ringer(on: false), after: start), 2000)
+        XCTAssertEqual(time(of: .sendCallerID, after: start), 2500)
+        XCTAssertEqual(log.filter { $0.1 == .sendCallerID }.count, 1, "once per call")
+        XCTAssertFalse(log.contains { if case .polarity = $0.1 { return true } else { return false } })
+    }
+
+    func testADoubleRingCadenceSendsInTheLongPauseNotTheShortOne() throws {
+        // gb rings 400/200/400/2000: the 200 ms gap cannot hold the data.
+        try makeLine(country: "gb", alerting: .afterFirstRing)
+        let start = now
+        send(.incomingCall(callerID: true))
+        wait(.seconds(4))
+        XCTAssertEqual(time(of: .sendCallerID, after: start), 1000 + 500)
+    }
+
+    func testLineReversalComesFirstAndTheRingFollowsTheData() throws {
+        try makeLine(country: "se", alerting: .lineReversal)
+        let start = now
+        send(.incomingCall(callerID: true))
+        XCTAssertEqual(machine.state, .ringing)
+        XCTAssertEqual(log.map { $0.1 }, [.stateChanged(.ringing), .polarity(reversed: true)])
+        wait(.milliseconds(250))
+        XCTAssertEqual(time(of: .sendCallerID, after: start), 250)
+        XCTAssertNil(time(of: .ringer(on: true), after: start), "no ring while the data is sent")
+        wait(.milliseconds(1200))
+        send(.callerIDSent)
+        let sent = now
+        wait(.milliseconds(300))
+        XCTAssertEqual(time(of: .polarity(reversed: false), after: sent), 250)
+        XCTAssertEqual(time(of: .ringer(on: true), after: sent), 250)
+    }
+
+    func testRingingStartsEvenIfTheEndOfTheDataIsNeverReported() throws {
+        try makeLine(country: "gb", alerting: .lineReversalAndDualTone)
+        let start = now
+        send(.incomingCall(callerID: true))
+        wait(.seconds(4))
+        XCTAssertEqual(time(of: .ringer(on: true), after: start), 250 + 3000)
+    }
+
+    func testAnsweringDuringTheDataRestoresThePolarityAndStopsEverything() throws {
+        try makeLine(country: "se", alerting: .lineReversal)
+        send(.incomingCall(callerID: true))
+        wait(.milliseconds(400))
+        log = []
+        send(.hook(offHook: true))
+        XCTAssertEqual(machine.state, .talking)
+        XCTAssertTrue(log.contains { $0.1 == .polarity(reversed: false) })
+        wait(.seconds(5))
+        XCTAssertFalse(log.contains { $0.1 == .ringer(on: true) || $0.1 == .sendCallerID })
+    }
+
+    func testACallerGoneBeforeTheDataLeavesTheLineAtRest() throws {
+        try makeLine(country: "us", alerting: .afterFirstRing)
+        send(.incomingCall(callerID: true))
+        wait(.milliseconds(2100))
+        send(.incomingCallEnded)
+        wait(.seconds(5))
+        XCTAssertFalse(log.contains { $0.1 == .sendCallerID })
+        XCTAssertEqual(machine.state, .idle)
+    }
+
+    func testNoCallerIDWithoutAnIdentityOrAMethod() throws {
+        try makeLine(country: "se", alerting: .lineReversal)
+        send(.incomingCall(callerID: false))
+        XCTAssertTrue(log.contains { $0.1 == .ringer(on: true) }, "rings at once")
+        try makeLine(country: "us", alerting: nil)
+        log = []
+        send(.incomingCall(callerID: true))
+        wait(.seconds(7))
+        XCTAssertFalse(log.contains { $0.1 == .sendCallerID })
+    }
+}
