@@ -12,11 +12,22 @@ extension CallerIdentity {
             self = .anonymous
             return
         }
+        // RFC 3325 allows a sip and a tel identity side by side: the one
+        // with a number wins, a name from either.
+        var asserted: CallerIdentity?
         for value in invite.values(of: .pAssertedIdentity) {
-            if let address = try? NameAddress.parse(value), let identity = CallerIdentity(address) {
-                self = identity
-                return
+            guard let address = try? NameAddress.parse(value), let identity = CallerIdentity(address) else { continue }
+            guard var best = asserted else {
+                asserted = identity
+                continue
             }
+            if case .shown = identity.number, !(best.number.isShown) { best.number = identity.number }
+            if case .shown = identity.name, !(best.name.isShown) { best.name = identity.name }
+            asserted = best
+        }
+        if let asserted {
+            self = asserted
+            return
         }
         for header in invite.headers(named: "Remote-Party-ID") {
             for value in invite.value(of: header).splitOutsideQuotes(UInt8(ascii: ",")) where !value.isEmpty {
@@ -38,7 +49,9 @@ extension CallerIdentity {
     /// Number and name from one name-addr; nil when its URI is not one we read.
     init?(_ address: NameAddress) {
         guard let uri = address.sipURI else { return nil }
-        let user = uri.userText ?? ""
+        // A telephone-subscriber user part carries parameters after the
+        // number (";phone-context=...", ";npdi"): the number ends there.
+        let user = String(decoding: (uri.unescapedUser ?? []).prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self)
         let anonymousUser = CallerIdentity.isAnonymous(user) || uri.host.equalsIgnoringCase("anonymous.invalid")
         let number: Field
         if anonymousUser {

@@ -13,9 +13,8 @@ import CountryPresets
 /// or `B10C` when it is unavailable or private).
 public enum CallerIDMessage {
     public static let mdmfCallSetup: UInt8 = 0x80
-    /// The longest number and name the displays of each standard promise to
-    /// show (GR-30: 15-character names; EN 300 659-3: 20 of each).
-    static let longestNumber = 18
+    /// The longest name the displays of each standard promise to show
+    /// (GR-30: 15 characters; EN 300 659-3: 20).
     static func longestName(_ modulation: CallerIDSignalling.Modulation) -> Int { modulation == .bell202 ? 15 : 20 }
 
     /// The MDMF message without its checksum.
@@ -29,7 +28,7 @@ public enum CallerIDMessage {
         }
         if let date { add(0x01, date.digits) }
         switch identity.number {
-        case .shown(let number): add(0x02, Array(number.utf8.prefix(longestNumber)))
+        case .shown(let number): add(0x02, Array(number.utf8.prefix(CallerIdentity.longestNumber)))
         case .withheld: add(0x04, [UInt8(ascii: "P")])
         case .unavailable: add(0x04, [UInt8(ascii: "O")])
         }
@@ -55,13 +54,19 @@ public enum CallerIDMessage {
         let start = String(signalling.dtmfStart), end = String(signalling.dtmfEnd)
         switch identity.number {
         case .shown(let number):
-            let digits = number.utf8.filter { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.prefix(longestNumber)
-            return digits.isEmpty ? nil : start + String(decoding: digits, as: UTF8.self) + end
+            // DTMF caller ID carries digits only ("*" and "#" are framing).
+            let digitsOnly = number.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            guard digitsOnly else { return unavailable(signalling) }
+            return start + number + end
         case .withheld:
             return signalling.dtmfStart == "A" && signalling.dtmfEnd == "C" ? "B10C" : nil
         case .unavailable:
-            return signalling.dtmfStart == "A" && signalling.dtmfEnd == "C" ? "B00C" : nil
+            return unavailable(signalling)
         }
+    }
+
+    private static func unavailable(_ signalling: CallerIDSignalling) -> String? {
+        signalling.dtmfStart == "A" && signalling.dtmfEnd == "C" ? "B00C" : nil
     }
 
     /// A name in printable ASCII, each other character a "?", cut to `limit`.

@@ -8,10 +8,19 @@ public struct CallerIdentity: Equatable, Sendable {
         case withheld
         /// The network does not know it (shown as "O", "out of area").
         case unavailable
+
+        public var isShown: Bool {
+            if case .shown = self { return true } else { return false }
+        }
     }
 
     public var number: Field
     public var name: Field
+
+    /// The longest number sent (EN 300 659-3's limit; GR-30 displays at
+    /// least 10 digits): a longer one would be shown cut, a wrong number
+    /// to call back, so it is sent as unavailable instead.
+    public static let longestNumber = 20
 
     public init(number: Field, name: Field) {
         self.number = number
@@ -39,7 +48,7 @@ public struct CallerIdentity: Equatable, Sendable {
                 return nil
             }
         }
-        return digits.isEmpty ? nil : digits
+        return digits.isEmpty || digits.utf8.count > longestNumber ? nil : digits
     }
 }
 

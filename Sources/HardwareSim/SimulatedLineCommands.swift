@@ -231,12 +231,13 @@ public struct SimulatedLineCommands {
         let usage = "usage: record LINE PATH SECONDS (1-\(SimulatedRecorder.longestSeconds)) | record LINE stop"
         if words == ["stop"] {
             guard let recorder = line.recorder else { return .error("line \(line.number) is not recording") }
-            line.recorder = nil
             do throws(Errno) {
-                try FileSystem.writeFileAtomically(recorder.path, recorder.wavBytes)
+                try FileSystem.writeFileAtomically(recorder.path, recorder.wavBytes, durable: false)
             } catch {
+                // Still recording: another stop may find the folder fixed.
                 return .error("cannot write \(recorder.path): \(error.message)")
             }
+            line.recorder = nil
             var lines = ["recorded \(recorder.count * 1000 / recorder.sampleRate) ms to \(recorder.path)"]
             for event in recorder.events {
                 lines.append("at \(event.sample * 1000 / recorder.sampleRate) ms: \(event.text)")

@@ -70,6 +70,11 @@ public struct LineMachine: Sendable {
     /// A pause this long holds the data with room to spare (0.5 s, about
     /// 0.8 s of data, 0.2 s before the next ring).
     static let pauseForData: UInt16 = 1500
+    /// Data due longer ago than this is not sent.
+    static let lateDataLimit: Interval = .milliseconds(200)
+    /// The longest before-ring data (DTMF: "A", 20 digits and "C" at
+    /// 140 ms each, 3.1 s) with room; past it the line rings anyway.
+    static let dataLimit: Interval = .seconds(4)
 
     public init(lineNumber: Int, preset: CountryPreset, timings: LineTimings, digitMap: DigitMap,
                 pulseMapping: PulseMapping = .standard, hotline: String? = nil) {
@@ -162,12 +167,14 @@ public struct LineMachine: Sendable {
     public mutating func advance(to now: Instant) -> [LineAction] {
         var actions: [LineAction] = []
         while let due = nextDeadline, due <= now {
-            fire(at: due, &actions)
+            fire(at: due, now: now, &actions)
         }
         return actions
     }
 
-    private mutating func fire(at due: Instant, _ actions: inout [LineAction]) {
+    /// Runs the deadline `due`; `now` is when that happens, later than
+    /// `due` after a stall.
+    private mutating func fire(at due: Instant, now: Instant, _ actions: inout [LineAction]) {
         if let start = breakStart, start + timings.hangUp <= due {
             breakStart = nil
             hangUp(&actions)
@@ -194,7 +201,7 @@ public struct LineMachine: Sendable {
             return
         }
         if let step = callerIDStep, let at = step.deadline, at <= due {
-            callerIDStepDue(step, at: due, &actions)
+            callerIDStepDue(step, due: due, now: now, &actions)
             return
         }
         if let deadline = stateDeadline, deadline <= due {
@@ -356,20 +363,36 @@ public struct LineMachine: Sendable {
 
     // MARK: Caller ID
 
-    private mutating func callerIDStepDue(_ step: CallerIDStep, at now: Instant, _ actions: inout [LineAction]) {
+    private mutating func callerIDStepDue(_ step: CallerIDStep, due: Instant, now: Instant,
+                                          _ actions: inout [LineAction]) {
         switch step {
         case .awaitingPause:
             break
         case .sendAt:
-            actions.append(.sendCallerID)
-            // After the first ring, the cadence goes on by itself.
-            callerIDStep = callerIDAlerting == .afterFirstRing ? nil : .sending(limit: now + .seconds(3))
+            // Data that starts late could still be on the line when the
+            // next ring (or the ring after a reversal) comes: the phone
+            // would not read it, so after a stall none is sent.
+            let late = now - due > LineMachine.lateDataLimit
+            if callerIDAlerting == .afterFirstRing {
+                // The cadence goes on by itself.
+                callerIDStep = nil
+                if !late { actions.append(.sendCallerID) }
+            } else if late {
+                startRingingAfterCallerID(at: due, &actions)
+            } else {
+                actions.append(.sendCallerID)
+                callerIDStep = .sending(limit: now + LineMachine.dataLimit)
+            }
         case .sending, .ringAt:
-            callerIDStep = nil
-            restorePolarity(&actions)
-            ringer.start(at: now)
-            actions.append(.ringer(on: true))
+            startRingingAfterCallerID(at: due, &actions)
         }
+    }
+
+    private mutating func startRingingAfterCallerID(at due: Instant, _ actions: inout [LineAction]) {
+        callerIDStep = nil
+        restorePolarity(&actions)
+        ringer.start(at: due)
+        actions.append(.ringer(on: true))
     }
 
     private mutating func restorePolarity(_ actions: inout [LineAction]) {

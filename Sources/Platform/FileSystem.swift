@@ -39,13 +39,16 @@ public enum FileSystem {
 
     /// Writes a whole file so that a reader (or the next start after a
     /// power cut) sees the old contents or the new, never half: the bytes
-    /// go to `PATH.tmp`, which is then renamed over `path`.
-    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644) throws(Errno) {
+    /// go to `PATH.tmp`, which is then renamed over `path`. `durable`: on
+    /// the storage (fsync) before the rename, for state that must survive a
+    /// power cut; a test's recording need not wait for the disk.
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644,
+                                           durable: Bool = true) throws(Errno) {
         let temporary = path + ".tmp"
         let fd = try FileDescriptor.open(temporary, [.writeOnly, .create, .truncate], mode: mode)
         do throws(Errno) {
             try fd.writeAll(bytes)
-            if fsync(fd.rawValue) != 0 { throw Errno.current }
+            if durable, fsync(fd.rawValue) != 0 { throw Errno.current }
         } catch {
             fd.close()
             removeIfPresent(temporary)

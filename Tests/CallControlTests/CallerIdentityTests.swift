@@ -45,6 +45,28 @@ final class CallerIdentityTests: XCTestCase {
                        CallerIdentity(number: .shown("5550001"), name: .shown("Carol")))
     }
 
+    func testATelIdentityBesideASipOneGivesTheNumber() throws {
+        XCTAssertEqual(try identity(["From: <sip:999@example.com>;tag=1",
+                                     "P-Asserted-Identity: \"Alice\" <sip:alice@example.com>, <tel:+15551234567>"]),
+                       CallerIdentity(number: .shown("15551234567"), name: .shown("Alice")))
+        XCTAssertEqual(try identity(["From: <sip:999@example.com>;tag=1", "P-Asserted-Identity: <tel:+4930123456>"]),
+                       CallerIdentity(number: .shown("4930123456"), name: .unavailable))
+    }
+
+    func testUserPartParametersEndTheNumber() throws {
+        XCTAssertEqual(try identity(["From: <sip:+15551234567;npdi;rn=+15550000000@example.com;user=phone>;tag=1"]),
+                       CallerIdentity(number: .shown("15551234567"), name: .unavailable))
+        XCTAssertEqual(try identity(["From: \"Bob\" <sip:5551234;phone-context=+1555@example.com>;tag=1"]),
+                       CallerIdentity(number: .shown("5551234"), name: .shown("Bob")))
+    }
+
+    func testANumberTooLongToShowWholeIsUnavailable() throws {
+        XCTAssertEqual(try identity(["From: \"Long\" <sip:123456789012345678901@example.com>;tag=1"]),
+                       CallerIdentity(number: .unavailable, name: .shown("Long")))
+        XCTAssertEqual(try identity(["From: \"Twenty\" <sip:12345678901234567890@example.com>;tag=1"]),
+                       CallerIdentity(number: .shown("12345678901234567890"), name: .shown("Twenty")))
+    }
+
     func testAUserNameIsNoNumberButNamesTheCaller() throws {
         XCTAssertEqual(try identity(["From: <sip:alice@example.com>;tag=1"]),
                        CallerIdentity(number: .unavailable, name: .shown("alice")))

@@ -55,6 +55,9 @@ final class CallerIDMessageTests: XCTestCase {
         XCTAssertEqual(CallerIDMessage.dtmf(caller, signalling: denmark), "A0701234567#")
         XCTAssertNil(CallerIDMessage.dtmf(.anonymous, signalling: denmark))
         XCTAssertEqual(CallerIDMessage.dtmf(caller, signalling: CallerIDSignalling.usual(inCountry: "nl")!), "D0701234567C")
+        // "*" and "#" frame DTMF caller ID: a number with them is unavailable.
+        XCTAssertEqual(CallerIDMessage.dtmf(CallerIdentity(number: .shown("*31#"), name: .unavailable), signalling: sweden),
+                       "B00C")
     }
 
     func testNumbersAreDigitsOnly() {
@@ -63,6 +66,7 @@ final class CallerIDMessageTests: XCTestCase {
         XCTAssertNil(CallerIdentity.digits(of: "alice"))
         XCTAssertNil(CallerIdentity.digits(of: "+"))
         XCTAssertNil(CallerIdentity.digits(of: "12+34"))
+        XCTAssertNil(CallerIdentity.digits(of: "123456789012345678901"), "longer than 20 digits")
     }
 
     func testDateIsMonthDayHourMinute() {

@@ -39,7 +39,7 @@ final class CallerIDAlertingTests: XCTestCase {
         try makeLine(country: "us", alerting: .afterFirstRing)
         let start = now
         send(.incomingCall(callerID: true))
-        wait(.seconds(7))
+        wait(.seconds(15))
         // us: 2 s on, 4 s off.
         XCTAssertEqual(time(of: .ringer(on: true), after: start), 0)
         XCTAssertEqual(time(of: .ringer(on: false), after: start), 2000)
@@ -78,8 +78,8 @@ final class CallerIDAlertingTests: XCTestCase {
         try makeLine(country: "gb", alerting: .lineReversalAndDualTone)
         let start = now
         send(.incomingCall(callerID: true))
-        wait(.seconds(4))
-        XCTAssertEqual(time(of: .ringer(on: true), after: start), 250 + 3000)
+        wait(.seconds(5))
+        XCTAssertEqual(time(of: .ringer(on: true), after: start), 250 + 4000)
     }
 
     func testAnsweringDuringTheDataRestoresThePolarityAndStopsEverything() throws {
@@ -102,6 +102,51 @@ final class CallerIDAlertingTests: XCTestCase {
         wait(.seconds(5))
         XCTAssertFalse(log.contains { $0.1 == .sendCallerID })
         XCTAssertEqual(machine.state, .idle)
+    }
+
+    func testAStalledLoopSendsNoDataIntoTheRing() throws {
+        // The loop wakes 7 s after the call came: the data due at 2.5 s
+        // would run into the second ring.
+        try makeLine(country: "us", alerting: .afterFirstRing)
+        send(.incomingCall(callerID: true))
+        now = now + .seconds(7)
+        log += machine.advance(to: now).map { (now, $0) }
+        XCTAssertFalse(log.contains { $0.1 == .sendCallerID })
+        XCTAssertEqual(machine.ringer.isOn, true, "the cadence goes on")
+
+        // Before the ring: a stall past the data's time rings at once.
+        try makeLine(country: "se", alerting: .lineReversal)
+        log = []
+        send(.incomingCall(callerID: true))
+        now = now + .seconds(2)
+        log += machine.advance(to: now).map { (now, $0) }
+        XCTAssertFalse(log.contains { $0.1 == .sendCallerID })
+        let restored = try XCTUnwrap(log.firstIndex { $0.1 == .polarity(reversed: false) })
+        let rung = try XCTUnwrap(log.firstIndex { $0.1 == .ringer(on: true) })
+        XCTAssertLessThan(restored, rung, "the polarity is back before the ring")
+    }
+
+    func testACallerGoneDuringTheReversalRestoresThePolarity() throws {
+        try makeLine(country: "se", alerting: .lineReversal)
+        send(.incomingCall(callerID: true))
+        wait(.milliseconds(100))
+        send(.incomingCallEnded)
+        XCTAssertEqual(machine.state, .idle)
+        XCTAssertEqual(log.last?.1, .stateChanged(.idle))
+        XCTAssertTrue(log.contains { $0.1 == .polarity(reversed: false) })
+        wait(.seconds(5))
+        XCTAssertFalse(log.contains { $0.1 == .sendCallerID || $0.1 == .ringer(on: true) })
+    }
+
+    func testTheEndOfDataCountsOnlyWhileItIsSent() throws {
+        try makeLine(country: "se", alerting: .lineReversal)
+        send(.incomingCall(callerID: true))
+        send(.callerIDSent)
+        wait(.milliseconds(249))
+        XCTAssertNil(time(of: .sendCallerID, after: now - .milliseconds(249)))
+        XCTAssertFalse(log.contains { $0.1 == .ringer(on: true) }, "an early report does not skip the data")
+        wait(.milliseconds(2))
+        XCTAssertTrue(log.contains { $0.1 == .sendCallerID })
     }
 
     func testNoCallerIDWithoutAnIdentityOrAMethod() throws {

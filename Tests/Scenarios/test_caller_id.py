@@ -29,11 +29,16 @@ import wave
 
 import pytest
 
-from conftest import wait_until, write_site
+from conftest import UNDER_QEMU, wait_until, write_site
 from sip_peers import sipp  # noqa: F401 (fixture)
 from test_incoming_calls import line_state, sip_port
 
 RATE = 8000
+# Under qemu-user the emulated CPU wakes the loop late now and then: a gap
+# that a timer ends (the ring after the data, a cadence phase) may run this
+# much longer than on the board. The data's own timing (one modem stream)
+# keeps its tolerances.
+LAG = 300 if UNDER_QEMU else 0
 # A 0 dBm0 sine's peak in 16-bit linear audio (Sources/DSP/Level.swift).
 ZERO_DBM0_PEAK = 22826.36
 # A sample louder than -45 dBm0 (peak) is sound; the FSK is sent at about
@@ -162,12 +167,12 @@ def ring_bursts(daemon):
 def let_the_line_ring(daemon, bursts, what, timeout=10):
     """Waits until the bell has begun `bursts` bursts: the recording then
     holds that burst's `ring on`."""
-    wait_until(lambda: ring_bursts(daemon) >= bursts, timeout, what)
+    wait_until(lambda: ring_bursts(daemon) >= bursts, timeout, what, interval=0.1)
 
 
 def ring_started(daemon):
     """Waits for the line to ring and returns the test's clock then."""
-    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring")
+    wait_until(lambda: line_state(daemon, 1) == "ringing", 10, "line 1 to ring", interval=0.1)
     return time.monotonic()
 
 
@@ -397,16 +402,16 @@ def check_data_in_first_pause(recording, cadence_on, cadence_off):
     the cadence says. Returns the burst (start ms, end ms)."""
     ring_on = recording.first("ring on")
     ring_off = recording.first("ring off", after=ring_on)
-    assert abs((ring_off - ring_on) - cadence_on) <= 100, (
+    assert abs((ring_off - ring_on) - cadence_on) <= 100 + LAG, (
         f"the first burst lasted {ring_off - ring_on} ms, not {cadence_on}: {recording.events}")
     assert not sounds(recording.samples, 0, ring_off), (
         f"sound before the first ring ended: {sounds(recording.samples, 0, ring_off)}")
     burst, next_ring = fsk_after(recording, ring_off)
-    assert 450 <= burst[0] - ring_off <= 700, (
+    assert 450 <= burst[0] - ring_off <= 700 + LAG, (
         f"the FSK started {burst[0] - ring_off:.0f} ms after the first ring ended (wanted 500): {burst}")
     assert next_ring - burst[1] >= 200, (
         f"the FSK ended {next_ring - burst[1]:.0f} ms before the second ring (wanted >= 200): {burst}")
-    assert abs((next_ring - ring_off) - cadence_off) <= 100, (
+    assert abs((next_ring - ring_off) - cadence_off) <= 100 + LAG, (
         f"the first pause lasted {next_ring - ring_off} ms, not {cadence_off}: {recording.events}")
     return burst
 
@@ -452,7 +457,9 @@ def test_bell202_caller_id_in_the_first_pause_of_us_ringing(daemons, tmp_path, s
 
 def test_v23_caller_id_from_the_from_header_in_the_first_pause_of_de_ringing(daemons, tmp_path, short_dir, sipp):
     """de: without P-Asserted-Identity the From gives the identity (uac_call
-    sends `"5551234" <sip:5551234@...>`: number and name 5551234); V.23
+    sends `"CALLER" <sip:CALLER@...>`: number and name both the 16 digits
+    4930123456789012, so the length byte is 0x10, the byte spandsp's own
+    field builder would wrongly escape); V.23
     MDMF in the first pause of the 1000/4000 cadence, 500 ms after the
     first burst, read raw from minimodem and checked against its checksum,
     and by multimon-ng; the modem is V.23 by its frequencies."""
@@ -462,7 +469,7 @@ def test_v23_caller_id_from_the_from_header_in_the_first_pause_of_de_ringing(dae
     start_recording(daemon, recording_path)
     called_at = time.time()
     uac = sipp.uac("uac_call.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
-                   keys={"caller": "5551234"}, timeout=40, extra=["-d", "500"])
+                   keys={"caller": "4930123456789012"}, timeout=40, extra=["-d", "500"])
     ring_started(daemon)
     wait_for_caller_id(daemon, "v23")
     stamps = date_stamps(called_at, time.time())
@@ -472,9 +479,9 @@ def test_v23_caller_id_from_the_from_header_in_the_first_pause_of_de_ringing(dae
 
     burst = check_data_in_first_pause(recording, 1000, 4000)
     message, parameters = mdmf_message(minimodem_bytes(recording_path, V23))
-    check_message(parameters, message, "5551234", "5551234", stamps)
+    check_message(parameters, message, "4930123456789012", "4930123456789012", stamps)
     check_fsk(recording.samples, burst, V23, 180, message)
-    check_clipfsk(recording_path, "5551234", "5551234", stamps)
+    check_clipfsk(recording_path, "4930123456789012", "4930123456789012", stamps)
 
 
 def test_bt_caller_id_comes_before_the_ring_after_a_reversal_and_a_dual_tone(daemons, tmp_path, short_dir, sipp):
@@ -501,7 +508,7 @@ def test_bt_caller_id_comes_before_the_ring_after_a_reversal_and_a_dual_tone(dae
     assert len(heard) == 2, f"wanted the alert tone then the FSK before the first ring: {heard}"
     tone, burst = heard
 
-    assert 100 <= tone[0] - reversed_at <= 400, f"alert tone {tone[0] - reversed_at:.0f} ms after the reversal"
+    assert 100 <= tone[0] - reversed_at <= 400 + LAG, f"alert tone {tone[0] - reversed_at:.0f} ms after the reversal"
     assert 88 <= tone[1] - tone[0] <= 120, f"alert tone lasted {tone[1] - tone[0]:.1f} ms"
     middle = part(recording.samples, tone[0] + 10, tone[1] - 10)
     for hertz in (2130, 2750):
@@ -521,8 +528,8 @@ def test_bt_caller_id_comes_before_the_ring_after_a_reversal_and_a_dual_tone(dae
 
     forward = recording.first("polarity forward", after=reversed_at)
     ring_on = recording.first("ring on")
-    assert 200 <= forward - burst[1] <= 500, f"polarity forward {forward - burst[1]:.0f} ms after the FSK"
-    assert 200 <= ring_on - burst[1] <= 500, f"first ring {ring_on - burst[1]:.0f} ms after the FSK"
+    assert 200 <= forward - burst[1] <= 500 + LAG, f"polarity forward {forward - burst[1]:.0f} ms after the FSK"
+    assert 200 <= ring_on - burst[1] <= 500 + LAG, f"first ring {ring_on - burst[1]:.0f} ms after the FSK"
 
 
 DTMF_TONES = {
@@ -554,7 +561,8 @@ def test_dtmf_caller_id_comes_before_the_ring_after_a_reversal_in_sweden(daemons
     uac = call_with_identity(sipp, daemon, "Alice Example", "0701234567")
     wait_for_caller_id(daemon, "dtmf")
     try:
-        wait_until(lambda: keys_heard(daemon) == digits, 5, f"the handset's DTMF detector to hear {digits}")
+        wait_until(lambda: keys_heard(daemon) == digits, 5, f"the handset's DTMF detector to hear {digits}",
+                   interval=0.1)
     except AssertionError as failure:
         raise AssertionError(f"{failure}; `hear 1` says {daemon.ctl('hear', '1').out_lines}") from None
     let_the_line_ring(daemon, 1, "the polarity to return and the first ring (250 ms after the digits)")
@@ -578,10 +586,10 @@ def test_dtmf_caller_id_comes_before_the_ring_after_a_reversal_in_sweden(daemons
     for (_, end), (start, _) in zip(tones, tones[1:]):
         assert 62 <= start - end <= 78, f"{start - end:.1f} ms between digits (wanted 70): {tones}"
 
-    assert 200 <= tones[0][0] - reversed_at <= 700, f"first digit {tones[0][0] - reversed_at:.0f} ms after the reversal"
-    assert 200 <= ring_on - tones[-1][1] <= 500, f"first ring {ring_on - tones[-1][1]:.0f} ms after the last digit"
+    assert 200 <= tones[0][0] - reversed_at <= 700 + LAG, f"first digit {tones[0][0] - reversed_at:.0f} ms after the reversal"
+    assert 200 <= ring_on - tones[-1][1] <= 500 + LAG, f"first ring {ring_on - tones[-1][1]:.0f} ms after the last digit"
     forward = recording.first("polarity forward", after=reversed_at)
-    assert 200 <= forward - tones[-1][1] <= 500, (
+    assert 200 <= forward - tones[-1][1] <= 500 + LAG, (
         f"polarity forward {forward - tones[-1][1]:.0f} ms after the last digit")
 
 
@@ -624,8 +632,8 @@ def test_caller_id_off_sends_nothing_and_rings_as_before(daemons, tmp_path, shor
     ring_on = recording.first("ring on")
     ring_off = recording.first("ring off", after=ring_on)
     next_ring = recording.first("ring on", after=ring_off)
-    assert abs((ring_off - ring_on) - 2000) <= 100, recording.events
-    assert abs((next_ring - ring_off) - 4000) <= 100, recording.events
+    assert abs((ring_off - ring_on) - 2000) <= 100 + LAG, recording.events
+    assert abs((next_ring - ring_off) - 4000) <= 100 + LAG, recording.events
     heard = sounds(recording.samples, ring_off, next_ring)
     assert not heard, f"sound in the first pause with caller_id = off: {heard}"
     assert "polarity reverse" not in [what for _, what in recording.events], recording.events
