@@ -41,6 +41,13 @@ public enum CallerIDMessage {
         return message
     }
 
+    /// The MDMF message-waiting message (type 0x82) with its visual
+    /// indicator parameter (0x0B: 0xFF on, 0x00 off), as GR-30 and EN 300
+    /// 659-3 both define it; without its checksum.
+    public static func messageWaiting(_ on: Bool) -> [UInt8] {
+        [0x82, 3, 0x0B, 1, on ? 0xFF : 0x00]
+    }
+
     /// The checksum byte that makes the message's bytes sum to 0 mod 256.
     public static func checksum(_ message: [UInt8]) -> UInt8 {
         var sum: UInt8 = 0

@@ -23,6 +23,15 @@ public struct SiteConfig: Sendable {
         public var codec: AudioCodec = .pcmu
         public var ptime: Int = 20
         public var dtmfRelay: DTMFRelayMode = .rfc4733
+        /// `mwi`: take the voicemail server's message-summary NOTIFYs.
+        public var messageWaiting: MessageWaitingMode = .unsolicited
+    }
+
+    /// How an account learns that messages wait.
+    public enum MessageWaitingMode: String, Sendable, Equatable {
+        /// NOTIFYs the server sends without a subscription.
+        case unsolicited
+        case off
     }
 
     /// Per-line settings of the site file (the wiring is the board's).
@@ -228,7 +237,8 @@ public struct SiteConfig: Sendable {
                 expires: section.integer("expires") ?? 3600,
                 codec: section.text("codec") == "pcma" ? .pcma : .pcmu,
                 ptime: section.text("ptime").flatMap { Int($0) } ?? 20,
-                dtmfRelay: section.text("dtmf_relay").flatMap(DTMFRelayMode.init(rawValue:)) ?? .rfc4733))
+                dtmfRelay: section.text("dtmf_relay").flatMap(DTMFRelayMode.init(rawValue:)) ?? .rfc4733,
+                messageWaiting: section.text("mwi").flatMap(MessageWaitingMode.init(rawValue:)) ?? .unsolicited))
         }
         let accountNames = config.accounts.map { $0.name }
         for section in sections where section.name == "line" {

@@ -67,6 +67,8 @@ public enum SiteSchema {
                 KeySpec("ptime", .choice(["10", "20", "30"]), "RTP packet time, ms (default 20)"),
                 KeySpec("dtmf_relay", .choice(["rfc4733", "info", "inband"]),
                         "how digits pressed in a call travel: rfc4733 events, SIP INFO or in-band tone (default rfc4733)"),
+                KeySpec("mwi", .choice(["unsolicited", "off"]),
+                        "message waiting: take the voicemail server's message-summary NOTIFYs (default unsolicited)"),
             ]),
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),

@@ -4,6 +4,7 @@ import Config
 import ControlProtocol
 import CountryPresets
 import EventLoop
+import Line
 import Platform
 import SIPUserAgent
 import Timebase
@@ -73,6 +74,7 @@ final class Daemon {
         telephony.start()
         self.telephony = telephony
         let sip = SIPService(site: site, loop: loop, log: log)
+        sip.onMessageWaiting = { account, summary in self.messageWaiting(account: account, summary.waiting) }
         try sip.start()
         self.sip = sip
         // Call control between the SIP side and the lines.
@@ -84,6 +86,18 @@ final class Daemon {
         notifier.ready(status: "serving \(site.board.lines.count) lines")
         scheduleWatchdog()
         log.info("\(Version.banner) started: config \(site.path), board '\(site.board.name)' (\(site.board.driver.rawValue), \(site.board.lines.count) lines), country \(site.country), control socket \(socketPath)")
+    }
+
+    /// A voicemail summary for `account` (nil: no accounts, every line):
+    /// each line calling through it stutters its dial tone and sets the
+    /// phone's indicator.
+    private func messageWaiting(account: String?, _ waiting: Bool) {
+        guard let telephony else { return }
+        for port in telephony.ports {
+            let lineAccount = site.lineSettings(port.number).account ?? site.accounts.first?.name
+            guard account == nil || lineAccount == account else { continue }
+            telephony.feed(port, .messageWaiting(waiting), at: loop.now)
+        }
     }
 
     func run() throws(Errno) {

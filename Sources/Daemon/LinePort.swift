@@ -21,6 +21,8 @@ final class LinePort {
     var callerIDSignalling: CallerIDSignalling?
     var caller: CallerIdentity?
     var callerIDTransmitter: CallerIDTransmitter?
+    /// What the burst carries, for the log ("caller ID", "message waiting indicator").
+    var burstName = "caller ID"
     let detector = DTMFDetector()
     var ringSignal: RingSignal
     var ringTimer: TimerID?

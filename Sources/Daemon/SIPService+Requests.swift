@@ -54,6 +54,10 @@ extension SIPService {
         let forCall = request.method != .cancel || serverTransactions.holdsInvite(cancelledBy: request)
         let origin = RequestOrigin(route: SIPRoute.back(route), reliable: stream != nil, trusted: callSources.admits(source))
         if forCall && onCallRequest(request, origin) { return }
+        if request.method == .notify {
+            reply(answerNotify(request, from: source), to: source, stream: stream)
+            return
+        }
         if let response = answer(request) { reply(response, to: source, stream: stream) }
     }
 

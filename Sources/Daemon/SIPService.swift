@@ -59,11 +59,19 @@ final class SIPService {
     var keepAlivesAnswered = 0
     /// What the validator lets through: the methods handled here, two SIP
     /// extensions (reliable provisional responses and session timers; a
-    /// Require of any other gets 420), SDP and key-press bodies.
-    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack, .update],
+    /// Require of any other gets 420), SDP, key-press and message-summary
+    /// bodies.
+    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack, .update, .notify],
                                         supportedExtensions: ["100rel", "timer"],
-                                        acceptedContentTypes: ["application/sdp", "application/dtmf-relay"])
+                                        acceptedContentTypes: ["application/sdp", "application/dtmf-relay",
+                                                               "application/simple-message-summary"])
     var droppedMessages = 0
+    /// The last message summary of each account (by name; "" without
+    /// accounts), in the order they came, and the hook that tells the
+    /// lines. A list: there are a few accounts, and a dictionary of them
+    /// would cost the firmware kilobytes of specialized hashing code.
+    var messageSummaries: [(account: String, summary: MessageSummary)] = []
+    var onMessageWaiting: (String?, MessageSummary) -> Void = { _, _ in }
     var callSources = CallSourcePolicy(trusted: [], enforced: false)
     var receivedMessages = 0
     var userAgent: String { site.userAgent ?? "atad/\(Version.number)" }
@@ -159,7 +167,7 @@ final class SIPService {
         for account in site.accounts where !account.register {
             lines.append("account \(account.name): not registering (register = no)")
         }
-        return lines
+        return lines + messageWaitingStatusLines
     }
 
     // MARK: Transport

@@ -37,6 +37,23 @@ extension Telephony {
             return
         }
         log.info("line \(port.number): sending caller ID (\(signalling.modulation.rawValue))")
+        port.burstName = "caller ID"
+        port.callerIDTransmitter = transmitter
+    }
+
+    /// Sets or clears the phone's message-waiting indicator (VMWI) with an
+    /// FSK message on hook, the line's caller ID modem: Bell 202 as it is
+    /// (GR-30 on-hook data without ringing), V.23 after the dual-tone alert
+    /// that EN 300 659-1 puts before data not tied to ringing. DTMF lines
+    /// have no such message; their phones hear the stutter dial tone.
+    func sendMessageWaitingIndicator(_ port: LinePort, on: Bool) {
+        guard let signalling = port.callerIDSignalling, signalling.modulation != .dtmf else { return }
+        let dualTone = signalling.modulation == .v23
+        guard let transmitter = CallerIDTransmitter(message: CallerIDMessage.messageWaiting(on),
+                                                    modem: dualTone ? .v23 : .bell202,
+                                                    dualToneAlert: dualTone, markBits: dualTone ? 80 : 180) else { return }
+        log.info("line \(port.number): sending message waiting indicator \(on ? "on" : "off") (\(signalling.modulation.rawValue))")
+        port.burstName = "message waiting indicator"
         port.callerIDTransmitter = transmitter
     }
 
@@ -47,7 +64,7 @@ extension Telephony {
         transmitter.generate(into: buffer)
         if transmitter.isDone {
             port.callerIDTransmitter = nil
-            log.info("line \(port.number): caller ID sent")
+            log.info("line \(port.number): \(port.burstName) sent")
             feed(port, .callerIDSent, at: loop.now)
         }
         return true

@@ -135,6 +135,10 @@ final class Telephony {
         for port in ports {
             guard let machine = try? Telephony.machine(for: port.number, site: site) else { continue }
             if port.machine.state == .idle {
+                // The new machine keeps knowing that messages wait (the
+                // phone's indicator already says so: nothing is sent).
+                var machine = machine
+                if port.machine.messageWaiting { _ = machine.handle(.messageWaiting(true), at: loop.now) }
                 port.machine = machine
                 port.callerIDSignalling = site.lineSettings(port.number).callerID.signalling(inCountry: site.country)
                 port.ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
@@ -187,6 +191,8 @@ final class Telephony {
                 }
             case .sendCallerID:
                 sendCallerID(port)
+            case .sendMessageWaitingIndicator(let on):
+                sendMessageWaitingIndicator(port, on: on)
             case .dial(let number):
                 log.info("line \(port.number): dialed \(number)")
                 onCallEvent(port.number, action)

@@ -37,6 +37,9 @@ public enum LineAction: Equatable, Sendable {
     /// Send the caller's identity to the phone now (on hook); before-ring
     /// methods wait for `callerIDSent` to ring.
     case sendCallerID
+    /// Set (true) or clear the phone's message-waiting lamp or icon (VMWI),
+    /// sent on hook: at once when the line is idle, else when it next is.
+    case sendMessageWaitingIndicator(Bool)
     /// A number is complete: place the call.
     case dial(String)
     /// The handset answered the incoming call.

@@ -32,7 +32,10 @@ public struct LineMachine: Sendable {
     public private(set) var ringer: RingCadence
     public private(set) var pulseDigitsDecoded = 0
 
-    private var messageWaiting = false
+    /// Messages wait (the dial tone stutters).
+    public private(set) var messageWaiting = false
+    /// The phone's indicator has not been told of the last change yet.
+    private var indicatorPending = false
     /// The hook as the last hook edge left it (a dial pulse's break included).
     public private(set) var physicallyOffHook = false
     private var breakStart: Instant?
@@ -158,7 +161,10 @@ public struct LineMachine: Sendable {
             guard state == .talking || state == .calling || state == .ringback else { break }
             fail(busy: true, at: now, &actions)
         case .messageWaiting(let waiting):
+            guard waiting != messageWaiting else { break }
             messageWaiting = waiting
+            indicatorPending = true
+            if state == .idle { tellIndicator(&actions) }
         }
         return actions
     }
@@ -416,5 +422,11 @@ public struct LineMachine: Sendable {
         guard next != state else { return }
         state = next
         actions.append(.stateChanged(next))
+        if next == .idle && indicatorPending { tellIndicator(&actions) }
+    }
+
+    private mutating func tellIndicator(_ actions: inout [LineAction]) {
+        indicatorPending = false
+        actions.append(.sendMessageWaitingIndicator(messageWaiting))
     }
 }

@@ -160,3 +160,30 @@ final class CallerIDAlertingTests: XCTestCase {
         XCTAssertFalse(log.contains { $0.1 == .sendCallerID })
     }
 }
+
+/// The phone's message-waiting indicator: told on hook, once per change.
+final class MessageWaitingIndicatorTests: XCTestCase {
+    private var machine: LineMachine!
+    private let now = Instant.zero + .seconds(100)
+
+    override func setUp() {
+        machine = LineMachine(lineNumber: 1, preset: CountryPresets.preset(code: "us")!, timings: LineTimings(),
+                              digitMap: .anything)
+    }
+
+    func testAnIdleLineTellsThePhoneAtOnceAndOnlyOnAChange() {
+        XCTAssertEqual(machine.handle(.messageWaiting(true), at: now), [.sendMessageWaitingIndicator(true)])
+        XCTAssertEqual(machine.handle(.messageWaiting(true), at: now), [])
+        XCTAssertEqual(machine.handle(.messageWaiting(false), at: now), [.sendMessageWaitingIndicator(false)])
+    }
+
+    func testALineInUseTellsThePhoneWhenItIsHungUpAndTheDialToneStutters() {
+        _ = machine.handle(.hook(offHook: true), at: now)
+        XCTAssertEqual(machine.handle(.messageWaiting(true), at: now), [])
+        _ = machine.handle(.hook(offHook: false), at: now)
+        let hungUp = machine.advance(to: now + .seconds(2))
+        XCTAssertEqual(hungUp.last, .sendMessageWaitingIndicator(true))
+        let lifted = machine.handle(.hook(offHook: true), at: now + .seconds(3))
+        XCTAssertTrue(lifted.contains(.playTone(.stutterDial)), "\(lifted)")
+    }
+}

@@ -1,0 +1,81 @@
+import CompactText
+import Config
+import Platform
+import SIPMessage
+import SIPUserAgent
+
+/// Message waiting from a voicemail server that sends its NOTIFYs without
+/// a subscription (RFC 3842 §5's "unsolicited" NOTIFY, which Asterisk and
+/// most providers send to a registered contact): `Event: message-summary`,
+/// a summary body, from a registrar or proxy of ours.
+extension SIPService {
+    func answerNotify(_ request: SIPMessage, from source: SocketAddress) -> [UInt8] {
+        let status = takeNotify(request, from: source)
+        var response = SIPMessageBuilder.response(to: request, status: status, reason: SIPService.reason(status),
+                                                  toTag: RandomToken.hex(bytes: 4))
+        if status == 489 { response.add(named: "Allow-Events", "message-summary") }
+        response.add(.server, userAgent)
+        return response.serialize()
+    }
+
+    /// The status the NOTIFY gets; a summary is taken on 200.
+    private func takeNotify(_ request: SIPMessage, from source: SocketAddress) -> Int {
+        let event = request.value(of: .event)?.prefix { $0 != UInt8(ascii: ";") }.trimmingLWS
+        guard let event, event.equalsIgnoringCase("message-summary") else { return 489 }
+        guard callSources.admits(source) else {
+            log.info("SIP: message-summary NOTIFY from \(source.description) refused: not a registrar or proxy of ours")
+            return 403
+        }
+        var account: SiteConfig.Account?
+        if !site.accounts.isEmpty {
+            guard let found = accountForNotify(request) else { return 404 }
+            guard found.messageWaiting != .off else { return 489 }
+            account = found
+        }
+        guard let summary = MessageSummary.parse(request.body) else { return 400 }
+        let name = account?.name ?? ""
+        var changed = true
+        if let index = messageSummaries.firstIndex(where: { $0.account == name }) {
+            changed = messageSummaries[index].summary != summary
+            messageSummaries[index].summary = summary
+        } else {
+            messageSummaries.append((name, summary))
+        }
+        if changed {
+            log.info(messageWaitingStatus(name, summary))
+            onMessageWaiting(account?.name, summary)
+        }
+        return 200
+    }
+
+    private static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: return "OK"
+        case 400: return "No Messages-Waiting"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        default: return "Bad Event"
+        }
+    }
+
+    /// The account a NOTIFY is for: by the user in its Request-URI or To,
+    /// else the only account.
+    private func accountForNotify(_ request: SIPMessage) -> SiteConfig.Account? {
+        let users = [request.requestURI?.user, request.to?.sipURI?.user]
+        for account in site.accounts {
+            if users.contains(where: { $0?.equals(account.user) == true }) { return account }
+        }
+        return site.accounts.count == 1 ? site.accounts[0] : nil
+    }
+
+    /// `account NAME messages: ...` for `status`, once a summary came.
+    var messageWaitingStatusLines: [String] {
+        var lines: [String] = []
+        for entry in messageSummaries { lines.append(messageWaitingStatus(entry.account, entry.summary)) }
+        return lines
+    }
+
+    private func messageWaitingStatus(_ account: String, _ summary: MessageSummary) -> String {
+        (account.isEmpty ? "messages: " : "account " + account + " messages: ") + summary.statusText
+    }
+}

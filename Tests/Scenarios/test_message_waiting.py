@@ -1,0 +1,83 @@
+"""Message waiting (RFC 3842) from a voicemail server's unsolicited NOTIFY
+(SIPp): the line's dial tone stutters, the on-hook phone's indicator is
+set and cleared by an FSK message (VMWI) that Debian's decoders read, and
+`status` shows the counts. The real binary, on loopback."""
+
+import re
+
+from conftest import wait_until
+from sip_peers import sipp  # noqa: F401 (fixture)
+from test_caller_id import (BELL202, V23, line_state, mdmf_message, minimodem_bytes, multimon, need, sip_port,
+                            start_adapter, start_recording, stop_recording)
+
+STUTTER = re.compile(r"^350\+440 Hz -13 dBm0 100/100")
+DIAL = re.compile(r"^350\+440 Hz -13 dBm0 continuous")
+
+
+def notify(sipp, daemon, waiting, voice):
+    """SIPp sends the NOTIFY for user 1001 and expects its 200."""
+    uac = sipp.uac("uac_notify_mwi.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+                   keys={"event": "message-summary", "waiting": waiting, "voice": voice}, timeout=10)
+    uac.assert_success()
+
+
+def indicator_message(daemon, path, modem):
+    """Waits for the indicator's burst to end, then reads its MDMF 0x82
+    message back from the recording: the visual indicator's byte."""
+    daemon.wait_for_log("info", "line 1: message waiting indicator sent", timeout=10)
+    stop_recording(daemon, path)
+    message, parameters = mdmf_message(minimodem_bytes(path, modem), kind=0x82)
+    assert [kind for kind, _ in parameters] == [0x0B], message.hex(" ")
+    return dict(parameters)[0x0B]
+
+
+def heard(daemon):
+    lines = daemon.ctl("hear", "1").out_lines
+    return lines[1] if len(lines) > 1 else ""
+
+
+def status(daemon):
+    return daemon.ctl("status").out_lines
+
+
+def test_a_waiting_message_stutters_the_dial_tone_and_lights_the_indicator(daemons, tmp_path, short_dir, sipp):
+    """us (Bell 202): `Messages-Waiting: yes` sets the indicator (0x0B =
+    0xFF, checksum checked; multimon-ng reads the same packet), the dial
+    tone then starts with the 100/100 ms stutter and `status` has the
+    counts; `no` clears the indicator (0x00) and the dial tone is steady
+    again."""
+    need("minimodem", "multimon-ng", "sox")
+    daemon = start_adapter(daemons, tmp_path, short_dir, "us")
+    on_path = tmp_path / "on.wav"
+    start_recording(daemon, on_path)
+    notify(sipp, daemon, "yes", "2/8 (0/0)")
+    assert indicator_message(daemon, on_path, BELL202) == b"\xff"
+    assert multimon(on_path, "CLIPFSK"), "multimon-ng found no packet with a good checksum"
+    assert "messages: waiting, 2 new, 8 old" in status(daemon), status(daemon)
+
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: STUTTER.match(heard(daemon)), 5, "the stutter dial tone", interval=0.1)
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    wait_until(lambda: line_state(daemon, 1) == "idle", 5, "the line to be idle", interval=0.1)
+
+    off_path = tmp_path / "off.wav"
+    start_recording(daemon, off_path)
+    notify(sipp, daemon, "no", "0/10 (0/0)")
+    assert indicator_message(daemon, off_path, BELL202) == b"\x00"
+    assert "messages: none waiting" in status(daemon), status(daemon)
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    wait_until(lambda: DIAL.match(heard(daemon)), 5, "the steady dial tone", interval=0.1)
+
+
+def test_the_indicator_waits_for_the_handset_to_be_hung_up(daemons, tmp_path, short_dir, sipp):
+    """de (V.23, after the dual-tone alert): a NOTIFY during a call changes
+    nothing on the line until it is idle; then the indicator is set."""
+    need("minimodem")
+    daemon = start_adapter(daemons, tmp_path, short_dir, "de")
+    assert daemon.ctl("hook", "1", "off").returncode == 0
+    notify(sipp, daemon, "yes", "1/0 (0/0)")
+    assert not any("message waiting indicator" in m for _, m in daemon.log_messages())
+    path = tmp_path / "later.wav"
+    start_recording(daemon, path)
+    assert daemon.ctl("hook", "1", "on").returncode == 0
+    assert indicator_message(daemon, path, V23) == b"\xff"
