@@ -58,12 +58,12 @@ extension SIPService {
         }
     }
 
-    /// The account a NOTIFY is for: by the user in its Request-URI or To,
-    /// else the only account.
+    /// The account a NOTIFY is for: by the user in its Request-URI (our
+    /// Contact's, or the account's address of record), else the only
+    /// account.
     private func accountForNotify(_ request: SIPMessage) -> SiteConfig.Account? {
-        let users = [request.requestURI?.user, request.to?.sipURI?.user]
-        for account in site.accounts {
-            if users.contains(where: { $0?.equals(account.user) == true }) { return account }
+        if let user = request.requestURI?.user, let account = site.accounts.first(where: { user.equals($0.user) }) {
+            return account
         }
         return site.accounts.count == 1 ? site.accounts[0] : nil
     }
