@@ -197,6 +197,16 @@ final class Daemon {
         if let sip { notes += sip.reconfigure(site) }
         calls?.control.site = site
         if let telephony { notes += telephony.reconfigure(site) }
+        if let sip, let telephony {
+            // A line whose account changed, went or turned `mwi` off
+            // follows its account's summary now (its phone is told).
+            sip.forgetMessageSummaries(keeping: site.accounts)
+            for port in telephony.ports {
+                let account = site.lineSettings(port.number).account ?? site.accounts.first?.name
+                telephony.feed(port, .messageWaiting(sip.messagesWaiting(for: site.accounts.isEmpty ? nil : account)),
+                               at: loop.now)
+            }
+        }
         reloadCount += 1
         if notes.isEmpty { notes.append("no changes") }
         // Logged before the new level applies, so a quieter level still

@@ -21,8 +21,8 @@ final class LinePort {
     var callerIDSignalling: CallerIDSignalling?
     var caller: CallerIdentity?
     var callerIDTransmitter: CallerIDTransmitter?
-    /// What the burst carries, for the log ("caller ID", "message waiting indicator").
-    var burstName = "caller ID"
+    /// What the burst carries: caller ID, or the message-waiting indicator.
+    var burstIsIndicator = false
     let detector = DTMFDetector()
     var ringSignal: RingSignal
     var ringTimer: TimerID?

@@ -13,15 +13,17 @@ extension SIPService {
         let status = takeNotify(request, from: source)
         var response = SIPMessageBuilder.response(to: request, status: status, reason: SIPService.reason(status),
                                                   toTag: RandomToken.hex(bytes: 4))
-        if status == 489 { response.add(named: "Allow-Events", "message-summary") }
+        // 489 for another package names ours; for `mwi = off` it names none.
+        if status == 489, !isMessageSummary(request) {
+            response.add(named: "Allow-Events", "message-summary")
+        }
         response.add(.server, userAgent)
         return response.serialize()
     }
 
     /// The status the NOTIFY gets; a summary is taken on 200.
     private func takeNotify(_ request: SIPMessage, from source: SocketAddress) -> Int {
-        let event = request.value(of: .event)?.prefix { $0 != UInt8(ascii: ";") }.trimmingLWS
-        guard let event, event.equalsIgnoringCase("message-summary") else { return 489 }
+        guard isMessageSummary(request) else { return 489 }
         guard callSources.admits(source) else {
             log.info("SIP: message-summary NOTIFY from \(source.description) refused: not a registrar or proxy of ours")
             return 403
@@ -48,6 +50,11 @@ extension SIPService {
         return 200
     }
 
+    private func isMessageSummary(_ request: SIPMessage) -> Bool {
+        let event = request.value(of: .event)?.prefix { $0 != UInt8(ascii: ";") }.trimmingLWS
+        return event?.equalsIgnoringCase("message-summary") == true
+    }
+
     private static func reason(_ status: Int) -> String {
         switch status {
         case 200: return "OK"
@@ -66,6 +73,19 @@ extension SIPService {
             return account
         }
         return site.accounts.count == 1 ? site.accounts[0] : nil
+    }
+
+    /// After a reload: summaries of accounts gone or now `mwi = off` are
+    /// forgotten.
+    func forgetMessageSummaries(keeping accounts: [SiteConfig.Account]) {
+        messageSummaries.removeAll { entry in
+            !entry.account.isEmpty && !accounts.contains { $0.name == entry.account && $0.messageWaiting != .off }
+        }
+    }
+
+    /// Whether messages wait for `account` (nil: the summary without accounts).
+    func messagesWaiting(for account: String?) -> Bool {
+        messageSummaries.first { $0.account == (account ?? "") }?.summary.waiting ?? false
     }
 
     /// `account NAME messages: ...` for `status`, once a summary came.

@@ -37,7 +37,7 @@ extension Telephony {
             return
         }
         log.info("line \(port.number): sending caller ID (\(signalling.modulation.rawValue))")
-        port.burstName = "caller ID"
+        port.burstIsIndicator = false
         port.callerIDTransmitter = transmitter
     }
 
@@ -45,15 +45,20 @@ extension Telephony {
     /// FSK message on hook, the line's caller ID modem: Bell 202 as it is
     /// (GR-30 on-hook data without ringing), V.23 after the dual-tone alert
     /// that EN 300 659-1 puts before data not tied to ringing. DTMF lines
-    /// have no such message; their phones hear the stutter dial tone.
+    /// have no such message, and BT's idle-state data wants a line reversal
+    /// first (not built): their phones hear only the stutter dial tone.
     func sendMessageWaitingIndicator(_ port: LinePort, on: Bool) {
-        guard let signalling = port.callerIDSignalling, signalling.modulation != .dtmf else { return }
+        guard let signalling = port.callerIDSignalling, signalling.modulation != .dtmf,
+              signalling.alerting != .lineReversalAndDualTone else {
+            feed(port, .messageWaitingIndicatorSent, at: loop.now)
+            return
+        }
         let dualTone = signalling.modulation == .v23
         guard let transmitter = CallerIDTransmitter(message: CallerIDMessage.messageWaiting(on),
                                                     modem: dualTone ? .v23 : .bell202,
                                                     dualToneAlert: dualTone, markBits: dualTone ? 80 : 180) else { return }
         log.info("line \(port.number): sending message waiting indicator \(on ? "on" : "off") (\(signalling.modulation.rawValue))")
-        port.burstName = "message waiting indicator"
+        port.burstIsIndicator = true
         port.callerIDTransmitter = transmitter
     }
 
@@ -64,8 +69,8 @@ extension Telephony {
         transmitter.generate(into: buffer)
         if transmitter.isDone {
             port.callerIDTransmitter = nil
-            log.info("line \(port.number): \(port.burstName) sent")
-            feed(port, .callerIDSent, at: loop.now)
+            log.info("line \(port.number): " + (port.burstIsIndicator ? "message waiting indicator" : "caller ID") + " sent")
+            feed(port, port.burstIsIndicator ? .messageWaitingIndicatorSent : .callerIDSent, at: loop.now)
         }
         return true
     }

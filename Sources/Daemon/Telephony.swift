@@ -178,12 +178,12 @@ final class Telephony {
             case .stopTone:
                 port.toneGenerator = nil
             case .ringer(let on):
-                if on, port.callerIDTransmitter != nil {
+                if on, port.callerIDTransmitter != nil, !port.burstIsIndicator {
                     // Data under ring voltage is lost on the phone anyway
                     // (sound frames stalled, or a cadence without room).
-                    port.callerIDTransmitter = nil
                     log.warn("line \(port.number): caller ID cut short by the ring")
                 }
+                if on { port.callerIDTransmitter = nil }
                 setRingPhase(port, on ? .burst : .pause, at: now)
             case .polarity(let reversed):
                 if let outputs = port.ringSignal.setIdlePolarity(reversed ? .reverse : .forward, at: now) {

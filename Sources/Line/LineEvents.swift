@@ -11,6 +11,9 @@ public enum LineInput: Equatable, Sendable {
     case incomingCall(callerID: Bool)
     /// The caller ID burst `sendCallerID` started has ended.
     case callerIDSent
+    /// The phone's indicator has been told (or cannot be on this line):
+    /// until then, every return to idle asks again.
+    case messageWaitingIndicatorSent
     /// Call control: the incoming call went away before it was answered.
     case incomingCallEnded
     /// Call control: the far end is alerting (180).

@@ -34,7 +34,8 @@ public struct LineMachine: Sendable {
 
     /// Messages wait (the dial tone stutters).
     public private(set) var messageWaiting = false
-    /// The phone's indicator has not been told of the last change yet.
+    /// The phone's indicator has not been told of the last change yet (a
+    /// burst cut short by the handset or a call is asked for again).
     private var indicatorPending = false
     /// The hook as the last hook edge left it (a dial pulse's break included).
     public private(set) var physicallyOffHook = false
@@ -139,6 +140,8 @@ public struct LineMachine: Sendable {
             }
             ringer.start(at: now)
             actions.append(.ringer(on: true))
+        case .messageWaitingIndicatorSent:
+            indicatorPending = false
         case .callerIDSent:
             guard state == .ringing, case .sending = callerIDStep else { break }
             callerIDStep = .ringAt(now + LineMachine.dataToRing)
@@ -426,7 +429,6 @@ public struct LineMachine: Sendable {
     }
 
     private mutating func tellIndicator(_ actions: inout [LineAction]) {
-        indicatorPending = false
         actions.append(.sendMessageWaitingIndicator(messageWaiting))
     }
 }

@@ -173,6 +173,7 @@ final class MessageWaitingIndicatorTests: XCTestCase {
 
     func testAnIdleLineTellsThePhoneAtOnceAndOnlyOnAChange() {
         XCTAssertEqual(machine.handle(.messageWaiting(true), at: now), [.sendMessageWaitingIndicator(true)])
+        _ = machine.handle(.messageWaitingIndicatorSent, at: now)
         XCTAssertEqual(machine.handle(.messageWaiting(true), at: now), [])
         XCTAssertEqual(machine.handle(.messageWaiting(false), at: now), [.sendMessageWaitingIndicator(false)])
     }
@@ -185,5 +186,18 @@ final class MessageWaitingIndicatorTests: XCTestCase {
         XCTAssertEqual(hungUp.last, .sendMessageWaitingIndicator(true))
         let lifted = machine.handle(.hook(offHook: true), at: now + .seconds(3))
         XCTAssertTrue(lifted.contains(.playTone(.stutterDial)), "\(lifted)")
+    }
+
+    func testABurstCutShortIsSentAgainAtTheNextRest() {
+        XCTAssertEqual(machine.handle(.messageWaiting(true), at: now), [.sendMessageWaitingIndicator(true)])
+        // The handset is lifted during the burst: no report that it was sent.
+        _ = machine.handle(.hook(offHook: true), at: now)
+        _ = machine.handle(.hook(offHook: false), at: now + .seconds(1))
+        XCTAssertEqual(machine.advance(to: now + .seconds(3)).last, .sendMessageWaitingIndicator(true))
+        _ = machine.handle(.messageWaitingIndicatorSent, at: now + .seconds(4))
+        _ = machine.handle(.hook(offHook: true), at: now + .seconds(5))
+        _ = machine.handle(.hook(offHook: false), at: now + .seconds(6))
+        XCTAssertFalse(machine.advance(to: now + .seconds(8)).contains(.sendMessageWaitingIndicator(true)),
+                       "told once it went out")
     }
 }
