@@ -462,6 +462,26 @@ def kamailio():
 # SIPp
 
 
+def process_holds_port(pid, port, kinds=("udp", "udp6", "tcp", "tcp6")) -> bool:
+    """Whether process `pid` has a socket bound to `port` (any address), read
+    from its own /proc view (so in its network namespace too): the sockets
+    in /proc/PID/net/KIND whose inode is one of its open descriptors."""
+    try:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        for kind in kinds:
+            for line in Path(f"/proc/{pid}/net/{kind}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                    return True
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    return False
+
+
 class Sipp:
     """One sipp child (never -bg): a UAC or UAS on 127.0.0.1:`port` running
     a built-in scenario ("uac", "uas") or an XML file from peers/, bounded by
@@ -476,6 +496,9 @@ class Sipp:
         self.ip = ip  # 127.0.0.2 or ::1 for another source host or IPv6
         self.netns = netns  # a network namespace to run in (ip is one of its addresses)
         tcp = transport.startswith("t")
+        # Ports we picked may be taken by someone else before sipp binds
+        # them; those (and only those) are picked again (wait_listening).
+        self.ports_picked = port is None and media_port is None
         self.port = port or free_port(self.ip, udp=not tcp or True, tcp=True, netns=netns)
         self.calls = calls
         self.timeout = timeout
@@ -490,12 +513,16 @@ class Sipp:
         self.rate = rate
         self.extra = list(extra)
         base = name or (Path(scenario).stem if self.is_file else scenario)
-        self.name = f"{base}-{self.port}"
+        self.base_name = base
+        self.name_files()
+        self.process = None
+
+    def name_files(self):
+        self.name = f"{self.base_name}-{self.port}"
         self.stdout_path = self.workdir / f"{self.name}.out"
         self.error_path = self.workdir / f"{self.name}_errors.log"
         self.message_path = self.workdir / f"{self.name}_messages.log"
         self.screen_path = self.workdir / f"{self.name}_screen.log"
-        self.process = None
 
     @property
     def is_file(self) -> bool:
@@ -551,24 +578,29 @@ class Sipp:
                                             start_new_session=True)
         return self
 
-    def wait_listening(self, timeout=5.0):
-        """For a UAS: waits until its UDP/TCP port is bound (a bind of our
-        own fails)."""
-        tcp = self.transport.startswith("t")
+    def bind_failed(self) -> bool:
+        """sipp exited because a port we gave it was taken (errno 98)."""
+        return self.process.poll() is not None and "Unable to bind" in _tail(self.stdout_path)
+
+    def wait_listening(self, timeout=5.0, attempts=5):
+        """For a UAS: waits until sipp itself holds its UDP/TCP port (a
+        socket of its own, in /proc, on that port). When another process
+        took a port between free_port() and sipp's bind, picks new ports and
+        starts again (bounded), unless the caller chose the ports."""
+        kinds = ("tcp", "tcp6") if self.transport.startswith("t") else ("udp", "udp6")
 
         def bound():
             if self.process.poll() is not None:
+                if self.bind_failed() and self.ports_picked and attempts > 1:
+                    return "retry"
                 raise AssertionError(f"sipp exited with {self.process.returncode}:\n{self.logs()}")
-            family = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
-            s = socket_in(self.netns, family, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
-            try:
-                s.bind((self.ip, self.port))
-                return False
-            except OSError:
-                return True
-            finally:
-                s.close()
-        wait_until(bound, timeout, f"sipp {self.name} to bind {self.ip}:{self.port}", interval=0.02)
+            return process_holds_port(self.process.pid, self.port, kinds)
+        outcome = wait_until(bound, timeout, f"sipp {self.name} to bind {self.ip}:{self.port}", interval=0.02)
+        if outcome == "retry":
+            self.port = free_port(self.ip, udp=True, tcp=True, netns=self.netns)
+            self.media_port = free_port(self.ip, udp=True, tcp=False, span=4, netns=self.netns)
+            self.name_files()
+            return self.start().wait_listening(timeout, attempts - 1)
         return self
 
     def wait(self, timeout=None) -> int:
