@@ -23,12 +23,21 @@ public struct SiteConfig: Sendable {
         public var codec: AudioCodec = .pcmu
         public var ptime: Int = 20
         public var dtmfRelay: DTMFRelayMode = .rfc4733
-        /// `mwi`: take the voicemail server's message-summary NOTIFYs.
+        /// `mwi`: subscribe to the voicemail server's message summary, or
+        /// take the NOTIFYs it sends unasked, or neither.
         public var messageWaiting: MessageWaitingMode = .unsolicited
+        /// `voicemail_uri`: where the subscription goes; nil: the address
+        /// of record.
+        public var voicemailURI: String?
+
+        /// The URI a message-summary SUBSCRIBE names.
+        public var subscriptionURI: String { voicemailURI ?? "sip:\(user)@\(domain)" }
     }
 
     /// How an account learns that messages wait.
     public enum MessageWaitingMode: String, Sendable, Equatable {
+        /// SUBSCRIBE to message-summary (RFC 3842); unasked NOTIFYs count too.
+        case subscribe
         /// NOTIFYs the server sends without a subscription.
         case unsolicited
         case off
@@ -238,7 +247,14 @@ public struct SiteConfig: Sendable {
                 codec: section.text("codec") == "pcma" ? .pcma : .pcmu,
                 ptime: section.text("ptime").flatMap { Int($0) } ?? 20,
                 dtmfRelay: section.text("dtmf_relay").flatMap(DTMFRelayMode.init(rawValue:)) ?? .rfc4733,
-                messageWaiting: section.text("mwi").flatMap(MessageWaitingMode.init(rawValue:)) ?? .unsolicited))
+                messageWaiting: section.text("mwi").flatMap(MessageWaitingMode.init(rawValue:)) ?? .unsolicited,
+                voicemailURI: section.text("voicemail_uri")))
+            if let uri = section.text("voicemail_uri"), let line = section.keyLines["voicemail_uri"],
+               !uri.utf8.prefix(4).map({ $0 | 0x20 }).elementsEqual("sip:".utf8) || (try? SIPURI.parse(ArraySlice(uri.utf8))) == nil {
+                diagnostics.append(Diagnostic(
+                    file: path, line: line,
+                    message: "invalid value for 'voicemail_uri': '\(uri)' is not a sip: URI (e.g. sip:*97@pbx.example.net)"))
+            }
         }
         let accountNames = config.accounts.map { $0.name }
         for section in sections where section.name == "line" {

@@ -67,8 +67,10 @@ public enum SiteSchema {
                 KeySpec("ptime", .choice(["10", "20", "30"]), "RTP packet time, ms (default 20)"),
                 KeySpec("dtmf_relay", .choice(["rfc4733", "info", "inband"]),
                         "how digits pressed in a call travel: rfc4733 events, SIP INFO or in-band tone (default rfc4733)"),
-                KeySpec("mwi", .choice(["unsolicited", "off"]),
-                        "message waiting: take the voicemail server's message-summary NOTIFYs (default unsolicited)"),
+                KeySpec("mwi", .choice(["subscribe", "unsolicited", "off"]),
+                        "message waiting: subscribe to the voicemail server's message summary, or only take the NOTIFYs it sends unasked (default unsolicited), or off"),
+                KeySpec("voicemail_uri", .text,
+                        "with mwi = subscribe: the URI the subscription names (default: the account's own, sip:user@domain)"),
             ]),
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),

@@ -122,8 +122,9 @@ final class Daemon {
         if let sip {
             // Remove our registrations, waiting a moment for the answers.
             sip.unregisterAll()
+            sip.unsubscribeAll()
             let deadline = loop.now + .seconds(2)
-            while sip.unregistrationPending && loop.now < deadline {
+            while (sip.unregistrationPending || sip.unsubscriptionPending) && loop.now < deadline {
                 try? loop.runOnce(maximumWait: .milliseconds(50))
             }
             sip.stop()

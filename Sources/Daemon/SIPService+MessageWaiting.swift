@@ -4,10 +4,10 @@ import Platform
 import SIPMessage
 import SIPUserAgent
 
-/// Message waiting from a voicemail server that sends its NOTIFYs without
-/// a subscription (RFC 3842 §5's "unsolicited" NOTIFY, which Asterisk and
-/// most providers send to a registered contact): `Event: message-summary`,
-/// a summary body, from a registrar or proxy of ours.
+/// Message waiting from a voicemail server's message-summary NOTIFYs (RFC
+/// 3842): those of our subscriptions' dialogs, and those it sends without
+/// one (the "unsolicited" NOTIFY Asterisk and most providers send to a
+/// registered contact), which must come from a registrar or proxy of ours.
 extension SIPService {
     func answerNotify(_ request: SIPMessage, from source: SocketAddress) -> [UInt8] {
         let status = takeNotify(request, from: source)
@@ -24,6 +24,18 @@ extension SIPService {
     /// The status the NOTIFY gets; a summary is taken on 200.
     private func takeNotify(_ request: SIPMessage, from source: SocketAddress) -> Int {
         guard isMessageSummary(request) else { return 489 }
+        // One of our subscriptions' NOTIFYs: its dialog's tags vouch for
+        // it, wherever it comes from (the voicemail server itself, often).
+        if let (status, name) = subscriptionNotify(request) {
+            guard status == 200, let name else { return status }
+            if let summary = MessageSummary.parse(request.body) {
+                remember(summary, for: name)
+            } else {
+                // A 4xx would end the subscription (RFC 6665 §4.2.2).
+                log.info("account \(name): a message-summary NOTIFY without Messages-Waiting: ignored")
+            }
+            return 200
+        }
         guard callSources.admits(source) else {
             log.info("SIP: message-summary NOTIFY from \(source.description) refused: not a registrar or proxy of ours")
             return 403
@@ -35,7 +47,14 @@ extension SIPService {
             account = found
         }
         guard let summary = MessageSummary.parse(request.body) else { return 400 }
-        let name = account?.name ?? ""
+        remember(summary, for: account?.name)
+        return 200
+    }
+
+    /// Keeps an account's summary (nil: the one without accounts) and
+    /// tells the lines when it changed.
+    private func remember(_ summary: MessageSummary, for account: String?) {
+        let name = account ?? ""
         var changed = true
         if let index = messageSummaries.firstIndex(where: { $0.account == name }) {
             changed = messageSummaries[index].summary != summary
@@ -45,9 +64,8 @@ extension SIPService {
         }
         if changed {
             log.info(messageWaitingStatus(name, summary))
-            onMessageWaiting(account?.name, summary)
+            onMessageWaiting(account, summary)
         }
-        return 200
     }
 
     private func isMessageSummary(_ request: SIPMessage) -> Bool {

@@ -226,6 +226,7 @@ extension SIPService {
             callSources = makeCallSourcePolicy()
         }
         if fresh.userAgent != old.userAgent { notes.append("sip user_agent: applied to new messages") }
+        notes += reconfigureSubscriptions(from: old, localPort: localPort)
         return notes
     }
 

@@ -25,6 +25,8 @@ final class SIPService {
     var socket: UDPSocket?
     var buffer = [UInt8](repeating: 0, count: 65_536)
     var registrations: [RegistrationEntry] = []
+    /// Message-summary subscriptions (`mwi = subscribe` accounts).
+    var subscriptions: [SubscriptionEntry] = []
     var tcpListener: FileDescriptor?
     var streams: [Int32: SIPStreamConnection] = [:]
     var keepAliveTimer: TimerID?
@@ -123,11 +125,16 @@ final class SIPService {
         for account in site.accounts where account.register {
             startRegistration(account, localPort: boundAddress.port)
         }
+        for account in site.accounts where account.messageWaiting == .subscribe {
+            startSubscription(account, localPort: boundAddress.port)
+        }
     }
 
     func stop() {
         for entry in registrations { if let timer = entry.timer { loop.cancel(timer) } }
         registrations.removeAll()
+        for entry in subscriptions { if let timer = entry.timer { loop.cancel(timer) } }
+        subscriptions.removeAll()
         if let socket {
             loop.unregister(socket.descriptor)
             socket.close()
@@ -167,7 +174,7 @@ final class SIPService {
         for account in site.accounts where !account.register {
             lines.append("account \(account.name): not registering (register = no)")
         }
-        return lines + messageWaitingStatusLines
+        return lines + subscriptionStatusLines + messageWaitingStatusLines
     }
 
     // MARK: Transport
@@ -251,10 +258,13 @@ final class SIPService {
             }
             return
         }
-        guard let branch = response.topVia?.branch.map({ String(decoding: $0, as: UTF8.self) }),
-              let entry = registrations.first(where: { $0.registration.branch == branch }),
-              response.cseq?.method == .register else {
+        guard let branch = response.topVia?.branch.map({ String(decoding: $0, as: UTF8.self) }) else {
             droppedMessages += 1
+            return
+        }
+        guard let entry = registrations.first(where: { $0.registration.branch == branch }),
+              response.cseq?.method == .register else {
+            if !dispatchSubscriptionResponse(response, branch: branch) { droppedMessages += 1 }
             return
         }
         perform(entry.registration.handle(response: response, at: loop.now), on: entry)

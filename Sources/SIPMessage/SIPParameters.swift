@@ -63,6 +63,15 @@ public struct SIPParameters: Sendable {
         return SIPParameters(items)
     }
 
+    /// A header value's token and the parameters after it (`active;expires=60`,
+    /// `message-summary;id=1`); nil when the parameters are malformed.
+    public static func tokenAndParameters(_ value: SIPBytes) -> (token: SIPBytes, parameters: SIPParameters)? {
+        let end = value.firstIndex(of: SIPByte.semicolon) ?? value.endIndex
+        var scanner = SIPScanner(value[end...])
+        guard let parameters = parseHeaderParameters(&scanner) else { return nil }
+        return (value[..<end].trimmingLWS, parameters)
+    }
+
     /// URI parameters: `;name[=value]` with paramchar and escapes, no LWS.
     static func parseURIParameters(_ bytes: SIPBytes) -> SIPParameters? {
         var items: [SIPParameter] = []

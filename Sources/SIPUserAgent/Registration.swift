@@ -193,20 +193,10 @@ public struct Registration {
         case 200..<300:
             actions += registered(response, at: now)
         case 401, 407:
-            let origin: DigestChallengeOrigin = status == 401 ? .server : .proxy
-            let challenges = response.headers(named: status == 401 ? .wwwAuthenticate : .proxyAuthenticate)
-                .map { String(decoding: response.bytes[$0.valueRange], as: UTF8.self) }
-            switch digest.receive(challenges: challenges, from: origin, sent: sentAuthorization) {
-            case .retry:
+            if let reason = digest.answer(challenge: response, status: status, sent: sentAuthorization) {
+                actions += fail(reason, at: now)
+            } else {
                 actions += sendRegister(expires: requestedExpires, at: now)
-            case .rejected(let realm):
-                actions += fail("authentication failed for realm \"\(realm)\" (wrong user or password?)", at: now)
-            case .staleLoop(let realm):
-                actions += fail("registrar keeps sending stale nonces for realm \"\(realm)\"", at: now)
-            case .noCredentials(let realm):
-                actions += fail("no credentials for realm \"\(realm)\"", at: now)
-            case .unusable(let error):
-                actions += fail("unusable challenge: \(error.text)", at: now)
             }
         case 423:
             // Interval Too Brief: ask again with the registrar's minimum.
@@ -417,10 +407,7 @@ public struct Registration {
 
     private mutating func fail(_ reason: String, network: Bool = false, at now: Instant) -> [RegistrationAction] {
         failures += 1
-        let ceiling = network ? Registration.maximumNetworkBackoff : Registration.maximumBackoff
-        var backoff = Registration.minimumBackoff
-        for _ in 1..<min(failures, 10) where backoff < ceiling { backoff = backoff * 2 }
-        if backoff > ceiling { backoff = ceiling }
+        let backoff = Registration.backoff(afterFailures: failures, network: network)
         let retry = now + backoff
         state = .failed(reason: reason, retryAt: retry)
         retryAt = retry

@@ -27,6 +27,23 @@ final class ConfigErrorTableTests: XCTestCase {
             board = board.conf
             country = xx
             """, expected: ["/c/site.conf:3: error: invalid value 'xx' for 'country': expected one of \(CountryPresetsList.joined)"]),
+        Case(name: "voicemail URI that is not sip:", site: """
+            [general]
+            board = board.conf
+            [account home]
+            user = 1001
+            domain = pbx.test
+            mwi = subscribe
+            voicemail_uri = tel:+15551234567
+            """, expected: ["/c/site.conf:7: error: invalid value for 'voicemail_uri': 'tel:+15551234567' is not a sip: URI (e.g. sip:*97@pbx.example.net)"]),
+        Case(name: "mwi mode misspelled", site: """
+            [general]
+            board = board.conf
+            [account home]
+            user = 1001
+            domain = pbx.test
+            mwi = subscribed
+            """, expected: ["/c/site.conf:6: error: invalid value 'subscribed' for 'mwi': expected one of subscribe, unsolicited, off (did you mean 'subscribe'?)"]),
         Case(name: "port out of range", site: """
             [general]
             board = board.conf

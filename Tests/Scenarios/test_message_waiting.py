@@ -1,11 +1,11 @@
 """Message waiting (RFC 3842) from a voicemail server's unsolicited NOTIFY
-(SIPp): the line's dial tone stutters, the on-hook phone's indicator is
+or from a subscription (SIPp): the line's dial tone stutters, the on-hook phone's indicator is
 set and cleared by an FSK message (VMWI) that Debian's decoders read, and
 `status` shows the counts. The real binary, on loopback."""
 
 import re
 
-from conftest import wait_until
+from conftest import wait_until, write_site
 from sip_peers import sipp  # noqa: F401 (fixture)
 from test_caller_id import (BELL202, V23, line_state, mdmf_message, minimodem_bytes, multimon, need, sip_port,
                             start_adapter, start_recording, stop_recording)
@@ -85,3 +85,41 @@ def test_the_indicator_waits_for_the_handset_to_be_hung_up(daemons, tmp_path, sh
     start_recording(daemon, path)
     assert daemon.ctl("hook", "1", "on").returncode == 0
     assert indicator_message(daemon, path, V23, 1) == b"\xff"
+
+
+def account_site(tmp_path, short_dir, server_port, mwi):
+    """A site in us with account `home` (no registration) whose requests go
+    to SIPp on `server_port`, and line 1 on it."""
+    extra = ("[account home]\nuser = 1001\ndomain = 127.0.0.1\nregister = no\n"
+             f"outbound_proxy = 127.0.0.1:{server_port}\nmwi = {mwi}\nvoicemail_uri = sip:*97@127.0.0.1\n\n"
+             "[line 1]\naccount = home\n")
+    return write_site(tmp_path / "site.conf", short_dir / "control.sock", country="us", extra=extra)
+
+
+def test_a_subscription_sets_and_clears_the_indicator_and_is_refreshed(daemons, tmp_path, short_dir, sipp):
+    """mwi = subscribe (turned on by a reload): atad SUBSCRIBEs to the
+    voicemail URI; the server's NOTIFY in that dialog sets the indicator
+    (VMWI decoded) and `status` has the counts; ahead of the 4 s lifetime
+    granted atad refreshes inside the dialog (SIPp checks the To tag), and
+    the server's next NOTIFY clears the indicator."""
+    need("minimodem")
+    server = sipp.uas("uas_subscribe_mwi.xml", keys={"expires": 4}, timeout=30)
+    site = account_site(tmp_path, short_dir, server.port, "off")
+    daemon = daemons.start(site, short_dir / "control.sock", tmp_path)
+    on_path = tmp_path / "on.wav"
+    start_recording(daemon, on_path)
+    account_site(tmp_path, short_dir, server.port, "subscribe")
+    assert daemon.ctl("reload").returncode == 0
+    assert indicator_message(daemon, on_path, BELL202, 1) == b"\xff"
+    assert "account home messages: waiting, 3 new, 1 old" in status(daemon), status(daemon)
+    assert any(line.startswith("account home mwi: subscribed to sip:*97@127.0.0.1, expires in ")
+               for line in status(daemon)), status(daemon)
+
+    off_path = tmp_path / "off.wav"
+    start_recording(daemon, off_path)
+    assert indicator_message(daemon, off_path, BELL202, 2) == b"\x00"
+    server.assert_success()
+    subscribes = server.received_messages("SUBSCRIBE")
+    assert len(subscribes) == 2, subscribes
+    assert "Expires: 3600" in subscribes[0] and "Expires: 3600" in subscribes[1], subscribes
+    assert "account home messages: none waiting" in status(daemon), status(daemon)
