@@ -49,13 +49,13 @@ extension SIPService {
         case .new:
             break
         }
-        // RFC 3261 §9.2: a CANCEL names its INVITE's transaction; without
-        // it, the CANCEL is no call's.
         // A NOTIFY in one of our subscriptions' dialogs is no call's.
         if request.method == .notify, subscriptions.contains(where: { $0.subscription.owns(request) }) {
             reply(answerNotify(request, from: source), to: source, stream: stream)
             return
         }
+        // RFC 3261 §9.2: a CANCEL names its INVITE's transaction; without
+        // it, the CANCEL is no call's.
         let forCall = request.method != .cancel || serverTransactions.holdsInvite(cancelledBy: request)
         let origin = RequestOrigin(route: SIPRoute.back(route), reliable: stream != nil, trusted: callSources.admits(source))
         if forCall && onCallRequest(request, origin) { return }

@@ -199,8 +199,8 @@ extension SIPService {
         if connection.outbound { streamFailed(connection.remote) }
     }
 
-    /// A connection to `destination` is gone: registrations and calls
-    /// waiting on it learn of the transport error at once instead of
+    /// A connection to `destination` is gone: registrations, subscriptions
+    /// and calls waiting on it learn of the transport error at once instead of
     /// timing out.
     func streamFailed(_ destination: SocketAddress) {
         let now = loop.now
@@ -208,6 +208,11 @@ extension SIPService {
         for entry in registrations
         where entry.destination == destination && entry.registration.settings.transport == .tcp {
             perform(entry.registration.transportFailed(at: now), on: entry)
+            rearm(entry)
+        }
+        for entry in subscriptions
+        where entry.destination == destination && entry.subscription.settings.transport == .tcp {
+            perform(entry.subscription.transportFailed(at: now), on: entry)
             rearm(entry)
         }
     }

@@ -114,13 +114,14 @@ extension SIPService {
     }
 
     /// A NOTIFY of one of our subscriptions' dialogs: its status, and the
-    /// account whose summary its body is (nil: none to take).
+    /// account whose summary its body is (nil: none to take; a subscription
+    /// a reload is ending has its NOTIFYs answered, not taken).
     func subscriptionNotify(_ request: SIPMessage) -> (status: Int, account: String?)? {
-        guard let entry = subscriptions.first(where: { !$0.retiring && $0.subscription.owns(request) }) else { return nil }
+        guard let entry = subscriptions.first(where: { $0.subscription.owns(request) }) else { return nil }
         let (status, takeBody, actions) = entry.subscription.handle(notify: request, at: loop.now)
         perform(actions, on: entry)
         rearm(entry)
-        return (status, takeBody ? entry.accountName : nil)
+        return (status, takeBody && !entry.retiring ? entry.accountName : nil)
     }
 
     /// Looks the account's server up for a `.locate`; a NAT its

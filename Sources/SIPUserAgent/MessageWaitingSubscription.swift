@@ -58,6 +58,10 @@ public struct MessageWaitingSubscription {
     public private(set) var refreshAt: Instant?
     private var retryAt: Instant?
     private var failures = 0
+    /// When the last SUBSCRIBE was accepted, and how many subscriptions in
+    /// a row the server ended soon after (a loop to slow down).
+    private var acceptedAt: Instant?
+    private var quickEnds = 0
     private var lastLoggedFailure: String?
     private let timers: TransactionTimers
     private var makeToken: () -> String
@@ -135,15 +139,13 @@ public struct MessageWaitingSubscription {
         refreshAt = nil
         retryAt = nil
         isLocating = false
-        switch state {
-        case .active, .pending:
+        if established, dialog != nil, validUntil != nil {
             state = .unsubscribing
             return sendSubscribe(expires: 0, at: now)
-        default:
-            state = .ended
-            transaction = nil
-            return []
         }
+        state = .ended
+        transaction = nil
+        return []
     }
 
     /// Whether a NOTIFY belongs to this subscription: its Call-ID, our tag
@@ -174,11 +176,15 @@ public struct MessageWaitingSubscription {
             establish(remoteTag: remoteTag ?? "")
         }
         guard notifier.admit(notify) == .accepted else { return (500, false, []) }
+        // A NOTIFY refreshes the target (RFC 6665 §4.4.1): later refreshes
+        // go to its Contact.
+        dialog?.refreshTarget(from: notify)
         var actions: [Action] = []
         switch subscription.phase {
         case .active, .pending:
             if case .unsubscribing = state { break }
-            if let seconds = subscription.expires {
+            if let offered = subscription.expires {
+                let seconds = min(offered, requestedExpires)
                 let until = now + .seconds(Int64(seconds))
                 state = subscription.phase == .active ? .active(until: until) : .pending(until: until)
                 let refresh = refreshTime(granted: seconds, at: now)
@@ -200,7 +206,9 @@ public struct MessageWaitingSubscription {
         let transactionActions = current.handle(.response(statusCode: status), at: now)
         transaction = current.isTerminated ? nil : current
         for action in transactionActions { actions += perform(action, at: now) }
-        guard status >= 200 else { return actions }
+        // A final response's copies stop at the transaction.
+        let passed = transactionActions.contains { if case .passResponseToTU = $0 { return true } else { return false } }
+        guard status >= 200, passed else { return actions }
         if case .unsubscribing = state {
             state = .ended
             return actions + [.logInfo("account \(settings.accountName): message waiting unsubscribed (\(status))")]
@@ -211,17 +219,17 @@ public struct MessageWaitingSubscription {
             actions += accepted(response, at: now)
         case 401, 407:
             if let reason = digest.answer(challenge: response, status: status, sent: sentAuthorization) {
-                actions += fail(reason, at: now)
+                actions += attemptFailed(reason, at: now)
             } else {
                 actions += sendSubscribe(expires: requestedExpires, at: now)
             }
         case 423:
             if let minimum = response.value(of: .minExpires).flatMap({ SIPScalar.deltaSeconds($0) }),
-               Int(minimum) > requestedExpires, minimum <= 86_400 {
+               minimum <= 86_400, Int(minimum) > requestedExpires {
                 requestedExpires = Int(minimum)
                 actions += sendSubscribe(expires: requestedExpires, at: now)
             } else {
-                actions += fail("423 Interval Too Brief without a usable Min-Expires", at: now)
+                actions += attemptFailed("423 Interval Too Brief without a usable Min-Expires", at: now)
             }
         case 481 where established:
             // The server forgot the subscription (it restarted): a new one.
@@ -230,10 +238,21 @@ public struct MessageWaitingSubscription {
                                     + "the message waiting subscription; subscribing again"))
             actions += locate()
         case 408, 503:
-            actions += failOver(reason, at: now)
+            actions += attemptFailed(reason, failOver: true, at: now)
         default:
-            actions += fail(reason, at: now)
+            actions += attemptFailed(reason, at: now)
         }
+        return actions
+    }
+
+    /// The connection to the server broke (a stream transport): the
+    /// SUBSCRIBE in flight fails at once rather than on its timer.
+    public mutating func transportFailed(at now: Instant) -> [Action] {
+        guard var current = transaction else { return [] }
+        var actions: [Action] = []
+        let transactionActions = current.handle(.transportError, at: now)
+        transaction = current.isTerminated ? nil : current
+        for action in transactionActions { actions += perform(action, at: now) }
         return actions
     }
 
@@ -269,7 +288,7 @@ public struct MessageWaitingSubscription {
         case .timeout, .transportError:
             if case .unsubscribing = state { state = .ended; return [] }
             let reason = action == .timeout ? "no response from the server" : "cannot reach the server"
-            return failOver(reason, at: now)
+            return attemptFailed(reason, failOver: true, at: now)
         default:
             return []
         }
@@ -280,8 +299,11 @@ public struct MessageWaitingSubscription {
             current.establish(from: response)
             dialog = current
             establish(remoteTag: response.to?.tag.map { String(decoding: $0, as: UTF8.self) } ?? "")
+        } else {
+            dialog?.refreshTarget(from: response)
         }
-        let granted = response.expires.map { Int($0) } ?? requestedExpires
+        // A notifier may shorten the lifetime, never lengthen it.
+        let granted = response.expires.map { $0 < UInt32(requestedExpires) ? Int($0) : requestedExpires } ?? requestedExpires
         let until = now + .seconds(Int64(granted))
         // A NOTIFY's pending state holds until one says active.
         if case .pending = state { state = .pending(until: until) } else { state = .active(until: until) }
@@ -289,6 +311,7 @@ public struct MessageWaitingSubscription {
         let refresh = refreshTime(granted: granted, at: now)
         if refreshAt == nil || refresh < refreshAt! { refreshAt = refresh }
         acceptedCount += 1
+        acceptedAt = now
         failures = 0
         let first = acceptedCount == 1 || lastLoggedFailure != nil
         lastLoggedFailure = nil
@@ -324,10 +347,18 @@ public struct MessageWaitingSubscription {
             return [.logWarning(note + " and wants no other")]
         }
         if header.invitesResubscription && header.retryAfter == nil {
-            return [.logInfo(note + "; subscribing again")] + locate()
+            // Once at once; a server that keeps ending them within a minute
+            // of their start gets them after a growing back-off.
+            let quick = acceptedAt.map { now - $0 < .seconds(60) } ?? true
+            quickEnds = quick ? quickEnds + 1 : 0
+            if quickEnds <= 1 { return [.logInfo(note + "; subscribing again")] + locate() }
+            let backoff = Registration.backoff(afterFailures: quickEnds - 1, network: false)
+            state = .failed(reason: "ended by the server (\(reason))", retryAt: now + backoff)
+            retryAt = now + backoff
+            return [.logDebug(note + "; subscribing again in \(backoff.milliseconds / 1000) s")]
         }
         if let seconds = header.retryAfter {
-            let retry = now + .seconds(Int64(min(seconds, 86_400)))
+            let retry = now + .seconds(Int64(seconds))
             state = .failed(reason: "ended by the server (\(reason))", retryAt: retry)
             retryAt = retry
             return [.logInfo(note + "; subscribing again in \(seconds) s")]
@@ -339,7 +370,8 @@ public struct MessageWaitingSubscription {
     private mutating func locate() -> [Action] {
         isLocating = true
         transaction = nil
-        if case .active = state {} else if case .pending = state {} else { state = .resolving }
+        dialog = nil
+        state = .resolving
         return [.locate]
     }
 
@@ -359,8 +391,31 @@ public struct MessageWaitingSubscription {
                                 userAgent: settings.userAgent)
         established = false
         notifier = DialogIdentity(callID: "", localTag: "", remoteTag: nil)
+        refreshAt = nil
         state = .subscribing
         return sendSubscribe(expires: requestedExpires, at: now)
+    }
+
+    /// Until when the server keeps the subscription we hold, if we hold one.
+    private var validUntil: Instant? {
+        switch state {
+        case .active(let until), .pending(let until): return until
+        default: return nil
+        }
+    }
+
+    /// A SUBSCRIBE failed (not with 481). A refresh's failure leaves the
+    /// subscription as it is until its expiry (RFC 6665 §4.1.2.2): the
+    /// refresh goes again after the shortest back-off while there is time;
+    /// otherwise the next server, or a back-off before a new subscription.
+    private mutating func attemptFailed(_ reason: String, failOver next: Bool = false, at now: Instant) -> [Action] {
+        if established, dialog != nil, let until = validUntil, until > now + Registration.minimumBackoff {
+            transaction = nil
+            refreshAt = now + Registration.minimumBackoff
+            return [.logDebug("account \(settings.accountName): message waiting refresh failed: \(reason); "
+                              + "the subscription holds until it expires")]
+        }
+        return next ? failOver(reason, at: now) : fail(reason, at: now)
     }
 
     /// The server did not answer, could not be reached or is unavailable:

@@ -28,8 +28,10 @@ public struct SubscriptionStateHeader: Equatable, Sendable {
         } else if state.equalsIgnoringCase("pending") {
             header.phase = .pending
         }
-        header.expires = parameters.value("expires").flatMap { SIPScalar.deltaSeconds($0) }.map { Int($0) }
-        header.retryAfter = parameters.value("retry-after").flatMap { SIPScalar.deltaSeconds($0) }.map { Int($0) }
+        // At most a day: no larger number reaches the timers (nor traps a
+        // 32-bit Int).
+        header.expires = parameters.value("expires").flatMap { SIPScalar.deltaSeconds($0) }.map { Int(min($0, 86_400)) }
+        header.retryAfter = parameters.value("retry-after").flatMap { SIPScalar.deltaSeconds($0) }.map { Int(min($0, 86_400)) }
         header.reason = parameters.value("reason").map { String(decoding: $0.map { $0 | 0x20 }, as: UTF8.self) }
         return header
     }

@@ -227,6 +227,71 @@ final class MessageWaitingSubscriptionTests: XCTestCase {
         XCTAssertEqual(sent(subscription.advance(to: now + .seconds(3600))), [])
     }
 
+    func testARefreshThatGetsNoAnswerKeepsTheSubscriptionUntilItExpires() throws {
+        var subscription = makeSubscription()
+        let first = try subscribe(&subscription)
+        _ = subscription.handle(response: try response(to: first, "200 OK", ["Expires: 600"]), at: now)
+        let until = now + .seconds(600)
+        now = now + .seconds(510)
+        let refresh = try XCTUnwrap(sent(subscription.advance(to: now)).first)
+        // Timer F: 32 s without an answer.
+        for _ in 0..<33 {
+            now = now + .seconds(1)
+            _ = subscription.advance(to: now)
+        }
+        XCTAssertEqual(subscription.state, .active(until: until))
+        let again = try XCTUnwrap(sent(subscription.advance(to: now + .seconds(5))).first)
+        XCTAssertEqual(header("Call-ID", in: again), header("Call-ID", in: refresh))
+        XCTAssertEqual(header("CSeq", in: again), "3 SUBSCRIBE")
+        XCTAssertTrue(subscription.owns(try notify(for: first, state: "active")))
+    }
+
+    func testUnsubscribingDuringALookupEndsAtOnce() throws {
+        var subscription = makeSubscription()
+        let first = try subscribe(&subscription)
+        _ = subscription.handle(response: try response(to: first, "200 OK", ["Expires: 600"]), at: now)
+        XCTAssertTrue(subscription.handle(notify: try notify(for: first, state: "terminated;reason=deactivated"),
+                                          at: now).actions.contains(.locate))
+        XCTAssertEqual(subscription.state, .resolving)
+        XCTAssertEqual(subscription.unsubscribe(at: now), [])
+        XCTAssertEqual(subscription.state, .ended)
+        XCTAssertNil(subscription.nextDeadline)
+    }
+
+    func testAServerThatKeepsEndingSubscriptionsAtOnceIsSlowedDown() throws {
+        var subscription = makeSubscription()
+        var request = try subscribe(&subscription)
+        var waits: [Instant?] = []
+        for round in 0..<3 {
+            _ = subscription.handle(response: try response(to: request, "200 OK", ["Expires: 600"]), at: now)
+            let ended = subscription.handle(notify: try notify(for: request, state: "terminated;reason=deactivated"), at: now)
+            if round == 0 {
+                XCTAssertTrue(ended.actions.contains(.locate))
+            } else {
+                XCTAssertFalse(ended.actions.contains(.locate))
+                waits.append(subscription.nextDeadline)
+                now = subscription.nextDeadline!
+                XCTAssertEqual(subscription.advance(to: now), [.locate])
+            }
+            request = try XCTUnwrap(sent(subscription.located([server], at: now)).first)
+        }
+        XCTAssertEqual(waits.count, 2)
+    }
+
+    func testHugeLifetimesAreCutAndCopiesOfAnAnswerIgnored() throws {
+        var subscription = makeSubscription()
+        let first = try subscribe(&subscription)
+        let answer = try response(to: first, "200 OK", ["Expires: 4294967295"])
+        _ = subscription.handle(response: answer, at: now)
+        XCTAssertEqual(subscription.state, .active(until: now + .seconds(3600)))
+        XCTAssertEqual(subscription.handle(notify: try notify(for: first, state: "active;expires=4294967295"),
+                                           at: now).status, 200)
+        XCTAssertEqual(subscription.state, .active(until: now + .seconds(3600)))
+        XCTAssertEqual(SubscriptionStateHeader.parse(ArraySlice("active;expires=99999999999".utf8))?.expires, 86_400)
+        _ = subscription.handle(response: answer, at: now)
+        XCTAssertEqual(subscription.acceptedCount, 1)
+    }
+
     func testSubscriptionStateHeaderReadsItsParameters() {
         let header = SubscriptionStateHeader.parse(ArraySlice("Terminated ; reason=Timeout;retry-after=30".utf8))
         XCTAssertEqual(header, SubscriptionStateHeader(phase: .terminated, expires: nil, reason: "timeout", retryAfter: 30))
