@@ -34,6 +34,16 @@ public struct SiteConfig: Sendable {
         public var subscriptionURI: String { voicemailURI ?? "sip:\(user)@\(domain)" }
     }
 
+    /// Which connected calls reverse the line's polarity.
+    public enum PolarityReversal: String, Sendable, Equatable {
+        case no
+        /// Calls the phone placed, when the far end answers (answer
+        /// supervision).
+        case outgoing
+        /// Those and the calls the phone answers.
+        case both
+    }
+
     /// How an account learns that messages wait.
     public enum MessageWaitingMode: String, Sendable, Equatable {
         /// SUBSCRIBE to message-summary (RFC 3842); unasked NOTIFYs count too.
@@ -61,6 +71,11 @@ public struct SiteConfig: Sendable {
         public var hangUpMs: Int?
         /// `caller_id`: the country's own, another modulation, or none.
         public var callerID: CallerIDSetting = .auto
+        /// `polarity_reversal`: reversed polarity while a call is connected.
+        public var polarityReversal: PolarityReversal = .no
+        /// `disconnect_pulse_ms`: the loop current cut this long when the
+        /// far end hangs up; 0: never.
+        public var disconnectPulseMs = 0
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: PulseMapping? = nil) {
@@ -300,6 +315,12 @@ public struct SiteConfig: Sendable {
             settings.flashMaximumMs = section.integer("flash_max_ms")
             settings.hangUpMs = section.integer("hangup_ms")
             if let choice = section.text("caller_id") { settings.callerID = CallerIDSetting(settingName: choice) ?? .auto }
+            settings.polarityReversal = section.text("polarity_reversal").flatMap(PolarityReversal.init(rawValue:)) ?? .no
+            settings.disconnectPulseMs = section.integer("disconnect_pulse_ms") ?? 0
+            if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"] {
+                diagnostics.append(Diagnostic(file: path, line: line,
+                                              message: "'disconnect_pulse_ms' needs a board that can cut the loop current; the gpio driver has no such output yet"))
+            }
             if let preset = config.tonePlan {
                 checkHookWindows(HookWindows(preset: preset, line: settings), section: section, path: path,
                                  diagnostics: &diagnostics)

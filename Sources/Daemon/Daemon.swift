@@ -257,6 +257,7 @@ final class Daemon {
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
             if let audio = port.audioStatusLine { lines.append(audio) }
+            if let signals = port.signalStatusLine { lines.append(signals) }
         }
         return lines
     }

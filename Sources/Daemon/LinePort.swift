@@ -66,4 +66,8 @@ final class LinePort {
     var audioStatusLine: String? {
         hardware.audioStatus.map { "line \(number) audio: \($0)" }
     }
+
+    var signalStatusLine: String? {
+        hardware.signalStatus.map { "line \(number) signals: \($0)" }
+    }
 }

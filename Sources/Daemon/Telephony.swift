@@ -101,6 +101,9 @@ final class Telephony {
         var machine = LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map,
                                   pulseMapping: mapping, hotline: settings.hotline)
         machine.callerIDAlerting = settings.callerID.signalling(inCountry: site.country)?.alerting
+        machine.reversesPolarityOnAnswer = settings.polarityReversal != .no
+        machine.reversesPolarityWhenAnswering = settings.polarityReversal == .both
+        if settings.disconnectPulseMs > 0 { machine.disconnectPulse = .milliseconds(Int64(settings.disconnectPulseMs)) }
         return machine
     }
 
@@ -134,7 +137,7 @@ final class Telephony {
         var notes: [String] = []
         for port in ports {
             guard let machine = try? Telephony.machine(for: port.number, site: site) else { continue }
-            if port.machine.state == .idle {
+            if port.machine.state == .idle && !port.machine.isSignalling {
                 // The new machine keeps knowing that messages wait (the
                 // phone's indicator already says so: nothing is sent).
                 var machine = machine
@@ -189,6 +192,9 @@ final class Telephony {
                 if let outputs = port.ringSignal.setIdlePolarity(reversed ? .reverse : .forward, at: now) {
                     port.hardware.driveRinger(outputs, at: now)
                 }
+            case .loopCurrent(let on):
+                if !on { log.info("line \(port.number): disconnect pulse (the call ended from the far side)") }
+                port.hardware.setLoopCurrent(on, at: now)
             case .sendCallerID:
                 sendCallerID(port)
             case .sendMessageWaitingIndicator(let on):

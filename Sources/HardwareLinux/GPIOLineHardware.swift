@@ -237,6 +237,12 @@ public final class GPIOLineHardware: LineHardware {
         }
     }
 
+    /// Nothing on this board cuts the loop current (the config refuses
+    /// `disconnect_pulse_ms` for it).
+    public func setLoopCurrent(_ on: Bool, at now: Instant) {}
+
+    public var signalStatus: String? { nil }
+
     /// The underruns of playback and overruns of capture recovered since
     /// start, and the suspends: an xrun is an audible gap, so a user
     /// chasing clicks can see whether the loop kept up.

@@ -1,3 +1,4 @@
+import CompactText
 import DSP
 import EventLoop
 import LineHardware
@@ -39,6 +40,13 @@ public final class SimulatedLine: LineHardware {
     var recorder: SimulatedRecorder?
     private(set) var bell = SimulatedRinger()
     private var ringOutputs = RingOutputs(ringMode: false, polarity: .forward)
+    /// The line's resting polarity changes (not the ring's toggles), and
+    /// the disconnect pulses with the last one's length by the board's clock.
+    private(set) var polarityChanges = 0
+    private(set) var loopCurrentOn = true
+    private var loopOpenedAt: Instant?
+    private(set) var disconnectPulses = 0
+    private(set) var lastPulse: Interval?
     /// Hook edges still to come from a `pulse` or `flash` command.
     private var scriptTimers: [TimerID] = []
 
@@ -95,6 +103,7 @@ public final class SimulatedLine: LineHardware {
     // MARK: Ringing
 
     public func driveRinger(_ outputs: RingOutputs, at now: Instant) {
+        if !outputs.ringMode && !ringOutputs.ringMode && outputs.polarity != ringOutputs.polarity { polarityChanges += 1 }
         bell.observe(outputs, previous: ringOutputs, at: now)
         recorder?.observe(outputs, previous: ringOutputs)
         ringOutputs = outputs
@@ -104,8 +113,30 @@ public final class SimulatedLine: LineHardware {
         if phase == .idle { bell.stopped() } else { bell.phaseChanged(burst: phase == .burst, at: now) }
     }
 
+    public func setLoopCurrent(_ on: Bool, at now: Instant) {
+        guard on != loopCurrentOn else { return }
+        loopCurrentOn = on
+        recorder?.note(on ? "loop closed" : "loop open")
+        if on, let opened = loopOpenedAt {
+            disconnectPulses += 1
+            lastPulse = now - opened
+        }
+        loopOpenedAt = on ? nil : now
+    }
+
     /// The simulated board has no sound card to report on.
     public var audioStatus: String? { nil }
+
+    /// "polarity reverse, changes 2; loop closed, disconnect pulses 1, last
+    /// 600 ms", once the line's polarity or loop current has moved (nil
+    /// before: most lines never do).
+    public var signalStatus: String? {
+        guard polarityChanges > 0 || disconnectPulses > 0 || !loopCurrentOn else { return nil }
+        var text = "polarity \(ringOutputs.polarity == .reverse ? "reverse" : "forward"), changes \(polarityChanges); "
+        text += "loop \(loopCurrentOn ? "closed" : "open"), disconnect pulses \(disconnectPulses)"
+        if let lastPulse { text += ", last \(lastPulse.milliseconds) ms" }
+        return text
+    }
 
     // MARK: The hook switch
 

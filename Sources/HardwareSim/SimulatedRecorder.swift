@@ -3,7 +3,8 @@ import LineHardware
 
 /// What the simulated handset receives, kept for `record`: the earpiece's
 /// samples (what an on-hook caller ID display or a test's decoder gets) and,
-/// on the same timeline, when the line's polarity and ring mode changed.
+/// on the same timeline, when the line's polarity, ring mode and loop
+/// current changed.
 /// The buffer is allocated when recording starts; frames past its end are
 /// dropped.
 struct SimulatedRecorder {
@@ -41,6 +42,12 @@ struct SimulatedRecorder {
         } else if !outputs.ringMode && outputs.polarity != previous.polarity {
             events.append((count, outputs.polarity == .reverse ? "polarity reverse" : "polarity forward"))
         }
+    }
+
+    /// Another line signal (the loop current cut or restored), now.
+    mutating func note(_ text: String) {
+        guard events.count < SimulatedRecorder.eventLimit, count < samples.count else { return }
+        events.append((count, text))
     }
 
     /// The recording as a WAV file: 16-bit mono PCM.

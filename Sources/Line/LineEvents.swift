@@ -35,8 +35,12 @@ public enum LineAction: Equatable, Sendable {
     /// Ring voltage on or off (the cadence's on and off phases).
     case ringer(on: Bool)
     /// The line's polarity at rest: reversed to alert the phone that caller
-    /// ID comes before the first ring, then back.
+    /// ID comes before the first ring, or while a call is connected
+    /// (`reversesPolarityWhenConnected`), then back.
     case polarity(reversed: Bool)
+    /// Cut (false) or restore the loop current: a disconnect pulse (CPC)
+    /// when the far end hangs up.
+    case loopCurrent(on: Bool)
     /// Send the caller's identity to the phone now (on hook); before-ring
     /// methods wait for `callerIDSent` to ring.
     case sendCallerID

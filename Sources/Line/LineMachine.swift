@@ -22,6 +22,16 @@ public struct LineMachine: Sendable {
     public var hotline: String?
     /// How the phone is alerted to caller ID data; nil: the line sends none.
     public var callerIDAlerting: CallerIDSignalling.Alerting?
+    /// `polarity_reversal`: the line's polarity is reversed while a call
+    /// the phone placed is connected (answer supervision for payphones and
+    /// call loggers) and, with `both`, a call it answered; it comes back
+    /// when the call ends.
+    public var reversesPolarityOnAnswer = false
+    public var reversesPolarityWhenAnswering = false
+    /// `disconnect_pulse_ms`: when the far end hangs up a connected call,
+    /// the loop current is cut this long (CPC), so an answering machine
+    /// lets the line go; nil: never.
+    public var disconnectPulse: Interval?
 
     public private(set) var state: LineState = .idle
     /// Digits collected so far in this dialing attempt.
@@ -45,6 +55,27 @@ public struct LineMachine: Sendable {
     private var stateDeadline: Instant?
     private var callerIDStep: CallerIDStep?
     private var polarityReversed = false
+    private var loopPulse: LoopPulse?
+    /// The hook as last reported during a disconnect pulse, and when:
+    /// applied once the pulse has settled.
+    private var hookSeenDuringPulse: (offHook: Bool, at: Instant)?
+    private var pulseClosedAt: Instant?
+
+    /// A disconnect pulse: the loop is open, then the hook reading settles
+    /// (a SLIC reads an open loop as on hook: those edges are the pulse's).
+    private enum LoopPulse: Equatable {
+        case open(until: Instant)
+        case settling(until: Instant)
+
+        var deadline: Instant {
+            switch self {
+            case .open(let until), .settling(let until): return until
+            }
+        }
+    }
+
+    /// How long hook edges after a disconnect pulse still count as its own.
+    static let pulseSettling: Interval = .milliseconds(100)
 
     /// Where an incoming call's caller ID is.
     private enum CallerIDStep: Equatable {
@@ -95,7 +126,10 @@ public struct LineMachine: Sendable {
     /// than a hang-up still counts as off hook).
     public var isOffHook: Bool { state != .idle && state != .ringing }
 
-    public var canAcceptIncomingCall: Bool { state == .idle }
+    public var canAcceptIncomingCall: Bool { state == .idle && loopPulse == nil }
+
+    /// A disconnect pulse is under way (a new machine would not finish it).
+    public var isSignalling: Bool { loopPulse != nil }
 
     /// The earliest time something happens without new input.
     public var nextDeadline: Instant? {
@@ -109,6 +143,7 @@ public struct LineMachine: Sendable {
         consider(stateDeadline)
         consider(ringer.nextSwitch)
         consider(callerIDStep?.deadline)
+        consider(loopPulse?.deadline)
         return earliest
     }
 
@@ -118,6 +153,10 @@ public struct LineMachine: Sendable {
         var actions = advance(to: now)
         switch input {
         case .hook(let offHook):
+            if loopPulse != nil {
+                hookSeenDuringPulse = (offHook, now)
+                break
+            }
             guard offHook != physicallyOffHook else { break }
             physicallyOffHook = offHook
             if offHook { hookWentOff(at: now, &actions) } else { hookWentOn(at: now, &actions) }
@@ -157,11 +196,14 @@ public struct LineMachine: Sendable {
             guard state == .calling || state == .ringback else { break }
             stopTone(&actions)
             enter(.talking, &actions)
+            reverseForCall(reversesPolarityOnAnswer, &actions)
         case .callFailed(let busy):
             guard state == .calling || state == .ringback || state == .talking else { break }
+            startDisconnectPulse(at: now, &actions)
             fail(busy: busy, at: now, &actions)
         case .remoteHangUp:
             guard state == .talking || state == .calling || state == .ringback else { break }
+            startDisconnectPulse(at: now, &actions)
             fail(busy: true, at: now, &actions)
         case .messageWaiting(let waiting):
             guard waiting != messageWaiting else { break }
@@ -213,6 +255,10 @@ public struct LineMachine: Sendable {
             callerIDStepDue(step, due: due, now: now, &actions)
             return
         }
+        if let pulse = loopPulse, pulse.deadline <= due {
+            loopPulseDue(pulse, at: due, &actions)
+            return
+        }
         if let deadline = stateDeadline, deadline <= due {
             stateDeadline = nil
             stateTimerExpired(at: due, &actions)
@@ -229,8 +275,11 @@ public struct LineMachine: Sendable {
         }
         switch state {
         case .ringing:
-            stopRinging(&actions)
+            // Answering during a caller ID reversal keeps the line reversed
+            // when answered calls are reversed too (no glitch).
+            stopRinging(keepingReversal: reversesPolarityWhenAnswering, &actions)
             enter(.talking, &actions)
+            reverseForCall(reversesPolarityWhenAnswering, &actions)
             actions.append(.answer)
         case .idle:
             digits = ""
@@ -363,11 +412,11 @@ public struct LineMachine: Sendable {
         stateDeadline = now + timings.howlerDuration
     }
 
-    private mutating func stopRinging(_ actions: inout [LineAction]) {
+    private mutating func stopRinging(keepingReversal: Bool = false, _ actions: inout [LineAction]) {
         if ringer.isOn { actions.append(.ringer(on: false)) }
         ringer.stop()
         callerIDStep = nil
-        restorePolarity(&actions)
+        if !keepingReversal { restorePolarity(&actions) }
     }
 
     // MARK: Caller ID
@@ -404,6 +453,50 @@ public struct LineMachine: Sendable {
         actions.append(.ringer(on: true))
     }
 
+    // MARK: Line signals
+
+    /// A connected call ended from the far side (or failed): the loop
+    /// opens, unless the handset is already on its way down.
+    private mutating func startDisconnectPulse(at now: Instant, _ actions: inout [LineAction]) {
+        guard state == .talking, let pulse = disconnectPulse, loopPulse == nil, breakStart == nil else { return }
+        actions.append(.loopCurrent(on: false))
+        loopPulse = .open(until: now + pulse)
+    }
+
+    private mutating func loopPulseDue(_ pulse: LoopPulse, at due: Instant, _ actions: inout [LineAction]) {
+        switch pulse {
+        case .open:
+            actions.append(.loopCurrent(on: true))
+            loopPulse = .settling(until: due + LineMachine.pulseSettling)
+            pulseClosedAt = due
+        case .settling:
+            loopPulse = nil
+            // The handset really moved during the pulse: that edge, dated
+            // no earlier than the loop closed (before, the SLIC could not tell).
+            if let seen = hookSeenDuringPulse, seen.offHook != physicallyOffHook {
+                physicallyOffHook = seen.offHook
+                let at = max(seen.at, pulseClosedAt ?? seen.at)
+                if seen.offHook { hookWentOff(at: at, &actions) } else { hookWentOn(at: at, &actions) }
+            }
+            hookSeenDuringPulse = nil
+        }
+    }
+
+    /// The line goes idle during a pulse (the handset was already going
+    /// down): the loop closes now, so nothing is left open.
+    private mutating func endDisconnectPulse(_ actions: inout [LineAction]) {
+        guard let pulse = loopPulse else { return }
+        if case .open = pulse { actions.append(.loopCurrent(on: true)) }
+        loopPulse = nil
+        hookSeenDuringPulse = nil
+    }
+
+    private mutating func reverseForCall(_ wanted: Bool, _ actions: inout [LineAction]) {
+        guard wanted, !polarityReversed else { return }
+        polarityReversed = true
+        actions.append(.polarity(reversed: true))
+    }
+
     private mutating func restorePolarity(_ actions: inout [LineAction]) {
         guard polarityReversed else { return }
         polarityReversed = false
@@ -423,8 +516,11 @@ public struct LineMachine: Sendable {
 
     private mutating func enter(_ next: LineState, _ actions: inout [LineAction]) {
         guard next != state else { return }
+        let leaving = state
         state = next
         actions.append(.stateChanged(next))
+        if leaving == .talking { restorePolarity(&actions) }
+        if next == .idle { endDisconnectPulse(&actions) }
         if next == .idle && indicatorPending { tellIndicator(&actions) }
     }
 

@@ -30,8 +30,16 @@ public protocol LineHardware: AnyObject {
     /// The ring cadence moved to `phase` (a burst, a pause, or not ringing).
     func ringPhaseChanged(_ phase: RingPhase, at now: Instant)
 
+    /// Cuts (false) or restores the loop current: a disconnect pulse. Only
+    /// asked of a board that can (the config refuses `disconnect_pulse_ms`
+    /// elsewhere).
+    func setLoopCurrent(_ on: Bool, at now: Instant)
+
     /// The audio's health for `status`, nil where there is none to report.
     var audioStatus: String? { get }
+    /// The line signals the board saw (polarity, disconnect pulses), for
+    /// `status`; nil where the board does not measure them.
+    var signalStatus: String? { get }
 }
 
 /// Why a line's hardware could not be set up, in words for the log.

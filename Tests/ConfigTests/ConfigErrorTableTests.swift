@@ -152,6 +152,22 @@ final class ConfigErrorTableTests: XCTestCase {
             forward_reverse_gpio = 22
             playback = default
             """, expected: ["/c/board.conf:6: error: 'ring_mode_gpio' uses GPIO line 17, already used by 'hook_gpio'"]),
+        Case(name: "disconnect pulse on a board that cannot cut the loop", site: """
+            [general]
+            board = board.conf
+            [line 1]
+            polarity_reversal = outgoing
+            disconnect_pulse_ms = 600
+            """, board: """
+            [board]
+            driver = gpio
+            gpio_chip = gpiochip0
+            [line 1]
+            hook_gpio = 17
+            ring_mode_gpio = 27
+            forward_reverse_gpio = 22
+            playback = default
+            """, expected: ["/c/site.conf:5: error: 'disconnect_pulse_ms' needs a board that can cut the loop current; the gpio driver has no such output yet"]),
         Case(name: "board without lines", site: minimalSite, board: """
             [board]
             driver = sim

@@ -61,7 +61,7 @@ BELL202 = {"name": "bell202", "mark": 1200, "space": 2200}
 V23 = {"name": "v23", "mark": 1300, "space": 2100}
 
 RECORDED = re.compile(r"^recorded (\d+) ms to (.+)$")
-EVENT = re.compile(r"^at (\d+) ms: (ring on|ring off|polarity reverse|polarity forward)$")
+EVENT = re.compile(r"^at (\d+) ms: (ring on|ring off|polarity reverse|polarity forward|loop open|loop closed)$")
 MINIMODEM_TIME = re.compile(r"^Time:\s+(\d\d)/(\d\d) (\d\d):(\d\d)$")
 
 
