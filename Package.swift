@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "DSP", dependencies: ["CSpanDSP", "CountryPresets"],
                 linkerSettings: [.linkedLibrary("m")]),
         // The FXS line: hook, pulse and DTMF digits, tones, ringing (no I/O).
-        .target(name: "Line", dependencies: ["Timebase", "CountryPresets", "DialPlan"]),
+        .target(name: "Line", dependencies: ["CompactText", "Timebase", "CountryPresets", "DialPlan"]),
         // SIP, one module per layer: messages, SDP, transactions, digest auth.
         .target(name: "SIPMessage", dependencies: ["CompactText"], exclude: ["README.md"]),
         .target(name: "SDP", dependencies: ["CompactText"]),

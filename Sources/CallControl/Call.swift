@@ -37,6 +37,8 @@ final class Call<Route> {
     /// The last re-INVITE answered (its CSeq and our response), so a copy
     /// that outlived its server transaction gets the same response.
     var lastReinvite: (cseq: UInt32, response: [UInt8])?
+    /// A ringing call not answered by then is forwarded to `target`.
+    var forwardUnanswered: (at: Instant, target: String)?
 
     init(incoming: IncomingCall? = nil, outgoing: OutgoingCall? = nil, line: Int, route: Route, contact: String, sdp: SDPSession, capabilities: MediaCapabilities,
          mediaSettings: MediaSession.Settings) {
@@ -52,5 +54,9 @@ final class Call<Route> {
         self.mediaSettings = mediaSettings
     }
 
-    var nextDeadline: Instant? { incoming?.nextDeadline ?? outgoing?.nextDeadline }
+    var nextDeadline: Instant? {
+        let own = incoming?.nextDeadline ?? outgoing?.nextDeadline
+        guard let forward = forwardUnanswered?.at else { return own }
+        return own.map { min($0, forward) } ?? forward
+    }
 }

@@ -57,7 +57,16 @@ extension CallControl {
                 return refuse(invite, 488, "Not Acceptable Here", to: origin.route)
             }
         }
-        guard let line = lines.all.first(where: { $0.canRing })?.number else {
+        let line: Int
+        switch disposition() {
+        case .ring(let free):
+            line = free
+        case .forward(let target, let from):
+            let uri = forwardingURI(target, line: from, invite: invite)
+            emit(.log(.info, "line \(from): call \(callID) forwarded to \(uri)"))
+            return refuse(invite, 302, "Moved Temporarily", to: origin.route, contact: uri)
+        case .busy(let doNotDisturb):
+            if doNotDisturb { emit(.log(.info, "call \(callID) refused: do-not-disturb")) }
             return refuse(invite, 486, "Busy Here", to: origin.route)
         }
         lines[line]?.active = callID
@@ -105,6 +114,10 @@ extension CallControl {
         let call = Call(incoming: incoming, line: line, route: pending.origin.route, contact: contact,
                         sdp: sdp, capabilities: capabilities, mediaSettings: settings)
         calls[callID] = call
+        if let target = lines[line]?.features.target(.noAnswer) {
+            let seconds = site.lineSettings(line).forwardNoAnswerSeconds
+            call.forwardUnanswered = (now + .seconds(Int64(seconds)), forwardingURI(target, line: line, invite: pending.invite))
+        }
         emit(.line(line, .ring(caller: CallerIdentity(invite: pending.invite))))
         if let settled {
             call.mediaStarted = true

@@ -80,6 +80,7 @@ public final class CallControl<Route> {
     public func lineAnswered(_ line: Int, at now: Instant) -> [Action] {
         if let call = activeCall(on: line) {
             if call.incoming?.state == .ringing { call.answeredAt = now }
+            call.forwardUnanswered = nil
             apply(call.incoming?.answer(at: now) ?? [], to: call)
         }
         return take()
@@ -147,6 +148,11 @@ public final class CallControl<Route> {
     public func advance(to now: Instant) -> [Action] {
         for call in Array(calls.values) {
             guard calls[call.callID] === call, let due = call.nextDeadline, due <= now else { continue }
+            if let forward = call.forwardUnanswered, forward.at <= now {
+                call.forwardUnanswered = nil
+                forwardUnanswered(call, to: forward.target)
+                guard calls[call.callID] === call else { continue }
+            }
             if call.incoming != nil {
                 apply(call.incoming?.advance(to: now) ?? [], to: call)
             } else {
@@ -240,9 +246,10 @@ public final class CallControl<Route> {
 
     /// A response with a random To tag and our Server header, sent back.
     func refuse(_ request: SIPMessage, _ status: Int, _ reason: String, to route: Route,
-                retryAfter: String? = nil, toTag: String? = nil) {
+                retryAfter: String? = nil, toTag: String? = nil, contact: String? = nil) {
         var response = SIPMessageBuilder.response(to: request, status: status, reason: reason, toTag: toTag ?? makeToken())
         if let retryAfter { response.add(.retryAfter, retryAfter) }
+        if let contact { response.add(.contact, "<\(contact)>") }
         response.add(.server, userAgent)
         emit(.sip(response.serialize(), route))
     }

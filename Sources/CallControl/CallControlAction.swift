@@ -73,4 +73,7 @@ public enum CallControlAction<Route> {
     /// A new call from a host that may not start calls got 403: for the
     /// daemon's count and its one log line per host.
     case untrustedCallRefused(Route, callID: String)
+    /// A phone changed its do-not-disturb or forwarding: keep the
+    /// settings (`featureSettings`) for the next start.
+    case featuresChanged
 }

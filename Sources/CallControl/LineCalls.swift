@@ -16,6 +16,8 @@ public struct LineCalls: Equatable, Sendable {
     public var waiting: String?
     /// `active` and `held` are mixed into one conversation (three-way).
     public var conference = false
+    /// Do-not-disturb and forwarding, as the phone set them.
+    public var features = LineFeatures()
 
     public init(number: Int) { self.number = number }
 

@@ -76,6 +76,9 @@ public struct SiteConfig: Sendable {
         /// `disconnect_pulse_ms`: the loop current cut this long when the
         /// far end hangs up; 0: never.
         public var disconnectPulseMs = 0
+        /// `forward_no_answer_seconds`: how long a call rings before a
+        /// no-answer forwarding takes it.
+        public var forwardNoAnswerSeconds = 20
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: PulseMapping? = nil) {
@@ -89,6 +92,7 @@ public struct SiteConfig: Sendable {
     }
 
     public static let defaultControlSocket = "/run/atad/control.sock"
+    public static let defaultStateFile = "/var/lib/atad/state"
     public static let maximumSocketPathLength = 107
 
     public var path: String
@@ -96,6 +100,11 @@ public struct SiteConfig: Sendable {
     public var country: String
     public var logLevel: String
     public var controlSocket: String
+    /// `state_file`: where the settings dialed from the phones (feature
+    /// codes) are kept across restarts.
+    public var stateFile = SiteConfig.defaultStateFile
+    /// `[features]`: the codes the phones dial to change those settings.
+    public var featureCodes = FeatureCodes()
     public var sipListenAddress: String
     public var sipListenPort: Int
     public var userAgent: String?
@@ -240,6 +249,8 @@ public struct SiteConfig: Sendable {
             }
         }
         config.tonePlan = tonePlan(country: config.country, sections: sections, path: path, diagnostics: &diagnostics)
+        config.stateFile = general?.text("state_file") ?? defaultStateFile
+        config.featureCodes = featureCodes(sections: sections, path: path, diagnostics: &diagnostics)
         // sockaddr_un holds 108 bytes including the terminating NUL.
         if let general, let line = general.keyLines["control_socket"], config.controlSocket.utf8.count > maximumSocketPathLength {
             diagnostics.append(Diagnostic(
@@ -317,6 +328,7 @@ public struct SiteConfig: Sendable {
             if let choice = section.text("caller_id") { settings.callerID = CallerIDSetting(settingName: choice) ?? .auto }
             settings.polarityReversal = section.text("polarity_reversal").flatMap(PolarityReversal.init(rawValue:)) ?? .no
             settings.disconnectPulseMs = section.integer("disconnect_pulse_ms") ?? 0
+            settings.forwardNoAnswerSeconds = section.integer("forward_no_answer_seconds") ?? 20
             if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"] {
                 diagnostics.append(Diagnostic(file: path, line: line,
                                               message: "'disconnect_pulse_ms' needs a board that can cut the loop current; the gpio driver has no such output yet"))

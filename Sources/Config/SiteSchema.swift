@@ -1,4 +1,5 @@
 import CountryPresets
+import Line
 
 /// The keys of a site file: what this installation does (accounts, country,
 /// dial plan, ports, logging). Which hardware it runs on is the board file's.
@@ -15,6 +16,8 @@ public enum SiteSchema {
                 KeySpec("log_level", .choice(logLevels), "error, warn, info or debug (default info)"),
                 KeySpec("control_socket", .path,
                         "Unix socket for `atad ctl` (default /run/atad/control.sock)"),
+                KeySpec("state_file", .path,
+                        "where do-not-disturb and forwarding, set from the phones, are kept across restarts (default /var/lib/atad/state)"),
             ]),
             SectionSpec("tones", keys: [
                 KeySpec("dial", .text, "dial tone, " + ToneOverride.syntax),
@@ -72,6 +75,16 @@ public enum SiteSchema {
                 KeySpec("voicemail_uri", .text,
                         "with mwi = subscribe: the URI the subscription names (default: the account's own, sip:user@domain)"),
             ]),
+            SectionSpec("features", keys: [
+                KeySpec("dnd_on", .text, "code that turns do-not-disturb on: calls get busy (default *78; off: no code)"),
+                KeySpec("dnd_off", .text, "code that turns do-not-disturb off (default *79)"),
+                KeySpec("forward_all", .text, "code, then the number, that forwards every call (default *72)"),
+                KeySpec("forward_all_off", .text, "code that stops forwarding every call (default *73)"),
+                KeySpec("forward_busy", .text, "code, then the number, that forwards calls while the line is busy (default *90)"),
+                KeySpec("forward_busy_off", .text, "code that stops forwarding calls when busy (default *91)"),
+                KeySpec("forward_no_answer", .text, "code, then the number, that forwards calls not answered in time (default *92)"),
+                KeySpec("forward_no_answer_off", .text, "code that stops forwarding unanswered calls (default *93)"),
+            ]),
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),
                 KeySpec("dial_plan", .text, "digit map, e.g. (911|[2-9]xxxxxx|x.T)"),
@@ -90,6 +103,8 @@ public enum SiteSchema {
                         "reverse the line's polarity while a call is connected, back when it ends, for payphones and call loggers: outgoing (calls the phone placed, when answered) or both (also calls it answers) (default no)"),
                 KeySpec("disconnect_pulse_ms", .integer(0...2000),
                         "cut the loop current this long when the far end hangs up (CPC), so answering machines let go, ms; 0 = never (default 0; simulated board only for now)"),
+                KeySpec("forward_no_answer_seconds", .integer(1...120),
+                        "how long a call rings before a no-answer forwarding takes it, s (default 20)"),
                 KeySpec("hangup_ms", .integer(400...5000),
                         "on hook this long is a hang-up, ms (default: the country's, raised to 100 ms past flash_max_ms)"),
             ]),

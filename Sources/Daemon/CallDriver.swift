@@ -81,6 +81,7 @@ final class CallDriver {
         // The lines started before this hook was set (a handset already
         // off hook at boot): call control learns where each one stands.
         for port in telephony.ports { control.lineStateChanged(port.number, to: port.machine.state) }
+        restoreFeatures()
     }
 
     /// The daemon stops: every call's media closes (no BYEs are sent).
@@ -99,6 +100,7 @@ final class CallDriver {
             dialsOutstanding[line] = nil
             perform(control.lineHungUp(line, at: now))
         case .flash: perform(control.lineFlashed(line))
+        case .feature(let request): perform(control.lineFeature(line, request))
         case .dial(let number):
             // The route may need a DNS lookup: the call is placed when it
             // ends, unless the handset went down (or dialed again) meanwhile.
@@ -133,6 +135,8 @@ final class CallDriver {
                 }
             case .untrustedCallRefused(let route, let callID):
                 sip.noteRefusedCall(from: route, callID: callID)
+            case .featuresChanged:
+                saveFeatures()
             case .findRedirectRoute(let callID, let target, let route):
                 sip.findRoute(redirectedTo: target, from: route) { found in
                     self.perform(self.control.redirectRouted(callID, route: found, at: self.loop.now))
@@ -251,6 +255,34 @@ final class CallDriver {
             connection.close()
             connections.removeValue(forKey: callID)
             telephony.setMedia(line: line, nil)
+        }
+    }
+
+    /// The phones' do-not-disturb and forwarding from the state file, as
+    /// the last run left them. A file that is not there is a first start;
+    /// one that cannot be read is reported and what can be read is kept.
+    func restoreFeatures() {
+        let path = control.site.stateFile
+        let bytes: [UInt8]
+        do throws(Errno) {
+            bytes = try FileSystem.readFile(path, limit: 64 * 1024)
+        } catch {
+            if error != .notFound { log.warn("state file \(path): cannot read it: \(error.message); do-not-disturb and forwarding start off") }
+            return
+        }
+        let (saved, problems) = FeatureStateFile.parse(file: path, bytes: bytes)
+        for problem in problems { log.warn(problem.text) }
+        perform(control.restoreFeatures(saved))
+    }
+
+    /// Rewrites the state file whole; the settings stay in force when it
+    /// cannot be written (they are then lost at the next restart).
+    private func saveFeatures() {
+        let path = control.site.stateFile
+        do throws(Errno) {
+            try FileSystem.writeFileAtomically(path, FeatureStateFile.serialize(control.featureSettings))
+        } catch {
+            log.warn("state file \(path): cannot write it: \(error.message); the setting holds until atad restarts")
         }
     }
 

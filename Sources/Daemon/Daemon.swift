@@ -256,6 +256,7 @@ final class Daemon {
         lines += calls?.statusLines ?? []
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
+            if let features = calls?.control.featureStatus(ofLine: port.number) { lines.append(features) }
             if let audio = port.audioStatusLine { lines.append(audio) }
             if let signals = port.signalStatusLine { lines.append(signals) }
         }

@@ -104,6 +104,7 @@ final class Telephony {
         machine.reversesPolarityOnAnswer = settings.polarityReversal != .no
         machine.reversesPolarityWhenAnswering = settings.polarityReversal == .both
         if settings.disconnectPulseMs > 0 { machine.disconnectPulse = .milliseconds(Int64(settings.disconnectPulseMs)) }
+        machine.featureCodes = site.featureCodes
         return machine
     }
 
@@ -142,6 +143,7 @@ final class Telephony {
                 // phone's indicator already says so: nothing is sent).
                 var machine = machine
                 if port.machine.messageWaiting { _ = machine.handle(.messageWaiting(true), at: loop.now) }
+                if port.machine.featuresActive { _ = machine.handle(.featuresActive(true), at: loop.now) }
                 port.machine = machine
                 port.callerIDSignalling = site.lineSettings(port.number).callerID.signalling(inCountry: site.country)
                 port.ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
@@ -208,7 +210,7 @@ final class Telephony {
             case .hangUp:
                 log.info("line \(port.number): hung up")
                 onCallEvent(port.number, action)
-            case .flash:
+            case .flash, .feature:
                 onCallEvent(port.number, action)
             case .digitInCall(let digit):
                 log.debug("line \(port.number): digit \(digit) in call")

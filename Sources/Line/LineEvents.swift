@@ -26,6 +26,9 @@ public enum LineInput: Equatable, Sendable {
     case remoteHangUp
     /// Message waiting changed: dial tone stutters while messages wait.
     case messageWaiting(Bool)
+    /// Do-not-disturb or a forwarding is set (true) or none is: dial tone
+    /// stutters while one is.
+    case featuresActive(Bool)
 }
 
 /// What the line asks the daemon to do.
@@ -57,6 +60,9 @@ public enum LineAction: Equatable, Sendable {
     case flash
     /// A digit pressed or dialed during a call (for DTMF relay).
     case digitInCall(Character)
+    /// A feature code was dialed: change the setting (the confirmation
+    /// tone is already playing).
+    case feature(FeatureRequest)
     /// The dialed digits can never match the dial plan.
     case numberRejected(String)
     case stateChanged(LineState)

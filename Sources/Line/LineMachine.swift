@@ -32,6 +32,8 @@ public struct LineMachine: Sendable {
     /// the loop current is cut this long (CPC), so an answering machine
     /// lets the line go; nil: never.
     public var disconnectPulse: Interval?
+    /// `[features]`: codes matched before the dial plan.
+    public var featureCodes = FeatureCodes.none
 
     public private(set) var state: LineState = .idle
     /// Digits collected so far in this dialing attempt.
@@ -44,6 +46,9 @@ public struct LineMachine: Sendable {
 
     /// Messages wait (the dial tone stutters).
     public private(set) var messageWaiting = false
+    /// Do-not-disturb or a forwarding is set: the dial tone stutters too,
+    /// so nobody wonders for long why the phone stays silent.
+    public private(set) var featuresActive = false
     /// The phone's indicator has not been told of the last change yet (a
     /// burst cut short by the handset or a call is asked for again).
     private var indicatorPending = false
@@ -76,6 +81,8 @@ public struct LineMachine: Sendable {
 
     /// How long hook edges after a disconnect pulse still count as its own.
     static let pulseSettling: Interval = .milliseconds(100)
+    /// The confirmation tone's three 100/100 ms bursts (Telcordia GR-506).
+    static let confirmationLength: Interval = .milliseconds(600)
 
     /// Where an incoming call's caller ID is.
     private enum CallerIDStep: Equatable {
@@ -205,6 +212,8 @@ public struct LineMachine: Sendable {
             guard state == .talking || state == .calling || state == .ringback else { break }
             startDisconnectPulse(at: now, &actions)
             fail(busy: true, at: now, &actions)
+        case .featuresActive(let active):
+            featuresActive = active
         case .messageWaiting(let waiting):
             guard waiting != messageWaiting else { break }
             messageWaiting = waiting
@@ -289,7 +298,7 @@ public struct LineMachine: Sendable {
                 return
             }
             enter(.dialTone, &actions)
-            play(messageWaiting ? .stutterDial : .dial, &actions)
+            play(dialToneKind, &actions)
             stateDeadline = now + (hotline != nil ? (timings.warmlineDelay ?? timings.dialToneTimeout) : timings.dialToneTimeout)
         default:
             break
@@ -320,7 +329,7 @@ public struct LineMachine: Sendable {
             pulseCount = 0
             digits = ""
             enter(.dialTone, &actions)
-            play(messageWaiting ? .stutterDial : .dial, &actions)
+            play(dialToneKind, &actions)
             stateDeadline = now + timings.dialToneTimeout
         }
     }
@@ -354,10 +363,32 @@ public struct LineMachine: Sendable {
         }
     }
 
+    /// Feature codes first, then the dial plan; the number after a
+    /// forwarding code is checked against the dial plan on its own.
     private mutating func evaluate(timerExpired: Bool, at now: Instant, _ actions: inout [LineAction]) {
-        switch digitMap.evaluate(digits, timerExpired: timerExpired) {
+        var forwarding: ForwardingCondition?
+        var number = digits
+        switch featureCodes.match(digits) {
+        case .request(let request):
+            return confirm(request, at: now, &actions)
+        case .number(let condition, let dialed):
+            forwarding = condition
+            number = dialed
+        case .partial where !timerExpired:
+            stateDeadline = now + timings.interdigitLong
+            return
+        case .partial, .none:
+            break
+        }
+        let decision = number.isEmpty ? (timerExpired ? .reject : .waitLong)
+            : digitMap.evaluate(number, timerExpired: timerExpired)
+        switch decision {
         case .dialNow(let number):
-            placeCall(number, &actions)
+            if let forwarding {
+                confirm(.forward(forwarding, to: number), at: now, &actions)
+            } else {
+                placeCall(number, &actions)
+            }
         case .waitShort:
             stateDeadline = now + timings.interdigitShort
         case .waitLong:
@@ -366,6 +397,16 @@ public struct LineMachine: Sendable {
             actions.append(.numberRejected(digits))
             fail(busy: false, at: now, &actions)
         }
+    }
+
+    /// A feature code was dialed: the setting is asked for, the
+    /// confirmation tone plays, then dial tone again for the next call.
+    private mutating func confirm(_ request: FeatureRequest, at now: Instant, _ actions: inout [LineAction]) {
+        digits = ""
+        actions.append(.feature(request))
+        enter(.confirmation, &actions)
+        play(.confirmation, &actions)
+        stateDeadline = now + LineMachine.confirmationLength
     }
 
     private mutating func placeCall(_ number: String, _ actions: inout [LineAction]) {
@@ -389,6 +430,10 @@ public struct LineMachine: Sendable {
             }
         case .dialing:
             evaluate(timerExpired: true, at: now, &actions)
+        case .confirmation:
+            enter(.dialTone, &actions)
+            play(dialToneKind, &actions)
+            stateDeadline = now + timings.dialToneTimeout
         case .busy, .congestion:
             startHowler(at: now, &actions)
         case .howler:
@@ -502,6 +547,9 @@ public struct LineMachine: Sendable {
         polarityReversed = false
         actions.append(.polarity(reversed: false))
     }
+
+    /// Stutter dial tone while messages wait or a feature is set.
+    private var dialToneKind: ToneKind { messageWaiting || featuresActive ? .stutterDial : .dial }
 
     private mutating func play(_ kind: ToneKind, _ actions: inout [LineAction]) {
         tone = kind

@@ -6,6 +6,8 @@ public enum LineState: String, Sendable {
     case dialTone = "dialtone"
     /// Digits are being collected against the dial plan.
     case dialing
+    /// A feature code was dialed: the confirmation tone, then dial tone.
+    case confirmation
     /// The number is complete and handed to call control.
     case calling
     /// The far end is alerting; ringback (or early media) is heard.

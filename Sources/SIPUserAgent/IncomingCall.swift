@@ -216,6 +216,17 @@ public struct IncomingCall {
         }
     }
 
+    /// Before the answer: 302 sends the caller to `target`, a SIP URI
+    /// (forwarding of a call not answered in time).
+    public mutating func redirect(to target: String) -> [CallAction] {
+        guard state == .ringing else { return [] }
+        var builder = response(302, "Moved Temporarily")
+        builder.add(.contact, "<\(target)>")
+        lastResponse = builder.serialize()
+        state = .ended
+        return [.send(lastResponse), .ended(reason: "forwarded", remote: false)]
+    }
+
     /// A response to our BYE or INFO.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [CallAction] {
         guard state != .ended else { return [] }

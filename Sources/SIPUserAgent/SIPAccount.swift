@@ -59,7 +59,7 @@ public struct SIPAccount: Sendable {
 
     /// A host for a SIP URI: a bare IPv6 address (two colons or more) gets
     /// brackets; "host" and "host:port" stay as they are.
-    static func uriHost(_ host: String) -> String {
+    public static func uriHost(_ host: String) -> String {
         let colons = host.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ":") ? 1 : 0) }
         return colons >= 2 && host.utf8.first != UInt8(ascii: "[") ? "[\(host)]" : host
     }

@@ -168,6 +168,47 @@ final class ConfigErrorTableTests: XCTestCase {
             forward_reverse_gpio = 22
             playback = default
             """, expected: ["/c/site.conf:5: error: 'disconnect_pulse_ms' needs a board that can cut the loop current; the gpio driver has no such output yet"]),
+        Case(name: "feature code with a letter", site: """
+            [general]
+            board = board.conf
+            [features]
+            forward_all = *7A
+            """, expected: ["/c/site.conf:4: error: invalid value '*7A' for 'forward_all': expected 1 to 8 of 0-9, * and #, or off"]),
+        Case(name: "feature code longer than 8 keys", site: """
+            [general]
+            board = board.conf
+            [features]
+            dnd_on = 123456789
+            """, expected: ["/c/site.conf:4: error: invalid value '123456789' for 'dnd_on': expected 1 to 8 of 0-9, * and #, or off"]),
+        Case(name: "feature code that is the start of another", site: """
+            [general]
+            board = board.conf
+            [features]
+            dnd_on = *7
+            """, expected: ["/c/site.conf:3: error: [features]: 'dnd_on = *7' and 'dnd_off = *79': one code is the start of the other"]),
+        Case(name: "the same feature code twice", site: """
+            [general]
+            board = board.conf
+            [features]
+            forward_busy_off = *93
+            """, expected: ["/c/site.conf:3: error: [features]: 'forward_busy_off = *93' and 'forward_no_answer_off = *93': the same code twice"]),
+        Case(name: "unknown feature key", site: """
+            [general]
+            board = board.conf
+            [features]
+            dnd = *78
+            """, expected: ["/c/site.conf:4: error: unknown key 'dnd' in [features]"]),
+        Case(name: "no-answer forwarding delay out of range", site: """
+            [general]
+            board = board.conf
+            [line 1]
+            forward_no_answer_seconds = 0
+            [line 2]
+            forward_no_answer_seconds = 300
+            """, expected: [
+                "/c/site.conf:4: error: invalid value '0' for 'forward_no_answer_seconds': expected an integer from 1 to 120",
+                "/c/site.conf:6: error: invalid value '300' for 'forward_no_answer_seconds': expected an integer from 1 to 120",
+            ]),
         Case(name: "board without lines", site: minimalSite, board: """
             [board]
             driver = sim

@@ -52,7 +52,7 @@ def test_conffiles_and_unit(deb, tmp_path):
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True, timeout=60)
     unit = (root / "lib/systemd/system/atad.service").read_text()
     for line in ["Type=notify", "Restart=on-failure", "User=atad", "SupplementaryGroups=gpio audio",
-                 "ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes", "RuntimeDirectory=atad",
+                 "ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes", "RuntimeDirectory=atad", "StateDirectory=atad",
                  "ExecStart=/usr/sbin/atad run --config /etc/atad/atad.conf --syslog",
                  "ExecStopPost=-/usr/sbin/atad safe --config /etc/atad/atad.conf"]:
         assert line in unit.splitlines(), f"{line} not in the unit"

@@ -1,0 +1,91 @@
+import CompactText
+import Config
+import Line
+import SIPMessage
+import SIPUserAgent
+
+/// Where a new call goes, given each line's do-not-disturb and forwarding.
+enum IncomingDisposition: Equatable {
+    /// Ring this free line.
+    case ring(Int)
+    /// 302 to `target`, a number set on line `from`.
+    case forward(String, from: Int)
+    /// 486: every line is busy or does not want calls.
+    case busy(doNotDisturb: Bool)
+}
+
+/// Do-not-disturb and call forwarding (issue 16 item 7): the settings each
+/// phone dials (`LineAction.feature`), and what they do to calls that come
+/// in. Lines are tried in board order, like a hunt group: one in
+/// do-not-disturb is passed over, one that forwards everything takes the
+/// call to its number, the first free one rings; when none can ring, the
+/// first busy line with a busy forwarding sends the call there.
+extension CallControl {
+    /// The settings kept from the last run (the state file).
+    public func restoreFeatures(_ saved: [(line: Int, LineFeatures)]) -> [Action] {
+        for (line, features) in saved where lines[line] != nil {
+            lines[line]?.features = features
+            emit(.line(line, .input(.featuresActive(!features.isEmpty))))
+        }
+        return take()
+    }
+
+    /// The phone on `line` dialed a feature code.
+    public func lineFeature(_ line: Int, _ request: FeatureRequest) -> [Action] {
+        guard var features = lines[line]?.features else { return [] }
+        features.apply(request)
+        lines[line]?.features = features
+        switch request {
+        case .doNotDisturb(let on): emit(.log(.info, "line \(line): do-not-disturb \(on ? "on" : "off")"))
+        case .forward(let condition, let target): emit(.log(.info, "line \(line): " + condition.logText(to: target)))
+        }
+        emit(.line(line, .input(.featuresActive(!features.isEmpty))))
+        emit(.featuresChanged)
+        return take()
+    }
+
+    /// Every line's settings, for the state file.
+    public var featureSettings: [(line: Int, LineFeatures)] { lines.all.map { ($0.number, $0.features) } }
+
+    /// `line N features: ...` for `status`, when the line has something set.
+    public func featureStatus(ofLine number: Int) -> String? {
+        guard let features = lines[number]?.features, !features.isEmpty else { return nil }
+        return "line \(number) features: "
+            + features.summary(noAnswerSeconds: site.lineSettings(number).forwardNoAnswerSeconds)
+    }
+
+    func disposition() -> IncomingDisposition {
+        var busyForward: IncomingDisposition?
+        var doNotDisturb = false
+        for line in lines.all {
+            if line.features.doNotDisturb {
+                doNotDisturb = true
+                continue
+            }
+            if let target = line.features.target(.always) { return .forward(target, from: line.number) }
+            if line.canRing { return .ring(line.number) }
+            if busyForward == nil, let target = line.features.target(.busy) {
+                busyForward = .forward(target, from: line.number)
+            }
+        }
+        return busyForward ?? .busy(doNotDisturb: doNotDisturb)
+    }
+
+    /// The Contact of the 302: the number at the line's account's domain
+    /// (the caller's proxy routes it as if the phone had dialed it), else
+    /// at the host the INVITE named.
+    func forwardingURI(_ target: String, line: Int, invite: SIPMessage) -> String {
+        var domain = account(ofLine: line).map { SIPAccount.uriHost($0.domain) }
+        if domain == nil, let uri = invite.requestURI {
+            domain = uri.isIPv6Reference ? "[\(uri.hostText)]" : uri.hostText
+        }
+        return "sip:\(SIPPercent.encodeUser(target))@\(domain ?? "invalid")"
+    }
+
+    /// A ringing call's no-answer forwarding is due.
+    func forwardUnanswered(_ call: Call<Route>, to target: String) {
+        guard call.incoming?.state == .ringing else { return }
+        emit(.log(.info, "line \(call.line): call \(call.callID) not answered; forwarded to \(target)"))
+        apply(call.incoming?.redirect(to: target) ?? [], to: call)
+    }
+}
