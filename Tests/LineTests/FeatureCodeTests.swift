@@ -6,10 +6,10 @@ import XCTest
 
 /// Feature codes (`[features]`) dialed on the line, matched before the
 /// dial plan: the request, the confirmation tone, then dial tone again.
-final class FeatureCodeTests: XCTestCase {
-    private var now = Instant.zero + .seconds(100)
-    private var machine: LineMachine!
-    private var actions: [LineAction] = []
+final class FeatureCodeTests: XCTestCase, LineMachineDriving {
+    var now = Instant.zero + .seconds(100)
+    var machine: LineMachine!
+    var actions: [LineAction] = []
 
     private func makeLine(map: String = "(911|[2-9]xxxxxx|*xx|x.T)", codes: FeatureCodes = FeatureCodes()) throws {
         let preset = try XCTUnwrap(CountryPresets.preset(code: "us"))
@@ -22,25 +22,8 @@ final class FeatureCodeTests: XCTestCase {
         actions = []
     }
 
-    @discardableResult
-    private func send(_ input: LineInput) -> [LineAction] {
-        let result = machine.handle(input, at: now)
-        actions += result
-        return result
-    }
-
     private func dial(_ digits: String) {
         for digit in digits { send(.dtmf(digit)) }
-    }
-
-    /// Moves time forward, running deadlines as they fall due.
-    private func wait(_ interval: Interval) {
-        let end = now + interval
-        while let due = machine.nextDeadline, due <= end {
-            now = due
-            actions += machine.advance(to: now)
-        }
-        now = end
     }
 
     private var requests: [FeatureRequest] {

@@ -5,10 +5,10 @@ import Timebase
 import XCTest
 
 /// The line state machine driven with explicit times.
-final class LineMachineTests: XCTestCase {
-    private var now = Instant.zero + .seconds(100)
-    private var machine: LineMachine!
-    private var actions: [LineAction] = []
+final class LineMachineTests: XCTestCase, LineMachineDriving {
+    var now = Instant.zero + .seconds(100)
+    var machine: LineMachine!
+    var actions: [LineAction] = []
 
     private func makeLine(country: String = "us", map: String = "(911|[2-9]xxxxxx|1[2-9]xx[2-9]xxxxxx|*xx|x.T)",
                           mapping: PulseMapping = .standard, hotline: String? = nil, warmline: Interval? = nil) throws {
@@ -20,23 +20,6 @@ final class LineMachineTests: XCTestCase {
         timings.warmlineDelay = warmline
         machine = LineMachine(lineNumber: 1, preset: preset, timings: timings,
                               digitMap: try DigitMap.parse(map), pulseMapping: mapping, hotline: hotline)
-    }
-
-    @discardableResult
-    private func send(_ input: LineInput) -> [LineAction] {
-        let result = machine.handle(input, at: now)
-        actions += result
-        return result
-    }
-
-    /// Moves time forward, running deadlines as they fall due.
-    private func wait(_ interval: Interval) {
-        let end = now + interval
-        while let due = machine.nextDeadline, due <= end {
-            now = due
-            actions += machine.advance(to: now)
-        }
-        now = end
     }
 
     private func hook(_ offHook: Bool) { send(.hook(offHook: offHook)) }

@@ -6,10 +6,10 @@ import XCTest
 
 /// Polarity reversal while connected and the disconnect pulse (CPC) on the
 /// far end's hang-up, driven with explicit times.
-final class LineSignalsTests: XCTestCase {
-    private var now = Instant.zero + .seconds(100)
-    private var machine: LineMachine!
-    private var actions: [LineAction] = []
+final class LineSignalsTests: XCTestCase, LineMachineDriving {
+    var now = Instant.zero + .seconds(100)
+    var machine: LineMachine!
+    var actions: [LineAction] = []
 
     private func makeLine(outgoing: Bool = true, answering: Bool = false, pulse: Interval? = .milliseconds(600)) throws {
         let preset = try XCTUnwrap(CountryPresets.preset(code: "us"))
@@ -21,19 +21,6 @@ final class LineSignalsTests: XCTestCase {
         machine.reversesPolarityOnAnswer = outgoing
         machine.reversesPolarityWhenAnswering = answering
         machine.disconnectPulse = pulse
-    }
-
-    private func send(_ input: LineInput) {
-        actions += machine.handle(input, at: now)
-    }
-
-    private func wait(_ interval: Interval) {
-        let end = now + interval
-        while let due = machine.nextDeadline, due <= end {
-            now = due
-            actions += machine.advance(to: now)
-        }
-        now = end
     }
 
     private var signals: [LineAction] {
