@@ -20,7 +20,9 @@ extension SiteConfig {
             }
         }
         if let conflict = codes.conflict {
-            diagnostics.append(Diagnostic(file: path, line: section.line, message: "[features]: \(conflict)"))
+            // At the code the file sets (the other may be a default).
+            let line = conflict.keys.lazy.compactMap { section.keyLines[$0] }.first ?? section.line
+            diagnostics.append(Diagnostic(file: path, line: line, message: "[features]: \(conflict.message)"))
         }
         return codes
     }

@@ -71,14 +71,15 @@ public struct FeatureCodes: Equatable, Sendable {
     }
 
     /// Why `codes` cannot be matched unambiguously (one is the start of
-    /// another), or nil.
-    public var conflict: String? {
+    /// another), and the keys of the two codes; nil when they can.
+    public var conflict: (message: String, keys: [String])? {
         for (i, first) in codes.enumerated() {
             guard let first else { continue }
             for (j, second) in codes.enumerated() where i != j {
                 guard let second, second.utf8.starts(with: first.utf8) else { continue }
-                return "'\(FeatureCodes.kinds[i].key) = \(first)' and '\(FeatureCodes.kinds[j].key) = \(second)': "
-                    + (first == second ? "the same code twice" : "one code is the start of the other")
+                let keys = [FeatureCodes.kinds[i].key, FeatureCodes.kinds[j].key]
+                return ("'\(keys[0]) = \(first)' and '\(keys[1]) = \(second)': "
+                        + (first == second ? "the same code twice" : "one code is the start of the other"), keys)
             }
         }
         return nil

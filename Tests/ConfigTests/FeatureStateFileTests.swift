@@ -177,10 +177,10 @@ final class FeatureStateFileTests: XCTestCase {
             """)
         XCTAssertNil(result.site)
         XCTAssertEqual(result.diagnostics.map(\.text), [
-            "/c/site.conf:3: error: [features]: 'forward_busy = *9' and 'forward_busy_off = *91': one code is the start of the other",
             "/c/site.conf:4: error: invalid value '*7a' for 'dnd_on': expected 1 to 8 of 0-9, * and #, or off",
             "/c/site.conf:5: error: invalid value '*123456789' for 'dnd_off': expected 1 to 8 of 0-9, * and #, or off",
             "/c/site.conf:6: error: invalid value '' for 'forward_all': expected a non-empty value",
+            "/c/site.conf:7: error: [features]: 'forward_busy = *9' and 'forward_busy_off = *91': one code is the start of the other",
             "/c/site.conf:9: error: invalid value '121' for 'forward_no_answer_seconds': expected an integer from 1 to 120",
         ])
     }

@@ -69,29 +69,29 @@ final class FeatureCodeTests: XCTestCase, LineMachineDriving {
     }
 
     func testConflictsAreFound() {
-        XCTAssertNil(FeatureCodes().conflict)
-        XCTAssertNil(FeatureCodes.none.conflict)
+        XCTAssertNil(FeatureCodes().conflict?.message)
+        XCTAssertNil(FeatureCodes.none.conflict?.message)
 
         var prefix = FeatureCodes()
         prefix.codes[0] = "*7"
-        XCTAssertEqual(prefix.conflict, "'dnd_on = *7' and 'dnd_off = *79': one code is the start of the other")
+        XCTAssertEqual(prefix.conflict?.message, "'dnd_on = *7' and 'dnd_off = *79': one code is the start of the other")
 
         var same = FeatureCodes()
         same.codes[5] = "*90"
-        XCTAssertEqual(same.conflict, "'forward_busy = *90' and 'forward_busy_off = *90': the same code twice")
+        XCTAssertEqual(same.conflict?.message, "'forward_busy = *90' and 'forward_busy_off = *90': the same code twice")
 
         // A forwarding code that starts another code would swallow it as
         // the start of a number.
         var swallowing = FeatureCodes()
         swallowing.codes[2] = "*7"
-        XCTAssertEqual(swallowing.conflict, "'forward_all = *7' and 'dnd_on = *78': one code is the start of the other")
+        XCTAssertEqual(swallowing.conflict?.message, "'forward_all = *7' and 'dnd_on = *78': one code is the start of the other")
 
         // With dnd_off turned off, *7 still starts forward_all's *72.
         prefix.codes[1] = nil
-        XCTAssertEqual(prefix.conflict, "'dnd_on = *7' and 'forward_all = *72': one code is the start of the other")
+        XCTAssertEqual(prefix.conflict?.message, "'dnd_on = *7' and 'forward_all = *72': one code is the start of the other")
         // Turning one of the two off removes the conflict.
         same.codes[4] = nil
-        XCTAssertNil(same.conflict)
+        XCTAssertNil(same.conflict?.message)
     }
 
     func testLineFeaturesApplyAndSummarize() {
