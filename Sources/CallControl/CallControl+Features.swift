@@ -39,6 +39,9 @@ extension CallControl {
         case .doNotDisturb(let on): emit(.log(.info, "line \(line): do-not-disturb \(on ? "on" : "off")"))
         case .forward(let condition, let target): emit(.log(.info, "line \(line): " + condition.logText(to: target)))
         }
+        if case .forward(_, .some) = request, account(ofLine: line) == nil {
+            emit(.log(.warn, "line \(line): no account to forward calls through: they ring as usual"))
+        }
         emit(.line(line, .input(.featuresActive(!features.isEmpty))))
         emit(.featuresChanged)
         return take()
@@ -62,24 +65,27 @@ extension CallControl {
                 doNotDisturb = true
                 continue
             }
-            if let target = line.features.target(.always) { return .forward(target, from: line.number) }
+            if let target = forwarding(.always, on: line) { return .forward(target, from: line.number) }
             if line.canRing { return .ring(line.number) }
-            if busyForward == nil, let target = line.features.target(.busy) {
+            if busyForward == nil, let target = forwarding(.busy, on: line) {
                 busyForward = .forward(target, from: line.number)
             }
         }
         return busyForward ?? .busy(doNotDisturb: doNotDisturb)
     }
 
-    /// The Contact of the 302: the number at the line's account's domain
-    /// (the caller's proxy routes it as if the phone had dialed it), else
-    /// at the host the INVITE named.
-    func forwardingURI(_ target: String, line: Int, invite: SIPMessage) -> String {
-        var domain = account(ofLine: line).map { SIPAccount.uriHost($0.domain) }
-        if domain == nil, let uri = invite.requestURI {
-            domain = uri.isIPv6Reference ? "[\(uri.hostText)]" : uri.hostText
-        }
-        return "sip:\(SIPPercent.encodeUser(target))@\(domain ?? "invalid")"
+    /// A forwarding in force on `line`: its number, when the line has an
+    /// account to forward through (without one, the only host to name
+    /// would be our own, and the caller would come straight back).
+    func forwarding(_ condition: ForwardingCondition, on line: LineCalls) -> String? {
+        guard account(ofLine: line.number) != nil else { return nil }
+        return line.features.target(condition)
+    }
+
+    /// The Contact of the 302: the number at the line's account's domain,
+    /// which the caller's proxy routes as if the phone had dialed it.
+    func forwardingURI(_ target: String, line: Int) -> String {
+        "sip:\(SIPPercent.encodeUser(target))@\(SIPAccount.uriHost(account(ofLine: line)?.domain ?? "invalid"))"
     }
 
     /// A ringing call's no-answer forwarding is due.

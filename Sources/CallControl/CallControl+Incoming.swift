@@ -62,7 +62,7 @@ extension CallControl {
         case .ring(let free):
             line = free
         case .forward(let target, let from):
-            let uri = forwardingURI(target, line: from, invite: invite)
+            let uri = forwardingURI(target, line: from)
             emit(.log(.info, "line \(from): call \(callID) forwarded to \(uri)"))
             return refuse(invite, 302, "Moved Temporarily", to: origin.route, contact: uri)
         case .busy(let doNotDisturb):
@@ -114,9 +114,9 @@ extension CallControl {
         let call = Call(incoming: incoming, line: line, route: pending.origin.route, contact: contact,
                         sdp: sdp, capabilities: capabilities, mediaSettings: settings)
         calls[callID] = call
-        if let target = lines[line]?.features.target(.noAnswer) {
+        if let calls = lines[line], let target = forwarding(.noAnswer, on: calls) {
             let seconds = site.lineSettings(line).forwardNoAnswerSeconds
-            call.forwardUnanswered = (now + .seconds(Int64(seconds)), forwardingURI(target, line: line, invite: pending.invite))
+            call.forwardUnanswered = (now + .seconds(Int64(seconds)), forwardingURI(target, line: line))
         }
         emit(.line(line, .ring(caller: CallerIdentity(invite: pending.invite))))
         if let settled {

@@ -36,7 +36,7 @@ public enum FeatureStateFile {
             for condition in ForwardingCondition.allCases {
                 let key = forwardKeys[condition.rawValue]
                 guard let target = section.text(key) else { continue }
-                if target.utf8.isEmpty || target.utf8.count > 64 || !target.utf8.allSatisfy(FeatureCodes.isKey) {
+                if target.utf8.isEmpty || target.utf8.count > FeatureCodes.longestNumber || !target.utf8.allSatisfy(FeatureCodes.isKey) {
                     diagnostics.append(Diagnostic(file: file, line: section.keyLines[key] ?? section.line,
                                                   message: "invalid value '\(target)' for '\(key)': expected a number of 0-9, * and #"))
                     continue

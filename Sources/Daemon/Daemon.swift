@@ -178,6 +178,7 @@ final class Daemon {
         for warning in result.diagnostics where warning.severity == .warning { log.warn(warning.text) }
         var notes: [String] = []
         if fresh.controlSocket != site.controlSocket { notes.append("control_socket changed: needs a restart") }
+        if fresh.stateFile != site.stateFile { notes.append("state_file changed: needs a restart") }
         if fresh.boardPath != site.boardPath { notes.append("board changed: needs a restart") }
         if fresh.sipListenAddress != site.sipListenAddress || fresh.sipListenPort != site.sipListenPort
             || fresh.publicAddress != site.publicAddress {
@@ -186,6 +187,7 @@ final class Daemon {
         var applied = fresh
         // What needs a restart stays as it runs now.
         applied.controlSocket = site.controlSocket
+        applied.stateFile = site.stateFile
         applied.boardPath = site.boardPath
         applied.board = site.board
         applied.sipListenAddress = site.sipListenAddress

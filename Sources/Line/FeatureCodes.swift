@@ -87,6 +87,9 @@ public struct FeatureCodes: Equatable, Sendable {
 }
 
 extension FeatureCodes {
+    /// The longest forwarding number.
+    public static let longestNumber = 64
+
     /// A key a feature code or a forwarding number may hold: 0-9, * or #.
     public static func isKey(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "#")

@@ -214,6 +214,9 @@ public struct LineMachine: Sendable {
             fail(busy: true, at: now, &actions)
         case .featuresActive(let active):
             featuresActive = active
+            // A dial tone already playing (settings restored at start
+            // with the handset up) turns to the right one.
+            if state == .dialTone, let tone, tone != dialToneKind { play(dialToneKind, &actions) }
         case .messageWaiting(let waiting):
             guard waiting != messageWaiting else { break }
             messageWaiting = waiting
@@ -299,7 +302,7 @@ public struct LineMachine: Sendable {
             }
             enter(.dialTone, &actions)
             play(dialToneKind, &actions)
-            stateDeadline = now + (hotline != nil ? (timings.warmlineDelay ?? timings.dialToneTimeout) : timings.dialToneTimeout)
+            stateDeadline = now + dialToneWait
         default:
             break
         }
@@ -330,7 +333,7 @@ public struct LineMachine: Sendable {
             digits = ""
             enter(.dialTone, &actions)
             play(dialToneKind, &actions)
-            stateDeadline = now + timings.dialToneTimeout
+            stateDeadline = now + dialToneWait
         }
     }
 
@@ -385,6 +388,11 @@ public struct LineMachine: Sendable {
         switch decision {
         case .dialNow(let number):
             if let forwarding {
+                // What the state file can hold and a SIP URI's user part carry.
+                guard number.utf8.count <= FeatureCodes.longestNumber, number.utf8.allSatisfy(FeatureCodes.isKey) else {
+                    actions.append(.numberRejected(digits))
+                    return fail(busy: false, at: now, &actions)
+                }
                 confirm(.forward(forwarding, to: number), at: now, &actions)
             } else {
                 placeCall(number, &actions)
@@ -433,7 +441,7 @@ public struct LineMachine: Sendable {
         case .confirmation:
             enter(.dialTone, &actions)
             play(dialToneKind, &actions)
-            stateDeadline = now + timings.dialToneTimeout
+            stateDeadline = now + dialToneWait
         case .busy, .congestion:
             startHowler(at: now, &actions)
         case .howler:
@@ -546,6 +554,12 @@ public struct LineMachine: Sendable {
         guard polarityReversed else { return }
         polarityReversed = false
         actions.append(.polarity(reversed: false))
+    }
+
+    /// How long dial tone waits for a first digit: a warmline's delay, else
+    /// the time before the howler.
+    private var dialToneWait: Interval {
+        hotline != nil ? (timings.warmlineDelay ?? timings.dialToneTimeout) : timings.dialToneTimeout
     }
 
     /// Stutter dial tone while messages wait or a feature is set.

@@ -255,7 +255,10 @@ final class FeatureCallTests: XCTestCase {
         XCTAssertEqual(header("Contact", in: try XCTUnwrap(sent(actions).first)), "<sip:*98@office.test>")
     }
 
-    func testWithNoAccountTheForwardingGoesToTheHostTheInviteNamed() throws {
+    /// Without an account the only host a 302 could name is our own: the
+    /// caller would come straight back. Forwarding is then not applied
+    /// (the call rings), and setting it warns.
+    func testWithNoAccountForwardingIsNotAppliedAndTheCallRings() throws {
         let files: [String: String] = [
             "/c/site.conf": "[general]\nboard = board.conf\n",
             "/c/board.conf": "[board]\ndriver = sim\n[line 1]\n",
@@ -264,9 +267,13 @@ final class FeatureCallTests: XCTestCase {
             files[path].map { .contents(Array($0.utf8), permissions: 0o600) } ?? .failure("no such file")
         }.site)
         let control = makeControl(lines: [1], site: site)
-        _ = control.lineFeature(1, .forward(.always, to: "5551"))
-        let actions = try receiveInvite(control)
-        XCTAssertEqual(header("Contact", in: try XCTUnwrap(sent(actions).first)), "<sip:5551@127.0.0.1>")
+        let set = control.lineFeature(1, .forward(.always, to: "5551"))
+        XCTAssertTrue(logs(set).contains("line 1: no account to forward calls through: they ring as usual"), "\(logs(set))")
+        _ = control.lineFeature(1, .forward(.noAnswer, to: "5553"))
+        let actions = try ring(control)
+        XCTAssertFalse(sent(actions).contains { $0.hasPrefix("SIP/2.0 302") })
+        now = now + .seconds(60)
+        XCTAssertEqual(statuses(control.advance(to: now)).filter { $0.hasPrefix("SIP/2.0 302") }, [])
     }
 
     /// `#` may not stand bare in a SIP URI's user part (RFC 3261 §25.1):

@@ -361,4 +361,44 @@ final class FeatureCodeTests: XCTestCase, LineMachineDriving {
         wait(.seconds(30))
         XCTAssertEqual(actions, [], "no dial tone or howler on an idle line")
     }
+
+    /// A forwarding number longer than the state file keeps is refused
+    /// (congestion), not set and then lost at the next start.
+    func testAForwardingNumberTooLongToKeepIsRejected() throws {
+        try makeLine(map: "(x.T)")
+        send(.hook(offHook: true))
+        dial("*72" + String(repeating: "5", count: FeatureCodes.longestNumber + 1))
+        wait(.seconds(30))
+        XCTAssertEqual(requests, [])
+        XCTAssertTrue(actions.contains(.numberRejected("*72" + String(repeating: "5", count: FeatureCodes.longestNumber + 1))))
+        XCTAssertTrue(actions.contains(.playTone(.congestion)), "\(actions)")
+    }
+
+    /// On a warmline, the dial tone after a confirmation waits the
+    /// warmline's delay before dialing the hotline, as the first one did.
+    func testAWarmlineDialsItsHotlineAfterItsDelayFollowingAConfirmation() throws {
+        try makeLine()
+        machine.hotline = "5550"
+        machine.timings.warmlineDelay = .seconds(5)
+        send(.hook(offHook: true))
+        dial("*78")
+        wait(.milliseconds(600))
+        XCTAssertEqual(machine.state, .dialTone)
+        actions = []
+        wait(.milliseconds(4_999))
+        XCTAssertFalse(actions.contains(.dial("5550")))
+        wait(.milliseconds(1))
+        XCTAssertTrue(actions.contains(.dial("5550")), "\(actions)")
+    }
+
+    /// Settings restored while the handset is already up with dial tone:
+    /// the tone turns to the stutter at once, and back.
+    func testFeaturesTurningOnDuringDialToneChangeTheTone() throws {
+        try makeLine()
+        send(.hook(offHook: true))
+        XCTAssertEqual(machine.tone, .dial)
+        XCTAssertEqual(send(.featuresActive(true)), [.playTone(.stutterDial)])
+        XCTAssertEqual(send(.featuresActive(false)), [.playTone(.dial)])
+        XCTAssertEqual(send(.featuresActive(false)), [])
+    }
 }
