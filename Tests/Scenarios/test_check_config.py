@@ -135,7 +135,7 @@ CASES = {
     "unknown section without suggestion": (
         GOOD_HEAD + "[telephony]\n",
         None,
-        ["{S}:3: error: unknown section [telephony]; expected one of [general], [tones], [sip], [account], [line]"],
+        ["{S}:3: error: unknown section [telephony]; expected one of [general], [tones], [sip], [account], [features], [line]"],
     ),
     "bad enum value": (
         GOOD_HEAD + "log_level = verbose\n",
