@@ -59,6 +59,14 @@ extension SIPService {
         let forCall = request.method != .cancel || serverTransactions.holdsInvite(cancelledBy: request)
         let origin = RequestOrigin(route: SIPRoute.back(route), reliable: stream != nil, trusted: callSources.admits(source))
         if forCall && onCallRequest(request, origin) { return }
+        if request.method == .cancel && forCall {
+            // Its INVITE is still a transaction but already has its final
+            // answer (a 302 or 486 that crossed the CANCEL): 200, and the
+            // CANCEL changes nothing (RFC 3261 §9.2).
+            var ok = SIPMessageBuilder.response(to: request, status: 200, reason: "OK", toTag: RandomToken.hex(bytes: 4))
+            ok.add(.server, userAgent)
+            return reply(ok.serialize(), to: source, stream: stream)
+        }
         if request.method == .notify {
             reply(answerNotify(request, from: source), to: source, stream: stream)
             return

@@ -1,7 +1,8 @@
 """How atad matches requests to calls (RFC 3261 §8.2.2.2, §12.2.2, §17.2),
 seen from a hand-written UA on a raw UDP socket, message by message: an
 INVITE for a dialog that does not exist gets 481, the same INVITE arriving
-by a second path gets 482, a 487 is repeated until its ACK, and a request
+by a second path gets 482, a 487 is repeated until its ACK, a CANCEL that crossed the final answer
+gets 200, and a request
 whose CSeq goes back gets 500 while the call goes on."""
 
 import re
@@ -140,6 +141,28 @@ def test_a_merged_invite_gets_482_and_a_487_is_repeated_until_its_ack(daemons, t
         ua.responses(0.3)  # a copy already on its way may still come
         assert [r for r in ua.responses(2.0) if code(r) == 487] == [], "the ACK stops the 487"
         wait_until(lambda: line_state(daemon, 1) == "idle", 5, "the bell to stop")
+        assert daemon.running()
+    finally:
+        ua.close()
+
+
+def test_a_cancel_that_crosses_the_final_answer_gets_200(daemons, tmp_path, short_dir):
+    """Both lines off hook: the INVITE gets 486 at once. A CANCEL sent
+    before the 486 arrived (it crossed it) names a transaction that still
+    exists: 200, and the 486 stands (RFC 3261 §9.2); a CANCEL for an
+    INVITE never seen gets 481."""
+    daemon = start(daemons, tmp_path, short_dir)
+    ua = RawUA(sip_port(daemon))
+    try:
+        for line in ("1", "2"):
+            assert daemon.ctl("hook", line, "off").returncode == 0
+        ua.request("INVITE", "z9hG4bKbusy", 1, body=SDP)
+        busy = ua.wait_for(486, "INVITE")
+        ua.request("CANCEL", "z9hG4bKbusy", 1, cseq_method="CANCEL")
+        ua.wait_for(200, "CANCEL")
+        ua.request("ACK", "z9hG4bKbusy", 1, to_tag=re.search(r"tag=([^;>\s]+)", header(busy, "To")).group(1))
+        ua.request("CANCEL", "z9hG4bKnever", 2, cseq_method="CANCEL")
+        ua.wait_for(481, "CANCEL")
         assert daemon.running()
     finally:
         ua.close()
