@@ -17,6 +17,10 @@ public struct BoardConfig: Sendable {
         public var ringModeGPIO: Int?
         public var ringModeActiveLow = false
         public var forwardReverseGPIO: Int?
+        /// An output that cuts the loop current while active (a relay in
+        /// series with the line): the disconnect pulse (CPC). Optional.
+        public var loopDisconnectGPIO: Int?
+        public var loopDisconnectActiveLow = false
         public var playbackDevice: String?
         public var captureDevice: String?
         public var periodMs = 10
@@ -53,6 +57,8 @@ public struct BoardConfig: Sendable {
             line.ringModeGPIO = section.integer("ring_mode_gpio")
             line.ringModeActiveLow = section.boolean("ring_mode_active_low") ?? false
             line.forwardReverseGPIO = section.integer("forward_reverse_gpio")
+            line.loopDisconnectGPIO = section.integer("loop_disconnect_gpio")
+            line.loopDisconnectActiveLow = section.boolean("loop_disconnect_active_low") ?? false
             line.playbackDevice = section.text("playback")
             line.captureDevice = section.text("capture") ?? line.playbackDevice
             line.periodMs = ConfigSchema.parseInteger(section.text("period_ms") ?? "10") ?? 10
@@ -63,7 +69,7 @@ public struct BoardConfig: Sendable {
                     report(section.line, "missing required key '\(key)' in \(section.title) (needed by driver = gpio)")
                 }
                 var used: [Int: String] = [:]
-                for key in ["hook_gpio", "ring_mode_gpio", "forward_reverse_gpio"] {
+                for key in ["hook_gpio", "ring_mode_gpio", "forward_reverse_gpio", "loop_disconnect_gpio"] {
                     guard let offset = section.integer(key) else { continue }
                     if let other = used[offset] {
                         report(section.keyLines[key] ?? section.line,

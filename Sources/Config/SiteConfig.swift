@@ -329,9 +329,10 @@ public struct SiteConfig: Sendable {
             settings.polarityReversal = section.text("polarity_reversal").flatMap(PolarityReversal.init(rawValue:)) ?? .no
             settings.disconnectPulseMs = section.integer("disconnect_pulse_ms") ?? 0
             settings.forwardNoAnswerSeconds = section.integer("forward_no_answer_seconds") ?? 20
-            if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"] {
+            if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"],
+               board.lines.first(where: { $0.number == number })?.loopDisconnectGPIO == nil {
                 diagnostics.append(Diagnostic(file: path, line: line,
-                                              message: "'disconnect_pulse_ms' needs a board that can cut the loop current; the gpio driver has no such output yet"))
+                                              message: "'disconnect_pulse_ms' needs a board that can cut the loop current: give [line \(number)] of \(board.path) a loop_disconnect_gpio"))
             }
             if let preset = config.tonePlan {
                 checkHookWindows(HookWindows(preset: preset, line: settings), section: section, path: path,

@@ -54,6 +54,11 @@ enum SafeOutputsCommand {
                 problems.append("forward/reverse: \(problem)")
             }
         }
+        if let offset = line.loopDisconnectGPIO {
+            if let problem = drive(chip: chip, offset: offset, on: false, activeLow: line.loopDisconnectActiveLow) {
+                problems.append("loop disconnect: \(problem)")
+            }
+        }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 

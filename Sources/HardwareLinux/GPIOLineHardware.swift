@@ -18,6 +18,13 @@ public final class GPIOLineHardware: LineHardware {
     private var debounceTimer: TimerID?
     private let ringMode: GPIOOutputLine
     private let forwardReverse: GPIOOutputLine
+    /// Cuts the loop current while on (`loop_disconnect_gpio`), if wired.
+    private let loopDisconnect: GPIOOutputLine?
+    /// Disconnect pulses given, and when the loop last opened and how long
+    /// the last pulse lasted, for `status`.
+    private var disconnectPulses = 0
+    private var loopOpenedAt: Instant?
+    private var lastPulse: Interval?
     private let playbackDevice: String
     private let captureDevice: String
     private let configuration: PCMConfiguration
@@ -73,6 +80,12 @@ public final class GPIOLineHardware: LineHardware {
             ringMode = try GPIOOutputLine(chip: chip, offset: ringOffset, initiallyOn: false,
                                           activeLow: line.ringModeActiveLow)
             forwardReverse = try GPIOOutputLine(chip: chip, offset: polarityOffset, initiallyOn: true)
+            if let offset = line.loopDisconnectGPIO {
+                loopDisconnect = try GPIOOutputLine(chip: chip, offset: offset, initiallyOn: false,
+                                                    activeLow: line.loopDisconnectActiveLow)
+            } else {
+                loopDisconnect = nil
+            }
             interpreter = HookEdgeInterpreter(initialLevel: try hook.value(), at: loop.now,
                                               debounce: .milliseconds(Int64(line.hookDebounceMs)))
         } catch {
@@ -110,9 +123,11 @@ public final class GPIOLineHardware: LineHardware {
         closeAudio()
         try? ringMode.set(false)
         try? forwardReverse.set(true)
+        try? loopDisconnect?.set(false)
         hook.close()
         ringMode.close()
         forwardReverse.close()
+        loopDisconnect?.close()
     }
 
     // MARK: Hook
@@ -237,11 +252,31 @@ public final class GPIOLineHardware: LineHardware {
         }
     }
 
-    /// Nothing on this board cuts the loop current (the config refuses
-    /// `disconnect_pulse_ms` for it).
-    public func setLoopCurrent(_ on: Bool, at now: Instant) {}
+    /// The loop-disconnect output, where the board wires one (without
+    /// it, the config refuses `disconnect_pulse_ms`).
+    public func setLoopCurrent(_ on: Bool, at now: Instant) {
+        guard let loopDisconnect else { return }
+        do throws(GPIOError) {
+            try loopDisconnect.set(!on)
+        } catch {
+            log.error("line \(number): \(on ? "closing" : "opening") the loop: \(error.message)")
+        }
+        if !on {
+            disconnectPulses += 1
+            loopOpenedAt = now
+        } else if let opened = loopOpenedAt {
+            lastPulse = now - opened
+            loopOpenedAt = nil
+        }
+    }
 
-    public var signalStatus: String? { nil }
+    /// Once a disconnect pulse was given: how many, and the last one's
+    /// length on the loop's clock.
+    public var signalStatus: String? {
+        guard disconnectPulses > 0 else { return nil }
+        return "loop " + (loopOpenedAt == nil ? "closed" : "open") + ", disconnect pulses \(disconnectPulses)"
+            + (lastPulse.map { ", last \($0.milliseconds) ms" } ?? "")
+    }
 
     /// The underruns of playback and overruns of capture recovered since
     /// start, and the suspends: an xrun is an audible gap, so a user

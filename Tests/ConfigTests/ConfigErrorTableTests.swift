@@ -167,7 +167,23 @@ final class ConfigErrorTableTests: XCTestCase {
             ring_mode_gpio = 27
             forward_reverse_gpio = 22
             playback = default
-            """, expected: ["/c/site.conf:5: error: 'disconnect_pulse_ms' needs a board that can cut the loop current; the gpio driver has no such output yet"]),
+            """, expected: ["/c/site.conf:5: error: 'disconnect_pulse_ms' needs a board that can cut the loop current: give [line 1] of /c/board.conf a loop_disconnect_gpio"]),
+        Case(name: "loop disconnect output on a line already used", site: """
+            [general]
+            board = board.conf
+            [line 1]
+            disconnect_pulse_ms = 600
+            """, board: """
+            [board]
+            driver = gpio
+            gpio_chip = gpiochip0
+            [line 1]
+            hook_gpio = 17
+            ring_mode_gpio = 27
+            forward_reverse_gpio = 22
+            loop_disconnect_gpio = 22
+            playback = default
+            """, expected: ["/c/board.conf:8: error: 'loop_disconnect_gpio' uses GPIO line 22, already used by 'forward_reverse_gpio'"]),
         Case(name: "feature code with a letter", site: """
             [general]
             board = board.conf

@@ -111,6 +111,32 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(line.periodMs, 20)
     }
 
+    /// A loop-disconnect output (a relay) makes `disconnect_pulse_ms`
+    /// possible on a gpio board; without one it is refused (see
+    /// ConfigErrorTableTests).
+    func testAGpioLineWithALoopDisconnectOutputTakesADisconnectPulse() throws {
+        var files = MemoryFiles()
+        files.add("/b.conf", """
+            [board]
+            driver = gpio
+            gpio_chip = gpiochip0
+            [line 1]
+            hook_gpio = 17
+            ring_mode_gpio = 27
+            forward_reverse_gpio = 22
+            loop_disconnect_gpio = 23
+            loop_disconnect_active_low = yes
+            playback = default
+            """)
+        files.add("/s.conf", "[general]\nboard = b.conf\n[line 1]\ndisconnect_pulse_ms = 600\n")
+        let result = ConfigLoader.loadSite(path: "/s.conf", read: files.read)
+        XCTAssertEqual(result.diagnostics.filter { $0.severity == .error }, [])
+        let line = try XCTUnwrap(result.site?.board.lines.first)
+        XCTAssertEqual(line.loopDisconnectGPIO, 23)
+        XCTAssertTrue(line.loopDisconnectActiveLow)
+        XCTAssertEqual(result.site?.lineSettings(1).disconnectPulseMs, 600)
+    }
+
     func testSuggestionsFindPlausibleTyposOnly() {
         XCTAssertEqual(Suggestion.nearest(to: "contry", among: ["country", "board"]), "country")
         XCTAssertEqual(Suggestion.nearest(to: "baord", among: ["country", "board"]), "board")

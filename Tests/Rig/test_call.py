@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from alsa import Talker, set_loopback_rate_shift, sine_pair
-from conftest import RATE, cpu_seconds, line_status, scenarios, start_recording, stop_and_keep_logs
+from conftest import BOX_BOARD, RATE, cpu_seconds, line_status, scenarios, start_recording, stop_and_keep_logs
 from hybrid import LoopbackHybrid
 from tone import component
 
@@ -219,6 +219,67 @@ def test_an_incoming_call_rings_at_the_presets_cadence_and_is_answered_in_a_burs
     scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
     scenarios.wait_until(lambda: line_status(far).startswith(("busy", "idle")), 5,
                          "the caller to hear the hang-up")
+
+
+# A gpio-sim line the box's board file leaves free, wired here as the relay
+# that cuts the loop current.
+LOOP_DISCONNECT_OFFSET = 23
+DISCONNECT_PULSE_MS = 600
+LINE_SIGNALS = re.compile(r"^line 1 signals: loop closed, disconnect pulses (\d+), last (\d+) ms$")
+
+
+def loop_signals(daemon):
+    """(pulses, last pulse ms) from `line 1 signals:` in status, or None."""
+    for line in daemon.ctl("status").out_lines:
+        match = LINE_SIGNALS.match(line)
+        if match:
+            return int(match.group(1)), int(match.group(2))
+    return None
+
+
+def test_a_far_end_hang_up_opens_the_loop_for_the_disconnect_pulse(box, box_daemons, far_ends, slic, tmp_path):
+    """`disconnect_pulse_ms = 600` with a `loop_disconnect_gpio`: when the
+    caller hangs up a connected call, the output is driven active for the
+    pulse (sampled from gpio-sim's value file) and back; `status` counts
+    it and measures it on the loop's clock. The handset hanging up gives
+    none."""
+    board = tmp_path / "box-cpc.conf"
+    board.write_text(BOX_BOARD.read_text() + f"loop_disconnect_gpio = {LOOP_DISCONNECT_OFFSET}\n")
+    box_daemon = box_daemons(board=board, extra=BOX_ACCOUNT + f"disconnect_pulse_ms = {DISCONNECT_PULSE_MS}\n",
+                             log_level="debug")
+    assert slic.value(LOOP_DISCONNECT_OFFSET) == 0, "the loop is closed at rest"
+    far = far_ends(sip_port(box_daemon))
+    assert far.ctl("hook", "1", "off").returncode == 0
+    assert far.ctl("dtmf", "1", "2000").returncode == 0
+    scenarios.wait_until(lambda: line_status(box_daemon).startswith("ringing"), 15, "the box's line to ring")
+    slic.hook(True)
+    scenarios.wait_until(lambda: line_status(box_daemon).startswith("talking"), 5, "the box's line talking")
+    scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
+    assert slic.value(LOOP_DISCONNECT_OFFSET) == 0
+
+    assert far.ctl("hook", "1", "on").returncode == 0
+    samples = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        samples.append((time.monotonic(), slic.value(LOOP_DISCONNECT_OFFSET)))
+        if samples[-1][1] == 0 and any(value == 1 for _, value in samples):
+            break
+        time.sleep(SAMPLE_INTERVAL_S)
+    opened = [at for at, value in samples if value == 1]
+    assert opened, "the loop never opened after the caller hung up"
+    assert samples[-1][1] == 0, f"the loop still open {samples[-1][0] - opened[0]:.2f} s after it opened"
+    measured = samples[-1][0] - opened[0]
+    print(f"disconnect pulse: {measured * 1000:.0f} ms sampled")
+    # Sampled every few ms under an emulated CPU whose loop wakes late now and then.
+    assert DISCONNECT_PULSE_MS / 1000 - 0.15 <= measured <= DISCONNECT_PULSE_MS / 1000 + 0.35, measured
+    scenarios.wait_until(lambda: loop_signals(box_daemon) is not None, 5, "status to count the pulse")
+    pulses, last_ms = loop_signals(box_daemon)
+    assert pulses == 1 and DISCONNECT_PULSE_MS <= last_ms <= DISCONNECT_PULSE_MS + 300, (pulses, last_ms)
+
+    slic.hook(False)
+    scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
+    assert slic.value(LOOP_DISCONNECT_OFFSET) == 0
+    assert loop_signals(box_daemon) == (1, last_ms), "hanging up the handset gives no pulse"
 
 
 def canceller(daemon):
