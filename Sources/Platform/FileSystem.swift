@@ -40,8 +40,9 @@ public enum FileSystem {
     /// Writes a whole file so that a reader (or the next start after a
     /// power cut) sees the old contents or the new, never half: the bytes
     /// go to `PATH.tmp`, which is then renamed over `path`. `durable`: on
-    /// the storage (fsync) before the rename, for state that must survive a
-    /// power cut; a test's recording need not wait for the disk.
+    /// the storage (fsync) before the rename, and the folder after it, for
+    /// state that must survive a power cut; a test's recording need not
+    /// wait for the disk.
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32 = 0o644,
                                            durable: Bool = true) throws(Errno) {
         let temporary = path + ".tmp"
@@ -59,6 +60,12 @@ public enum FileSystem {
             let error = Errno.current
             removeIfPresent(temporary)
             throw error
+        }
+        // The rename is an entry in the folder: synced too, or a power
+        // cut may still bring back the old file.
+        if durable, let folder = try? FileDescriptor.open(Path.directory(of: path), [.readOnly]) {
+            _ = fsync(folder.rawValue)
+            folder.close()
         }
     }
 
