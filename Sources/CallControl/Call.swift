@@ -24,7 +24,8 @@ final class Call<Route> {
     let contact: String
     /// Our `o=` line and what we offer or accept, across re-INVITEs.
     var sdp: SDPSession
-    let capabilities: MediaCapabilities
+    /// What we offer and accept; its direction is sendonly while held.
+    var capabilities: MediaCapabilities
     /// The new call's RTP identity and DTMF relay.
     let mediaSettings: MediaSession.Settings
     /// The media has started (an answer or 183 settled it).
@@ -37,6 +38,9 @@ final class Call<Route> {
     /// The last re-INVITE answered (its CSeq and our response), so a copy
     /// that outlived its server transaction gets the same response.
     var lastReinvite: (cseq: UInt32, response: [UInt8])?
+    /// A flash put the call on hold: the line neither hears nor feeds it,
+    /// and the far end is asked to be silent (`syncHold`).
+    var onHold = false
     /// A ringing call not answered by then is forwarded to `target`.
     var forwardUnanswered: (at: Instant, target: String)?
 

@@ -142,7 +142,7 @@ extension CallControl {
                 switch call.sdp.negotiated(fromAnswer: answer) {
                 case .success(let media):
                     call.mediaStarted = true
-                    emit(.media(callID: call.callID, .start(line: call.line, media, call.mediaSettings)))
+                    emit(.media(callID: call.callID, mediaStart(call, media)))
                     if running, heldBefore != media.heldByRemote {
                         emit(.log(.info, "line \(call.line): " + (media.heldByRemote
                             ? "the far end put the call on hold" : "the far end resumed the call")))
@@ -165,22 +165,20 @@ extension CallControl {
     }
 
     /// What an incoming call's state machine asked for.
-    func apply(_ outputs: [CallAction], to call: Call<Route>) {
+    func apply(_ outputs: [CallAction], to call: Call<Route>, at now: Instant? = nil) {
         for output in outputs {
             switch output {
             case .send(let bytes):
                 emit(.sip(bytes, call.route))
             case .keys(let notice):
                 keysNotice(notice, on: call)
+            case .reoffer(let outcome):
+                if let now { reofferDone(outcome, call, at: now) }
             case .ended(let reason, let remote):
-                let ringing = lines[call.line]?.state == .ringing
+                let input = lineInput(ending: call, remote: remote)
                 emit(.log(.info, "line \(call.line): call \(call.callID) ended: \(reason)"))
                 end(call)
-                if ringing {
-                    emit(.line(call.line, .input(.incomingCallEnded)))
-                } else if remote {
-                    emit(.line(call.line, .input(.remoteHangUp)))
-                }
+                if let input { emit(.line(call.line, .input(input))) }
                 return
             }
         }

@@ -61,6 +61,7 @@ extension CallControl {
                 if event == .answered { call.answeredAt = now }
                 deliver(event, for: call)
             case .keys(let notice): keysNotice(notice, on: call)
+            case .reoffer(let outcome): reofferDone(outcome, call, at: now)
             }
         }
         if call.outgoing?.state == .ended { end(call) }
@@ -95,7 +96,7 @@ extension CallControl {
             emit(.line(line, .input(.callFailed(busy: busy))))
         case .ended(let remote):
             emit(.log(.info, "line \(line): call \(call.callID) ended by \(remote ? "the far end" : "us")"))
-            if remote { emit(.line(line, .input(.remoteHangUp))) }
+            if let input = lineInput(ending: call, remote: remote) { emit(.line(line, .input(input))) }
         }
     }
 
@@ -158,7 +159,7 @@ extension CallControl {
         switch call.sdp.negotiated(fromAnswer: answer) {
         case .success(let media):
             call.mediaStarted = true
-            emit(.media(callID: call.callID, .start(line: call.line, media, call.mediaSettings)))
+            emit(.media(callID: call.callID, mediaStart(call, media)))
         case .failure(let error):
             emit(.log(.warn, "line \(call.line): the far end's SDP answer: \(error.message)"))
         }

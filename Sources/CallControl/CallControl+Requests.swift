@@ -68,8 +68,8 @@ extension CallControl {
         if call.outgoing != nil {
             apply(call.outgoing?.handle(response: response, at: now) ?? [], to: call, at: now)
         } else {
-            guard method == .bye || method == .info || method == .update else { return nil }
-            apply(call.incoming?.handle(response: response, at: now) ?? [], to: call)
+            guard method != .cancel else { return nil }
+            apply(call.incoming?.handle(response: response, at: now) ?? [], to: call, at: now)
         }
         return take()
     }
@@ -108,10 +108,12 @@ extension CallControl {
             } else {
                 apply(call.incoming?.ackReceived(cseq: cseq, at: now) ?? [], to: call)
             }
-            // Our offer went in a 200 (late offer): the ACK answers it. We
-            // send no re-INVITEs of our own, so a pending offer on a call
+            // Our offer went in a 200 (late offer): the ACK answers it. Our
+            // own re-INVITE's offer is pending only while it is (and then
+            // a far end's re-INVITE gets 491), so a pending offer on a call
             // whose media runs is the one of an empty re-INVITE's 200.
             if call.sdp.pendingOffer != nil, calls[call.callID] != nil,
+               call.incoming?.isReoffering != true, call.outgoing?.isReoffering != true,
                !call.mediaStarted || call.lastReinvite?.cseq == cseq {
                 answerInAck(request, call, at: now)
             }
@@ -134,8 +136,9 @@ extension CallControl {
             if call.incoming?.state == .ringing {
                 // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
                 refuse(request, 500, "Server Internal Error", to: origin.route, retryAfter: "\(random() % 11)")
-            } else if call.outgoing?.state == .calling || call.outgoing?.state == .ringing {
-                // Our own INVITE is still in progress: glare (§14.2).
+            } else if call.outgoing?.state == .calling || call.outgoing?.state == .ringing
+                        || call.incoming?.isReoffering == true || call.outgoing?.isReoffering == true {
+                // Our own INVITE or re-INVITE is still in progress: glare (§14.2).
                 refuse(request, 491, "Request Pending", to: origin.route)
             } else {
                 reinvite(request, call, origin: origin, at: now)
@@ -235,7 +238,7 @@ extension CallControl {
         let heldBefore = call.sdp.current?.heldByRemote ?? false
         guard case .success(let answer) = call.sdp.answer(to: offer, ours: call.capabilities) else { return nil }
         call.mediaStarted = true
-        emit(.media(callID: call.callID, .start(line: call.line, answer.media, call.mediaSettings)))
+        emit(.media(callID: call.callID, mediaStart(call, answer.media)))
         if heldBefore != answer.media.heldByRemote {
             emit(.log(.info, "line \(call.line): " + (answer.media.heldByRemote
                 ? "the far end put the call on hold" : "the far end resumed the call")))

@@ -76,33 +76,49 @@ public final class CallControl<Route> {
         lines[line]?.state = state
     }
 
-    /// The handset on `line` answered the call ringing it.
+    /// The handset on `line` answered the call ringing it, or the ring
+    /// that calls it back to a held call.
     public func lineAnswered(_ line: Int, at now: Instant) -> [Action] {
         if let call = activeCall(on: line) {
             if call.incoming?.state == .ringing { call.answeredAt = now }
             call.forwardUnanswered = nil
             apply(call.incoming?.answer(at: now) ?? [], to: call)
+        } else if let held = heldCall(on: line) {
+            takeBack(held, at: now)
         }
         return take()
     }
 
-    /// The handset on `line` hung up (or the line gave up on its call).
+    /// The handset on `line` hung up (or the line gave up on its call): a
+    /// call still on hold rings the line back.
     public func lineHungUp(_ line: Int, at now: Instant) -> [Action] {
+        endActiveCall(on: line, at: now)
+        if let held = heldCall(on: line) {
+            // The call hung up may wait for its BYE's answer: it is no
+            // longer the line's.
+            lines[line]?.active = nil
+            emit(.log(.info, "line \(line): call \(held.callID) is still on hold: ringing the line back"))
+            emit(.line(line, .input(.incomingCall(callerID: false))))
+        }
+        return take()
+    }
+
+    /// Ends the line's active call (or the one still getting its ports),
+    /// as when the handset hangs up.
+    func endActiveCall(on line: Int, at now: Instant) {
         if let index = pendingPlacements.firstIndex(where: { $0.line == line }) {
             // Hung up while the media ports were being readied: nothing
             // went out yet.
             let pending = pendingPlacements.remove(at: index)
             lines[line]?.remove(pending.callID)
-            emit(.media(callID: pending.callID, .close(line: line)))
-            return take()
+            return emit(.media(callID: pending.callID, .close(line: line)))
         }
-        guard let call = activeCall(on: line) else { return [] }
+        guard let call = activeCall(on: line) else { return }
         if call.incoming != nil {
             apply(call.incoming?.hangUp(at: now) ?? [], to: call)
         } else {
             apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
         }
-        return take()
     }
 
     /// The far end of an answered call sent no RTP or RTCP since
@@ -110,23 +126,18 @@ public final class CallControl<Route> {
     /// a BYE. The call ends with ours, and the line hears what it hears
     /// when the far end hangs up.
     public func mediaTimedOut(_ callID: String, lastHeard: Instant, seconds: Int, at now: Instant) -> [Action] {
-        guard let call = calls[callID], call.mediaStarted, let answered = call.answeredAt,
+        guard let call = calls[callID], call.mediaStarted, !call.onHold, let answered = call.answeredAt,
               call.incoming?.state == .confirmed || call.outgoing?.state == .confirmed,
               now - max(lastHeard, answered) >= .seconds(Int64(seconds)) else { return [] }
         emit(.log(.info, "line \(call.line): call \(callID): nothing from the far end for \(seconds) s; hanging up"))
+        let input = lineInput(ending: call, remote: true)
         if call.incoming != nil {
             apply(call.incoming?.hangUp(at: now) ?? [], to: call)
         } else {
             apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
         }
-        emit(.line(call.line, .input(.remoteHangUp)))
+        if let input { emit(.line(call.line, .input(input))) }
         return take()
-    }
-
-    /// A hook flash during a call. Call waiting and three-way calling will
-    /// act on it (the places are in `LineCalls`); today it is only noted.
-    public func lineFlashed(_ line: Int) -> [Action] {
-        [.log(.info, "line \(line): flash")]
     }
 
     func activeCall(on line: Int) -> Call<Route>? {
@@ -154,7 +165,7 @@ public final class CallControl<Route> {
                 guard calls[call.callID] === call else { continue }
             }
             if call.incoming != nil {
-                apply(call.incoming?.advance(to: now) ?? [], to: call)
+                apply(call.incoming?.advance(to: now) ?? [], to: call, at: now)
             } else {
                 apply(call.outgoing?.advance(to: now) ?? [], to: call, at: now)
             }
@@ -228,10 +239,10 @@ public final class CallControl<Route> {
 
     public func connectionLost(_ carries: (Route) -> Bool) -> [Action] {
         for call in Array(calls.values) where carries(call.route) {
-            let ringing = lines[call.line]?.state == .ringing
+            let input = lineInput(ending: call, remote: true)
             emit(.log(.info, "line \(call.line): call \(call.callID) ended: its TCP connection closed"))
             end(call)
-            emit(.line(call.line, .input(ringing ? .incomingCallEnded : .remoteHangUp)))
+            if let input { emit(.line(call.line, .input(input))) }
         }
         return take()
     }

@@ -41,6 +41,10 @@ public enum MediaCommand: Sendable {
     /// Offer/answer settled: start the audio path, or re-point it (a
     /// re-INVITE: `settings` then change nothing), and connect it to `line`.
     case start(line: Int, NegotiatedMedia, MediaSession.Settings)
+    /// The call is on hold: its sockets stay (re-pointed to the media
+    /// given, after an offer/answer), but `line` neither hears nor feeds
+    /// it, and its far end's silence ends nothing.
+    case hold(line: Int, NegotiatedMedia?, MediaSession.Settings)
     /// A key the far end sent by SIP INFO: play it to the line.
     case playKey(DTMFDigit, milliseconds: Int)
     /// The far end refused keys by INFO: send the next ones in band.

@@ -99,7 +99,7 @@ final class CallDriver {
         case .hangUp:
             dialsOutstanding[line] = nil
             perform(control.lineHungUp(line, at: now))
-        case .flash: perform(control.lineFlashed(line))
+        case .flash: perform(control.lineFlashed(line, at: loop.now))
         case .feature(let request): perform(control.lineFeature(line, request))
         case .dial(let number):
             // The route may need a DNS lookup: the call is placed when it
@@ -245,6 +245,9 @@ final class CallDriver {
         case .start(let line, let negotiated, let settings):
             connection.start(negotiated, settings: settings)
             telephony.setMedia(line: line, connection)
+        case .hold(let line, let negotiated, let settings):
+            if let negotiated { connection.start(negotiated, settings: settings) }
+            telephony.setMedia(line: line, nil, ifNow: connection)
         case .playKey(let digit, let milliseconds):
             connection.session?.playKey(digit, milliseconds: milliseconds)
         case .sendKeysInBand:
@@ -254,7 +257,7 @@ final class CallDriver {
             if connection.session != nil { log.info("line \(line): call \(callID) \(connection.summary)") }
             connection.close()
             connections.removeValue(forKey: callID)
-            telephony.setMedia(line: line, nil)
+            telephony.setMedia(line: line, nil, ifNow: connection)
         }
     }
 

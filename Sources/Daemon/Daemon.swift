@@ -259,6 +259,7 @@ final class Daemon {
         for port in telephony?.ports ?? [] {
             lines.append(port.statusLine)
             if let features = calls?.control.featureStatus(ofLine: port.number) { lines.append(features) }
+            if let held = calls?.control.heldStatus(ofLine: port.number) { lines.append(held) }
             if let audio = port.audioStatusLine { lines.append(audio) }
             if let signals = port.signalStatusLine { lines.append(signals) }
         }

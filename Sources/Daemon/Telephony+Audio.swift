@@ -81,8 +81,11 @@ extension Telephony {
     }
 
     /// A call's media started, changed or ended on `line`.
-    func setMedia(line: Int, _ media: RTPConnection?) {
-        guard let port = port(line) else { return }
+    /// Connects the line to a call's media (nil: to none). With `ifNow`,
+    /// only when the line is connected to that call's (a held call that
+    /// ends leaves the line with the other).
+    func setMedia(line: Int, _ media: RTPConnection?, ifNow current: RTPConnection? = nil) {
+        guard let port = port(line), current == nil || port.media === current else { return }
         if media != nil && port.media == nil {
             port.echoCanceller?.reset()
             port.loggedBulkDelaySamples = 0

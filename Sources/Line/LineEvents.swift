@@ -24,6 +24,14 @@ public enum LineInput: Equatable, Sendable {
     case callFailed(busy: Bool)
     /// Call control: the far end hung up.
     case remoteHangUp
+    /// Call control: the talking call is on hold for a second call; the
+    /// line gives recall dial tone. Only in `talking`.
+    case callHeld
+    /// Call control: the line is connected to a call again (the held one,
+    /// or a swap); the line is talking and nothing is held.
+    case callResumed
+    /// Call control: the held call's far end hung up; the line goes on.
+    case heldCallEnded
     /// Message waiting changed: dial tone stutters while messages wait.
     case messageWaiting(Bool)
     /// Do-not-disturb or a forwarding is set (true) or none is: dial tone
@@ -54,9 +62,11 @@ public enum LineAction: Equatable, Sendable {
     case dial(String)
     /// The handset answered the incoming call.
     case answer
-    /// The handset hung up, or the line gave up on the call.
+    /// The handset hung up, or the line gave up on the call; also with
+    /// only a call on hold (call control rings the line back for it).
     case hangUp
-    /// A hook flash during a call (call waiting, transfer).
+    /// A hook flash during a call (call waiting, transfer), or in any
+    /// off-hook state while a call is held: return to or swap with it.
     case flash
     /// A digit pressed or dialed during a call (for DTMF relay).
     case digitInCall(Character)

@@ -49,6 +49,10 @@ public struct LineMachine: Sendable {
     /// Do-not-disturb or a forwarding is set: the dial tone stutters too,
     /// so nobody wonders for long why the phone stays silent.
     public private(set) var featuresActive = false
+    /// Call control holds a call while the line gives recall dial tone or
+    /// places, or talks on, a second one: every flash goes to call control,
+    /// and the far end of the second call hanging up sends no CPC pulse.
+    public private(set) var holdingCall = false
     /// The phone's indicator has not been told of the last change yet (a
     /// burst cut short by the handset or a call is asked for again).
     private var indicatorPending = false
@@ -212,6 +216,20 @@ public struct LineMachine: Sendable {
             guard state == .talking || state == .calling || state == .ringback else { break }
             startDisconnectPulse(at: now, &actions)
             fail(busy: true, at: now, &actions)
+        case .callHeld:
+            guard state == .talking else { break }
+            holdingCall = true
+            clearDialing()
+            startDialTone(at: now, &actions)
+        case .callResumed:
+            guard holdingCall, isOffHook else { break }
+            holdingCall = false
+            stopTone(&actions)
+            clearDialing()
+            stateDeadline = nil
+            enter(.talking, &actions)
+        case .heldCallEnded:
+            holdingCall = false
         case .featuresActive(let active):
             featuresActive = active
             // A dial tone already playing (settings restored at start
@@ -300,9 +318,7 @@ public struct LineMachine: Sendable {
                 placeCall(hotline, &actions)
                 return
             }
-            enter(.dialTone, &actions)
-            play(dialToneKind, &actions)
-            stateDeadline = now + dialToneWait
+            startDialTone(at: now, &actions)
         default:
             break
         }
@@ -325,27 +341,29 @@ public struct LineMachine: Sendable {
         }
         // Outside the flash window and short of a hang-up: nothing happened.
         guard length >= timings.flashMinimum, length <= timings.flashMaximum else { return }
-        if state == .talking {
+        if state == .talking || holdingCall {
             actions.append(.flash)
         } else if collecting {
             // A flash while dialing starts the number over.
-            pulseCount = 0
-            digits = ""
-            enter(.dialTone, &actions)
-            play(dialToneKind, &actions)
-            stateDeadline = now + dialToneWait
+            clearDialing()
+            startDialTone(at: now, &actions)
         }
     }
 
     private mutating func hangUp(_ actions: inout [LineAction]) {
-        let callInProgress = state == .calling || state == .ringback || state == .talking
+        // A held call is in progress too: call control rings back for it.
+        let callInProgress = holdingCall || state == .calling || state == .ringback || state == .talking
         stopTone(&actions)
-        pulseCount = 0
-        lastPulseEnd = nil
+        clearDialing()
         stateDeadline = nil
-        digits = ""
         enter(.idle, &actions)
         if callInProgress { actions.append(.hangUp) }
+    }
+
+    private mutating func clearDialing() {
+        pulseCount = 0
+        lastPulseEnd = nil
+        digits = ""
     }
 
     // MARK: Digits
@@ -429,7 +447,7 @@ public struct LineMachine: Sendable {
     private mutating func stateTimerExpired(at now: Instant, _ actions: inout [LineAction]) {
         switch state {
         case .dialTone:
-            if let hotline, timings.warmlineDelay != nil {
+            if let hotline, timings.warmlineDelay != nil, !holdingCall {
                 stopTone(&actions)
                 enter(.dialing, &actions)
                 placeCall(hotline, &actions)
@@ -439,9 +457,7 @@ public struct LineMachine: Sendable {
         case .dialing:
             evaluate(timerExpired: true, at: now, &actions)
         case .confirmation:
-            enter(.dialTone, &actions)
-            play(dialToneKind, &actions)
-            stateDeadline = now + dialToneWait
+            startDialTone(at: now, &actions)
         case .busy, .congestion:
             startHowler(at: now, &actions)
         case .howler:
@@ -450,6 +466,12 @@ public struct LineMachine: Sendable {
         default:
             break
         }
+    }
+
+    private mutating func startDialTone(at now: Instant, _ actions: inout [LineAction]) {
+        enter(.dialTone, &actions)
+        play(dialToneKind, &actions)
+        stateDeadline = now + dialToneWait
     }
 
     private mutating func fail(busy: Bool, at now: Instant, _ actions: inout [LineAction]) {
@@ -509,9 +531,10 @@ public struct LineMachine: Sendable {
     // MARK: Line signals
 
     /// A connected call ended from the far side (or failed): the loop
-    /// opens, unless the handset is already on its way down.
+    /// opens, unless the handset is already on its way down or a call is
+    /// still held (an answering machine would let that one go too).
     private mutating func startDisconnectPulse(at now: Instant, _ actions: inout [LineAction]) {
-        guard state == .talking, let pulse = disconnectPulse, loopPulse == nil, breakStart == nil else { return }
+        guard state == .talking, !holdingCall, let pulse = disconnectPulse, loopPulse == nil, breakStart == nil else { return }
         actions.append(.loopCurrent(on: false))
         loopPulse = .open(until: now + pulse)
     }
@@ -556,14 +579,17 @@ public struct LineMachine: Sendable {
         actions.append(.polarity(reversed: false))
     }
 
-    /// How long dial tone waits for a first digit: a warmline's delay, else
+    /// How long dial tone waits for a first digit: a warmline's delay (not
+    /// under a held call: recall dial tone never dials the hotline), else
     /// the time before the howler.
     private var dialToneWait: Interval {
-        hotline != nil ? (timings.warmlineDelay ?? timings.dialToneTimeout) : timings.dialToneTimeout
+        hotline != nil && !holdingCall ? (timings.warmlineDelay ?? timings.dialToneTimeout) : timings.dialToneTimeout
     }
 
-    /// Stutter dial tone while messages wait or a feature is set.
-    private var dialToneKind: ToneKind { messageWaiting || featuresActive ? .stutterDial : .dial }
+    /// Stutter dial tone while messages wait or a feature is set; under a
+    /// held call, recall dial tone, the same signal in North America
+    /// (Telcordia GR-506).
+    private var dialToneKind: ToneKind { holdingCall || messageWaiting || featuresActive ? .stutterDial : .dial }
 
     private mutating func play(_ kind: ToneKind, _ actions: inout [LineAction]) {
         tone = kind
@@ -582,7 +608,10 @@ public struct LineMachine: Sendable {
         state = next
         actions.append(.stateChanged(next))
         if leaving == .talking { restorePolarity(&actions) }
-        if next == .idle { endDisconnectPulse(&actions) }
+        if next == .idle {
+            holdingCall = false
+            endDisconnectPulse(&actions)
+        }
         if next == .idle && indicatorPending { tellIndicator(&actions) }
     }
 

@@ -13,6 +13,8 @@ public enum DialogOutput: Equatable, Sendable {
     /// The dialog is over; `remote` when it was the far end's doing (or
     /// its silence), not our handset's.
     case ended(reason: String, remote: Bool)
+    /// What came of our re-INVITE (`reoffer`).
+    case reoffer(ReofferOutcome)
 }
 
 /// The dialog of a call, the same whichever side placed it (RFC 3261
@@ -34,6 +36,8 @@ public struct CallDialog {
     /// Our session refresh (UPDATE) in flight, and the interval it asks.
     private var refresh: DialogRequestSender?
     private var refreshSeconds: UInt32 = 0
+    /// Our re-INVITE (hold, resume), in flight or answered.
+    private var reinvite: ReinviteSender?
     /// Our Contact URI: an UPDATE is a target refresh and carries it.
     private var contact = ""
     private var answer: AnswerRetransmission?
@@ -64,6 +68,7 @@ public struct CallDialog {
         if let due = keys.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if !isEnding, let due = session?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if let due = refresh?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if let due = reinvite?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         return earliest
     }
 
@@ -83,6 +88,7 @@ public struct CallDialog {
     /// until its ACK.
     public mutating func reinviteAccepted(_ request: SIPMessage, answer: [UInt8], session terms: SessionTimerTerms,
                                           at now: Instant) {
+        withdrawWaitingReoffer()
         requests.refreshTarget(from: request)
         answered(answer, cseq: request.cseq?.number ?? 0, at: now)
         sessionAgreed(terms, at: now)
@@ -91,6 +97,7 @@ public struct CallDialog {
     /// We answered the far end's UPDATE with 2xx: a target refresh, and a
     /// session refresh on the terms our 2xx gave.
     public mutating func updateAccepted(_ request: SIPMessage, session terms: SessionTimerTerms, at now: Instant) {
+        if !request.body.isEmpty { withdrawWaitingReoffer() }
         requests.refreshTarget(from: request)
         sessionAgreed(terms, at: now)
     }
@@ -126,6 +133,70 @@ public struct CallDialog {
     /// Our Contact, for the UPDATEs that refresh the session.
     public mutating func setContact(_ uri: String) {
         contact = uri
+    }
+
+    // MARK: Our re-INVITE
+
+    /// The far end's own offer came while ours waited after a 491: our
+    /// answer to it (made with our direction) settled the session, and
+    /// our stale offer is not sent.
+    private mutating func withdrawWaitingReoffer() {
+        if reinvite?.isWaitingToRetry == true { reinvite = nil }
+    }
+
+    /// Our re-INVITE waits for its final response: a new offer must wait
+    /// too (§14.1), and one from the far end gets 491 (§14.2).
+    public var isReoffering: Bool { reinvite?.isInProgress ?? false }
+
+    /// Sends a re-INVITE with the SDP offer `body`; `ownsCallID` says we
+    /// placed the call (the wait after a 491 depends on it). Nothing goes
+    /// while another is pending or the dialog ends. It refreshes the
+    /// session too, on the running timer's terms.
+    public mutating func reoffer(_ body: [UInt8], ownsCallID: Bool, at now: Instant) -> [DialogOutput] {
+        guard !isEnding, !isOver, !isReoffering else { return [] }
+        if reinvite?.isWaitingToRetry == true {
+            // After a 491: the newest offer goes when the wait is over.
+            reinvite?.body = body
+            return []
+        }
+        var headers: [(HeaderName, String)] = [(.contact, "<\(contact)>"), (.allow, AdvertisedCapabilities.allow),
+                                                (.supported, AdvertisedCapabilities.supported)]
+        if let session {
+            headers.append((.sessionExpires, SessionExpires(seconds: session.seconds, refresher: session.weRefresh ? .uac : .uas).text))
+        }
+        var sender = ReinviteSender(body: body, headers: headers, ownsCallID: ownsCallID, digest: digest, timers: timers,
+                                    makeToken: makeToken)
+        let outputs = sender.send(dialog: &requests, authorized: false, at: now)
+        reinvite = sender
+        return reinviteOutputs(outputs, at: now)
+    }
+
+    /// 2xx: the answer, and the session goes on on its terms. 408, 481 or
+    /// no answer: the far end lost the call (§14.1). Any other refusal
+    /// leaves the session as it was.
+    private mutating func reinviteOutputs(_ outputs: [ReinviteSender.Output], at now: Instant) -> [DialogOutput] {
+        var result: [DialogOutput] = []
+        for output in outputs {
+            switch output {
+            case .send(let bytes):
+                result.append(.send(bytes))
+            case .answered(let response):
+                let status = response.statusCode ?? 500
+                if isEnding || isOver { continue }
+                if status < 300 {
+                    sessionAgreed(response.sessionExpires, weAreUAS: false, at: now)
+                    result.append(.reoffer(.answered(body: Array(response.body))))
+                } else if status == 408 || status == 481 {
+                    return result + lost("the far end lost the call (\(status) to our re-INVITE)", at: now)
+                } else {
+                    result.append(.reoffer(.refused(status: status)))
+                }
+            case .unanswered:
+                if isEnding || isOver { continue }
+                return result + lost("no answer to our re-INVITE", at: now)
+            }
+        }
+        return result
     }
 
     /// Sends UPDATE asking to go on for `seconds`, refreshed by us.
@@ -248,6 +319,11 @@ public struct CallDialog {
         if method == .info && !isEnding {
             return apply(keys.handle(response: response, dialog: &requests, at: now))
         }
+        if method == .invite, var sender = reinvite {
+            let outputs = sender.handle(response: response, dialog: &requests, at: now)
+            reinvite = sender
+            return reinviteOutputs(outputs, at: now)
+        }
         if method == .update && !isEnding, var sender = refresh {
             let outputs = sender.handle(response: response, dialog: &requests, at: now)
             refresh = sender
@@ -285,6 +361,12 @@ public struct CallDialog {
             let refreshResult = sender.advance(to: now)
             refresh = sender
             outputs += refreshOutputs(refreshResult, at: now)
+        }
+        if var sender = reinvite, let due = sender.nextDeadline, due <= now {
+            let reinviteResult = sender.advance(to: now, dialog: &requests)
+            reinvite = sender
+            outputs += reinviteOutputs(reinviteResult, at: now)
+            if isOver { return outputs }
         }
         if !isEnding && !isOver, var timer = session, let due = timer.advance(to: now) {
             session = timer
@@ -337,6 +419,7 @@ public struct CallDialog {
         answer = nil
         bye = nil
         refresh = nil
+        reinvite = nil
         session = nil
     }
 }

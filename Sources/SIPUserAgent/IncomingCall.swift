@@ -12,6 +12,8 @@ public enum CallAction: Equatable, Sendable {
     case ended(reason: String, remote: Bool)
     /// Keys sent by INFO: refused by the far end, or one dropped.
     case keys(DTMFInfoOutput)
+    /// What came of our re-INVITE.
+    case reoffer(ReofferOutcome)
 }
 
 /// One call that came in as an INVITE, on the UAS side (RFC 3261 §13.3,
@@ -169,6 +171,16 @@ public struct IncomingCall {
         return apply(dialog.sendWaitingKeys(at: now))
     }
 
+    /// A new offer for the far end (hold, resume) by re-INVITE, once the
+    /// call is up and no other re-INVITE is pending.
+    public mutating func reoffer(_ body: [UInt8], at now: Instant) -> [CallAction] {
+        guard state == .confirmed else { return [] }
+        return apply(dialog.reoffer(body, ownsCallID: false, at: now))
+    }
+
+    /// Our re-INVITE waits for its answer.
+    public var isReoffering: Bool { dialog.isReoffering }
+
     /// A key released on the line, to go out by INFO: at once, or after
     /// the INFO in flight has its answer. Keys pressed between our 2xx and
     /// the ACK wait for the ACK.
@@ -227,7 +239,7 @@ public struct IncomingCall {
         return [.send(lastResponse), .ended(reason: "forwarded", remote: false)]
     }
 
-    /// A response to our BYE or INFO.
+    /// A response to our BYE, INFO, UPDATE or re-INVITE.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [CallAction] {
         guard state != .ended else { return [] }
         return apply(dialog.handle(response: response, at: now))
@@ -259,6 +271,7 @@ public struct IncomingCall {
             case .send(let bytes): actions.append(.send(bytes))
             case .keys(.dialogGone): break  // told by the `ended` that follows
             case .keys(let notice): actions.append(.keys(notice))
+            case .reoffer(let outcome): actions.append(.reoffer(outcome))
             case .ended(let reason, let remote):
                 state = .ended
                 actions.append(.ended(reason: reason, remote: remote))

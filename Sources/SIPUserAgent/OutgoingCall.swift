@@ -34,6 +34,8 @@ public enum OutgoingCallAction: Equatable, Sendable {
     case event(OutgoingCallEvent)
     /// Keys sent by INFO: refused by the far end, or one dropped.
     case keys(DTMFInfoOutput)
+    /// What came of our re-INVITE.
+    case reoffer(ReofferOutcome)
 }
 
 /// One call we place (RFC 3261 §13.2, §17.1.1, §9, §15): INVITE with our SDP
@@ -195,6 +197,9 @@ public struct OutgoingCall {
     public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
         guard let status = response.statusCode, let cseq = response.cseq else { return [] }
         switch cseq.method {
+        case .invite where cseq.number > self.cseq && (state == .confirmed || state == .ending):
+            // Our re-INVITE's: the dialog's business.
+            return apply(dialog.handle(response: response, at: now))
         case .invite: return inviteAnswered(response, status: status, cseq: cseq.number, at: now)
         case .cancel:
             if var transaction = cancel, response.topVia?.branch?.elementsEqual(inviteBranch.utf8) == true {
@@ -391,6 +396,16 @@ public struct OutgoingCall {
     /// The far end refused keys by INFO: none are sent in this call any more.
     public var keysRefused: Bool { dialog.keysRefused }
 
+    /// A new offer for the far end (hold, resume) by re-INVITE, once the
+    /// call is up and no other re-INVITE is pending.
+    public mutating func reoffer(_ body: [UInt8], at now: Instant) -> [OutgoingCallAction] {
+        guard state == .confirmed else { return [] }
+        return apply(dialog.reoffer(body, ownsCallID: true, at: now))
+    }
+
+    /// Our re-INVITE waits for its answer.
+    public var isReoffering: Bool { dialog.isReoffering }
+
     /// The dialog's outputs as the call's actions (a dialog gone is logged
     /// with its reason, then ends the call as if the far end had hung up).
     private mutating func apply(_ outputs: [DialogOutput]) -> [OutgoingCallAction] {
@@ -399,6 +414,7 @@ public struct OutgoingCall {
             switch output {
             case .send(let bytes): actions.append(.send(bytes))
             case .keys(let notice): actions.append(.keys(notice))
+            case .reoffer(let outcome): actions.append(.reoffer(outcome))
             case .ended(_, let remote):
                 state = .ended
                 actions.append(.event(.ended(remote: remote)))

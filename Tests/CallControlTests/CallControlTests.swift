@@ -104,6 +104,7 @@ final class CallControlTests: XCTestCase {
             guard case .media(_, let command) = $0 else { return nil }
             switch command {
             case .start(let line, _, _): return "start \(line)"
+            case .hold(let line, _, _): return "hold \(line)"
             case .playKey(let digit, let ms): return "key \(digit.character) \(ms)"
             case .sendKeysInBand: return "in band"
             case .close(let line): return "close \(line)"
