@@ -1,3 +1,4 @@
+import CallerID
 import Media
 import SDP
 import SIPUserAgent
@@ -41,6 +42,14 @@ final class Call<Route> {
     /// A flash put the call on hold: the line neither hears nor feeds it,
     /// and the far end is asked to be silent (`syncHold`).
     var onHold = false
+    /// A re-INVITE for hold or resume was refused: it is tried again then
+    /// (at most `resyncLimit` times in a row).
+    var resyncAt: Instant?
+    var resyncTries = 0
+    /// Who calls, while the call waits on a line in another call: shown
+    /// when it rings the line after a hang-up; its answer connects it.
+    var waitingCaller: CallerIdentity?
+    static var resyncLimit: Int { 3 }
     /// A ringing call not answered by then is forwarded to `target`.
     var forwardUnanswered: (at: Instant, target: String)?
 
@@ -59,8 +68,10 @@ final class Call<Route> {
     }
 
     var nextDeadline: Instant? {
-        let own = incoming?.nextDeadline ?? outgoing?.nextDeadline
-        guard let forward = forwardUnanswered?.at else { return own }
-        return own.map { min($0, forward) } ?? forward
+        var earliest = incoming?.nextDeadline ?? outgoing?.nextDeadline
+        for due in [forwardUnanswered?.at, resyncAt] {
+            if let due, earliest == nil || due < earliest! { earliest = due }
+        }
+        return earliest
     }
 }

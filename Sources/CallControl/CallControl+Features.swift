@@ -10,6 +10,8 @@ enum IncomingDisposition: Equatable {
     case ring(Int)
     /// 302 to `target`, a number set on line `from`.
     case forward(String, from: Int)
+    /// Wait on this line, in a call (call waiting).
+    case wait(Int)
     /// 486: every line is busy or does not want calls.
     case busy(doNotDisturb: Bool)
 }
@@ -59,6 +61,7 @@ extension CallControl {
 
     func disposition() -> IncomingDisposition {
         var busyForward: IncomingDisposition?
+        var waitOn: IncomingDisposition?
         var doNotDisturb = false
         for line in lines.all {
             if line.features.doNotDisturb {
@@ -67,11 +70,14 @@ extension CallControl {
             }
             if let target = forwarding(.always, on: line) { return .forward(target, from: line.number) }
             if line.canRing { return .ring(line.number) }
+            if waitOn == nil, line.canWait, site.lineSettings(line.number).callWaiting {
+                waitOn = .wait(line.number)
+            }
             if busyForward == nil, let target = forwarding(.busy, on: line) {
                 busyForward = .forward(target, from: line.number)
             }
         }
-        return busyForward ?? .busy(doNotDisturb: doNotDisturb)
+        return waitOn ?? busyForward ?? .busy(doNotDisturb: doNotDisturb)
     }
 
     /// A forwarding in force on `line`: its number, when the line has an

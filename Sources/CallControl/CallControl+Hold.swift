@@ -16,7 +16,17 @@ extension CallControl {
     public func lineFlashed(_ line: Int, at now: Instant) -> [Action] {
         let active = activeCall(on: line)
         let held = heldCall(on: line)
-        if let active, active.incoming?.state == .confirmed || active.outgoing?.state == .confirmed {
+        let activeUp = active?.incoming?.state == .confirmed || active?.outgoing?.state == .confirmed
+        if let active, activeUp, let waiting = waitingCall(on: line) {
+            // Call waiting: the first call is held, the waiting one answered.
+            lines[line]?.waiting = nil
+            lines[line]?.held = active.callID
+            lines[line]?.active = waiting.callID
+            setOnHold(active, true, at: now)
+            emit(.log(.info, "line \(line): call \(active.callID) on hold, answering waiting call \(waiting.callID)"))
+            answerWaiting(waiting, at: now)
+            emit(.line(line, .input(.waitingCallAnswered)))
+        } else if let active, activeUp {
             lines[line]?.active = held?.callID
             lines[line]?.held = active.callID
             setOnHold(active, true, at: now)
@@ -39,13 +49,30 @@ extension CallControl {
         return take()
     }
 
-    /// `line N held: CALL-ID` for `status`, while the line holds a call.
+    /// `line N held: CALL-ID` (or `waiting:`) for `status`, while the
+    /// line holds a call or one waits.
     public func heldStatus(ofLine line: Int) -> String? {
-        lines[line]?.held.map { "line \(line) held: \($0)" }
+        guard let calls = lines[line] else { return nil }
+        if let held = calls.held { return "line \(line) held: \(held)" }
+        return calls.waiting.map { "line \(line) waiting: \($0)" }
     }
 
     func heldCall(on line: Int) -> Call<Route>? {
         lines[line]?.held.flatMap { calls[$0] }
+    }
+
+    func waitingCall(on line: Int) -> Call<Route>? {
+        lines[line]?.waiting.flatMap { calls[$0] }
+    }
+
+    /// The waiting call (now the line's active one) is answered: 200, and
+    /// its media joins the line.
+    func answerWaiting(_ call: Call<Route>, at now: Instant) {
+        call.waitingCaller = nil
+        call.answeredAt = now
+        call.forwardUnanswered = nil
+        if let media = call.sdp.current { emit(.media(callID: call.callID, mediaStart(call, media))) }
+        apply(call.incoming?.answer(at: now) ?? [], to: call)
     }
 
     /// The held call is the line's call again (a flash, or the ring-back
@@ -73,9 +100,8 @@ extension CallControl {
     /// the state the last one asked for.
     func syncHold(_ call: Call<Route>, at now: Instant) {
         let wanted: MediaDirection = call.onHold ? .sendonly : .sendrecv
-        guard call.capabilities.direction != wanted, call.incoming?.isReoffering != true,
-              call.outgoing?.isReoffering != true,
-              call.incoming?.state == .confirmed || call.outgoing?.state == .confirmed else { return }
+        guard call.capabilities.direction != wanted, call.incoming?.mayReoffer ?? call.outgoing?.mayReoffer ?? false
+        else { return }
         call.capabilities.direction = wanted
         // The session as agreed, only the direction new:
         // offering every codec again could move the call to another.
@@ -93,35 +119,46 @@ extension CallControl {
         }
     }
 
-    /// What came of our re-INVITE: its answer moves the media; a refusal
-    /// leaves the session as it was (the line keeps its own hold anyway).
+    /// What came of our re-INVITE: its answer moves the media. A refusal
+    /// (or an answer we cannot use) leaves the session as it was (§14.1):
+    /// the line keeps its own hold, and the direction is asked for again
+    /// a little later, so a far end refusing a resume is not left silent.
     func reofferDone(_ outcome: ReofferOutcome, _ call: Call<Route>, at now: Instant) {
+        var problem: String
         switch outcome {
         case .answered(let body):
             do throws(SDPError) {
                 switch call.sdp.negotiated(fromAnswer: try SessionDescription(parsing: body)) {
                 case .success(let media):
+                    call.resyncTries = 0
                     emit(.media(callID: call.callID, mediaStart(call, media)))
+                    return syncHold(call, at: now)
                 case .failure(let error):
-                    call.sdp.cancelPendingOffer()
-                    emit(.log(.warn, "line \(call.line): call \(call.callID): the answer to our re-INVITE: \(error.message)"))
+                    problem = "its answer: \(error.message)"
                 }
             } catch {
-                call.sdp.cancelPendingOffer()
-                emit(.log(.warn, "line \(call.line): call \(call.callID): the answer to our re-INVITE: \(error.message)"))
+                problem = "its answer: \(error.message)"
             }
         case .refused(let status):
-            call.sdp.cancelPendingOffer()
-            emit(.log(.info, "line \(call.line): call \(call.callID): the far end refused our re-INVITE (\(status))"))
+            problem = "refused (\(status))"
         }
-        guard calls[call.callID] === call else { return }
-        syncHold(call, at: now)
+        call.sdp.cancelPendingOffer()
+        // Back to the direction in force; `syncHold` offers it again.
+        call.capabilities.direction = call.capabilities.direction == .sendonly ? .sendrecv : .sendonly
+        let retry = call.resyncTries < Call<Route>.resyncLimit
+        if retry {
+            call.resyncTries += 1
+            call.resyncAt = now + .seconds(4)
+        }
+        emit(.log(.warn, "line \(call.line): call \(call.callID): our re-INVITE: \(problem)" + (retry ? "; trying again in 4 s" : "")))
     }
 
-    /// The media command for a call's settled media: to the line, or kept
-    /// off it while the call is held.
+    /// The media command for a call's settled media: to the line when
+    /// it is the line's call, else kept off it (held, or let go and
+    /// waiting for its BYE's answer).
     func mediaStart(_ call: Call<Route>, _ media: NegotiatedMedia) -> MediaCommand {
-        call.onHold ? .hold(line: call.line, media, call.mediaSettings) : .start(line: call.line, media, call.mediaSettings)
+        lines[call.line]?.active == call.callID ? .start(line: call.line, media, call.mediaSettings)
+            : .hold(line: call.line, media, call.mediaSettings)
     }
 
     /// What the line is told when `call` is over: a ring (or ring-back)
@@ -129,7 +166,9 @@ extension CallControl {
     /// ear gives busy tone when the far end ended it. A call the line has
     /// already let go (its BYE still out) tells it nothing.
     func lineInput(ending call: Call<Route>, remote: Bool) -> LineInput? {
-        guard let line = lines[call.line], line.active == call.callID || line.held == call.callID else { return nil }
+        guard let line = lines[call.line] else { return nil }
+        if line.waiting == call.callID { return .callWaiting(false) }
+        guard line.active == call.callID || line.held == call.callID else { return nil }
         if line.state == .ringing { return .incomingCallEnded }
         if line.held == call.callID { return .heldCallEnded }
         return remote ? .remoteHangUp : nil

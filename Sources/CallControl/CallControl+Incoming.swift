@@ -61,6 +61,10 @@ extension CallControl {
         switch disposition() {
         case .ring(let free):
             line = free
+            lines[line]?.active = callID
+        case .wait(let busy):
+            line = busy
+            lines[line]?.waiting = callID
         case .forward(let target, let from):
             let uri = forwardingURI(target, line: from)
             emit(.log(.info, "line \(from): call \(callID) forwarded to \(uri)"))
@@ -69,7 +73,6 @@ extension CallControl {
             if doNotDisturb { emit(.log(.info, "call \(callID) refused: do-not-disturb")) }
             return refuse(invite, 486, "Busy Here", to: origin.route)
         }
-        lines[line]?.active = callID
         pendingInvites.append(PendingInvite(callID: callID, invite: invite, origin: origin, offer: offer, line: line))
         emit(.openMedia(callID: callID, host: nil, toward: origin.route))
     }
@@ -118,12 +121,18 @@ extension CallControl {
             let seconds = site.lineSettings(line).forwardNoAnswerSeconds
             call.forwardUnanswered = (now + .seconds(Int64(seconds)), forwardingURI(target, line: line))
         }
-        emit(.line(line, .ring(caller: CallerIdentity(invite: pending.invite))))
+        if lines[line]?.waiting == callID {
+            call.waitingCaller = CallerIdentity(invite: pending.invite)
+            emit(.line(line, .input(.callWaiting(true))))
+            emit(.log(.info, "line \(line): call \(callID) waits"))
+        } else {
+            emit(.line(line, .ring(caller: CallerIdentity(invite: pending.invite))))
+            emit(.log(.info, "line \(line): incoming call \(callID)"))
+        }
         if let settled {
             call.mediaStarted = true
-            emit(.media(callID: callID, .start(line: line, settled, settings)))
+            emit(.media(callID: callID, mediaStart(call, settled)))
         }
-        emit(.log(.info, "line \(line): incoming call \(callID)"))
         apply(call.incoming?.start(at: now) ?? [], to: call)
     }
 

@@ -117,6 +117,8 @@ extension CallControl {
                !call.mediaStarted || call.lastReinvite?.cseq == cseq {
                 answerInAck(request, call, at: now)
             }
+            // A hold or resume that waited for this offer/answer to close.
+            if calls[call.callID] === call { syncHold(call, at: now) }
         case .bye:
             guard call.outgoing != nil else {
                 apply(call.incoming?.byeReceived(request) ?? [], to: call)
@@ -136,7 +138,7 @@ extension CallControl {
             if call.incoming?.state == .ringing {
                 // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.
                 refuse(request, 500, "Server Internal Error", to: origin.route, retryAfter: "\(random() % 11)")
-            } else if call.outgoing?.state == .calling || call.outgoing?.state == .ringing
+            } else if call.lastReinvite?.cseq != cseq, call.outgoing?.state == .calling || call.outgoing?.state == .ringing
                         || call.incoming?.isReoffering == true || call.outgoing?.isReoffering == true {
                 // Our own INVITE or re-INVITE is still in progress: glare (§14.2).
                 refuse(request, 491, "Request Pending", to: origin.route)
@@ -195,6 +197,10 @@ extension CallControl {
     /// re-INVITE would, and 488 leaves it as it was. The 200 gives the
     /// session terms and is a target refresh.
     private func updateReceived(_ request: SIPMessage, _ call: Call<Route>, origin: RequestOrigin<Route>, at now: Instant) {
+        if !request.body.isEmpty, call.incoming?.isReoffering == true || call.outgoing?.isReoffering == true {
+            // An offer while ours is out (RFC 3311 §5.2).
+            return refuse(request, 491, "Request Pending", to: origin.route)
+        }
         let session = SessionTimerTerms.answering(request)
         if session == .tooSmall { return refuseSessionInterval(request, origin: origin) }
         var response = SIPMessageBuilder.response(to: request, status: 200, reason: "OK")

@@ -79,7 +79,9 @@ public final class CallControl<Route> {
     /// The handset on `line` answered the call ringing it, or the ring
     /// that calls it back to a held call.
     public func lineAnswered(_ line: Int, at now: Instant) -> [Action] {
-        if let call = activeCall(on: line) {
+        if let call = activeCall(on: line), call.waitingCaller != nil {
+            answerWaiting(call, at: now)
+        } else if let call = activeCall(on: line) {
             if call.incoming?.state == .ringing { call.answeredAt = now }
             call.forwardUnanswered = nil
             apply(call.incoming?.answer(at: now) ?? [], to: call)
@@ -99,6 +101,11 @@ public final class CallControl<Route> {
             lines[line]?.active = nil
             emit(.log(.info, "line \(line): call \(held.callID) is still on hold: ringing the line back"))
             emit(.line(line, .input(.incomingCall(callerID: false))))
+        } else if let waiting = waitingCall(on: line), let caller = waiting.waitingCaller {
+            lines[line]?.waiting = nil
+            lines[line]?.active = waiting.callID
+            emit(.log(.info, "line \(line): call \(waiting.callID) still waits: ringing the line"))
+            emit(.line(line, .ring(caller: caller)))
         }
         return take()
     }
@@ -162,6 +169,11 @@ public final class CallControl<Route> {
             if let forward = call.forwardUnanswered, forward.at <= now {
                 call.forwardUnanswered = nil
                 forwardUnanswered(call, to: forward.target)
+                guard calls[call.callID] === call else { continue }
+            }
+            if let resync = call.resyncAt, resync <= now {
+                call.resyncAt = nil
+                syncHold(call, at: now)
                 guard calls[call.callID] === call else { continue }
             }
             if call.incoming != nil {

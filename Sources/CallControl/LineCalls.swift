@@ -24,6 +24,10 @@ public struct LineCalls: Equatable, Sendable {
     /// A new incoming call may ring the line: idle, with no call at all.
     public var canRing: Bool { state == .idle && active == nil && held == nil && waiting == nil }
 
+    /// A new call may wait on this line: it is in a call, with nothing
+    /// held or waiting.
+    public var canWait: Bool { state == .talking && active != nil && held == nil && waiting == nil && !conference }
+
     /// Takes `callID` out of whatever place it had.
     public mutating func remove(_ callID: String) {
         if active == callID { active = nil }

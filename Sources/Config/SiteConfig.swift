@@ -79,6 +79,9 @@ public struct SiteConfig: Sendable {
         /// `forward_no_answer_seconds`: how long a call rings before a
         /// no-answer forwarding takes it.
         public var forwardNoAnswerSeconds = 20
+        /// `call_waiting`: a second call waits, announced by the tone,
+        /// instead of getting busy.
+        public var callWaiting = true
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: PulseMapping? = nil) {
@@ -329,6 +332,7 @@ public struct SiteConfig: Sendable {
             settings.polarityReversal = section.text("polarity_reversal").flatMap(PolarityReversal.init(rawValue:)) ?? .no
             settings.disconnectPulseMs = section.integer("disconnect_pulse_ms") ?? 0
             settings.forwardNoAnswerSeconds = section.integer("forward_no_answer_seconds") ?? 20
+            settings.callWaiting = section.boolean("call_waiting") ?? true
             if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"],
                board.lines.first(where: { $0.number == number })?.loopDisconnectGPIO == nil {
                 diagnostics.append(Diagnostic(file: path, line: line,

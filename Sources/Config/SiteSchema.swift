@@ -105,6 +105,8 @@ public enum SiteSchema {
                         "cut the loop current this long when the far end hangs up (CPC), so answering machines let go, ms; 0 = never (default 0; simulated board only for now)"),
                 KeySpec("forward_no_answer_seconds", .integer(1...120),
                         "how long a call rings before a no-answer forwarding takes it, s (default 20)"),
+                KeySpec("call_waiting", .boolean,
+                        "a second call during a call waits with the call-waiting tone; a flash answers it (default yes)"),
                 KeySpec("hangup_ms", .integer(400...5000),
                         "on hook this long is a hang-up, ms (default: the country's, raised to 100 ms past flash_max_ms)"),
             ]),

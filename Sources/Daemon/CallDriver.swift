@@ -99,7 +99,11 @@ final class CallDriver {
         case .hangUp:
             dialsOutstanding[line] = nil
             perform(control.lineHungUp(line, at: now))
-        case .flash: perform(control.lineFlashed(line, at: loop.now))
+        case .flash:
+            // A second call still looking for its route is dropped with
+            // the flash that takes the held call back.
+            dialsOutstanding[line] = nil
+            perform(control.lineFlashed(line, at: now))
         case .feature(let request): perform(control.lineFeature(line, request))
         case .dial(let number):
             // The route may need a DNS lookup: the call is placed when it

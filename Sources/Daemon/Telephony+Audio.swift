@@ -16,6 +16,7 @@ extension Telephony {
             // On hook, before the call is answered: nothing else plays.
         } else if let media = port.media, hearsFarEnd(port) {
             media.frame(earpiece: buffer, now: now)
+            if port.machine.tone == .callWaiting { mixTone(port, into: buffer) }
         } else if port.toneGenerator != nil {
             port.toneGenerator!.generate(into: buffer)
         } else {
@@ -23,6 +24,18 @@ extension Telephony {
         }
         port.lineOutput.withUnsafeMutableBufferPointer { copy in
             _ = copy.update(fromContentsOf: UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// The call-waiting tone over the far end's voice (the copy for the
+    /// canceller is made after, so it is scratch space here).
+    private func mixTone(_ port: LinePort, into buffer: UnsafeMutableBufferPointer<Int16>) {
+        guard port.toneGenerator != nil else { return }
+        port.lineOutput.withUnsafeMutableBufferPointer { tone in
+            port.toneGenerator!.generate(into: tone)
+            for index in 0..<min(tone.count, buffer.count) {
+                buffer[index] = Int16(clamping: Int32(buffer[index]) + Int32(tone[index]))
+            }
         }
     }
 

@@ -32,6 +32,12 @@ public enum LineInput: Equatable, Sendable {
     case callResumed
     /// Call control: the held call's far end hung up; the line goes on.
     case heldCallEnded
+    /// Call control: a second call waits (true): the call-waiting tone
+    /// plays over the call; or it stopped waiting (false).
+    case callWaiting(Bool)
+    /// Call control: a flash answered the waiting call and put the first
+    /// on hold; the line talks on, the tone stops.
+    case waitingCallAnswered
     /// Message waiting changed: dial tone stutters while messages wait.
     case messageWaiting(Bool)
     /// Do-not-disturb or a forwarding is set (true) or none is: dial tone

@@ -53,6 +53,9 @@ public struct LineMachine: Sendable {
     /// places, or talks on, a second one: every flash goes to call control,
     /// and the far end of the second call hanging up sends no CPC pulse.
     public private(set) var holdingCall = false
+    /// A second call waits (call waiting): a hang-up goes to call control
+    /// even after the first call's far end left, so the phone rings for it.
+    public private(set) var callWaits = false
     /// The phone's indicator has not been told of the last change yet (a
     /// burst cut short by the handset or a call is asked for again).
     private var indicatorPending = false
@@ -230,6 +233,20 @@ public struct LineMachine: Sendable {
             enter(.talking, &actions)
         case .heldCallEnded:
             holdingCall = false
+        case .callWaiting(let waiting):
+            if waiting {
+                guard state == .talking else { break }
+                callWaits = true
+                play(.callWaiting, &actions)
+            } else {
+                callWaits = false
+                if tone == .callWaiting { stopTone(&actions) }
+            }
+        case .waitingCallAnswered:
+            guard state == .talking else { break }
+            callWaits = false
+            holdingCall = true
+            if tone == .callWaiting { stopTone(&actions) }
         case .featuresActive(let active):
             featuresActive = active
             // A dial tone already playing (settings restored at start
@@ -352,7 +369,7 @@ public struct LineMachine: Sendable {
 
     private mutating func hangUp(_ actions: inout [LineAction]) {
         // A held call is in progress too: call control rings back for it.
-        let callInProgress = holdingCall || state == .calling || state == .ringback || state == .talking
+        let callInProgress = holdingCall || callWaits || state == .calling || state == .ringback || state == .talking
         stopTone(&actions)
         clearDialing()
         stateDeadline = nil
@@ -534,7 +551,7 @@ public struct LineMachine: Sendable {
     /// opens, unless the handset is already on its way down or a call is
     /// still held (an answering machine would let that one go too).
     private mutating func startDisconnectPulse(at now: Instant, _ actions: inout [LineAction]) {
-        guard state == .talking, !holdingCall, let pulse = disconnectPulse, loopPulse == nil, breakStart == nil else { return }
+        guard state == .talking, !holdingCall, !callWaits, let pulse = disconnectPulse, loopPulse == nil, breakStart == nil else { return }
         actions.append(.loopCurrent(on: false))
         loopPulse = .open(until: now + pulse)
     }
@@ -610,6 +627,7 @@ public struct LineMachine: Sendable {
         if leaving == .talking { restorePolarity(&actions) }
         if next == .idle {
             holdingCall = false
+            callWaits = false
             endDisconnectPulse(&actions)
         }
         if next == .idle && indicatorPending { tellIndicator(&actions) }

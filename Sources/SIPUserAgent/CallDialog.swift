@@ -38,6 +38,9 @@ public struct CallDialog {
     private var refreshSeconds: UInt32 = 0
     /// Our re-INVITE (hold, resume), in flight or answered.
     private var reinvite: ReinviteSender?
+    /// The ACK for the 2xx of the re-INVITE before it, for a copy of
+    /// that 2xx that comes after the next one went out.
+    private var earlierAck: (cseq: UInt32, bytes: [UInt8])?
     /// Our Contact URI: an UPDATE is a target refresh and carries it.
     private var contact = ""
     private var answer: AnswerRetransmission?
@@ -148,6 +151,10 @@ public struct CallDialog {
     /// too (§14.1), and one from the far end gets 491 (§14.2).
     public var isReoffering: Bool { reinvite?.isInProgress ?? false }
 
+    /// A new offer may go now: no offer/answer of either side is open
+    /// (ours in flight, or our 2xx to the far end's still without ACK).
+    public var mayReoffer: Bool { !isEnding && !isOver && !isReoffering && answer == nil }
+
     /// Sends a re-INVITE with the SDP offer `body`; `ownsCallID` says we
     /// placed the call (the wait after a 491 depends on it). Nothing goes
     /// while another is pending or the dialog ends. It refreshes the
@@ -164,6 +171,7 @@ public struct CallDialog {
         if let session {
             headers.append((.sessionExpires, SessionExpires(seconds: session.seconds, refresher: session.weRefresh ? .uac : .uas).text))
         }
+        if let earlier = reinvite?.acknowledgement { earlierAck = earlier }
         var sender = ReinviteSender(body: body, headers: headers, ownsCallID: ownsCallID, digest: digest, timers: timers,
                                     makeToken: makeToken)
         let outputs = sender.send(dialog: &requests, authorized: false, at: now)
@@ -297,6 +305,8 @@ public struct CallDialog {
         keys.finish()
         answer = nil
         refresh = nil
+        // A re-offer waiting out a 491 never goes after our BYE (§15).
+        if reinvite?.isWaitingToRetry == true { reinvite = nil }
         let (started, outputs) = DialogRequestSender.start(.bye, dialog: &requests, digest: digest, timers: timers,
                                                            makeToken: makeToken, at: now)
         bye = started
@@ -318,6 +328,10 @@ public struct CallDialog {
         }
         if method == .info && !isEnding {
             return apply(keys.handle(response: response, dialog: &requests, at: now))
+        }
+        if method == .invite, let earlier = earlierAck, response.cseq?.number == earlier.cseq,
+           let status = response.statusCode, status >= 200 && status < 300 {
+            return [.send(earlier.bytes)]
         }
         if method == .invite, var sender = reinvite {
             let outputs = sender.handle(response: response, dialog: &requests, at: now)

@@ -181,6 +181,9 @@ public struct IncomingCall {
     /// Our re-INVITE waits for its answer.
     public var isReoffering: Bool { dialog.isReoffering }
 
+    /// The call is up and no offer/answer is open: a re-INVITE may go.
+    public var mayReoffer: Bool { state == .confirmed && dialog.mayReoffer }
+
     /// A key released on the line, to go out by INFO: at once, or after
     /// the INFO in flight has its answer. Keys pressed between our 2xx and
     /// the ACK wait for the ACK.

@@ -406,6 +406,9 @@ public struct OutgoingCall {
     /// Our re-INVITE waits for its answer.
     public var isReoffering: Bool { dialog.isReoffering }
 
+    /// The call is up and no offer/answer is open: a re-INVITE may go.
+    public var mayReoffer: Bool { state == .confirmed && dialog.mayReoffer }
+
     /// The dialog's outputs as the call's actions (a dialog gone is logged
     /// with its reason, then ends the call as if the far end had hung up).
     private mutating func apply(_ outputs: [DialogOutput]) -> [OutgoingCallAction] {

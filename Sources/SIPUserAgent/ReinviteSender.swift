@@ -63,6 +63,9 @@ struct ReinviteSender {
     /// gets 491 meanwhile (§14.2).
     var isInProgress: Bool { transaction.map { $0.state == .calling || $0.state == .proceeding } ?? false }
 
+    /// The CSeq and ACK of the re-INVITE's 2xx, once it came.
+    var acknowledgement: (cseq: UInt32, bytes: [UInt8])? { ack.isEmpty ? nil : (cseq, ack) }
+
     /// A 491 came: the offer goes again when the wait is over.
     var isWaitingToRetry: Bool { retryAt != nil }
 

@@ -326,7 +326,8 @@ final class FeatureCallTests: XCTestCase {
     }
 
     func testBusyForwardingWaitsUntilNoLineCanRing() throws {
-        let control = makeControl()
+        // Line 2 without call waiting: no line can take the call at all.
+        let control = makeControl(site: FeatureCallTests.loadSite("\ncall_waiting = no\n"))
         _ = control.lineFeature(1, .forward(.busy, to: "5552"))
         control.lineStateChanged(1, to: .talking)
         _ = try ring(control)
@@ -336,6 +337,19 @@ final class FeatureCallTests: XCTestCase {
         let actions = try receiveInvite(control, callID: "c2")
         XCTAssertEqual(statuses(actions), ["SIP/2.0 302 Moved Temporarily"])
         XCTAssertEqual(header("Contact", in: try XCTUnwrap(sent(actions).first)), "<sip:5552@atad.test>")
+    }
+
+    /// A line in a call that lets a call wait is not busy: call waiting
+    /// comes before a busy forwarding.
+    func testCallWaitingComesBeforeTheBusyForwarding() throws {
+        let control = makeControl()
+        _ = control.lineFeature(1, .forward(.busy, to: "5552"))
+        control.lineStateChanged(1, to: .talking)
+        _ = try ring(control)
+        control.lineStateChanged(2, to: .talking)
+        let actions = try receiveInvite(control, callID: "c2")
+        XCTAssertEqual(statuses(actions), [], "no 302, no 486: it waits for its media ports")
+        XCTAssertEqual(control.lines[2]?.waiting, "c2")
     }
 
     func testEveryLineBusyWithoutForwardingStillGets486() throws {

@@ -692,4 +692,140 @@ final class HoldTests: XCTestCase {
         XCTAssertEqual(mediaCommands(answered), ["c1 hold 1"])
         XCTAssertTrue(invites(answered).isEmpty, "the far end already has sendonly: \(invites(answered).map(\.text))")
     }
+
+    // MARK: Review fixes
+
+    /// The text of every warning logged.
+    private func warnings(_ actions: [Action]) -> [String] {
+        actions.compactMap { if case .log(.warn, let text) = $0 { return text } else { return nil } }
+    }
+
+    /// A resume the far end refuses is asked for again 4 s later, up to
+    /// three times in a row; then no more.
+    func testARefusedResumeIsTriedAgainEveryFourSecondsThreeTimesAtMost() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        let (_, reinvite) = try hold(control)
+        _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
+        var resume = try XCTUnwrap(invites(control.lineFlashed(1, at: now)).first?.text)
+        control.lineStateChanged(1, to: .talking)
+        XCTAssertTrue(resume.contains("a=sendrecv\r\n"), resume)
+        for attempt in 0...3 {
+            let refused = try XCTUnwrap(control.receive(response: try response(to: resume, "500 Server Internal Error"), at: now))
+            XCTAssertEqual(firstLines(refused), ["ACK sip:2000@127.0.0.1:5070 SIP/2.0"], "attempt \(attempt)")
+            let warning = try XCTUnwrap(warnings(refused).first, "attempt \(attempt): \(refused)")
+            if attempt == 3 {
+                XCTAssertFalse(warning.contains("trying again"), warning)
+                XCTAssertTrue(invites(control.advance(to: now + .seconds(30))).isEmpty, "no fourth retry")
+                break
+            }
+            XCTAssertTrue(warning.contains("trying again in 4 s"), warning)
+            XCTAssertTrue(invites(refused).isEmpty, "not at once")
+            XCTAssertTrue(invites(control.advance(to: now + .milliseconds(3900))).isEmpty, "not before 4 s")
+            now = now + .seconds(4)
+            let again = control.advance(to: now)
+            let next = try XCTUnwrap(invites(again).first?.text, "retry \(attempt + 1): \(again)")
+            XCTAssertEqual(invites(again).count, 1)
+            XCTAssertTrue(next.contains("a=sendrecv\r\n"), next)
+            XCTAssertGreaterThan(cseqNumber(next), cseqNumber(resume))
+            resume = next
+        }
+        XCTAssertEqual(control.lines[1]?.active, "c1")
+    }
+
+    /// RFC 3311 §5.2: an UPDATE with an offer while our re-INVITE is out
+    /// gets 491; one without a body (a session refresh) is still answered.
+    func testAnUpdateWithAnOfferWhileOurReinviteIsPendingGets491() throws {
+        let control = makeControl()
+        let toTag = try answeredIncoming(control)
+        _ = try hold(control)
+        let offer = try XCTUnwrap(control.receive(request: try request("UPDATE", toTag: toTag, cseq: 2,
+                                                                       body: Self.sdp(port: 4010, version: 2)),
+                                                  from: origin(), at: now))
+        XCTAssertEqual(firstLines(offer), ["SIP/2.0 491 Request Pending"])
+        XCTAssertEqual(mediaCommands(offer), [], "the media does not move")
+        let refresh = try XCTUnwrap(control.receive(request: try request("UPDATE", toTag: toTag, cseq: 3),
+                                                    from: origin(), at: now))
+        XCTAssertEqual(firstLines(refresh), ["SIP/2.0 200 OK"])
+    }
+
+    /// Quick flashes: the first re-INVITE's 200 sends the second; a copy
+    /// of that 200 coming after gets the first ACK again.
+    func testACopyOfTheFirstReinvites200AfterTheSecondWentGetsTheFirstAckAgain() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        let (_, first) = try hold(control)
+        _ = control.lineFlashed(1, at: now)
+        control.lineStateChanged(1, to: .talking)
+        let answered = try answerReoffer(control, first, port: 4002, direction: "recvonly")
+        let ack = try XCTUnwrap(sent(answered).first { $0.text.hasPrefix("ACK ") }?.text)
+        let second = try XCTUnwrap(invites(answered).first?.text, "the resume goes once the hold is answered")
+        XCTAssertNotEqual(cseqNumber(second), cseqNumber(first))
+
+        let copy = try answerReoffer(control, first, port: 4002, direction: "recvonly")
+        XCTAssertEqual(sent(copy).map(\.text), [ack], "the first ACK, same bytes")
+        XCTAssertEqual(header("CSeq", in: ack), "\(cseqNumber(first)) ACK")
+        XCTAssertEqual(mediaCommands(copy), [])
+    }
+
+    /// A call the line has let go (our BYE out, the line ringing back for
+    /// the held one) answers its far end's re-INVITE off the line's audio.
+    func testAReinviteToACallLetGoBeforeItsByeIsAnsweredKeepsItOffTheLine() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        let (_, reinvite) = try hold(control)
+        _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
+        let (second, invite) = try answeredOutgoing(control)
+        let hungUp = control.lineHungUp(1, at: now)
+        XCTAssertTrue(sent(hungUp).first?.text.hasPrefix("BYE ") ?? false, "\(firstLines(hungUp))")
+        XCTAssertEqual(lineCommands(hungUp), [.input(.incomingCall(callerID: false))])
+        control.lineStateChanged(1, to: .idle)
+        control.lineStateChanged(1, to: .ringing)
+
+        let theirs = try XCTUnwrap(control.receive(request: try farEndRequest("INVITE", to: invite, cseq: 2,
+                                                                              body: Self.sdp(port: 6010, version: 2)),
+                                                   from: origin(), at: now))
+        XCTAssertEqual(firstLines(theirs), ["SIP/2.0 200 OK"])
+        XCTAssertEqual(mediaCommands(theirs), ["\(second) hold 1"], "not .start: the line is not the call's")
+        XCTAssertEqual(lineCommands(theirs), [])
+        XCTAssertEqual(control.heldStatus(ofLine: 1), "line 1 held: c1")
+    }
+
+    /// A flash while our 200 to the far end's re-INVITE waits for its
+    /// ACK: the hold's re-INVITE waits for that offer/answer to close.
+    func testAHoldWaitsForTheAckOfOurTwoHundredToTheFarEndsReinvite() throws {
+        let control = makeControl()
+        let toTag = try answeredIncoming(control)
+        let theirs = try XCTUnwrap(control.receive(request: try request("INVITE", toTag: toTag, cseq: 2,
+                                                                        body: Self.sdp(port: 4010, version: 2)),
+                                                   from: origin(), at: now))
+        XCTAssertEqual(firstLines(theirs), ["SIP/2.0 200 OK"])
+        let flash = control.lineFlashed(1, at: now)
+        XCTAssertTrue(invites(flash).isEmpty, "not before the ACK: \(invites(flash).map(\.text))")
+        XCTAssertEqual(mediaCommands(flash), ["c1 hold 1"], "the line leaves the call at once")
+        XCTAssertEqual(lineCommands(flash), [.input(.callHeld)])
+        control.lineStateChanged(1, to: .dialTone)
+
+        let acked = try XCTUnwrap(control.receive(request: try request("ACK", toTag: toTag, cseq: 2),
+                                                  from: origin(), at: now))
+        let hold = try XCTUnwrap(invites(acked).first?.text, "the hold goes with the ACK: \(acked)")
+        XCTAssertEqual(invites(acked).count, 1)
+        XCTAssertTrue(hold.contains("a=sendonly\r\n"), hold)
+    }
+
+    /// A copy of the far end's re-INVITE we answered, coming while ours is
+    /// out: our 200 again, not 491 (it is no new offer).
+    func testACopyOfAnAnsweredFarEndReinviteWhileOursIsPendingGetsOurTwoHundredAgain() throws {
+        let control = makeControl()
+        let toTag = try answeredIncoming(control)
+        let theirs = try request("INVITE", toTag: toTag, cseq: 2, body: Self.sdp(port: 4010, version: 2))
+        let ok = try XCTUnwrap(sent(try XCTUnwrap(control.receive(request: theirs, from: origin(), at: now))).first?.text)
+        XCTAssertTrue(ok.hasPrefix("SIP/2.0 200 OK\r\n"), ok)
+        _ = control.receive(request: try request("ACK", toTag: toTag, cseq: 2), from: origin(), at: now)
+        _ = try hold(control)
+
+        let copy = try XCTUnwrap(control.receive(request: theirs, from: origin(), at: now))
+        XCTAssertEqual(sent(copy).map(\.text), [ok], "our earlier 200, same bytes")
+        XCTAssertEqual(mediaCommands(copy), [])
+    }
 }

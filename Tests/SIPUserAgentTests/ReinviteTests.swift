@@ -373,6 +373,17 @@ final class ReinviteTests: XCTestCase {
         XCTAssertEqual(outcomes(actions), [])
     }
 
+    /// §15: our BYE while a 491's wait runs: the waiting re-INVITE never goes.
+    func testHangingUpDuringA491WaitSendsTheByeAndNoReinvite() throws {
+        var call = try confirmedOutgoing()
+        let invite = try XCTUnwrap(sent(call.reoffer(offer, at: now)).first)
+        _ = call.handle(response: try response(to: invite, "491 Request Pending"), at: now)
+        let hungUp = call.hangUp(at: now + .milliseconds(100))
+        XCTAssertEqual(sent(hungUp).map(requestLine), ["BYE sip:far@127.0.0.1:6000 SIP/2.0"])
+        let later = sent(drain(&call, until: now + .seconds(20)).map(\.1))
+        XCTAssertFalse(later.contains { $0.hasPrefix("INVITE ") }, "\(later.map(requestLine))")
+    }
+
     // MARK: Calls we answer
 
     private func sent(_ actions: [CallAction]) -> [String] {
