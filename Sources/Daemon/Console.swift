@@ -1,4 +1,3 @@
-import CompactText
 import Platform
 
 /// Unbuffered writes to stdout and stderr, one whole line at a time.

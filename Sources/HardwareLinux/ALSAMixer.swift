@@ -1,4 +1,3 @@
-import CompactText
 import CALSA
 
 /// A sound card's mixer through alsa-lib's simple mixer API, the controls

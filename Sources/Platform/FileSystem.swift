@@ -1,4 +1,3 @@
-import CompactText
 import CAtadSystem
 
 /// What `stat` says about a path, as far as atad cares.
