@@ -121,6 +121,15 @@ public final class EchoCanceller {
     private var rejectionLeft = 0
     /// Delay estimates dropped because the canceller did not cancel with them.
     public private(set) var rejectedEstimates = 0
+    /// Times the delay estimate started over because the echo path may
+    /// have moved (an xrun, or a working canceller that stopped working).
+    public private(set) var echoPathResets = 0
+    /// ERLE under which a canceller that worked is taken to have lost the
+    /// echo path, dB.
+    static let lostEnhancementDB = 6.0
+    /// ERLE reached `workingEnhancementDB` since the path was last
+    /// forgotten or searched for.
+    private var workedOnThisPath = false
 
     public init(sampleRate: Int = DSPSampleRate.narrowband, frameSamples: Int = 80,
                 tailMilliseconds: Int = 32, bulkDelay: BulkDelay = .fixed(milliseconds: 0)) {
@@ -184,9 +193,32 @@ public final class EchoCanceller {
         onTrial = false
         rejectedDelay = nil
         rejectionLeft = 0
+        echoPathResets = 0
+    }
+
+    /// The sound card's streams stalled and restarted (an xrun): the bulk
+    /// delay may have changed by any amount. The estimator starts over,
+    /// so a new delay is found from the next second or so of far-end
+    /// speech instead of the seconds its old correlation would take to
+    /// fade, and a new estimate is taken even while the canceller seems
+    /// to work (its ERLE figure was measured on the old path) or was
+    /// rejected before. The filters stay: if the path did not move, they
+    /// go on cancelling, and a filter that no longer fits is bypassed.
+    public func echoPathMayHaveMoved() {
+        guard let estimator else { return }
+        estimator.reset()
+        echoPathResets += 1
+        workedOnThisPath = false
+        echoReturnLossEnhancementDB = nil
+        singleTalkNear = 0
+        singleTalkOutput = 0
+        singleTalkFrames = 0
+        rejectedDelay = nil
+        rejectionLeft = 0
     }
 
     private func forgetEchoPath() {
+        workedOnThisPath = false
         singleTalkNear = 0
         singleTalkOutput = 0
         singleTalkFrames = 0
@@ -285,6 +317,17 @@ public final class EchoCanceller {
         singleTalkNear = 0
         singleTalkOutput = 0
         singleTalkFrames = 0
+        // A canceller that worked on this path and, in half a second of
+        // single talk, hardly cancels any more has lost it: it moved (a
+        // stall of the sound card's streams that atad could not see, such
+        // as one inside a USB adapter). Its old delay estimate would hold
+        // for seconds; start it over.
+        guard let enhancement = echoReturnLossEnhancementDB else { return }
+        if enhancement >= EchoCanceller.workingEnhancementDB {
+            workedOnThisPath = true
+        } else if workedOnThisPath && enhancement < EchoCanceller.lostEnhancementDB {
+            echoPathMayHaveMoved()
+        }
     }
 
     /// While the near end talks its voice hides the echo's envelope, and a

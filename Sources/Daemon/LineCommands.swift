@@ -69,11 +69,13 @@ struct LineCommands {
         }
     }
 
-    /// `echo canceller: bulk delay N ms[, ERLE N dB]` when the line has one.
+    /// `echo canceller: bulk delay N ms[, ERLE N dB][, path lost N]` when
+    /// the line has one.
     private func echoCancellerLine(_ port: LinePort) -> String? {
         guard let canceller = port.echoCanceller else { return nil }
         var text = "echo canceller: bulk delay \(canceller.bulkDelaySamples * 1000 / 8000) ms"
         if let erle = canceller.echoReturnLossEnhancementDB { text += ", ERLE \(Int(erle.rounded())) dB" }
+        if canceller.echoPathResets > 0 { text += ", path lost \(canceller.echoPathResets)" }
         return text
     }
 

@@ -38,6 +38,8 @@ final class LinePort {
     var farEndQuietFrames = 0
     /// The canceller's bulk delay last logged, to log each change once.
     var loggedBulkDelaySamples = 0
+    /// The hardware's `audioRestarts` the canceller was last told of.
+    var audioRestartsSeen = 0
     var echoFree: [Int16]
     /// What the phone sends, as the sound card delivers it (before the echo
     /// canceller), for `level`: calibrating the capture gain.

@@ -1,6 +1,7 @@
 import CompactText
 import DSP
 import Line
+import LineHardware
 import Platform
 import Timebase
 
@@ -53,6 +54,11 @@ extension Telephony {
     func consumeInput(_ port: LinePort, _ buffer: UnsafeBufferPointer<Int16>, at now: Instant) {
         port.mouthpiece.feed(buffer)
         if let canceller = port.echoCanceller, port.media != nil, hearsFarEnd(port), farEndRecentlyActive(port) {
+            let restarts = port.hardware.audioRestarts
+            if restarts != port.audioRestartsSeen {
+                port.audioRestartsSeen = restarts
+                canceller.echoPathMayHaveMoved()
+            }
             port.echoFree.withUnsafeMutableBufferPointer { output in
                 port.lineOutput.withUnsafeBufferPointer { farEnd in
                     canceller.process(farEnd: farEnd, nearEnd: buffer, output: output)
@@ -102,6 +108,7 @@ extension Telephony {
         if media != nil && port.media == nil {
             port.echoCanceller?.reset()
             port.loggedBulkDelaySamples = 0
+            port.audioRestartsSeen = port.hardware.audioRestarts
             port.echoSuppressor.reset()
         }
         port.media = media

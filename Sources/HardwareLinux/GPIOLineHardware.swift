@@ -44,6 +44,8 @@ public final class GPIOLineHardware: LineHardware {
     private var closedPlaybackXruns = 0
     private var closedCaptureXruns = 0
     private var closedSuspends = 0
+    /// Times the audio was opened again after the card went away.
+    private var reopenings = 0
     /// Earpiece frames dropped after stalls to keep playback's latency.
     private var droppedLateFrames = 0
     /// The last failure of the hook input and of the ringer outputs, as
@@ -291,6 +293,12 @@ public final class GPIOLineHardware: LineHardware {
         return text
     }
 
+    public var audioRestarts: Int {
+        closedPlaybackXruns + closedCaptureXruns + closedSuspends + reopenings
+            + (playback.map { $0.xrunCount + $0.suspendCount } ?? 0)
+            + (capture.map { $0.xrunCount + $0.suspendCount } ?? 0)
+    }
+
     /// Sets the board's mixer controls on the card of the capture device.
     /// What was set is logged at info the first time, a failure once; the
     /// audio runs either way, at whatever levels the card has.
@@ -372,6 +380,7 @@ public final class GPIOLineHardware: LineHardware {
         } catch {
             log.error("line \(number): audio: \(error.message)")
             if error.isDeviceGone {
+                reopenings += 1
                 closeAudio()
                 openAudio()
             }

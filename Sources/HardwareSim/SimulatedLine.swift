@@ -126,6 +126,7 @@ public final class SimulatedLine: LineHardware {
 
     /// The simulated board has no sound card to report on.
     public var audioStatus: String? { nil }
+    public var audioRestarts: Int { 0 }
 
     /// "polarity reverse, changes 2; loop closed, disconnect pulses 1, last
     /// 600 ms", once the line's polarity or loop current has moved (nil

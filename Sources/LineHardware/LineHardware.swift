@@ -37,6 +37,11 @@ public protocol LineHardware: AnyObject {
 
     /// The audio's health for `status`, nil where there is none to report.
     var audioStatus: String? { get }
+    /// Times the audio streams stopped and started again (xruns, resumes
+    /// after a suspend, a card reopened): each may move the echo path by
+    /// any amount, which the echo canceller is told. 0 on a board whose
+    /// audio never stalls.
+    var audioRestarts: Int { get }
     /// The line signals the board saw (polarity, disconnect pulses), for
     /// `status`; nil where the board does not measure them.
     var signalStatus: String? { get }

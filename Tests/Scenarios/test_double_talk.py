@@ -43,7 +43,7 @@ POLL = 0.2
 
 HEARD = re.compile(r"^(\d+(?:\+\d+)*) Hz (-?\d+) dBm0 (.*)$")
 AT = re.compile(r"^at (\d+) Hz: (?:(-?\d+) dBm0|silence)$")
-ERLE = re.compile(r"^echo canceller: bulk delay (\d+) ms(?:, ERLE (-?\d+) dB)?$")
+ERLE = re.compile(r"^echo canceller: bulk delay (\d+) ms(?:, ERLE (-?\d+) dB)?(?:, path lost \d+)?$")
 SOUNDING = re.compile(r"^sounding for (\d+) ms$")
 
 
