@@ -36,6 +36,7 @@ class LoopbackHybrid:
         self.top_ups = 0
         self._capture = PCM(device, capture=True, rate=rate, period=period, periods=8)
         self._playback = PCM(device, capture=False, rate=rate, period=period, periods=8)
+        # The last len(taps) - 1 samples heard, oldest first.
         self._history = [0.0] * (len(taps) - 1)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -50,17 +51,17 @@ class LoopbackHybrid:
             return len(self.earpiece)
 
     def _echo(self, chunk):
-        taps = self.taps
-        history = self._history
-        out = array.array("h", bytes(2 * len(chunk)))
-        for index, sample in enumerate(chunk):
-            history.insert(0, float(sample))
-            value = 0.0
-            for tap, past in zip(taps, history):
-                value += tap * past
-            history.pop()
-            out[index] = max(-32768, min(32767, int(round(value))))
-        return out
+        """The chunk through the taps, a tap at a time over the whole chunk
+        (a few list passes: cheap enough for an emulated CPU)."""
+        count = len(chunk)
+        extra = len(self.taps) - 1
+        signal = self._history + [float(sample) for sample in chunk]
+        values = [0.0] * count
+        for lag, tap in enumerate(self.taps):
+            start = extra - lag
+            values = [value + tap * past for value, past in zip(values, signal[start:start + count])]
+        self._history = signal[len(signal) - extra:] if extra else []
+        return array.array("h", [max(-32768, min(32767, int(round(value)))) for value in values])
 
     def _serve(self):
         try:
