@@ -67,11 +67,15 @@ final class Call<Route> {
         self.mediaSettings = mediaSettings
     }
 
+    /// The earliest of the SIP machine's timers and the call's own (asked
+    /// at every turn of the loop: no array is built for it).
     var nextDeadline: Instant? {
-        var earliest = incoming?.nextDeadline ?? outgoing?.nextDeadline
-        for due in [forwardUnanswered?.at, resyncAt] {
-            if let due, earliest == nil || due < earliest! { earliest = due }
-        }
-        return earliest
+        Call.earlier(Call.earlier(incoming?.nextDeadline ?? outgoing?.nextDeadline, forwardUnanswered?.at), resyncAt)
+    }
+
+    private static func earlier(_ first: Instant?, _ second: Instant?) -> Instant? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return min(first, second)
     }
 }

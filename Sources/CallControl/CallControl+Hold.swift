@@ -16,7 +16,7 @@ extension CallControl {
     public func lineFlashed(_ line: Int, at now: Instant) -> [Action] {
         let active = activeCall(on: line)
         let held = heldCall(on: line)
-        let activeUp = active?.incoming?.state == .confirmed || active?.outgoing?.state == .confirmed
+        let activeUp = active.map(isUp) ?? false
         if let active, activeUp, let waiting = waitingCall(on: line) {
             // Call waiting: the first call is held, the waiting one answered.
             lines[line]?.waiting = nil
@@ -47,6 +47,16 @@ extension CallControl {
             emit(.log(.info, "line \(line): flash"))
         }
         return take()
+    }
+
+    /// The handset talks in `call`: it is confirmed, or answered and only
+    /// its ACK is still on the way (a flash then holds it like any call in
+    /// progress; the far end is told once the ACK is in).
+    private func isUp(_ call: Call<Route>) -> Bool {
+        switch call.incoming?.state {
+        case .answered?, .confirmed?: return true
+        default: return call.outgoing?.state == .confirmed
+        }
     }
 
     /// `line N held: CALL-ID` (or `waiting:`) for `status`, while the

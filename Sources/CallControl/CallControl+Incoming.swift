@@ -82,6 +82,18 @@ extension CallControl {
               publicMedia: PublicMedia?, at now: Instant) {
         let callID = pending.callID
         let line = pending.line
+        if let calls = lines[line], calls.waiting == callID, calls.active == nil {
+            // The call it was to wait behind was hung up or held while the
+            // ports opened: it goes where it would have gone arriving now,
+            // to ring the line if the line is free, else to busy.
+            lines[line]?.waiting = nil
+            guard lines[line]?.canRing == true else {
+                emit(.log(.info, "line \(line): call \(callID) was to wait, but the line is no longer in a call"))
+                emit(.media(callID: callID, .close(line: line)))
+                return refuse(pending.invite, 486, "Busy Here", to: pending.origin.route)
+            }
+            lines[line]?.active = callID
+        }
         let lineAccount = account(ofLine: line)
         // A router that forwards our ports: the SDP and Contact give its address.
         let capabilities = capabilities(for: lineAccount, host: host, port: port, publicMedia: publicMedia)

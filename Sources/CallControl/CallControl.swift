@@ -104,8 +104,18 @@ public final class CallControl<Route> {
         } else if let waiting = waitingCall(on: line), let caller = waiting.waitingCaller {
             lines[line]?.waiting = nil
             lines[line]?.active = waiting.callID
+            // No-answer forwarding counts from this ring, not from the tone.
+            if let forward = waiting.forwardUnanswered {
+                let seconds = site.lineSettings(line).forwardNoAnswerSeconds
+                waiting.forwardUnanswered = (now + .seconds(Int64(seconds)), forward.target)
+            }
             emit(.log(.info, "line \(line): call \(waiting.callID) still waits: ringing the line"))
             emit(.line(line, .ring(caller: caller)))
+        } else if let second = lines[line]?.waiting, calls[second] == nil {
+            // A second call still getting its media ports: the hung-up
+            // call (waiting for its BYE's answer) is no longer the line's,
+            // so once the ports are ready the second rings the line.
+            lines[line]?.active = nil
         }
         return take()
     }

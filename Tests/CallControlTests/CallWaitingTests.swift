@@ -391,6 +391,97 @@ final class CallWaitingTests: XCTestCase {
         XCTAssertEqual(control.lines[1]?.active, "c2")
     }
 
+    /// The waiting call is answered (200 out) and the handset flashes
+    /// again before its ACK: that is a swap back to the first call, not a
+    /// flash on a call still being set up (which would end it).
+    func testAFlashBeforeTheAnsweredWaitingCallsAckHoldsItAndGoesBack() throws {
+        let control = makeControl()
+        let firstTag = try answeredIncoming(control)
+        let (_, secondTag) = try waitingCall(control)
+        let (_, hold) = try flashToWaiting(control)
+        let swapped = control.lineFlashed(1, at: now)
+        XCTAssertFalse(firstLines(swapped).contains { $0.hasPrefix("BYE ") }, "\(firstLines(swapped))")
+        XCTAssertEqual(control.lines[1]?.active, "c1")
+        XCTAssertEqual(control.lines[1]?.held, "c2")
+        XCTAssertEqual(mediaCommands(swapped), ["c2 hold 1", "c1 start 1"])
+        XCTAssertEqual(invites(swapped), [], "no re-INVITE before c2's ACK, nor while c1's hold is out")
+
+        // c1 accepts the hold: resumed at once (the last flash asked so).
+        let resumed = try XCTUnwrap(control.receive(response: try response(to: hold, "200 OK",
+                                                                          body: Self.sdp(port: 4000, version: 2, "recvonly")), at: now))
+        let resume = try XCTUnwrap(invites(resumed).first, "\(firstLines(resumed))")
+        XCTAssertEqual(header("Call-ID", in: resume), "c1")
+        XCTAssertEqual(header("From", in: resume), "<sip:1001@atad.test>;tag=\(firstTag)")
+        XCTAssertTrue(resume.contains("a=sendrecv\r\n"), resume)
+
+        // c2's ACK arrives: now c2 is told it is held.
+        let acked = control.receive(request: try request("ACK", callID: "c2", toTag: secondTag, cseq: 1), from: origin(), at: now)
+        let held = try XCTUnwrap(invites(acked ?? []).first, "\(firstLines(acked ?? []))")
+        XCTAssertEqual(header("Call-ID", in: held), "c2")
+        XCTAssertTrue(held.contains("a=sendonly\r\n"), held)
+    }
+
+    // MARK: The first call goes while the second's ports open
+
+    /// The handset hangs up after a second INVITE came in but before its
+    /// media ports were ready: the call no longer waits behind anything,
+    /// so it rings the line, with its caller ID.
+    func testHangingUpWhileTheSecondCallsPortsOpenRingsTheLineForIt() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        XCTAssertTrue(opensMedia(try newInvite(control, callID: "c2")))
+        XCTAssertEqual(control.lines[1]?.waiting, "c2")
+        let hungUp = control.lineHungUp(1, at: now)
+        XCTAssertTrue(firstLines(hungUp).first?.hasPrefix("BYE ") == true, "\(firstLines(hungUp))")
+        XCTAssertEqual(lineCommands(hungUp), [])
+        control.lineStateChanged(1, to: .idle)
+
+        let rung = control.mediaOpened("c2", host: "127.0.0.1", port: 40_002, at: now)
+        XCTAssertEqual(lineCommands(rung), [.ring(caller: Self.bob)], "a ring, not the call-waiting tone")
+        XCTAssertEqual(firstLines(rung).last, "SIP/2.0 180 Ringing")
+        XCTAssertEqual(control.lines[1]?.active, "c2")
+        XCTAssertNil(control.lines[1]?.waiting)
+        XCTAssertNil(control.heldStatus(ofLine: 1))
+    }
+
+    /// A flash holds the first call before the second's ports are ready:
+    /// with a call held, a new one cannot wait, so it is refused busy as
+    /// it would be arriving now.
+    func testAFlashWhileTheSecondCallsPortsOpenHoldsTheFirstAndTheSecondIsBusy() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        XCTAssertTrue(opensMedia(try newInvite(control, callID: "c2")))
+        let flashed = control.lineFlashed(1, at: now)
+        XCTAssertEqual(lineCommands(flashed), [.input(.callHeld)])
+        XCTAssertEqual(control.lines[1]?.held, "c1")
+
+        let refused = control.mediaOpened("c2", host: "127.0.0.1", port: 40_002, at: now)
+        XCTAssertEqual(firstLines(refused), ["SIP/2.0 486 Busy Here"])
+        XCTAssertEqual(mediaCommands(refused), ["c2 close 1"])
+        XCTAssertEqual(lineCommands(refused), [])
+        XCTAssertNil(control.lines[1]?.waiting)
+        XCTAssertEqual(control.heldStatus(ofLine: 1), "line 1 held: c1")
+    }
+
+    /// No-answer forwarding gives the phone its full time to ring for a
+    /// waiting call once the first call is hung up, counted from the ring.
+    func testAWaitingCallRungAfterAHangUpGetsTheWholeNoAnswerTime() throws {
+        let control = makeControl()
+        _ = control.lineFeature(1, .forward(.noAnswer, to: "5553"))
+        try answeredIncoming(control)
+        let start = now
+        _ = try waitingCall(control)
+        now = start + .seconds(15)
+        XCTAssertEqual(lineCommands(control.lineHungUp(1, at: now)), [.ring(caller: Self.bob)])
+        control.lineStateChanged(1, to: .idle)
+        control.lineStateChanged(1, to: .ringing)
+        XCTAssertEqual(firstLines(control.advance(to: start + .seconds(34))).filter { $0.hasPrefix("SIP/2.0 3") }, [])
+        XCTAssertEqual(control.lines[1]?.active, "c2")
+        let forwarded = control.advance(to: start + .seconds(35))
+        XCTAssertEqual(firstLines(forwarded).filter { $0.hasPrefix("SIP/2.0") }, ["SIP/2.0 302 Moved Temporarily"])
+        XCTAssertEqual(lineCommands(forwarded), [.input(.incomingCallEnded)])
+    }
+
     // MARK: Hanging up while a call waits
 
     func testHangingUpWhileACallWaitsEndsTheFirstAndRingsForTheWaitingOne() throws {
