@@ -41,7 +41,7 @@ public struct LineMachine: Sendable {
     /// The last number the dial plan produced.
     public private(set) var lastNumber: String?
     public private(set) var tone: ToneKind?
-    public private(set) var ringer: RingCadence
+    public internal(set) var ringer: RingCadence
     public private(set) var pulseDigitsDecoded = 0
 
     /// Messages wait (the dial tone stutters).
@@ -60,22 +60,22 @@ public struct LineMachine: Sendable {
     /// burst cut short by the handset or a call is asked for again).
     private var indicatorPending = false
     /// The hook as the last hook edge left it (a dial pulse's break included).
-    public private(set) var physicallyOffHook = false
-    private var breakStart: Instant?
+    public internal(set) var physicallyOffHook = false
+    var breakStart: Instant?
     private var pulseCount = 0
     private var lastPulseEnd: Instant?
     private var stateDeadline: Instant?
-    private var callerIDStep: CallerIDStep?
-    private var polarityReversed = false
-    private var loopPulse: LoopPulse?
+    var callerIDStep: CallerIDStep?
+    var polarityReversed = false
+    var loopPulse: LoopPulse?
     /// The hook as last reported during a disconnect pulse, and when:
     /// applied once the pulse has settled.
-    private var hookSeenDuringPulse: (offHook: Bool, at: Instant)?
-    private var pulseClosedAt: Instant?
+    var hookSeenDuringPulse: (offHook: Bool, at: Instant)?
+    var pulseClosedAt: Instant?
 
     /// A disconnect pulse: the loop is open, then the hook reading settles
     /// (a SLIC reads an open loop as on hook: those edges are the pulse's).
-    private enum LoopPulse: Equatable {
+    enum LoopPulse: Equatable {
         case open(until: Instant)
         case settling(until: Instant)
 
@@ -92,7 +92,7 @@ public struct LineMachine: Sendable {
     static let confirmationLength: Interval = .milliseconds(600)
 
     /// Where an incoming call's caller ID is.
-    private enum CallerIDStep: Equatable {
+    enum CallerIDStep: Equatable {
         /// Data goes in the first long pause of the cadence.
         case awaitingPause
         case sendAt(Instant)
@@ -314,7 +314,7 @@ public struct LineMachine: Sendable {
 
     // MARK: Hook
 
-    private mutating func hookWentOff(at now: Instant, _ actions: inout [LineAction]) {
+    mutating func hookWentOff(at now: Instant, _ actions: inout [LineAction]) {
         if let start = breakStart {
             breakStart = nil
             classifyBreak(now - start, at: now, &actions)
@@ -341,7 +341,7 @@ public struct LineMachine: Sendable {
         }
     }
 
-    private mutating func hookWentOn(at now: Instant, _ actions: inout [LineAction]) {
+    mutating func hookWentOn(at now: Instant, _ actions: inout [LineAction]) {
         guard isOffHook else { return }
         breakStart = now
     }
@@ -509,91 +509,6 @@ public struct LineMachine: Sendable {
         ringer.stop()
         callerIDStep = nil
         if !keepingReversal { restorePolarity(&actions) }
-    }
-
-    // MARK: Caller ID
-
-    private mutating func callerIDStepDue(_ step: CallerIDStep, due: Instant, now: Instant,
-                                          _ actions: inout [LineAction]) {
-        switch step {
-        case .awaitingPause:
-            break
-        case .sendAt:
-            // Data that starts late could still be on the line when the
-            // next ring (or the ring after a reversal) comes: the phone
-            // would not read it, so after a stall none is sent.
-            let late = now - due > LineMachine.lateDataLimit
-            if callerIDAlerting == .afterFirstRing {
-                // The cadence goes on by itself.
-                callerIDStep = nil
-                if !late { actions.append(.sendCallerID) }
-            } else if late {
-                startRingingAfterCallerID(at: due, &actions)
-            } else {
-                actions.append(.sendCallerID)
-                callerIDStep = .sending(limit: now + LineMachine.dataLimit)
-            }
-        case .sending, .ringAt:
-            startRingingAfterCallerID(at: due, &actions)
-        }
-    }
-
-    private mutating func startRingingAfterCallerID(at due: Instant, _ actions: inout [LineAction]) {
-        callerIDStep = nil
-        restorePolarity(&actions)
-        ringer.start(at: due)
-        actions.append(.ringer(on: true))
-    }
-
-    // MARK: Line signals
-
-    /// A connected call ended from the far side (or failed): the loop
-    /// opens, unless the handset is already on its way down or a call is
-    /// still held (an answering machine would let that one go too).
-    private mutating func startDisconnectPulse(at now: Instant, _ actions: inout [LineAction]) {
-        guard state == .talking, !holdingCall, !callWaits, let pulse = disconnectPulse, loopPulse == nil, breakStart == nil else { return }
-        actions.append(.loopCurrent(on: false))
-        loopPulse = .open(until: now + pulse)
-    }
-
-    private mutating func loopPulseDue(_ pulse: LoopPulse, at due: Instant, _ actions: inout [LineAction]) {
-        switch pulse {
-        case .open:
-            actions.append(.loopCurrent(on: true))
-            loopPulse = .settling(until: due + LineMachine.pulseSettling)
-            pulseClosedAt = due
-        case .settling:
-            loopPulse = nil
-            // The handset really moved during the pulse: that edge, dated
-            // no earlier than the loop closed (before, the SLIC could not tell).
-            if let seen = hookSeenDuringPulse, seen.offHook != physicallyOffHook {
-                physicallyOffHook = seen.offHook
-                let at = max(seen.at, pulseClosedAt ?? seen.at)
-                if seen.offHook { hookWentOff(at: at, &actions) } else { hookWentOn(at: at, &actions) }
-            }
-            hookSeenDuringPulse = nil
-        }
-    }
-
-    /// The line goes idle during a pulse (the handset was already going
-    /// down): the loop closes now, so nothing is left open.
-    private mutating func endDisconnectPulse(_ actions: inout [LineAction]) {
-        guard let pulse = loopPulse else { return }
-        if case .open = pulse { actions.append(.loopCurrent(on: true)) }
-        loopPulse = nil
-        hookSeenDuringPulse = nil
-    }
-
-    private mutating func reverseForCall(_ wanted: Bool, _ actions: inout [LineAction]) {
-        guard wanted, !polarityReversed else { return }
-        polarityReversed = true
-        actions.append(.polarity(reversed: true))
-    }
-
-    private mutating func restorePolarity(_ actions: inout [LineAction]) {
-        guard polarityReversed else { return }
-        polarityReversed = false
-        actions.append(.polarity(reversed: false))
     }
 
     /// How long dial tone waits for a first digit: a warmline's delay (not
