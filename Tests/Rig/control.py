@@ -1,10 +1,7 @@
-"""The control socket spoken to from the test itself, for the rig: a
-request line out, the reply (`ok` or `error: MESSAGE`, its lines, an
-empty line) back, as `atad ctl` would print it and with its exit status
-(0, 1 for an error reply, 3 when the daemon cannot be reached)."""
-
-import socket
-import time
+"""`atad ctl` without a new process, for the rig: one request over the
+scenario suite's ControlConnection, its reply as `atad ctl` would print
+it, with its exit status (0; 1 for an error reply; 3 when the daemon
+cannot be reached or does not answer)."""
 
 
 class SocketResult:
@@ -27,27 +24,23 @@ class SocketResult:
         return f"<exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}>"
 
 
-def socket_ctl(daemon, *words, timeout=10):
-    """One request to `daemon`'s control socket (a method of the scenario
-    suite's Daemon in the rig)."""
-    deadline = time.monotonic() + timeout
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(timeout)
+def socket_control(connection_class):
+    """A `ctl(daemon, *words, timeout=10)` method that speaks to the
+    daemon's socket through `connection_class` (ControlConnection)."""
+
+    def ctl(daemon, *words, timeout=10):
         try:
-            connection.connect(str(daemon.socket))
-            connection.sendall((" ".join(str(word) for word in words) + "\n").encode())
-            data = b""
-            while not data.startswith(b"\n") and b"\n\n" not in data:
-                if time.monotonic() > deadline:
-                    return SocketResult(3, stderr=f"no complete reply from {daemon.socket}")
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return SocketResult(3, stderr=f"no complete reply from {daemon.socket}")
-                data += chunk
+            connection = connection_class(daemon.socket, timeout=timeout)
         except OSError as error:
-            return SocketResult(3, stderr=f"cannot reach {daemon.socket}: {error}")
-    lines = data.decode("utf-8", errors="replace").split("\n\n", 1)[0].split("\n")
-    text = "".join(line + "\n" for line in lines)
-    if lines[0] == "ok":
-        return SocketResult(0, stdout=text)
-    return SocketResult(1, stderr=text)
+            return SocketResult(3, stderr=f"atad ctl: cannot connect to {daemon.socket}: {error}\n")
+        try:
+            if not connection.send((" ".join(str(word) for word in words) + "\n").encode()):
+                return SocketResult(3, stderr=f"atad ctl: cannot send to {daemon.socket}\n")
+            lines = connection.reply()
+        except (AssertionError, OSError) as error:
+            return SocketResult(3, stderr=f"atad ctl: no complete reply from {daemon.socket}: {error}\n")
+        finally:
+            connection.close()
+        text = "".join(line + "\n" for line in lines)
+        return SocketResult(0, stdout=text) if lines[0] == "ok" else SocketResult(1, stderr=text)
+    return ctl
