@@ -29,14 +29,6 @@ scenarios = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(scenarios)
 
 from alsa import Recorder, Talker  # noqa: E402
-from control import socket_control  # noqa: E402
-
-# Inside the VM a daemon's control socket is spoken to directly: each
-# `atad ctl` would be a new process, and starting one on an emulated CPU
-# takes the one vCPU from both daemons for long enough that their sound
-# card runs dry (an xrun, which moves the echo path). The scenario suite
-# drives `atad ctl` itself.
-scenarios.Daemon.ctl = socket_control(scenarios.ControlConnection)
 
 BOX_BOARD = REPO / "Board" / "box.conf"
 IN_RIG = bool(os.environ.get("ATAD_RIG") and os.environ.get("RIG_GPIO_CONFIGFS"))
