@@ -35,11 +35,17 @@ extension CallControl {
     /// The phone on `line` dialed a feature code.
     public func lineFeature(_ line: Int, _ request: FeatureRequest) -> [Action] {
         guard var features = lines[line]?.features else { return [] }
+        if case .cancelCallWaiting = request {
+            lines[line]?.callWaitingCancelled = true
+            emit(.log(.info, "line \(line): call waiting off until the line is idle again"))
+            return take()
+        }
         features.apply(request)
         lines[line]?.features = features
         switch request {
         case .doNotDisturb(let on): emit(.log(.info, "line \(line): do-not-disturb \(on ? "on" : "off")"))
         case .forward(let condition, let target): emit(.log(.info, "line \(line): " + condition.logText(to: target)))
+        case .cancelCallWaiting: break
         }
         if case .forward(_, .some) = request, account(ofLine: line) == nil {
             emit(.log(.warn, "line \(line): no account to forward calls through: they ring as usual"))
@@ -70,7 +76,7 @@ extension CallControl {
             }
             if let target = forwarding(.always, on: line) { return .forward(target, from: line.number) }
             if line.canRing { return .ring(line.number) }
-            if waitOn == nil, line.canWait, site.lineSettings(line.number).callWaiting {
+            if waitOn == nil, line.canWait, site.lineSettings(line.number).callWaiting, !line.callWaitingCancelled {
                 waitOn = .wait(line.number)
             }
             if busyForward == nil, let target = forwarding(.busy, on: line) {

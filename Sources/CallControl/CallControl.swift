@@ -71,9 +71,10 @@ public final class CallControl<Route> {
 
     // MARK: The lines
 
-    /// A line's state machine changed state.
+    /// A line's state machine changed state. Idle ends what *70 did.
     public func lineStateChanged(_ line: Int, to state: LineState) {
         lines[line]?.state = state
+        if state == .idle { lines[line]?.callWaitingCancelled = false }
     }
 
     /// The handset on `line` answered the call ringing it, or the ring

@@ -18,6 +18,9 @@ public struct LineCalls: Equatable, Sendable {
     public var conference = false
     /// Do-not-disturb and forwarding, as the phone set them.
     public var features = LineFeatures()
+    /// *70 dialed since the line was last idle: the call it goes on to
+    /// make takes no waiting call.
+    public var callWaitingCancelled = false
 
     public init(number: Int) { self.number = number }
 

@@ -84,6 +84,7 @@ public enum SiteSchema {
                 KeySpec("forward_busy_off", .text, "code that stops forwarding calls when busy (default *91)"),
                 KeySpec("forward_no_answer", .text, "code, then the number, that forwards calls not answered in time (default *92)"),
                 KeySpec("forward_no_answer_off", .text, "code that stops forwarding unanswered calls (default *93)"),
+                KeySpec("cancel_call_waiting", .text, "code dialed before a number: no call waiting during that call (default *70)"),
             ]),
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),

@@ -14,12 +14,15 @@ public enum FeatureRequest: Equatable, Sendable {
     case doNotDisturb(Bool)
     /// Forward calls to a number, or (nil) stop forwarding them.
     case forward(ForwardingCondition, to: String?)
+    /// No call waiting during the call about to be dialed (*70: a fax or
+    /// modem call the tone would break); not a setting kept.
+    case cancelCallWaiting
 }
 
 /// The codes a handset dials to change its settings (`[features]`),
 /// matched before the dial plan. Defaults are the North American vertical
 /// service codes (*78/*79 do-not-disturb, *72/*73 forward all, *90/*91
-/// busy, *92/*93 no answer), which clash with no emergency or national
+/// busy, *92/*93 no answer, *70 cancel call waiting), which clash with no emergency or national
 /// number anywhere; a code set to nil is off.
 public struct FeatureCodes: Equatable, Sendable {
     /// One code per request kind, in `FeatureCodes.kinds` order.
@@ -35,8 +38,9 @@ public struct FeatureCodes: Equatable, Sendable {
         ("forward_busy_off", .forward(.busy, to: nil), false),
         ("forward_no_answer", .forward(.noAnswer, to: ""), true),
         ("forward_no_answer_off", .forward(.noAnswer, to: nil), false),
+        ("cancel_call_waiting", .cancelCallWaiting, false),
     ]
-    public static let defaults: [String?] = ["*78", "*79", "*72", "*73", "*90", "*91", "*92", "*93"]
+    public static let defaults: [String?] = ["*78", "*79", "*72", "*73", "*90", "*91", "*92", "*93", "*70"]
 
     public init(codes: [String?] = FeatureCodes.defaults) { self.codes = codes }
 

@@ -17,6 +17,7 @@ public struct LineFeatures: Equatable, Sendable {
         switch request {
         case .doNotDisturb(let on): doNotDisturb = on
         case .forward(let condition, let target): forwardTargets[condition.rawValue] = target
+        case .cancelCallWaiting: break  // one call's, kept by call control
         }
     }
 

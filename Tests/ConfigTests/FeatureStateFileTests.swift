@@ -130,7 +130,7 @@ final class FeatureStateFileTests: XCTestCase {
         XCTAssertEqual(result.diagnostics, [])
         let site = try XCTUnwrap(result.site)
         XCTAssertEqual(site.featureCodes, FeatureCodes())
-        XCTAssertEqual(site.featureCodes.codes, ["*78", "*79", "*72", "*73", "*90", "*91", "*92", "*93"])
+        XCTAssertEqual(site.featureCodes.codes, ["*78", "*79", "*72", "*73", "*90", "*91", "*92", "*93", "*70"])
         XCTAssertEqual(site.stateFile, "/var/lib/atad/state")
         XCTAssertEqual(site.lineSettings(1).forwardNoAnswerSeconds, 20)
     }
@@ -145,12 +145,14 @@ final class FeatureStateFileTests: XCTestCase {
             forward_all = 12345678
             forward_busy = off
             forward_no_answer_off = off
+            cancel_call_waiting = #70
             [line 2]
             forward_no_answer_seconds = 45
             """)
         XCTAssertEqual(result.diagnostics, [])
         let site = try XCTUnwrap(result.site)
-        XCTAssertEqual(site.featureCodes.codes, ["#1", "#0", "12345678", "*73", nil, "*91", "*92", nil])
+        XCTAssertEqual(site.featureCodes.codes, ["#1", "#0", "12345678", "*73", nil, "*91", "*92", nil, "#70"])
+        XCTAssertEqual(site.featureCodes.match("#70"), .request(.cancelCallWaiting))
         XCTAssertEqual(site.featureCodes.match("#1"), .request(.doNotDisturb(true)))
         XCTAssertEqual(site.featureCodes.match("*90"), .none)
         XCTAssertEqual(site.stateFile, "/data/atad.state")

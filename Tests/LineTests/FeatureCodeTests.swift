@@ -38,7 +38,7 @@ final class FeatureCodeTests: XCTestCase, LineMachineDriving {
 
     func testDefaultCodesMatchAsTheyAreDialed() {
         let codes = FeatureCodes()
-        XCTAssertEqual(codes.codes, ["*78", "*79", "*72", "*73", "*90", "*91", "*92", "*93"])
+        XCTAssertEqual(codes.codes, ["*78", "*79", "*72", "*73", "*90", "*91", "*92", "*93", "*70"])
         XCTAssertEqual(codes.match("*"), .partial)
         XCTAssertEqual(codes.match("*7"), .partial)
         XCTAssertEqual(codes.match("*9"), .partial)
@@ -47,6 +47,7 @@ final class FeatureCodeTests: XCTestCase, LineMachineDriving {
         XCTAssertEqual(codes.match("*73"), .request(.forward(.always, to: nil)))
         XCTAssertEqual(codes.match("*91"), .request(.forward(.busy, to: nil)))
         XCTAssertEqual(codes.match("*93"), .request(.forward(.noAnswer, to: nil)))
+        XCTAssertEqual(codes.match("*70"), .request(.cancelCallWaiting))
         XCTAssertEqual(codes.match("*72"), .number(.always, dialed: ""))
         XCTAssertEqual(codes.match("*725551"), .number(.always, dialed: "5551"))
         XCTAssertEqual(codes.match("*90123"), .number(.busy, dialed: "123"))
@@ -58,7 +59,7 @@ final class FeatureCodeTests: XCTestCase, LineMachineDriving {
     }
 
     func testNoCodesMatchNothing() {
-        XCTAssertEqual(FeatureCodes.none.codes, [String?](repeating: nil, count: 8))
+        XCTAssertEqual(FeatureCodes.none.codes, [String?](repeating: nil, count: 9))
         for digits in ["*", "*7", "*78", "*725551", "5"] {
             XCTAssertEqual(FeatureCodes.none.match(digits), .none, digits)
         }

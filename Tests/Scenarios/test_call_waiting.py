@@ -15,7 +15,9 @@ loopback:
 - B giving up (CANCEL: 200 and 487) stops the tone and takes the
   `waiting:` line away; A's call goes on;
 - with `call_waiting = no`, B gets 486; with a call already waiting, a
-  third one gets 486.
+  third one gets 486;
+- *70 dialed before the number: B gets 486 during that call only; the
+  next call (after a hang-up) lets a second caller wait again.
 
 SIPp checks what it can itself (the new peers/uac_waiting_*.xml: no 180,
 a final answer too early, a re-INVITE in the wrong direction all fail the
@@ -435,3 +437,36 @@ def test_a_third_call_while_one_waits_gets_486(daemons, tmp_path, short_dir, sip
     b_side.assert_success()
     wait_line(daemon, "talking", None, None, "the waiting caller's CANCEL", *both)
     hang_up_a(daemon, a_side, b_side)
+
+
+def test_star_seventy_turns_call_waiting_off_for_the_call_it_dials(daemons, tmp_path, short_dir, sipp, peers):
+    """Off hook, *70 (the log says so, dial tone comes back), then 9123 to
+    SIPp A: SIPp B's INVITE gets 486 without a 180 (uac_busy_here.xml),
+    the line talks on. Hanging up ends it: the next call, to SIPp A2
+    (on A's port) without *70, has call waiting again (SIPp C waits, then gives up)."""
+    peer_a = peers(seed=1)
+    a_side = sipp.uas("uas_media.xml", keys=rtp(peer_a), timeout=SIPP_TIMEOUT)
+    daemon = start(daemons, tmp_path, short_dir, a_side)
+    ctl_ok(daemon, "hook", "1", "off")
+    ctl_ok(daemon, "dtmf", "1", "*70")
+    daemon.wait_for_log("info", "line 1: call waiting off until the line is idle again", timeout=SIGNAL_TIMEOUT)
+    wait_line(daemon, "dialtone", None, None, "dial tone after *70's confirmation", a_side)
+    ctl_ok(daemon, "dtmf", "1", "9123")
+    wait_line(daemon, "talking", None, None, "the call to 9123 to be answered", a_side)
+
+    sipp.uac("uac_busy_here.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
+             keys={"caller": CALLER_B}, timeout=15.0 * SLOW).assert_success()
+    assert snapshot(daemon) == ("talking", None, None), status_of(daemon)
+    hang_up_a(daemon, a_side)
+
+    peer_a2 = peers(seed=2)
+    # A's SIPp has exited: A2 takes its port, where the account points.
+    a2_side = sipp.uas("uas_media.xml", keys=rtp(peer_a2), timeout=SIPP_TIMEOUT, port=a_side.port,
+                       name="uas_media_next")
+    place_call(daemon, a2_side)
+    c_side = second_caller(sipp, daemon, "uac_waiting_cancelled.xml", caller=CALLER_C)
+    wait_waiting(daemon, c_side, a2_side)
+    tell_go(c_side)
+    c_side.assert_success()
+    wait_line(daemon, "talking", None, None, "the waiting caller's CANCEL", a2_side, c_side)
+    hang_up_a(daemon, a2_side, c_side)
