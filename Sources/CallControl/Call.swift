@@ -52,6 +52,9 @@ final class Call<Route> {
     static var resyncLimit: Int { 3 }
     /// A ringing call not answered by then is forwarded to `target`.
     var forwardUnanswered: (at: Instant, target: String)?
+    /// Left on hold by a hang-up, it rings the line back until then; not
+    /// taken back, it is ended (its far end would wait on forever).
+    var recallUntil: Instant?
 
     init(incoming: IncomingCall? = nil, outgoing: OutgoingCall? = nil, line: Int, route: Route, contact: String, sdp: SDPSession, capabilities: MediaCapabilities,
          mediaSettings: MediaSession.Settings) {
@@ -70,7 +73,8 @@ final class Call<Route> {
     /// The earliest of the SIP machine's timers and the call's own (asked
     /// at every turn of the loop: no array is built for it).
     var nextDeadline: Instant? {
-        Call.earlier(Call.earlier(incoming?.nextDeadline ?? outgoing?.nextDeadline, forwardUnanswered?.at), resyncAt)
+        Call.earlier(Call.earlier(Call.earlier(incoming?.nextDeadline ?? outgoing?.nextDeadline, forwardUnanswered?.at),
+                                  resyncAt), recallUntil)
     }
 
     private static func earlier(_ first: Instant?, _ second: Instant?) -> Instant? {

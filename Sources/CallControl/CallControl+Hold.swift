@@ -88,6 +88,7 @@ extension CallControl {
     /// The held call is the line's call again (a flash, or the ring-back
     /// answered).
     func takeBack(_ call: Call<Route>, at now: Instant) {
+        call.recallUntil = nil
         lines[call.line]?.held = nil
         lines[call.line]?.active = call.callID
         setOnHold(call, false, at: now)
@@ -169,6 +170,18 @@ extension CallControl {
     func mediaStart(_ call: Call<Route>, _ media: NegotiatedMedia) -> MediaCommand {
         lines[call.line]?.active == call.callID ? .start(line: call.line, media, call.mediaSettings)
             : .hold(line: call.line, media, call.mediaSettings)
+    }
+
+    /// The ring-back for a call left on hold went unanswered for
+    /// `hold_recall_seconds`: the call ends (BYE) and the ring stops.
+    func recallUnanswered(_ call: Call<Route>, at now: Instant) {
+        guard lines[call.line]?.held == call.callID else { return }
+        emit(.log(.info, "line \(call.line): held call \(call.callID) not taken back; hanging it up"))
+        let input = lineInput(ending: call, remote: false)
+        hangUp(call, at: now)
+        // Its BYE's answer is still to come: the line is free already.
+        lines[call.line]?.remove(call.callID)
+        if let input { emit(.line(call.line, .input(input))) }
     }
 
     /// What the line is told when `call` is over: a ring (or ring-back)

@@ -101,6 +101,8 @@ public final class CallControl<Route> {
             // longer the line's.
             lines[line]?.active = nil
             emit(.log(.info, "line \(line): call \(held.callID) is still on hold: ringing the line back"))
+            let seconds = site.lineSettings(line).holdRecallSeconds
+            if seconds > 0 { held.recallUntil = now + .seconds(Int64(seconds)) }
             emit(.line(line, .input(.incomingCall(callerID: false))))
         } else if let waiting = waitingCall(on: line), let caller = waiting.waitingCaller {
             lines[line]?.waiting = nil
@@ -132,11 +134,7 @@ public final class CallControl<Route> {
             return emit(.media(callID: pending.callID, .close(line: line)))
         }
         guard let call = activeCall(on: line) else { return }
-        if call.incoming != nil {
-            apply(call.incoming?.hangUp(at: now) ?? [], to: call)
-        } else {
-            apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
-        }
+        hangUp(call, at: now)
     }
 
     /// The far end of an answered call sent no RTP or RTCP since
@@ -149,13 +147,19 @@ public final class CallControl<Route> {
               now - max(lastHeard, answered) >= .seconds(Int64(seconds)) else { return [] }
         emit(.log(.info, "line \(call.line): call \(callID): nothing from the far end for \(seconds) s; hanging up"))
         let input = lineInput(ending: call, remote: true)
+        hangUp(call, at: now)
+        if let input { emit(.line(call.line, .input(input))) }
+        return take()
+    }
+
+    /// Our end of `call`, whichever way it went: BYE once up, else a
+    /// CANCEL or a refusal.
+    func hangUp(_ call: Call<Route>, at now: Instant) {
         if call.incoming != nil {
             apply(call.incoming?.hangUp(at: now) ?? [], to: call)
         } else {
             apply(call.outgoing?.hangUp(at: now) ?? [], to: call, at: now)
         }
-        if let input { emit(.line(call.line, .input(input))) }
-        return take()
     }
 
     func activeCall(on line: Int) -> Call<Route>? {
@@ -180,6 +184,11 @@ public final class CallControl<Route> {
             if let forward = call.forwardUnanswered, forward.at <= now {
                 call.forwardUnanswered = nil
                 forwardUnanswered(call, to: forward.target)
+                guard calls[call.callID] === call else { continue }
+            }
+            if let recall = call.recallUntil, recall <= now {
+                call.recallUntil = nil
+                recallUnanswered(call, at: now)
                 guard calls[call.callID] === call else { continue }
             }
             if let resync = call.resyncAt, resync <= now {

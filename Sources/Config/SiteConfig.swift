@@ -79,6 +79,10 @@ public struct SiteConfig: Sendable {
         /// `forward_no_answer_seconds`: how long a call rings before a
         /// no-answer forwarding takes it.
         public var forwardNoAnswerSeconds = 20
+        /// `hold_recall_seconds`: how long the line rings back for a call
+        /// left on hold by a hang-up before that call is ended; 0: until
+        /// answered.
+        public var holdRecallSeconds = 60
         /// `call_waiting`: a second call waits, announced by the tone,
         /// instead of getting busy.
         public var callWaiting = true
@@ -333,6 +337,7 @@ public struct SiteConfig: Sendable {
             settings.disconnectPulseMs = section.integer("disconnect_pulse_ms") ?? 0
             settings.forwardNoAnswerSeconds = section.integer("forward_no_answer_seconds") ?? 20
             settings.callWaiting = section.boolean("call_waiting") ?? true
+            settings.holdRecallSeconds = section.integer("hold_recall_seconds") ?? 60
             if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"],
                board.lines.first(where: { $0.number == number })?.loopDisconnectGPIO == nil {
                 diagnostics.append(Diagnostic(file: path, line: line,

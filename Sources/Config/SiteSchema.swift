@@ -106,6 +106,8 @@ public enum SiteSchema {
                         "cut the loop current this long when the far end hangs up (CPC), so answering machines let go, ms; 0 = never (default 0; simulated board only for now)"),
                 KeySpec("forward_no_answer_seconds", .integer(1...120),
                         "how long a call rings before a no-answer forwarding takes it, s (default 20)"),
+                KeySpec("hold_recall_seconds", .integer(0...600),
+                        "how long the line rings back for a call still on hold after a hang-up before it is ended, s; 0 = until answered (default 60)"),
                 KeySpec("call_waiting", .boolean,
                         "a second call during a call waits with the call-waiting tone; a flash answers it (default yes)"),
                 KeySpec("hangup_ms", .integer(400...5000),

@@ -526,6 +526,41 @@ final class HoldTests: XCTestCase {
         XCTAssertEqual(control.lines[1]?.active, "c1")
     }
 
+    /// Nobody takes the held call back: after `hold_recall_seconds`
+    /// (default 60) it gets our BYE and the ring stops.
+    func testARingBackNotAnsweredInTheRecallTimeEndsTheHeldCall() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        let (_, reinvite) = try hold(control)
+        _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
+        XCTAssertEqual(Self.site.lineSettings(1).holdRecallSeconds, 60)
+        _ = control.lineHungUp(1, at: now)
+        control.lineStateChanged(1, to: .idle)
+        control.lineStateChanged(1, to: .ringing)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(control.nextDeadline), now + .seconds(60))
+        XCTAssertEqual(sent(control.advance(to: now + .seconds(59))).count, 0)
+        let ended = control.advance(to: now + .seconds(60))
+        XCTAssertEqual(firstLines(ended).filter { $0.hasPrefix("BYE ") }.count, 1, "\(firstLines(ended))")
+        XCTAssertEqual(lineCommands(ended), [.input(.incomingCallEnded)])
+        XCTAssertNil(control.lines[1]?.held)
+        XCTAssertNil(control.heldStatus(ofLine: 1))
+    }
+
+    func testARingBackAnsweredInTimeIsNotEndedLater() throws {
+        let control = makeControl()
+        try answeredIncoming(control)
+        let (_, reinvite) = try hold(control)
+        _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
+        _ = control.lineHungUp(1, at: now)
+        control.lineStateChanged(1, to: .idle)
+        control.lineStateChanged(1, to: .ringing)
+        _ = control.lineAnswered(1, at: now + .seconds(30))
+        control.lineStateChanged(1, to: .talking)
+        let later = control.advance(to: now + .seconds(61))
+        XCTAssertFalse(firstLines(later).contains { $0.hasPrefix("BYE ") }, "\(firstLines(later))")
+        XCTAssertEqual(control.lines[1]?.active, "c1")
+    }
+
     // MARK: The held call's far end
 
     func testTheHeldCallsByeGets200AndTheLineIsToldItsHeldCallEnded() throws {

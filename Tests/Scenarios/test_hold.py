@@ -9,6 +9,8 @@ simulated board and real SIPp far ends on loopback:
   it swaps the two (each re-INVITEd), and another swaps back;
 - hanging up with a call held ends the active one (BYE) and rings the
   line back (no caller ID); lifting the handset takes the held call back;
+- a ring-back nobody answers ends the held call (BYE) after
+  `hold_recall_seconds`, and the bell stops;
 - the held party hanging up takes the `held:` line away and the line goes
   on as it was: no ring-back after an on-hook, and a ring-back that is
   ringing stops;
@@ -75,15 +77,15 @@ def write_board(tmp_path):
     return board
 
 
-def start(daemons, tmp_path, short_dir, uas):
+def start(daemons, tmp_path, short_dir, uas, line_settings=""):
     """atad on a one-line board, line 1 dialing 9xxx straight at the SIPp
-    `uas`. The far ends send no RTP but in the media test, so the RTP
-    timeout is off."""
+    `uas`, `line_settings` added to `[line 1]`. The far ends send no RTP
+    but in the media test, so the RTP timeout is off."""
     control = short_dir / "control.sock"
     site = write_site(tmp_path / "site.conf", control, log_level="debug", board=write_board(tmp_path), extra=(
         "rtp_timeout_seconds = 0\n"
         f"[account direct]\nuser = 1001\ndomain = 127.0.0.1:{uas.port}\nregister = no\n"
-        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n"))
+        "[line 1]\naccount = direct\ndial_plan = (9xxx)\n" + line_settings))
     return daemons.start(site, control, tmp_path)
 
 
@@ -478,6 +480,39 @@ def test_hanging_up_with_a_call_held_rings_back_and_the_held_party_hanging_up_st
     tell_go(uas)
     uas.assert_success()
     wait_line(daemon, "idle", None, "the ring-back to stop after the held party's BYE", uas)
+    wait_for(lambda: not ringing(daemon), SIGNAL_TIMEOUT, "the bell to stop", daemon, uas)
+
+
+def test_a_ring_back_nobody_answers_ends_the_held_call(daemons, tmp_path, short_dir, sipp, peers):
+    """`hold_recall_seconds = 7`: line 1's call to SIPp is held and the
+    handset hangs up. The line rings back; nobody lifts the handset, and
+    7 s after the hang-up atad sends the held call its BYE (SIPp's
+    uas_held_not_taken_back.xml fails on a sendrecv re-INVITE instead):
+    in us cadence (2 s on, 4 s off) that is during the second burst, and
+    no third one comes. The bell stops and the line is idle with nothing
+    held."""
+    peer = peers()
+    uas = sipp.uas("uas_held_not_taken_back.xml", keys=rtp(peer), timeout=SIPP_TIMEOUT)
+    daemon = start(daemons, tmp_path, short_dir, uas, line_settings="hold_recall_seconds = 7\n")
+    place_call(daemon, uas)
+    a = call_id(uas)
+    flash(daemon)
+    wait_line(daemon, "dialtone", a, "the call on hold", uas)
+    wait_reinvites(uas, 1, "the hold", daemon)
+
+    ctl_ok(daemon, "hook", "1", "on")
+    wait_line(daemon, "ringing", a, "the ring-back", uas, timeout=HANG_UP_TIMEOUT)
+    ended = ("info", f"line 1: held call {a} not taken back; hanging it up")
+    most_bursts = 0
+
+    def recall_ended():
+        nonlocal most_bursts
+        most_bursts = max(most_bursts, ring_bursts(daemon))
+        return ended in daemon.log_messages()
+    wait_for(recall_ended, SIGNAL_TIMEOUT + 7, "the ring-back to give up", daemon, uas)
+    assert most_bursts == 2, f"the ring-back ended in burst {most_bursts}, not the second"
+    uas.assert_success()
+    wait_line(daemon, "idle", None, "the line idle after the held call's BYE", uas)
     wait_for(lambda: not ringing(daemon), SIGNAL_TIMEOUT, "the bell to stop", daemon, uas)
 
 
