@@ -37,7 +37,7 @@ extension CallControl {
         guard var features = lines[line]?.features else { return [] }
         if case .cancelCallWaiting = request {
             lines[line]?.callWaitingCancelled = true
-            emit(.log(.info, "line \(line): call waiting off until the line is idle again"))
+            emit(.log(.info, "line \(line): call waiting off for the next call"))
             return take()
         }
         features.apply(request)
@@ -76,7 +76,7 @@ extension CallControl {
             }
             if let target = forwarding(.always, on: line) { return .forward(target, from: line.number) }
             if line.canRing { return .ring(line.number) }
-            if waitOn == nil, line.canWait, site.lineSettings(line.number).callWaiting, !line.callWaitingCancelled {
+            if waitOn == nil, line.canWait, line.active != line.callWithoutWaiting, site.lineSettings(line.number).callWaiting {
                 waitOn = .wait(line.number)
             }
             if busyForward == nil, let target = forwarding(.busy, on: line) {

@@ -28,6 +28,10 @@ extension CallControl {
         }
         let callID = makeToken() + "@atad"
         lines[line]?.active = callID
+        if lines[line]?.callWaitingCancelled == true {
+            lines[line]?.callWaitingCancelled = false
+            lines[line]?.callWithoutWaiting = callID
+        }
         pendingPlacements.append(PendingPlacement(callID: callID, line: line, number: number, account: settings, route: route))
         return [.openMedia(callID: callID, host: settings.localHost, toward: route)]
     }

@@ -74,7 +74,10 @@ public final class CallControl<Route> {
     /// A line's state machine changed state. Idle ends what *70 did.
     public func lineStateChanged(_ line: Int, to state: LineState) {
         lines[line]?.state = state
-        if state == .idle { lines[line]?.callWaitingCancelled = false }
+        if state == .idle {
+            lines[line]?.callWaitingCancelled = false
+            lines[line]?.callWithoutWaiting = nil
+        }
     }
 
     /// The handset on `line` answered the call ringing it, or the ring

@@ -18,9 +18,12 @@ public struct LineCalls: Equatable, Sendable {
     public var conference = false
     /// Do-not-disturb and forwarding, as the phone set them.
     public var features = LineFeatures()
-    /// *70 dialed since the line was last idle: the call it goes on to
-    /// make takes no waiting call.
+    /// *70 dialed since the line was last idle: the next call it places
+    /// becomes `callWithoutWaiting`.
     public var callWaitingCancelled = false
+    /// The call placed after *70: while it is the line's call, no other
+    /// waits (one taken back from hold, or placed later, may).
+    public var callWithoutWaiting: String?
 
     public init(number: Int) { self.number = number }
 

@@ -19,10 +19,22 @@ extension SiteConfig {
                                               message: "invalid value '\(text)' for '\(kind.key)': expected 1 to 8 of 0-9, * and #, or off"))
             }
         }
-        if let conflict = codes.conflict {
-            // At the code the file sets (the other may be a default).
-            let line = conflict.keys.lazy.compactMap { section.keyLines[$0] }.first ?? section.line
-            diagnostics.append(Diagnostic(file: path, line: line, message: "[features]: \(conflict.message)"))
+        // A code the file sets wins over a default the file left alone (a
+        // newer atad may bring a default the file already uses, as *70
+        // came after *78): that default is turned off, with a warning.
+        // Two codes the file sets itself are an error, at the first.
+        while let conflict = codes.conflict {
+            let set = conflict.keys.filter { section.keyLines[$0] != nil }
+            guard set.count == 1, let line = section.keyLines[set[0]],
+                  let defaulted = FeatureCodes.kinds.firstIndex(where: { $0.key != set[0] && conflict.keys.contains($0.key) })
+            else {
+                let line = set.lazy.compactMap { section.keyLines[$0] }.first ?? section.line
+                diagnostics.append(Diagnostic(file: path, line: line, message: "[features]: \(conflict.message)"))
+                break
+            }
+            codes.codes[defaulted] = nil
+            diagnostics.append(Diagnostic(file: path, line: line, severity: .warning,
+                                          message: "[features]: \(conflict.message); '\(FeatureCodes.kinds[defaulted].key)' is off (give it a code of its own to keep it)"))
         }
         return codes
     }

@@ -311,6 +311,10 @@ public final class MediaSession {
             remoteSSRC = header.ssrc
             reception = RTPReceptionStatistics(clockRate: UInt32(format.sampleRate))
             jitterBuffer.reset()
+            // The new source's timestamps start anywhere: the old source's
+            // last event must not make its events look like stale copies.
+            eventReceiver = TelephoneEventReceiver()
+            eventTone = nil
         }
         // A packet behind the highest sequence number is reordered or a
         // duplicate; RFC 3550's bookkeeping cannot tell which, the jitter
@@ -353,13 +357,7 @@ public final class MediaSession {
         if changes.interrupted != nil || changes.ended != nil { eventTone = nil }
         // An event seen only by its end packets still starts (and ends): a
         // key that short is not played.
-        if let code = changes.started, changes.ended == nil {
-            startEventTone(code, volume: event.volume)
-            statistics.digitsReceived += 1
-        }
-        // Updates that paused past the timeout and came back: the key is
-        // still held, its tone goes on (the same key, not a new one).
-        if let code = changes.resumed { startEventTone(code, volume: event.volume) }
+        if let code = changes.started, changes.ended == nil { startEventTone(code, volume: event.volume) }
     }
 
     /// A key the far end sent out of the media path (SIP INFO): played to
@@ -367,7 +365,6 @@ public final class MediaSession {
     public func playKey(_ digit: DTMFDigit, milliseconds: Int) {
         guard let code = TelephoneEventCode.code(for: digit.character) else { return }
         startEventTone(code, volume: settings.eventVolume)
-        statistics.digitsReceived += 1
         eventToneSamplesLeft = format.samples(milliseconds: min(max(milliseconds, 40), 5000))
     }
 
@@ -384,6 +381,7 @@ public final class MediaSession {
         let spec = ToneSpec(frequencies: [UInt16(digit.lowFrequency), UInt16(digit.highFrequency)], levelDBm0: level)
         eventTone = ToneGenerator(spec: spec, sampleRate: format.sampleRate)
         eventToneSamplesLeft = nil
+        statistics.digitsReceived += 1
     }
 
     /// The earpiece frame: a received key's tone, else the jitter buffer's

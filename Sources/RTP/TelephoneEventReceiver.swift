@@ -11,9 +11,6 @@ import Timebase
 /// marker, for the same event code, right where the long previous segment
 /// ends; it continues the event. If updates stop (the end packets were
 /// lost) `expire` ends the event after `timeout`, so a tone never plays on.
-/// If they only paused (the network or the sender stalled) and come back
-/// with the key still held, the event resumes rather than being lost for
-/// the rest of the press.
 public struct TelephoneEventReceiver: Sendable {
     /// An event that finished.
     public struct Ending: Equatable, Sendable {
@@ -35,15 +32,11 @@ public struct TelephoneEventReceiver: Sendable {
         public var started: UInt8?
         /// The event this packet ended.
         public var ended: Ending?
-        /// The event, expired for want of updates, that this late update
-        /// shows still going: it plays again (it is not a new key).
-        public var resumed: UInt8?
 
-        public init(interrupted: Ending? = nil, started: UInt8? = nil, ended: Ending? = nil, resumed: UInt8? = nil) {
+        public init(interrupted: Ending? = nil, started: UInt8? = nil, ended: Ending? = nil) {
             self.interrupted = interrupted
             self.started = started
             self.ended = ended
-            self.resumed = resumed
         }
     }
 
@@ -61,10 +54,6 @@ public struct TelephoneEventReceiver: Sendable {
     /// How long an event may go without an update before `expire` ends it.
     public let timeout: Interval
     private var active: ActiveEvent?
-    /// The event `expire` ended without its end packet: its later updates
-    /// resume it, its end packets close it quietly, a new event makes it
-    /// history.
-    private var lapsed: ActiveEvent?
     /// Timestamp of the last segment that ended; it and anything older is
     /// history.
     private var finishedTimestamp: UInt32?
@@ -87,30 +76,21 @@ public struct TelephoneEventReceiver: Sendable {
         if let finishedTimestamp, Int32(bitPattern: timestamp &- finishedTimestamp) <= 0 {
             return Changes()  // a retransmitted end packet, or a late one
         }
-        if active == nil, let lapsed {
-            let ahead = Int32(bitPattern: timestamp &- lapsed.segmentTimestamp)
-            if ahead < 0 { return Changes() }  // a late packet of an earlier segment
-            if continues(lapsed, payload: payload, marker: marker, ahead: ahead) {
-                let current = updated(lapsed, payload: payload, ahead: ahead, arrival: arrival)
-                if payload.isEnd {
-                    _ = finish(current)  // its tone already stopped
-                } else if ahead > 0 || payload.duration > lapsed.duration {
-                    self.lapsed = nil
-                    active = current
-                    return Changes(resumed: current.event)
-                }
-                return Changes()  // a copy of an update already heard
-            }
-            finishedTimestamp = lapsed.segmentTimestamp
-            self.lapsed = nil
-        }
         var changes = Changes()
-        if let current = active {
+        if var current = active {
             let ahead = Int32(bitPattern: timestamp &- current.segmentTimestamp)
             if ahead < 0 { return changes }  // a late packet of an earlier segment
-            if continues(current, payload: payload, marker: marker, ahead: ahead) {
-                let current = updated(current, payload: payload, ahead: ahead, arrival: arrival)
+            if ahead == 0 || isNextSegment(of: current, payload: payload, marker: marker, ahead: ahead) {
+                if ahead > 0 {
+                    current.earlierSegments &+= UInt32(ahead)
+                    current.segmentTimestamp = timestamp
+                    current.duration = payload.duration
+                } else {
+                    current.duration = max(current.duration, payload.duration)
+                }
+                current.lastUpdate = arrival
                 if payload.isEnd {
+                    current.duration = payload.duration
                     changes.ended = finish(current)
                 } else {
                     active = current
@@ -133,30 +113,7 @@ public struct TelephoneEventReceiver: Sendable {
     /// Ends the playing event if its updates stopped `timeout` ago.
     public mutating func expire(at now: Instant) -> Ending? {
         guard let current = active, now - current.lastUpdate >= timeout else { return nil }
-        active = nil
-        lapsed = current
-        return Ending(event: current.event, duration: current.total)
-    }
-
-    /// A packet of `current`'s own segment, or the segment that follows it.
-    private func continues(_ current: ActiveEvent, payload: TelephoneEventPayload, marker: Bool,
-                           ahead: Int32) -> Bool {
-        ahead == 0 || isNextSegment(of: current, payload: payload, marker: marker, ahead: ahead)
-    }
-
-    /// `current` with one more update: a longer duration, or a new segment.
-    private func updated(_ current: ActiveEvent, payload: TelephoneEventPayload, ahead: Int32,
-                         arrival: Instant) -> ActiveEvent {
-        var current = current
-        if ahead > 0 {
-            current.earlierSegments &+= UInt32(ahead)
-            current.segmentTimestamp &+= UInt32(ahead)
-            current.duration = payload.duration
-        } else {
-            current.duration = payload.isEnd ? payload.duration : max(current.duration, payload.duration)
-        }
-        current.lastUpdate = arrival
-        return current
+        return finish(current)
     }
 
     /// A segment continues an event only if nothing marks it as new: same
@@ -169,7 +126,6 @@ public struct TelephoneEventReceiver: Sendable {
 
     private mutating func finish(_ event: ActiveEvent) -> Ending {
         active = nil
-        lapsed = nil
         finishedTimestamp = event.segmentTimestamp
         return Ending(event: event.event, duration: event.total)
     }

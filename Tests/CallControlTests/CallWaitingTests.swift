@@ -58,7 +58,6 @@ final class CallWaitingTests: XCTestCase {
         "c1": "<sip:2000@atad.test>;tag=f1",
         "c2": "\"Bob\" <sip:3000@atad.test>;tag=f2",
         "c3": "<sip:4000@atad.test>;tag=f3",
-        "c4": "<sip:5000@atad.test>;tag=f4",
     ]
     private static let bob = CallerIdentity(number: .shown("3000"), name: .shown("Bob"))
 
@@ -220,29 +219,6 @@ final class CallWaitingTests: XCTestCase {
         XCTAssertFalse(opensMedia(actions))
         XCTAssertNil(control.lines[1]?.waiting)
         XCTAssertNil(control.heldStatus(ofLine: 1))
-    }
-
-    func testStarSeventyGivesTheNextCallsSecondCallerBusyUntilTheLineIsIdle() throws {
-        let control = makeControl()
-        // (*70 comes from dial tone before an outgoing call; the first call
-        // here is an incoming one only to keep the test short.)
-        let said = control.lineFeature(1, .cancelCallWaiting)
-        XCTAssertEqual(said.count, 1, "a log line, nothing kept: \(said)")
-        XCTAssertFalse(said.contains { if case .featuresChanged = $0 { return true } else { return false } })
-        XCTAssertNil(control.featureStatus(ofLine: 1))
-        let firstTag = try answeredIncoming(control)
-        let refused = try newInvite(control, callID: "c2")
-        XCTAssertEqual(firstLines(refused), ["SIP/2.0 486 Busy Here"])
-        XCTAssertFalse(opensMedia(refused))
-        XCTAssertNil(control.lines[1]?.waiting)
-
-        // The call ends, the line goes idle: the next call has call waiting again.
-        _ = control.receive(request: try request("BYE", callID: "c1", toTag: firstTag, cseq: 2), from: origin(), at: now)
-        control.lineStateChanged(1, to: .idle)
-        XCTAssertEqual(control.lines[1]?.callWaitingCancelled, false)
-        _ = try answeredIncoming(control, callID: "c3")
-        XCTAssertTrue(opensMedia(try newInvite(control, callID: "c4")), "the next call's second caller waits")
-        XCTAssertEqual(control.lines[1]?.waiting, "c4")
     }
 
     func testCallWaitingIsOnByDefault() {

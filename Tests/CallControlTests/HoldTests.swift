@@ -428,6 +428,51 @@ final class HoldTests: XCTestCase {
         XCTAssertTrue(invites(back).first?.text.contains("a=sendrecv\r\n") ?? false)
     }
 
+    // MARK: *70
+
+    /// *70, then a call: a new INVITE while it talks gets 486, not the
+    /// call-waiting tone; the line's next idle ends that.
+    func testStarSeventyGivesTheCallItDialsNoWaitingCall() throws {
+        let control = makeControl(lines: [1])
+        control.lineStateChanged(1, to: .dialTone)
+        let said = control.lineFeature(1, .cancelCallWaiting)
+        XCTAssertEqual(said.count, 1, "a log line, nothing kept: \(said)")
+        XCTAssertNil(control.featureStatus(ofLine: 1))
+        let (placed, _) = try answeredOutgoing(control)
+        XCTAssertEqual(control.lines[1]?.callWithoutWaiting, placed)
+        let refused = try XCTUnwrap(control.receive(request: try request("INVITE", callID: "c2", toTag: nil, cseq: 1,
+                                                                         body: Self.sdp(port: 4020)),
+                                                    from: origin(), at: now))
+        XCTAssertEqual(firstLines(refused), ["SIP/2.0 486 Busy Here"])
+        XCTAssertNil(control.lines[1]?.waiting)
+        _ = control.lineHungUp(1, at: now)
+        control.lineStateChanged(1, to: .idle)
+        XCTAssertNil(control.lines[1]?.callWithoutWaiting)
+        XCTAssertEqual(control.lines[1]?.callWaitingCancelled, false)
+    }
+
+    /// *70 dialed from recall dial tone takes call waiting from the second
+    /// call only: back on the first (no idle in between), a new INVITE waits.
+    func testStarSeventyForASecondCallLeavesTheHeldOneItsCallWaiting() throws {
+        let control = makeControl(lines: [1])
+        try answeredIncoming(control)
+        let (_, reinvite) = try hold(control)
+        _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
+        _ = control.lineFeature(1, .cancelCallWaiting)
+        let (second, invite) = try answeredOutgoing(control)
+        XCTAssertEqual(control.lines[1]?.callWithoutWaiting, second)
+        _ = control.receive(request: try farEndRequest("BYE", to: invite, cseq: 2), from: origin(), at: now)
+        control.lineStateChanged(1, to: .busy)
+        _ = control.lineFlashed(1, at: now)
+        control.lineStateChanged(1, to: .talking)
+        XCTAssertEqual(control.lines[1]?.active, "c1")
+        let waits = try XCTUnwrap(control.receive(request: try request("INVITE", callID: "c2", toTag: nil, cseq: 1,
+                                                                       body: Self.sdp(port: 4020)),
+                                                  from: origin(), at: now))
+        XCTAssertFalse(firstLines(waits).contains("SIP/2.0 486 Busy Here"), "\(firstLines(waits))")
+        guard case .openMedia? = waits.first else { return XCTFail("the call should wait: \(firstLines(waits))") }
+    }
+
     // MARK: Hanging up with a call held
 
     func testHangingUpOnTheSecondCallEndsItAndRingsBackForTheHeldOne() throws {

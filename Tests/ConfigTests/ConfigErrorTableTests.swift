@@ -200,13 +200,15 @@ final class ConfigErrorTableTests: XCTestCase {
             [general]
             board = board.conf
             [features]
+            dnd_off = *79
             dnd_on = *7
-            """, expected: ["/c/site.conf:4: error: [features]: 'dnd_on = *7' and 'dnd_off = *79': one code is the start of the other"]),
+            """, expected: ["/c/site.conf:5: error: [features]: 'dnd_on = *7' and 'dnd_off = *79': one code is the start of the other"]),
         Case(name: "the same feature code twice", site: """
             [general]
             board = board.conf
             [features]
             forward_busy_off = *93
+            forward_no_answer_off = *93
             """, expected: ["/c/site.conf:4: error: [features]: 'forward_busy_off = *93' and 'forward_no_answer_off = *93': the same code twice"]),
         Case(name: "unknown feature key", site: """
             [general]

@@ -112,40 +112,6 @@ final class MediaSessionTests: XCTestCase {
         XCTAssertLessThanOrEqual(loudFrames, 156)
     }
 
-    /// A held key whose packets stall past the receiver's timeout (a
-    /// congested link, a busy sender) and then arrive in a burst: B's
-    /// earpiece falls silent in the gap and carries the key again after it,
-    /// counted once.
-    func testHeldKeyPlaysOnAfterItsPacketsStalled() {
-        let link = Link(a: Self.session(ssrc: 5), b: Self.session(ssrc: 6))
-        var keys = DTMFGenerator(levelDBm0: -8, twistDB: 2, onMs: 1500, offMs: 100)
-        XCTAssertTrue(keys.enqueue("5"))
-        var held: [[UInt8]] = []
-        var loudAfterStall = 0
-        for tick in 0..<200 {
-            link.mouth.withUnsafeMutableBufferPointer { keys.generate(into: $0) }
-            let status: DTMFDetector.Status = link.mouth.withUnsafeBufferPointer { buffer in
-                link.detector.process(buffer) { _ in }
-                return link.detector.status
-            }
-            let length = link.mouth.withUnsafeBufferPointer { buffer in
-                link.packet.withUnsafeMutableBytes { link.a.capture(buffer, dtmf: status, into: $0) }
-            }
-            if length > 0 { held.append(Array(link.packet[0..<length])) }
-            // 300 ms (ticks 40-69) with nothing delivered, then all of it.
-            if !(40..<70).contains(tick) {
-                for packet in held { packet.withUnsafeBytes { link.b.receive($0, at: link.now) } }
-                held.removeAll()
-            }
-            link.ear.withUnsafeMutableBufferPointer { link.b.playout(into: $0, at: link.now) }
-            if (75..<140).contains(tick), link.ear.contains(where: { $0 > 500 || $0 < -500 }) { loudAfterStall += 1 }
-            link.now = link.now + .milliseconds(10)
-        }
-        XCTAssertEqual(link.a.statistics.digitsSent, 1)
-        XCTAssertEqual(link.b.statistics.digitsReceived, 1)
-        XCTAssertEqual(loudAfterStall, 65, "the key's tone plays on once its updates come back")
-    }
-
     /// Presses `digits` on A's handset for `ticks` frames; returns the digits
     /// a DTMF receiver finds in B's earpiece. `afterTick` sees each tick.
     static func pressKeys(_ digits: String, on link: Link, onMs: Int, ticks: Int,
@@ -159,6 +125,20 @@ final class MediaSessionTests: XCTestCase {
             afterTick(tick)
         }
         return heardDigits
+    }
+
+    /// The far end's source changes (a new SSRC, its timestamps starting
+    /// lower: a PBX that re-anchors the call, a restarted peer): its keys
+    /// are played, not taken for late copies of the old source's last.
+    func testKeysFromANewSourceArePlayed() {
+        let b = Self.session(ssrc: 8)
+        let first = Link(a: Self.session(ssrc: 100), b: b)
+        XCTAssertEqual(Self.pressKeys("5", on: first, onMs: 300, ticks: 60), "5")
+        let second = Link(a: Self.session(ssrc: 2), b: b)
+        second.now = first.now
+        XCTAssertEqual(Self.pressKeys("5", on: second, onMs: 300, ticks: 60), "5")
+        XCTAssertEqual(b.statistics.sourceChanges, 1)
+        XCTAssertEqual(b.statistics.digitsReceived, 2)
     }
 
     /// A far end without telephone-event: the key must stay in the audio

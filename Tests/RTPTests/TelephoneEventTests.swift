@@ -97,47 +97,6 @@ final class TelephoneEventTests: XCTestCase {
                        Changes())
     }
 
-    func testUpdatesThatPausedPastTheTimeoutResumeTheEvent() {
-        var receiver = TelephoneEventReceiver(timeout: .milliseconds(150))
-        XCTAssertEqual(receiver.receive(payload(5, 160), timestamp: 800, marker: true, arrival: at(milliseconds: 0)),
-                       Changes(started: 5))
-        _ = receiver.receive(payload(5, 320), timestamp: 800, marker: false, arrival: at(milliseconds: 20))
-        // The sender (or the network) stalls for 300 ms: the tone stops...
-        XCTAssertEqual(receiver.expire(at: at(milliseconds: 170)), Ending(event: 5, duration: 320))
-        XCTAssertNil(receiver.activeEvent)
-        // ...a copy of an update already heard does not bring it back...
-        XCTAssertEqual(receiver.receive(payload(5, 320), timestamp: 800, marker: false, arrival: at(milliseconds: 300)),
-                       Changes())
-        XCTAssertNil(receiver.activeEvent)
-        // ...but the held key's next updates do, as the same key, not a new one.
-        XCTAssertEqual(receiver.receive(payload(5, 2560), timestamp: 800, marker: false, arrival: at(milliseconds: 320)),
-                       Changes(resumed: 5))
-        XCTAssertEqual(receiver.activeEvent, 5)
-        XCTAssertEqual(receiver.expiryDeadline, at(milliseconds: 470))
-        XCTAssertEqual(receiver.receive(payload(5, 2720), timestamp: 800, marker: false, arrival: at(milliseconds: 340)),
-                       Changes())
-        XCTAssertEqual(receiver.receive(payload(5, 2880, end: true), timestamp: 800, marker: false, arrival: at(milliseconds: 360)),
-                       Changes(ended: Ending(event: 5, duration: 2880)))
-        XCTAssertEqual(receiver.receive(payload(5, 2880, end: true), timestamp: 800, marker: false, arrival: at(milliseconds: 361)),
-                       Changes())
-    }
-
-    func testALapsedEventIsHistoryOnceTheNextOneStarts() {
-        var receiver = TelephoneEventReceiver(timeout: .milliseconds(150))
-        _ = receiver.receive(payload(1, 160), timestamp: 0, marker: true, arrival: at(milliseconds: 0))
-        XCTAssertNotNil(receiver.expire(at: at(milliseconds: 150)))
-        XCTAssertEqual(receiver.receive(payload(2, 160), timestamp: 1600, marker: true, arrival: at(milliseconds: 400)),
-                       Changes(started: 2))
-        // The first key's straggling updates neither resume it nor cut the second.
-        XCTAssertEqual(receiver.receive(payload(1, 480), timestamp: 0, marker: false, arrival: at(milliseconds: 410)),
-                       Changes())
-        XCTAssertEqual(receiver.activeEvent, 2)
-        XCTAssertEqual(receiver.expire(at: at(milliseconds: 550)), Ending(event: 2, duration: 160))
-        XCTAssertEqual(receiver.receive(payload(1, 640), timestamp: 0, marker: false, arrival: at(milliseconds: 560)),
-                       Changes())
-        XCTAssertNil(receiver.activeEvent)
-    }
-
     func testSenderPacketSequence() {
         var sender = TelephoneEventSender(volume: 10)
         XCTAssertFalse(sender.isActive)

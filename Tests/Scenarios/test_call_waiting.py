@@ -449,7 +449,7 @@ def test_star_seventy_turns_call_waiting_off_for_the_call_it_dials(daemons, tmp_
     daemon = start(daemons, tmp_path, short_dir, a_side)
     ctl_ok(daemon, "hook", "1", "off")
     ctl_ok(daemon, "dtmf", "1", "*70")
-    daemon.wait_for_log("info", "line 1: call waiting off until the line is idle again", timeout=SIGNAL_TIMEOUT)
+    daemon.wait_for_log("info", "line 1: call waiting off for the next call", timeout=SIGNAL_TIMEOUT)
     wait_line(daemon, "dialtone", None, None, "dial tone after *70's confirmation", a_side)
     ctl_ok(daemon, "dtmf", "1", "9123")
     wait_line(daemon, "talking", None, None, "the call to 9123 to be answered", a_side)
