@@ -37,6 +37,14 @@ extension CallControl {
                 emit(.log(.info, "line \(line): call \(active.callID) on hold"))
                 emit(.line(line, .input(.callHeld)))
             }
+        } else if active == nil, let waiting = waitingCall(on: line) {
+            // The first call's far end hung up while this one waited: the
+            // flash on the busy tone answers it.
+            lines[line]?.waiting = nil
+            lines[line]?.active = waiting.callID
+            emit(.log(.info, "line \(line): answering waiting call \(waiting.callID)"))
+            answerWaiting(waiting, at: now)
+            emit(.line(line, .input(.waitingCallAnswered)))
         } else if let held {
             // The second call was not up yet (dialing, ringing, busy): it
             // ends, and the held one comes back.

@@ -243,9 +243,18 @@ public struct LineMachine: Sendable {
                 if tone == .callWaiting { stopTone(&actions) }
             }
         case .waitingCallAnswered:
-            guard state == .talking else { break }
+            if state == .talking {
+                holdingCall = true
+            } else {
+                // The first call ended from the far end while this one
+                // waited: from its busy tone (or what followed), talking.
+                guard callWaits, isOffHook else { break }
+                stopTone(&actions)
+                clearDialing()
+                stateDeadline = nil
+                enter(.talking, &actions)
+            }
             callWaits = false
-            holdingCall = true
             if tone == .callWaiting { stopTone(&actions) }
         case .featuresActive(let active):
             featuresActive = active
@@ -358,7 +367,9 @@ public struct LineMachine: Sendable {
         }
         // Outside the flash window and short of a hang-up: nothing happened.
         guard length >= timings.flashMinimum, length <= timings.flashMaximum else { return }
-        if state == .talking || holdingCall {
+        // (A call still waiting after the first one's far end hung up: the
+        // flash on its busy tone answers it.)
+        if state == .talking || holdingCall || callWaits {
             actions.append(.flash)
         } else if collecting {
             // A flash while dialing starts the number over.

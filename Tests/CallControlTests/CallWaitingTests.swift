@@ -538,6 +538,24 @@ final class CallWaitingTests: XCTestCase {
         XCTAssertEqual(mediaCommands(answered), ["c2 start 1"])
     }
 
+    /// The first call's far end hangs up while c2 waits; the handset,
+    /// hearing busy tone, flashes: c2 is answered (200, its media on the
+    /// line) and the line talks.
+    func testTheFirstCallsFarEndHangingUpWhileACallWaitsThenAFlashAnswersIt() throws {
+        let control = makeControl()
+        let firstTag = try answeredIncoming(control)
+        _ = try waitingCall(control)
+        _ = control.receive(request: try request("BYE", callID: "c1", toTag: firstTag, cseq: 2), from: origin(), at: now)
+        control.lineStateChanged(1, to: .busy)
+        let flashed = control.lineFlashed(1, at: now)
+        XCTAssertEqual(firstLines(flashed), ["SIP/2.0 200 OK"])
+        XCTAssertEqual(mediaCommands(flashed), ["c2 start 1"])
+        XCTAssertEqual(lineCommands(flashed), [.input(.waitingCallAnswered)])
+        XCTAssertEqual(control.lines[1]?.active, "c2")
+        XCTAssertNil(control.lines[1]?.waiting)
+        XCTAssertNil(control.heldStatus(ofLine: 1))
+    }
+
     /// The waiting caller gives up while the line rings for it after the
     /// hang-up: the ring stops.
     func testACancelWhileTheLineRingsForTheWaitingCallStopsTheRing() throws {

@@ -223,4 +223,45 @@ final class CallWaitingLineTests: XCTestCase, LineMachineDriving {
         wait(machine.timings.hangUp)
         XCTAssertFalse(actions.contains(.hangUp), "\(actions)")
     }
+
+    // MARK: A flash after the first call's far end hung up
+
+    /// Busy tone after the far end hung up, a call still waiting: a flash
+    /// goes to call control, whose answer takes the line to talking.
+    func testAFlashOnBusyToneWhileACallWaitsAnswersIt() throws {
+        try makeLine()
+        talkWithACallWaiting()
+        send(.remoteHangUp)
+        XCTAssertEqual(machine.state, .busy)
+        XCTAssertEqual(flash(), [.flash])
+        actions = []
+        XCTAssertEqual(send(.waitingCallAnswered), [.stopTone, .stateChanged(.talking)])
+        XCTAssertEqual(machine.state, .talking)
+        XCTAssertNil(machine.tone)
+        XCTAssertFalse(machine.holdingCall, "the first call is gone, not held")
+        XCTAssertNil(machine.nextDeadline, "no howler under the call")
+    }
+
+    /// The same from the howler the busy tone turned into.
+    func testAFlashOnTheHowlerWhileACallWaitsAnswersIt() throws {
+        try makeLine()
+        talkWithACallWaiting()
+        send(.remoteHangUp)
+        wait(machine.timings.failureToneDuration)
+        XCTAssertEqual(machine.state, .howler)
+        XCTAssertEqual(flash(), [.flash])
+        send(.waitingCallAnswered)
+        XCTAssertEqual(machine.state, .talking)
+        XCTAssertNil(machine.tone)
+    }
+
+    /// Busy tone with nothing waiting: a flash is nothing, as before.
+    func testAFlashOnBusyToneWithNothingWaitingIsNothing() throws {
+        try makeLine()
+        talk()
+        send(.remoteHangUp)
+        XCTAssertEqual(flash(), [])
+        XCTAssertEqual(send(.waitingCallAnswered), [], "no waiting call to take")
+        XCTAssertEqual(machine.state, .busy)
+    }
 }

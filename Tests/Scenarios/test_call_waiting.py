@@ -12,6 +12,8 @@ loopback:
   held call;
 - hanging up while B waits ends A (BYE) and rings the line for B, with
   B's caller ID; lifting the handset answers B (200);
+- A hanging up while B waits gives busy tone, and a flash on it answers
+  B (200);
 - B giving up (CANCEL: 200 and 487) stops the tone and takes the
   `waiting:` line away; A's call goes on;
 - with `call_waiting = no`, B gets 486; with a call already waiting, a
@@ -354,6 +356,34 @@ def test_hanging_up_while_a_call_waits_rings_the_line_for_it_with_its_caller_id(
     b_side.assert_success()
     wait_line(daemon, "idle", None, None, "the hang-up", *both, timeout=HANG_UP_TIMEOUT)
     assert not ringing(daemon), daemon.ctl("ringing", "1").out_lines
+    check_sdps(b_side, ["sendrecv"])
+
+
+def test_a_flash_on_busy_tone_answers_a_call_still_waiting(daemons, tmp_path, short_dir, sipp, peers):
+    """Line 1 talks to SIPp A; SIPp B waits. A hangs up (its BYE, on the
+    test's cue: uas_media_bye_on_cue.xml): the line gives busy tone, B
+    still waits with no final answer. A flash answers B (200 with
+    a=sendrecv; B ACKs): talking, nothing waiting. Hanging up sends B its
+    BYE."""
+    peer_a, peer_b = peers(seed=1), peers(seed=2)
+    a_side = sipp.uas("uas_media_bye_on_cue.xml", keys=rtp(peer_a), timeout=SIPP_TIMEOUT)
+    daemon = start(daemons, tmp_path, short_dir, a_side)
+    place_call(daemon, a_side)
+    b_side = second_caller(sipp, daemon, "uac_waiting_rings.xml", peer=peer_b)
+    both = (a_side, b_side)
+    b = wait_waiting(daemon, b_side, a_side)
+
+    tell_go(a_side)
+    a_side.assert_success()
+    wait_line(daemon, "busy", None, b, "busy tone after A's BYE, B still waiting", *both)
+    assert not finals(b_side), f"B was answered before the flash:\n{exchange(b_side)}"
+    flash(daemon)
+    wait_line(daemon, "talking", None, None, "the flash to answer B", *both)
+    wait_for(lambda: [m.code for m in finals(b_side)][:1] == [200], SIGNAL_TIMEOUT, "B's 200", daemon, *both)
+    assert call_id(b_side) == b
+    ctl_ok(daemon, "hook", "1", "on")
+    b_side.assert_success()
+    wait_line(daemon, "idle", None, None, "the hang-up", *both, timeout=HANG_UP_TIMEOUT)
     check_sdps(b_side, ["sendrecv"])
 
 
