@@ -34,7 +34,7 @@ extension SiteConfig {
             }
             codes.codes[defaulted] = nil
             diagnostics.append(Diagnostic(file: path, line: line, severity: .warning,
-                                          message: "[features]: \(conflict.message); '\(FeatureCodes.kinds[defaulted].key)' is off (give it a code of its own to keep it)"))
+                                          message: "[features]: \(conflict.message); '\(FeatureCodes.kinds[defaulted].key)' is off"))
         }
         return codes
     }

@@ -84,7 +84,7 @@ public enum SiteSchema {
                 KeySpec("forward_busy_off", .text, "code that stops forwarding calls when busy (default *91)"),
                 KeySpec("forward_no_answer", .text, "code, then the number, that forwards calls not answered in time (default *92)"),
                 KeySpec("forward_no_answer_off", .text, "code that stops forwarding unanswered calls (default *93)"),
-                KeySpec("cancel_call_waiting", .text, "code dialed before a number: no call waiting during that call (default *70)"),
+                KeySpec("cancel_call_waiting", .text, "code before a number: no call waiting in that call (default *70)"),
             ]),
             SectionSpec("line", argument: .number(1...64), keys: [
                 KeySpec("account", .text, "the [account NAME] this line calls through"),
@@ -107,7 +107,7 @@ public enum SiteSchema {
                 KeySpec("forward_no_answer_seconds", .integer(1...120),
                         "how long a call rings before a no-answer forwarding takes it, s (default 20)"),
                 KeySpec("hold_recall_seconds", .integer(0...600),
-                        "how long the line rings back for a call still on hold after a hang-up before it is ended, s; 0 = until answered (default 60)"),
+                        "ring-back for a call left on hold by a hang-up before it is ended, s; 0 = no end (default 60)"),
                 KeySpec("call_waiting", .boolean,
                         "a second call during a call waits with the call-waiting tone; a flash answers it (default yes)"),
                 KeySpec("hangup_ms", .integer(400...5000),

@@ -147,7 +147,7 @@ final class FeatureStateFileTests: XCTestCase {
         XCTAssertEqual(result.diagnostics.map(\.text), [
             "/c/site.conf:4: warning: [features]: "
                 + "'dnd_on = *70' and 'cancel_call_waiting = *70': the same code twice; "
-                + "'cancel_call_waiting' is off (give it a code of its own to keep it)"])
+                + "'cancel_call_waiting' is off"])
         XCTAssertEqual(site.featureCodes.match("*70"), .request(.doNotDisturb(true)))
         XCTAssertNil(site.featureCodes.codes[8])
         XCTAssertEqual(site.featureCodes.match("*79"), .request(.doNotDisturb(false)))
@@ -201,9 +201,9 @@ final class FeatureStateFileTests: XCTestCase {
             "/c/site.conf:5: error: invalid value '*123456789' for 'dnd_off': expected 1 to 8 of 0-9, * and #, or off",
             "/c/site.conf:6: error: invalid value '' for 'forward_all': expected a non-empty value",
             // The file's *9 wins over the defaults it swallows, each turned off with a warning.
-            "/c/site.conf:7: warning: [features]: 'forward_busy = *9' and 'forward_busy_off = *91': one code is the start of the other; 'forward_busy_off' is off (give it a code of its own to keep it)",
-            "/c/site.conf:7: warning: [features]: 'forward_busy = *9' and 'forward_no_answer = *92': one code is the start of the other; 'forward_no_answer' is off (give it a code of its own to keep it)",
-            "/c/site.conf:7: warning: [features]: 'forward_busy = *9' and 'forward_no_answer_off = *93': one code is the start of the other; 'forward_no_answer_off' is off (give it a code of its own to keep it)",
+            "/c/site.conf:7: warning: [features]: 'forward_busy = *9' and 'forward_busy_off = *91': one code is the start of the other; 'forward_busy_off' is off",
+            "/c/site.conf:7: warning: [features]: 'forward_busy = *9' and 'forward_no_answer = *92': one code is the start of the other; 'forward_no_answer' is off",
+            "/c/site.conf:7: warning: [features]: 'forward_busy = *9' and 'forward_no_answer_off = *93': one code is the start of the other; 'forward_no_answer_off' is off",
             "/c/site.conf:9: error: invalid value '121' for 'forward_no_answer_seconds': expected an integer from 1 to 120",
         ])
     }
