@@ -571,17 +571,24 @@ final class HoldTests: XCTestCase {
         XCTAssertEqual(control.lines[1]?.active, "c1")
     }
 
-    /// Nobody takes the held call back: after `hold_recall_seconds`
-    /// (default 60) it gets our BYE and the ring stops.
-    func testARingBackNotAnsweredInTheRecallTimeEndsTheHeldCall() throws {
+    /// c1 answered, held (its hold answered), the handset hung up: the
+    /// line rings back for it.
+    private func ringingBackForAHeldCall() throws -> CallControl<String> {
         let control = makeControl()
         try answeredIncoming(control)
         let (_, reinvite) = try hold(control)
         _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
-        XCTAssertEqual(Self.site.lineSettings(1).holdRecallSeconds, 60)
         _ = control.lineHungUp(1, at: now)
         control.lineStateChanged(1, to: .idle)
         control.lineStateChanged(1, to: .ringing)
+        return control
+    }
+
+    /// Nobody takes the held call back: after `hold_recall_seconds`
+    /// (default 60) it gets our BYE and the ring stops.
+    func testARingBackNotAnsweredInTheRecallTimeEndsTheHeldCall() throws {
+        XCTAssertEqual(Self.site.lineSettings(1).holdRecallSeconds, 60)
+        let control = try ringingBackForAHeldCall()
         XCTAssertLessThanOrEqual(try XCTUnwrap(control.nextDeadline), now + .seconds(60))
         XCTAssertEqual(sent(control.advance(to: now + .seconds(59))).count, 0)
         let ended = control.advance(to: now + .seconds(60))
@@ -592,13 +599,7 @@ final class HoldTests: XCTestCase {
     }
 
     func testARingBackAnsweredInTimeIsNotEndedLater() throws {
-        let control = makeControl()
-        try answeredIncoming(control)
-        let (_, reinvite) = try hold(control)
-        _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
-        _ = control.lineHungUp(1, at: now)
-        control.lineStateChanged(1, to: .idle)
-        control.lineStateChanged(1, to: .ringing)
+        let control = try ringingBackForAHeldCall()
         _ = control.lineAnswered(1, at: now + .seconds(30))
         control.lineStateChanged(1, to: .talking)
         let later = control.advance(to: now + .seconds(61))

@@ -453,6 +453,20 @@ def test_the_held_party_hanging_up_leaves_the_line_as_it_was_and_no_ring_back(
     never_rings_back(daemon)
 
 
+def hold_and_hang_up(daemon, uas):
+    """Line 1 calls SIPp `uas`, a flash holds the call (its re-INVITE
+    seen), the handset hangs up and the line rings back; returns the held
+    Call-ID."""
+    place_call(daemon, uas)
+    a = call_id(uas)
+    flash(daemon)
+    wait_line(daemon, "dialtone", a, "the call on hold", uas)
+    wait_reinvites(uas, 1, "the hold", daemon)
+    ctl_ok(daemon, "hook", "1", "on")
+    wait_line(daemon, "ringing", a, "the ring-back", uas, timeout=HANG_UP_TIMEOUT)
+    return a
+
+
 def test_hanging_up_with_a_call_held_rings_back_and_the_held_party_hanging_up_stops_it(
         daemons, tmp_path, short_dir, sipp, peers):
     """Line 1's call to SIPp is held, and the handset hangs up with no
@@ -462,14 +476,7 @@ def test_hanging_up_with_a_call_held_rings_back_and_the_held_party_hanging_up_st
     peer = peers()
     uas = sipp.uas("uas_held_hangs_up.xml", keys=rtp(peer), timeout=SIPP_TIMEOUT)
     daemon = start(daemons, tmp_path, short_dir, uas)
-    place_call(daemon, uas)
-    a = call_id(uas)
-    flash(daemon)
-    wait_line(daemon, "dialtone", a, "the call on hold", uas)
-    wait_reinvites(uas, 1, "the hold", daemon)
-
-    ctl_ok(daemon, "hook", "1", "on")
-    wait_line(daemon, "ringing", a, "the ring-back", uas, timeout=HANG_UP_TIMEOUT)
+    a = hold_and_hang_up(daemon, uas)
     # us: 2 s on, 4 s off; caller ID would go 500 ms into the first pause.
     wait_for(lambda: ring_bursts(daemon) >= 2, 15.0 * SLOW, "the ring-back's second burst", daemon, uas,
              interval=0.1)
@@ -494,14 +501,7 @@ def test_a_ring_back_nobody_answers_ends_the_held_call(daemons, tmp_path, short_
     peer = peers()
     uas = sipp.uas("uas_held_not_taken_back.xml", keys=rtp(peer), timeout=SIPP_TIMEOUT)
     daemon = start(daemons, tmp_path, short_dir, uas, line_settings="hold_recall_seconds = 7\n")
-    place_call(daemon, uas)
-    a = call_id(uas)
-    flash(daemon)
-    wait_line(daemon, "dialtone", a, "the call on hold", uas)
-    wait_reinvites(uas, 1, "the hold", daemon)
-
-    ctl_ok(daemon, "hook", "1", "on")
-    wait_line(daemon, "ringing", a, "the ring-back", uas, timeout=HANG_UP_TIMEOUT)
+    a = hold_and_hang_up(daemon, uas)
     ended = ("info", f"line 1: held call {a} not taken back; hanging it up")
     most_bursts = 0
 
