@@ -57,3 +57,34 @@ extension DefaultStringInterpolation {
         appendLiteral(String(value))
     }
 }
+
+/// The literal parts of an interpolation, and `+`, `+=` and `append` on
+/// strings, as calls too. The standard library inlines `String.append`'s
+/// small-string fast path at each of them (over a thousand in atad); these
+/// have the same signatures, so they shadow the standard library's in every
+/// file that imports this module, and one body serves them all.
+extension DefaultStringInterpolation {
+    @inline(never)
+    public mutating func appendLiteral(_ literal: String) {
+        write(literal)
+    }
+}
+
+extension String {
+    @inline(never)
+    public mutating func append(_ other: String) {
+        write(other)
+    }
+
+    @inline(never)
+    public static func += (lhs: inout String, rhs: String) {
+        lhs.write(rhs)
+    }
+
+    @inline(never)
+    public static func + (lhs: String, rhs: String) -> String {
+        var result = lhs
+        result.write(rhs)
+        return result
+    }
+}

@@ -1,3 +1,4 @@
+import CompactText
 import Platform
 
 /// Unbuffered writes to stdout and stderr, one whole line at a time.

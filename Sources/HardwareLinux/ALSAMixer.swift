@@ -1,3 +1,4 @@
+import CompactText
 import CALSA
 
 /// A sound card's mixer through alsa-lib's simple mixer API, the controls

@@ -1,3 +1,4 @@
+import CompactText
 import CAtadSystem
 
 /// What `stat` says about a path, as far as atad cares.

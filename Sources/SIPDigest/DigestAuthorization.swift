@@ -9,6 +9,8 @@
 // (RFC 2617 §3.2.2, RFC 7616 §3.4.) In SIP, digest-uri is the Request-URI
 // and the entity body is the message body (RFC 3261 §22.4).
 
+import CompactText
+
 /// A computed Authorization / Proxy-Authorization value.
 public struct DigestAuthorization: Sendable, Equatable {
     /// The username as sent: plain, or H(username ":" realm) with userhash.

@@ -2,6 +2,8 @@
 // RFC 4475). Order: syntax (400, 505), method (501/405), URI scheme (416),
 // extensions (420), content (415). An ACK is never answered: any problem drops it.
 
+import CompactText
+
 extension SIPMessage {
     /// `.request(self)`, `.reject(...)` with the status to answer, or `.drop`.
     public func validateRequest(for uas: SIPUASProfile) -> SIPParseOutcome {
