@@ -253,6 +253,9 @@ public struct LineMachine: Sendable {
                 clearDialing()
                 stateDeadline = nil
                 enter(.talking, &actions)
+                // An answered call, as at any answer (the far end's hang-up
+                // put the polarity back).
+                reverseForCall(reversesPolarityWhenAnswering, &actions)
             }
             callWaits = false
             if tone == .callWaiting { stopTone(&actions) }

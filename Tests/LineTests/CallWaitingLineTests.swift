@@ -242,6 +242,21 @@ final class CallWaitingLineTests: XCTestCase, LineMachineDriving {
         XCTAssertNil(machine.nextDeadline, "no howler under the call")
     }
 
+    /// With `polarity_reversal = both`, the far end's hang-up put the
+    /// polarity back; the waiting call answered from busy tone reverses
+    /// it again, as any answered call does.
+    func testAWaitingCallAnsweredFromBusyToneReversesThePolarityAgain() throws {
+        try makeLine()
+        machine.reversesPolarityOnAnswer = true
+        machine.reversesPolarityWhenAnswering = true
+        talkWithACallWaiting()
+        send(.remoteHangUp)
+        XCTAssertFalse(machine.polarityReversed)
+        _ = flash()
+        XCTAssertEqual(send(.waitingCallAnswered), [.stopTone, .stateChanged(.talking), .polarity(reversed: true)])
+        XCTAssertTrue(machine.polarityReversed)
+    }
+
     /// The same from the howler the busy tone turned into.
     func testAFlashOnTheHowlerWhileACallWaitsAnswersIt() throws {
         try makeLine()
