@@ -55,6 +55,11 @@ final class Call<Route> {
     /// Left on hold by a hang-up, it rings the line back until then; not
     /// taken back, it is ended (its far end would wait on forever).
     var recallUntil: Instant?
+    /// The transfer our REFER asked of its far end, until it is over.
+    var transfer: CallTransfer<Route>?
+    /// A call the line let go of (a transfer's consultation call), ended
+    /// by us then should its far end not end it first.
+    var hangUpAt: Instant?
 
     init(incoming: IncomingCall? = nil, outgoing: OutgoingCall? = nil, line: Int, route: Route, contact: String, sdp: SDPSession, capabilities: MediaCapabilities,
          mediaSettings: MediaSession.Settings) {
@@ -73,8 +78,8 @@ final class Call<Route> {
     /// The earliest of the SIP machine's timers and the call's own (asked
     /// at every turn of the loop: no array is built for it).
     var nextDeadline: Instant? {
-        Call.earlier(Call.earlier(Call.earlier(incoming?.nextDeadline ?? outgoing?.nextDeadline, forwardUnanswered?.at),
-                                  resyncAt), recallUntil)
+        Call.earlier(Call.earlier(Call.earlier(Call.earlier(incoming?.nextDeadline ?? outgoing?.nextDeadline, forwardUnanswered?.at),
+                                               resyncAt), recallUntil), Call.earlier(transfer?.givesUpAt, hangUpAt))
     }
 
     private static func earlier(_ first: Instant?, _ second: Instant?) -> Instant? {

@@ -195,6 +195,8 @@ extension CallControl {
                 keysNotice(notice, on: call)
             case .reoffer(let outcome):
                 if let now { reofferDone(outcome, call, at: now) }
+            case .referred(let status):
+                if let now { referAnswered(status, call, at: now) }
             case .ended(let reason, let remote):
                 let input = lineInput(ending: call, remote: remote)
                 emit(.log(.info, "line \(call.line): call \(call.callID) ended: \(reason)"))

@@ -28,6 +28,7 @@ extension CallControl {
         }
         let callID = makeToken() + "@atad"
         lines[line]?.active = callID
+        if lines[line]?.held != nil { lines[line]?.consultation = callID }
         if lines[line]?.callWaitingCancelled == true {
             lines[line]?.callWaitingCancelled = false
             lines[line]?.callWithoutWaiting = callID
@@ -66,6 +67,7 @@ extension CallControl {
                 deliver(event, for: call)
             case .keys(let notice): keysNotice(notice, on: call)
             case .reoffer(let outcome): reofferDone(outcome, call, at: now)
+            case .referred(let status): referAnswered(status, call, at: now)
             }
         }
         if call.outgoing?.state == .ended { end(call) }

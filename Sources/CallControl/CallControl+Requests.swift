@@ -57,11 +57,13 @@ extension CallControl {
         return take()
     }
 
-    /// A response whose CSeq names INVITE, CANCEL, BYE, INFO or UPDATE of
-    /// one of our calls; nil for any other (registrations, keep-alives).
+    /// A response whose CSeq names INVITE, CANCEL, BYE, INFO, UPDATE or
+    /// REFER of one of our calls; nil for any other (registrations,
+    /// keep-alives).
     public func receive(response: SIPMessage, at now: Instant) -> [Action]? {
         guard let method = response.cseq?.method,
-              method == .invite || method == .cancel || method == .bye || method == .info || method == .update,
+              method == .invite || method == .cancel || method == .bye || method == .info || method == .update
+                  || method == .refer,
               let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let call = calls[callID] else {
             return nil
         }
@@ -134,6 +136,8 @@ extension CallControl {
             apply(call.incoming?.prackReceived(request) ?? [], to: call)
         case .update:
             updateReceived(request, call, origin: origin, at: now)
+        case .notify:
+            notifyReceived(request, call, origin: origin, at: now)
         case .invite:
             if call.incoming?.state == .ringing {
                 // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.

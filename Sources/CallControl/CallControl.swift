@@ -96,8 +96,10 @@ public final class CallControl<Route> {
     }
 
     /// The handset on `line` hung up (or the line gave up on its call): a
-    /// call still on hold rings the line back.
+    /// call still on hold is transferred to the second call
+    /// (`transferOnHangUp`) or rings the line back.
     public func lineHungUp(_ line: Int, at now: Instant) -> [Action] {
+        if transferOnHangUp(line, at: now) { return take() }
         endActiveCall(on: line, at: now)
         if let held = heldCall(on: line) {
             // The call hung up may wait for its BYE's answer: it is no
@@ -194,6 +196,16 @@ public final class CallControl<Route> {
                 recallUnanswered(call, at: now)
                 guard calls[call.callID] === call else { continue }
             }
+            if let due = call.transfer?.givesUpAt, due <= now {
+                call.transfer?.givesUpAt = nil
+                transferTimedOut(call, at: now)
+                guard calls[call.callID] === call else { continue }
+            }
+            if let due = call.hangUpAt, due <= now {
+                call.hangUpAt = nil
+                transferTimedOut(call, at: now)
+                guard calls[call.callID] === call else { continue }
+            }
             if let resync = call.resyncAt, resync <= now {
                 call.resyncAt = nil
                 syncHold(call, at: now)
@@ -286,6 +298,13 @@ public final class CallControl<Route> {
     func end(_ call: Call<Route>) {
         guard calls[call.callID] === call else { return }
         calls.removeValue(forKey: call.callID)
+        // The held party left before taking the transfer: the call it was
+        // to replace has nobody on our side, and ends at the next turn.
+        if let transfer = call.transfer, !transfer.accepted, let consultation = transfer.consultation,
+           calls[consultation.callID] === consultation {
+            consultation.hangUpAt = .zero
+        }
+        call.transfer = nil
         lines[call.line]?.remove(call.callID)
         emit(.media(callID: call.callID, .close(line: call.line)))
     }

@@ -16,6 +16,9 @@ public struct LineCalls: Equatable, Sendable {
     public var waiting: String?
     /// `active` and `held` are mixed into one conversation (three-way).
     public var conference = false
+    /// A call the phone placed while another was held: hanging up while
+    /// it is the active call transfers the held one to it.
+    public var consultation: String?
     /// Do-not-disturb and forwarding, as the phone set them.
     public var features = LineFeatures()
     /// *70 dialed since the line was last idle: the next call it places
@@ -39,6 +42,7 @@ public struct LineCalls: Equatable, Sendable {
         if active == callID { active = nil }
         if held == callID { held = nil }
         if waiting == callID { waiting = nil }
+        if consultation == callID { consultation = nil }
         if active == nil || held == nil { conference = false }
     }
 }

@@ -86,6 +86,10 @@ public struct SiteConfig: Sendable {
         /// `call_waiting`: a second call waits, announced by the tone,
         /// instead of getting busy.
         public var callWaiting = true
+        /// `transfer_on_hang_up`: hanging up with a call on hold and a
+        /// second call the phone placed transfers the held party to it
+        /// (REFER), instead of ringing back for the held call.
+        public var transferOnHangUp = true
 
         public init(number: Int, account: String? = nil, dialPlan: String? = nil, hotline: String? = nil,
                     warmlineSeconds: Int? = nil, pulseMapping: PulseMapping? = nil) {
@@ -338,6 +342,7 @@ public struct SiteConfig: Sendable {
             settings.forwardNoAnswerSeconds = section.integer("forward_no_answer_seconds") ?? 20
             settings.callWaiting = section.boolean("call_waiting") ?? true
             settings.holdRecallSeconds = section.integer("hold_recall_seconds") ?? 60
+            settings.transferOnHangUp = section.boolean("transfer_on_hang_up") ?? true
             if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"],
                board.lines.first(where: { $0.number == number })?.loopDisconnectGPIO == nil {
                 diagnostics.append(Diagnostic(file: path, line: line,

@@ -110,6 +110,8 @@ public enum SiteSchema {
                         "ring-back for a call left on hold by a hang-up before it is ended, s; 0 = no end (default 60)"),
                 KeySpec("call_waiting", .boolean,
                         "a second call during a call waits with the call-waiting tone; a flash answers it (default yes)"),
+                KeySpec("transfer_on_hang_up", .boolean,
+                        "hanging up on the call dialed after a flash transfers the held call to it (default yes)"),
                 KeySpec("hangup_ms", .integer(400...5000),
                         "on hook this long is a hang-up, ms (default: the country's, raised to 100 ms past flash_max_ms)"),
             ]),

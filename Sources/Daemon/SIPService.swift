@@ -62,11 +62,11 @@ final class SIPService {
     /// What the validator lets through: the methods handled here, two SIP
     /// extensions (reliable provisional responses and session timers; a
     /// Require of any other gets 420), SDP, key-press and message-summary
-    /// bodies.
+    /// bodies, and the sipfrag of a transfer's NOTIFY.
     let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack, .update, .notify],
                                         supportedExtensions: ["100rel", "timer"],
                                         acceptedContentTypes: ["application/sdp", "application/dtmf-relay",
-                                                               "application/simple-message-summary"])
+                                                               "application/simple-message-summary", "message/sipfrag"])
     var droppedMessages = 0
     /// The last message summary of each account (by name; "" without
     /// accounts), in the order they came, and the hook that tells the

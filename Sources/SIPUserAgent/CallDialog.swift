@@ -15,12 +15,14 @@ public enum DialogOutput: Equatable, Sendable {
     case ended(reason: String, remote: Bool)
     /// What came of our re-INVITE (`reoffer`).
     case reoffer(ReofferOutcome)
+    /// The final status of our REFER (`refer`), unless it ended the call.
+    case referred(status: Int)
 }
 
 /// The dialog of a call, the same whichever side placed it (RFC 3261
 /// §12-§15): who may send requests in it (both tags, CSeq order), the
 /// requests we send in it (BYE, with credentials when challenged; keys by
-/// INFO; session refreshes by UPDATE), our 2xx to the far end's INVITE or
+/// INFO; session refreshes by UPDATE; REFER for a transfer), our 2xx to the far end's INVITE or
 /// re-INVITE, repeated until its ACK, and the session timer (RFC 4028).
 /// The INVITE that set it up stays with `IncomingCall` or `OutgoingCall`.
 /// No I/O.
@@ -38,6 +40,8 @@ public struct CallDialog {
     private var refreshSeconds: UInt32 = 0
     /// Our re-INVITE (hold, resume), in flight or answered.
     private var reinvite: ReinviteSender?
+    /// Our REFER (a transfer), in flight.
+    private var transfer: DialogRequestSender?
     /// The ACK for the 2xx of the re-INVITE before it, for a copy of
     /// that 2xx that comes after the next one went out.
     private var earlierAck: (cseq: UInt32, bytes: [UInt8])?
@@ -72,6 +76,7 @@ public struct CallDialog {
         if !isEnding, let due = session?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if let due = refresh?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if let due = reinvite?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if let due = transfer?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         return earliest
     }
 
@@ -296,6 +301,48 @@ public struct CallDialog {
     /// The far end refused keys by INFO: none are sent in this call any more.
     public var keysRefused: Bool { keys.refused }
 
+    // MARK: Transfer
+
+    /// Asks the far end to call `referTo` (a Refer-To value) in our place
+    /// (RFC 3515): the answer comes as `referred`, what became of the
+    /// call as NOTIFYs the call's owner answers.
+    public mutating func refer(to referTo: String, at now: Instant) -> [DialogOutput] {
+        guard mayRefer else { return [] }
+        let headers: [(HeaderName, String)] = [(.referTo, referTo), (.contact, "<\(contact)>")]
+        let (sender, outputs) = DialogRequestSender.start(.refer, headers: headers, dialog: &requests, digest: digest,
+                                                          timers: timers, makeToken: makeToken, at: now)
+        transfer = sender
+        return referOutputs(outputs, at: now)
+    }
+
+    /// Not ending, and no REFER of ours out (one at a time: its answer
+    /// must not be taken for the next one's).
+    public var mayRefer: Bool { !isEnding && !isOver && transfer == nil }
+
+    /// What came of our REFER: its final status; 408, 481 or no answer
+    /// at all means the far end lost the call, which ends (RFC 5057).
+    private mutating func referOutputs(_ outputs: [DialogRequestOutput], at now: Instant) -> [DialogOutput] {
+        var result: [DialogOutput] = []
+        for output in outputs {
+            switch output {
+            case .send(let bytes):
+                result.append(.send(bytes))
+            case .answered(let response):
+                transfer = nil
+                let status = response.statusCode ?? 500
+                if status == 408 || status == 481 {
+                    return result + lost("the far end lost the call (\(status) to our REFER)", at: now)
+                }
+                result.append(.referred(status: status))
+            case .unanswered:
+                transfer = nil
+                if isEnding || isOver { continue }
+                return result + lost("no answer to our REFER", at: now)
+            }
+        }
+        return result
+    }
+
     // MARK: Ending
 
     /// Our handset hung up: BYE.
@@ -338,6 +385,11 @@ public struct CallDialog {
             reinvite = sender
             return reinviteOutputs(outputs, at: now)
         }
+        if method == .refer, var sender = transfer {
+            let outputs = sender.handle(response: response, dialog: &requests, at: now)
+            transfer = sender
+            return referOutputs(outputs, at: now)
+        }
         if method == .update && !isEnding, var sender = refresh {
             let outputs = sender.handle(response: response, dialog: &requests, at: now)
             refresh = sender
@@ -371,6 +423,11 @@ public struct CallDialog {
             outputs += byeOutputs(byeResult)
         }
         if !isEnding && !isOver { outputs += apply(keys.advance(to: now)) }
+        if var sender = transfer, let due = sender.nextDeadline, due <= now {
+            let referResult = sender.advance(to: now)
+            transfer = sender
+            outputs += referOutputs(referResult, at: now)
+        }
         if !isEnding && !isOver, var sender = refresh, let due = sender.nextDeadline, due <= now {
             let refreshResult = sender.advance(to: now)
             refresh = sender
@@ -434,6 +491,7 @@ public struct CallDialog {
         bye = nil
         refresh = nil
         reinvite = nil
+        transfer = nil
         session = nil
     }
 }

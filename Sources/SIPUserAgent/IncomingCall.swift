@@ -14,6 +14,8 @@ public enum CallAction: Equatable, Sendable {
     case keys(DTMFInfoOutput)
     /// What came of our re-INVITE.
     case reoffer(ReofferOutcome)
+    /// Our REFER's final status (a far end that lost the call ends it instead).
+    case referred(status: Int)
 }
 
 /// One call that came in as an INVITE, on the UAS side (RFC 3261 §13.3,
@@ -178,6 +180,15 @@ public struct IncomingCall {
         return apply(dialog.reoffer(body, ownsCallID: false, at: now))
     }
 
+    /// Asks the far end to call `referTo` instead (a transfer, RFC 3515).
+    public mutating func refer(to referTo: String, at now: Instant) -> [CallAction] {
+        guard mayRefer else { return [] }
+        return apply(dialog.refer(to: referTo, at: now))
+    }
+
+    /// The call is up and no REFER of ours is out: `refer` may send one.
+    public var mayRefer: Bool { state == .confirmed && dialog.mayRefer }
+
     /// Our re-INVITE waits for its answer.
     public var isReoffering: Bool { dialog.isReoffering }
 
@@ -275,6 +286,7 @@ public struct IncomingCall {
             case .keys(.dialogGone): break  // told by the `ended` that follows
             case .keys(let notice): actions.append(.keys(notice))
             case .reoffer(let outcome): actions.append(.reoffer(outcome))
+            case .referred(let status): actions.append(.referred(status: status))
             case .ended(let reason, let remote):
                 state = .ended
                 actions.append(.ended(reason: reason, remote: remote))

@@ -36,6 +36,8 @@ public enum OutgoingCallAction: Equatable, Sendable {
     case keys(DTMFInfoOutput)
     /// What came of our re-INVITE.
     case reoffer(ReofferOutcome)
+    /// Our REFER's final status (a far end that lost the call ends it instead).
+    case referred(status: Int)
 }
 
 /// One call we place (RFC 3261 §13.2, §17.1.1, §9, §15): INVITE with our SDP
@@ -193,7 +195,8 @@ public struct OutgoingCall {
         sendInvite(at: now)
     }
 
-    /// A response whose CSeq method is INVITE, CANCEL, BYE, INFO or UPDATE.
+    /// A response whose CSeq method is INVITE, CANCEL, BYE, INFO, UPDATE
+    /// or REFER.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
         guard let status = response.statusCode, let cseq = response.cseq else { return [] }
         switch cseq.method {
@@ -207,7 +210,7 @@ public struct OutgoingCall {
                 cancel = transaction.isTerminated ? nil : transaction
             }
             return []
-        case .bye, .info, .update:
+        case .bye, .info, .update, .refer:
             if cseq.method == .bye, forks.byeAnswered(response, at: now) { return [] }
             guard state == .confirmed || state == .ending else { return [] }
             return apply(dialog.handle(response: response, at: now))
@@ -403,6 +406,15 @@ public struct OutgoingCall {
         return apply(dialog.reoffer(body, ownsCallID: true, at: now))
     }
 
+    /// Asks the far end to call `referTo` instead (a transfer, RFC 3515).
+    public mutating func refer(to referTo: String, at now: Instant) -> [OutgoingCallAction] {
+        guard mayRefer else { return [] }
+        return apply(dialog.refer(to: referTo, at: now))
+    }
+
+    /// The call is up and no REFER of ours is out: `refer` may send one.
+    public var mayRefer: Bool { state == .confirmed && dialog.mayRefer }
+
     /// Our re-INVITE waits for its answer.
     public var isReoffering: Bool { dialog.isReoffering }
 
@@ -418,6 +430,7 @@ public struct OutgoingCall {
             case .send(let bytes): actions.append(.send(bytes))
             case .keys(let notice): actions.append(.keys(notice))
             case .reoffer(let outcome): actions.append(.reoffer(outcome))
+            case .referred(let status): actions.append(.referred(status: status))
             case .ended(_, let remote):
                 state = .ended
                 actions.append(.event(.ended(remote: remote)))

@@ -15,10 +15,10 @@ import XCTest
 final class HoldTests: XCTestCase {
     typealias Action = CallControlAction<String>
 
-    private var now = Instant.zero + .seconds(100)
-    private var counter = 0
+    var now = Instant.zero + .seconds(100)
+    var counter = 0
 
-    private static let site: SiteConfig = {
+    static let site: SiteConfig = {
         let files: [String: String] = [
             "/c/site.conf": """
                 [general]
@@ -28,6 +28,8 @@ final class HoldTests: XCTestCase {
                 domain = atad.test
                 password = secret
                 register = no
+                [line 1]
+                transfer_on_hang_up = no
                 """,
             "/c/board.conf": "[board]\ndriver = sim\n[line 1]\n[line 2]\n",
         ]
@@ -37,8 +39,10 @@ final class HoldTests: XCTestCase {
         return result.site!
     }()
 
-    private func makeControl(lines: [Int] = [1, 2]) -> CallControl<String> {
-        let control = CallControl<String>(site: Self.site, lines: lines, defaultUserAgent: "atad/test",
+    /// Hanging up with a call held and a second call rings back (line 1
+    /// has transfer_on_hang_up = no); `TransferTests` turn it on.
+    func makeControl(lines: [Int] = [1, 2], site: SiteConfig = HoldTests.site) -> CallControl<String> {
+        let control = CallControl<String>(site: site, lines: lines, defaultUserAgent: "atad/test",
                                           makeToken: { [unowned self] in
                                               self.counter += 1
                                               return "k\(self.counter)"
@@ -47,21 +51,21 @@ final class HoldTests: XCTestCase {
         return control
     }
 
-    private var account: SIPAccount {
+    var account: SIPAccount {
         SIPAccount(accountName: "home", user: "1001", domain: "atad.test", authUser: nil, password: "secret",
                    displayName: nil, registrarHost: "127.0.0.1", registrarPort: 5060, transport: .udp,
                    expires: 600, localHost: "127.0.0.1", localPort: 5060, userAgent: "atad/test")
     }
 
     /// The far end's SDP on `port`, with a direction attribute.
-    private static func sdp(port: Int, version: Int = 1, _ direction: String = "sendrecv") -> String {
+    static func sdp(port: Int, version: Int = 1, _ direction: String = "sendrecv") -> String {
         "v=0\r\no=- 1 \(version) IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
             + "m=audio \(port) RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=\(direction)\r\n"
     }
 
     // MARK: Messages
 
-    private func message(_ lines: [String], body: String = "") throws -> SIPMessage {
+    func message(_ lines: [String], body: String = "") throws -> SIPMessage {
         var all = lines
         if !body.isEmpty { all.append("Content-Type: application/sdp") }
         let text = (all + ["Content-Length: \(body.utf8.count)"]).joined(separator: "\r\n") + "\r\n\r\n" + body
@@ -69,7 +73,7 @@ final class HoldTests: XCTestCase {
     }
 
     /// A request from the caller of an incoming call (Call-ID `callID`, From tag f1).
-    private func request(_ method: String, callID: String = "c1", toTag: String?, cseq: Int,
+    func request(_ method: String, callID: String = "c1", toTag: String?, cseq: Int,
                          branch: String? = nil, body: String = "") throws -> SIPMessage {
         try message(["\(method) sip:atad@127.0.0.1:5060 SIP/2.0",
                      "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=\(branch ?? "z9hG4bK\(method)\(callID)\(cseq)")",
@@ -81,7 +85,7 @@ final class HoldTests: XCTestCase {
     }
 
     /// A request the far end of a call we placed sends in it.
-    private func farEndRequest(_ method: String, to invite: String, cseq: Int, body: String = "") throws -> SIPMessage {
+    func farEndRequest(_ method: String, to invite: String, cseq: Int, body: String = "") throws -> SIPMessage {
         let fromTag = try XCTUnwrap(header("From", in: invite)?.components(separatedBy: "tag=").last)
         return try message(["\(method) sip:1001@127.0.0.1:5060 SIP/2.0",
                             "Via: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bKfar\(method)\(cseq)", "Max-Forwards: 70",
@@ -91,7 +95,7 @@ final class HoldTests: XCTestCase {
     }
 
     /// A response to `request`; `toTag` is added to a To that has none.
-    private func response(to request: String, _ status: String, toTag: String = "far", extra: [String] = [],
+    func response(to request: String, _ status: String, toTag: String = "far", extra: [String] = [],
                           body: String = "") throws -> SIPMessage {
         var lines = ["SIP/2.0 \(status)"]
         for name in ["Via", "From", "Call-ID", "CSeq"] { lines.append("\(name): \(header(name, in: request)!)") }
@@ -100,9 +104,9 @@ final class HoldTests: XCTestCase {
         return try message(lines + extra, body: body)
     }
 
-    private func origin() -> RequestOrigin<String> { RequestOrigin(route: "caller", reliable: false, trusted: true) }
+    func origin() -> RequestOrigin<String> { RequestOrigin(route: "caller", reliable: false, trusted: true) }
 
-    private func header(_ name: String, in text: String) -> String? {
+    func header(_ name: String, in text: String) -> String? {
         let head = text.components(separatedBy: "\r\n\r\n")[0]
         for line in head.components(separatedBy: "\r\n") where line.lowercased().hasPrefix(name.lowercased() + ":") {
             return String(line.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
@@ -112,26 +116,26 @@ final class HoldTests: XCTestCase {
 
     // MARK: What came out
 
-    private func sent(_ actions: [Action]) -> [(text: String, route: String)] {
+    func sent(_ actions: [Action]) -> [(text: String, route: String)] {
         actions.compactMap { if case .sip(let bytes, let route) = $0 { return (String(decoding: bytes, as: UTF8.self), route) } else { return nil } }
     }
 
     /// The first line of every message sent.
-    private func firstLines(_ actions: [Action]) -> [String] {
+    func firstLines(_ actions: [Action]) -> [String] {
         sent(actions).map { String($0.text.split(separator: "\r\n").first ?? "") }
     }
 
     /// The re-INVITEs among `actions`: their text and route.
-    private func invites(_ actions: [Action]) -> [(text: String, route: String)] {
+    func invites(_ actions: [Action]) -> [(text: String, route: String)] {
         sent(actions).filter { $0.text.hasPrefix("INVITE ") }
     }
 
-    private func lineCommands(_ actions: [Action]) -> [LineCommand] {
+    func lineCommands(_ actions: [Action]) -> [LineCommand] {
         actions.compactMap { if case .line(_, let command) = $0 { return command } else { return nil } }
     }
 
     /// Media commands as "CALL-ID start|hold|close LINE".
-    private func mediaCommands(_ actions: [Action]) -> [String] {
+    func mediaCommands(_ actions: [Action]) -> [String] {
         actions.compactMap {
             guard case .media(let callID, let command) = $0 else { return nil }
             switch command {
@@ -144,18 +148,18 @@ final class HoldTests: XCTestCase {
         }
     }
 
-    private func heldMedia(_ actions: [Action]) -> [NegotiatedMedia?] {
+    func heldMedia(_ actions: [Action]) -> [NegotiatedMedia?] {
         actions.compactMap { if case .media(_, .hold(_, let media, _)) = $0 { return media } else { return nil } }
     }
 
-    private func startedMedia(_ actions: [Action]) -> [NegotiatedMedia] {
+    func startedMedia(_ actions: [Action]) -> [NegotiatedMedia] {
         actions.compactMap { if case .media(_, .start(_, let media, _)) = $0 { return media } else { return nil } }
     }
 
     // MARK: Calls
 
     /// A step of a scenario went otherwise: the test fails (not skips).
-    private struct Unexpected: Error, CustomStringConvertible {
+    struct Unexpected: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
     }
@@ -163,7 +167,7 @@ final class HoldTests: XCTestCase {
     /// A call from 2000 (Call-ID `callID`) answered on a line and ACKed;
     /// returns our To tag.
     @discardableResult
-    private func answeredIncoming(_ control: CallControl<String>, callID: String = "c1") throws -> String {
+    func answeredIncoming(_ control: CallControl<String>, callID: String = "c1") throws -> String {
         let asked = try XCTUnwrap(control.receive(request: try request("INVITE", callID: callID, toTag: nil, cseq: 1,
                                                                        body: Self.sdp(port: 4000)), from: origin(), at: now))
         guard case .openMedia? = asked.first else { throw Unexpected("expected openMedia, got \(asked)") }
@@ -179,7 +183,7 @@ final class HoldTests: XCTestCase {
     }
 
     /// `line` dials 2000 through the account: the Call-ID and the INVITE.
-    private func placed(_ control: CallControl<String>, line: Int = 1) throws -> (callID: String, invite: String) {
+    func placed(_ control: CallControl<String>, line: Int = 1) throws -> (callID: String, invite: String) {
         let asked = control.lineDialed(line, number: "2000", through: (account, "proxy"), at: now)
         guard case .openMedia(let callID, _, _)? = asked.first else { throw Unexpected("expected openMedia, got \(asked)") }
         let invite = try XCTUnwrap(invites(control.mediaOpened(callID, host: "127.0.0.1", port: 41_000, at: now)).first)
@@ -190,7 +194,7 @@ final class HoldTests: XCTestCase {
 
     /// A placed call rung (180) and answered (200 with the far end's SDP on
     /// port 6000), ACKed; the line talks.
-    private func answeredOutgoing(_ control: CallControl<String>, line: Int = 1) throws -> (callID: String, invite: String) {
+    func answeredOutgoing(_ control: CallControl<String>, line: Int = 1) throws -> (callID: String, invite: String) {
         let call = try placed(control, line: line)
         _ = control.receive(response: try response(to: call.invite, "180 Ringing"), at: now)
         control.lineStateChanged(line, to: .ringback)
@@ -205,7 +209,7 @@ final class HoldTests: XCTestCase {
 
     /// A flash on line 1 that holds its call: the re-INVITE it sent. The
     /// line then gives recall dial tone.
-    private func hold(_ control: CallControl<String>) throws -> (actions: [Action], reinvite: String) {
+    func hold(_ control: CallControl<String>) throws -> (actions: [Action], reinvite: String) {
         let actions = control.lineFlashed(1, at: now)
         let reinvite = try XCTUnwrap(invites(actions).first?.text, "no re-INVITE: \(actions)")
         control.lineStateChanged(1, to: .dialTone)
@@ -213,7 +217,7 @@ final class HoldTests: XCTestCase {
     }
 
     /// The far end's 200 to our re-INVITE, with its answer on `port`.
-    private func answerReoffer(_ control: CallControl<String>, _ reinvite: String, port: Int, direction: String,
+    func answerReoffer(_ control: CallControl<String>, _ reinvite: String, port: Int, direction: String,
                                version: Int = 2) throws -> [Action] {
         try XCTUnwrap(control.receive(response: try response(to: reinvite, "200 OK",
                                                              extra: ["Contact: <sip:2000@127.0.0.1:5070>"],

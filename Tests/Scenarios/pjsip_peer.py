@@ -25,7 +25,10 @@ The child answers each on its stdout with {"reply": 3, "ok": true, ...} or
 {"reply": 3, "ok": false, "error": "..."}, and reports events as
 {"event": "ready", "port": N}, "incoming" (remote), "state" (every call
 state), "confirmed", "media" (codec, recording), "disconnected" (code,
-reason), "registered" (code). pjlib's own console output is moved off the
+reason), "registered" (code), "transfer_request" (a REFER taken: its
+target; pjsua2 then calls it and reports by NOTIFY), "replaced" (an INVITE
+with Replaces took a call's place: pjsua2 answers it and hangs the old one
+up). pjlib's own console output is moved off the
 protocol stream to stderr, which the parent sends to a log file.
 
 Every wait is a condition polled against a deadline; the child has a
@@ -109,6 +112,7 @@ def serve(settings):
     player.createPlayer(settings["tone_path"])  # loops at the end of the file
 
     calls = {}          # call id -> Call, kept so Python does not free them
+    adopted = []        # Calls handed to pjsua2 for transfers and Replaces, kept likewise
     recorders = {}      # call id -> AudioMediaRecorder
     finished = []       # calls disconnected, freed from the main loop
     recordings = {"count": 0}
@@ -116,6 +120,7 @@ def serve(settings):
     class Call(pj.Call):
         def onCallState(self, prm):
             info = self.getInfo()
+            calls.setdefault(info.id, self)  # a call pjsua2 made for a transfer or a Replaces
             emit({"event": "state", "call": info.id, "state": info.stateText, "code": info.lastStatusCode})
             if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
                 emit({"event": "confirmed", "call": info.id, "remote": info.remoteUri})
@@ -142,6 +147,23 @@ def serve(settings):
                 stream = self.getStreamInfo(media.index)
                 emit({"event": "media", "call": info.id, "codec": stream.codecName,
                       "remote": stream.remoteRtpAddress, "recording": str(path)})
+
+        def onCallTransferRequest(self, prm):
+            # A REFER: accepted (202), and pjsua2 calls the target with a
+            # Call of ours; it reports the new call's progress by NOTIFY.
+            if settings.get("refuse_transfers"):
+                prm.statusCode = 603  # Decline
+            else:
+                adopted.append(Call(account))
+                prm.newCall = adopted[-1]
+            emit({"event": "transfer_request", "call": self.getId(), "target": prm.dstUri})
+
+        def onCallReplaced(self, prm):
+            # An INVITE with Replaces took this call's place: pjsua2 answers
+            # it and hangs this one up.
+            adopted.append(Call(account, prm.newCallId))
+            prm.newCall = adopted[-1]
+            emit({"event": "replaced", "call": self.getId(), "new_call": prm.newCallId})
 
     class Account(pj.Account):
         def onIncomingCall(self, prm):
@@ -263,10 +285,10 @@ class PjsipPeer:
     sip:user@127.0.0.1:sip_port. registrar="host:port": registers
     user@domain there with `password` (domain defaults to the registrar).
     auto_answer: 200 at once, else 180 until `answer()`. tone: the
-    frequency of the sine it sends."""
+    frequency of the sine it sends. refuse_transfers: a REFER gets 603."""
 
     def __init__(self, workdir, user="pjsip", tone=440.0, tone_level=0.3, auto_answer=True, registrar=None,
-                 password=None, domain=None):
+                 password=None, domain=None, refuse_transfers=False):
         from baresip_peer import make_tone_wav
         from sip_peers import free_port
 
@@ -277,7 +299,7 @@ class PjsipPeer:
         self.tone_path = make_tone_wav(self.workdir / "source.wav", tone, level=tone_level)
         self.settings = {"workdir": str(self.workdir), "user": user, "tone_path": str(self.tone_path),
                          "auto_answer": auto_answer, "registrar": registrar, "password": password,
-                         "domain": domain,
+                         "domain": domain, "refuse_transfers": refuse_transfers,
                          "rtp_port": free_port(LOOPBACK, udp=True, tcp=False, span=RTP_PORT_SPAN)}
         self.log_path = self.workdir / "pjsip.log"
         self.sip_port = None
