@@ -9,14 +9,14 @@ import Timebase
 /// Transfer by hanging up (RFC 5589): with a call on hold and a second
 /// call the phone placed from there, hanging up on it asks the held
 /// party, by REFER (RFC 3515), to call the second party itself. While the
-/// second call
-/// still rings it is cancelled and the held party is sent to the number
-/// dialed (blind); once answered, the held party is sent to the answering
-/// phone with a Replaces (RFC 3891) for our call with it, which that
-/// phone then ends (attended). Our call with the held party ends with a
-/// BYE once the transfer is accepted (blind) or done (attended, told by
-/// the NOTIFY carrying the new call's final response). A transfer that
-/// fails rings the line back for the held party, as a plain hang-up would.
+/// second call still rings it is cancelled and the held party is sent to
+/// the number dialed (blind); once answered, the held party is sent to
+/// the answering phone with a Replaces (RFC 3891) for our call with it,
+/// which that phone then ends (attended). Our call with the held party
+/// ends with a BYE once the transfer is accepted (blind) or done
+/// (attended, told by the NOTIFY carrying the new call's final response).
+/// A transfer that fails rings the line back for the held party, as a
+/// plain hang-up would.
 extension CallControl {
     /// How long an accepted transfer may go without its final NOTIFY, and
     /// a consultation call without the target's BYE, before we end them.
