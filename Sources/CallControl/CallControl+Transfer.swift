@@ -44,7 +44,7 @@ extension CallControl {
             let target = placed.dialog.requests.remoteTarget
             guard let remoteTag = placed.dialog.identity.remoteTag, !target.utf8.contains(0x3F) else { return false }
             let replaces = "\(second.callID);to-tag=\(remoteTag);from-tag=\(placed.dialog.identity.localTag)"
-            referTo = "<\(target)?Replaces=\(CallControl.uriHeaderEscaped(replaces))>"
+            referTo = "<\(target)?Replaces=\(SIPPercent.encodeHeaderValue(replaces))>"
             consultation = second
         default:
             return false
@@ -170,22 +170,6 @@ extension CallControl {
             status = status * 10 + Int(byte - 0x30)
         }
         return status >= 100 ? status : nil
-    }
-
-    /// `text` as the value of a header inside a URI (RFC 3261 §19.1.1):
-    /// every byte but the unreserved ones percent-escaped.
-    static func uriHeaderEscaped(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var bytes: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E, 0x21, 0x2A, 0x27, 0x28, 0x29:
-                bytes.append(byte)
-            default:
-                bytes += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -70,6 +70,12 @@ public enum SIPPercent {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Escapes the value of a header carried inside a URI (`?Replaces=...`,
+    /// RFC 3261 §19.1.1): only unreserved characters stay.
+    public static func encodeHeaderValue(_ text: String) -> String {
+        encode(Array(text.utf8)[...], keeping: SIPByte.isUnreserved)
+    }
+
     /// Escapes a URI user part (unreserved and user-unreserved characters stay).
     public static func encodeUser(_ user: [UInt8]) -> String {
         encode(user[...]) { SIPByte.isUnreserved($0) || SIPByte.isUserUnreserved($0) }

@@ -96,7 +96,7 @@ extension HoldTests {
         let hungUp = control.lineHungUp(1, at: now)
         XCTAssertEqual(firstLines(hungUp).count, 1, "only the REFER: \(firstLines(hungUp))")
         let referral = try refer(hungUp)
-        let escapedCallID = CallControl<String>.uriHeaderEscaped(second)
+        let escapedCallID = SIPPercent.encodeHeaderValue(second)
         XCTAssertEqual(header("Refer-To", in: referral.text),
                        "<sip:2000@127.0.0.1:6000?Replaces=\(escapedCallID)%3Bto-tag%3Dfar%3Bfrom-tag%3D\(fromTag)>")
         XCTAssertEqual(mediaCommands(hungUp), ["\(second) hold 1"], "the line no longer hears the second call")
@@ -269,11 +269,11 @@ extension HoldTests {
         XCTAssertEqual(lineCommands(hungUp), [.input(.incomingCall(callerID: false))])
     }
 
-    func testSipfragStatusAndUriHeaderEscaping() {
+    func testSipfragStatusAndHeaderValueEscaping() {
         XCTAssertEqual(CallControl<String>.sipfragStatus(Array("SIP/2.0 180 Ringing\r\n".utf8)), 180)
         XCTAssertEqual(CallControl<String>.sipfragStatus(Array("SIP/2.0 603".utf8)), 603)
         XCTAssertNil(CallControl<String>.sipfragStatus(Array("SIP/2.0 2x0 OK".utf8)))
         XCTAssertNil(CallControl<String>.sipfragStatus(Array("INVITE sip:a@b SIP/2.0".utf8)))
-        XCTAssertEqual(CallControl<String>.uriHeaderEscaped("a1@h.x;to-tag=t_1~"), "a1%40h.x%3Bto-tag%3Dt_1~")
+        XCTAssertEqual(SIPPercent.encodeHeaderValue("a1@h.x;to-tag=t_1~"), "a1%40h.x%3Bto-tag%3Dt_1~")
     }
 }
