@@ -137,7 +137,18 @@ class RingerSampler:
 
     def run(self, done, timeout):
         """Samples until `done(changes)` is true; fails after `timeout` s."""
-        deadline = time.monotonic() + timeout
+        if self._sample(done, time.monotonic() + timeout):
+            return self.changes
+        raise AssertionError(f"sampling RM and F/R: condition not met within {timeout} s; "
+                             f"{len(self.changes)} changes in {self.samples} samples")
+
+    def run_until(self, moment):
+        """Samples until the monotonic clock passes `moment`."""
+        self._sample(lambda changes: False, moment)
+        return self.changes
+
+    def _sample(self, done, deadline):
+        """Whether `done` came true (checked at each change) before `deadline`."""
         last = None
         previous_at = None
         while True:
@@ -151,15 +162,38 @@ class RingerSampler:
                 self.changes.append((now, *values))
                 last = values
                 if done(self.changes):
-                    return self.changes
+                    return True
             if now > deadline:
-                raise AssertionError(f"sampling RM and F/R: condition not met within {timeout} s; "
-                                     f"{len(self.changes)} changes in {self.samples} samples")
+                return False
             time.sleep(0.001)
 
     def close(self):
         for descriptor in self.files:
             os.close(descriptor)
+
+
+def ring_mode_edges(changes):
+    """(time, RM) for every change of RM in the sampled changes."""
+    edges = []
+    for (_, previous_rm, _), (at, rm, _) in zip(changes, changes[1:]):
+        if rm != previous_rm:
+            edges.append((at, rm))
+    return edges
+
+
+def segments(changes):
+    """The complete bursts and pauses: (start, end, RM) between RM edges."""
+    edges = ring_mode_edges(changes)
+    return [(start, end, rm) for (start, rm), (end, _) in zip(edges, edges[1:])]
+
+
+def toggles_in(changes, start, end):
+    """Times F/R changed while RM was high, strictly inside (start, end)."""
+    times = []
+    for (_, _, previous_fr), (at, rm, fr) in zip(changes, changes[1:]):
+        if start < at < end and rm == 1 and fr != previous_fr:
+            times.append(at)
+    return times
 
 
 class SoundCard:

@@ -9,7 +9,7 @@ import statistics
 import threading
 import time
 
-from conftest import RATE, RingerSampler, line_status, scenarios
+from conftest import RATE, RingerSampler, line_status, ring_mode_edges, scenarios, segments, toggles_in
 from test_box import DIAL_TONE_PEAK, SILENT, check_dial_tone, hang_up, wait_recorded
 from tone import peak
 
@@ -24,30 +24,6 @@ RING_HZ_TOLERANCE = 1.0
 # How long atad may take to play again once it runs after a stall (it has
 # to notice the xruns and prepare both streams again), under TCG.
 RESUME_WITHIN_S = 0.25
-
-
-def ring_mode_edges(changes):
-    """(time, RM) for every change of RM in the sampled changes."""
-    edges = []
-    for (_, previous_rm, _), (at, rm, _) in zip(changes, changes[1:]):
-        if rm != previous_rm:
-            edges.append((at, rm))
-    return edges
-
-
-def segments(changes):
-    """The complete bursts and pauses: (start, end, RM) between RM edges."""
-    edges = ring_mode_edges(changes)
-    return [(start, end, rm) for (start, rm), (end, _) in zip(edges, edges[1:])]
-
-
-def toggles_in(changes, start, end):
-    """Times F/R changed while RM was high, strictly inside (start, end)."""
-    times = []
-    for (_, _, previous_fr), (at, rm, fr) in zip(changes, changes[1:]):
-        if start < at < end and rm == 1 and fr != previous_fr:
-            times.append(at)
-    return times
 
 
 def test_ringing_raises_ring_mode_only_in_bursts_at_the_preset_cadence(box_daemon, slic):
