@@ -60,6 +60,9 @@ final class Call<Route> {
     /// A call the line let go of (a transfer's consultation call), ended
     /// by us then should its far end not end it first.
     var hangUpAt: Instant?
+    /// The call whose far end's REFER made us place this one: told by
+    /// NOTIFY how it goes, until it is answered or fails.
+    var referrer: Call<Route>?
 
     init(incoming: IncomingCall? = nil, outgoing: OutgoingCall? = nil, line: Int, route: Route, contact: String, sdp: SDPSession, capabilities: MediaCapabilities,
          mediaSettings: MediaSession.Settings) {

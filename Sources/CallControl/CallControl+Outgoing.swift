@@ -13,6 +13,12 @@ struct PendingPlacement<Route> {
     let number: String
     let account: SIPAccount
     let route: Route
+    /// A SIP URI to call instead of the number (a transfer's target), and
+    /// the fields its INVITE carries (Replaces, Referred-By).
+    var target: String? = nil
+    var headers: [(HeaderName, String)] = []
+    /// The call whose far end's REFER asked for this one.
+    var referrer: Call<Route>? = nil
 }
 
 /// Calls the lines place: the account's route, the offer, and what the
@@ -44,13 +50,16 @@ extension CallControl {
         let capabilities = capabilities(for: account, host: host, port: port, publicMedia: publicMedia)
         var sdp = SDPSession(sessionID: UInt64(random()) << 16 | UInt64(port))
         let offer = sdp.makeOffer(capabilities)
-        let outgoing = OutgoingCall(settings: pending.account, number: pending.number, offer: offer.serializedBytes(),
-                                    callID: pending.callID, sessionSeconds: UInt32(site.sessionExpiresSeconds),
-                                    makeToken: makeToken)
+        // One initializer for both: a number is called at the account's domain.
+        let target = pending.target ?? OutgoingCall.requestURI(calling: pending.number, through: pending.account)
+        let outgoing = OutgoingCall(settings: pending.account, target: target, headers: pending.headers,
+                                    offer: offer.serializedBytes(), callID: pending.callID,
+                                    sessionSeconds: UInt32(site.sessionExpiresSeconds), makeToken: makeToken)
         let call = Call(outgoing: outgoing, line: pending.line, route: pending.route,
                         contact: pending.account.contactURI, sdp: sdp, capabilities: capabilities,
                         mediaSettings: CallSettings.media(for: account, host: host, random: random))
         calls[pending.callID] = call
+        call.referrer = pending.referrer
         emit(.log(.info, "line \(pending.line): calling \(pending.number) through account \(pending.account.accountName)"))
         apply(call.outgoing?.start(at: now) ?? [], to: call, at: now)
     }
@@ -64,6 +73,7 @@ extension CallControl {
                 emit(.sip(bytes, call.serversTried.indices.contains(index) ? call.serversTried[index] : call.route))
             case .event(let event):
                 if event == .answered { call.answeredAt = now }
+                if reportToReferrer(event, call, at: now) { continue }
                 deliver(event, for: call)
             case .keys(let notice): keysNotice(notice, on: call)
             case .reoffer(let outcome): reofferDone(outcome, call, at: now)

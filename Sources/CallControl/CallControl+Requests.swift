@@ -57,13 +57,13 @@ extension CallControl {
         return take()
     }
 
-    /// A response whose CSeq names INVITE, CANCEL, BYE, INFO, UPDATE or
-    /// REFER of one of our calls; nil for any other (registrations,
+    /// A response whose CSeq names INVITE, CANCEL, BYE, INFO, UPDATE,
+    /// REFER or NOTIFY of one of our calls; nil for any other (registrations,
     /// keep-alives).
     public func receive(response: SIPMessage, at now: Instant) -> [Action]? {
         guard let method = response.cseq?.method,
               method == .invite || method == .cancel || method == .bye || method == .info || method == .update
-                  || method == .refer,
+                  || method == .refer || method == .notify,
               let callID = response.callID.map({ String(decoding: $0, as: UTF8.self) }), let call = calls[callID] else {
             return nil
         }
@@ -138,6 +138,8 @@ extension CallControl {
             updateReceived(request, call, origin: origin, at: now)
         case .notify:
             notifyReceived(request, call, origin: origin, at: now)
+        case .refer:
+            referReceived(request, call, origin: origin, at: now)
         case .invite:
             if call.incoming?.state == .ringing {
                 // A re-INVITE before we answered the first (§14.2): 500 with Retry-After.

@@ -117,7 +117,7 @@ extension CallControl {
     }
 
     /// Our response to a request in a call's dialog (its To tag kept).
-    private func answer(_ request: SIPMessage, _ status: Int, _ reason: String, _ origin: RequestOrigin<Route>) {
+    func answer(_ request: SIPMessage, _ status: Int, _ reason: String, _ origin: RequestOrigin<Route>) {
         var response = SIPMessageBuilder.response(to: request, status: status, reason: reason)
         response.add(.server, userAgent)
         emit(.sip(response.serialize(), origin.route))

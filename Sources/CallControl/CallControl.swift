@@ -32,6 +32,8 @@ public final class CallControl<Route> {
     /// Calls that wait for their media ports (`mediaOpened`).
     var pendingInvites: [PendingInvite<Route>] = []
     var pendingPlacements: [PendingPlacement<Route>] = []
+    /// Transfers asked of us whose target's route is being found.
+    var pendingReferrals: [PendingReferral<Route>] = []
     /// The actions of the input being handled (`emit`, `take`).
     var output: [Action] = []
     let makeToken: () -> String
@@ -136,9 +138,21 @@ public final class CallControl<Route> {
             // went out yet.
             let pending = pendingPlacements.remove(at: index)
             lines[line]?.remove(pending.callID)
+            // A transfer's new call: the old call ends with it.
+            if let referrer = pending.referrer {
+                referralFailed(referrer, callID: pending.callID, line: line, status: 487, reason: "Request Terminated", at: now)
+            }
             return emit(.media(callID: pending.callID, .close(line: line)))
         }
+        if dropReferral(on: line, at: now) { return }
         guard let call = activeCall(on: line) else { return }
+        if let referrer = call.referrer {
+            // A transfer the far end asked for, left before it was made:
+            // the old call ends with the new one (the line is on hook, so
+            // `referralFailed` hangs it up).
+            call.referrer = nil
+            referralFailed(referrer, callID: call.callID, line: line, status: 487, reason: "Request Terminated", at: now)
+        }
         hangUp(call, at: now)
     }
 
@@ -251,7 +265,7 @@ public final class CallControl<Route> {
     }
 
     /// No ports could be bound for the call: it cannot go on.
-    public func mediaUnavailable(_ callID: String) -> [Action] {
+    public func mediaUnavailable(_ callID: String, at now: Instant) -> [Action] {
         if let index = pendingInvites.firstIndex(where: { $0.callID == callID }) {
             let pending = pendingInvites.remove(at: index)
             lines[pending.line]?.remove(callID)
@@ -259,8 +273,14 @@ public final class CallControl<Route> {
             refuse(pending.invite, 500, "Server Internal Error", to: pending.origin.route)
         } else if let index = pendingPlacements.firstIndex(where: { $0.callID == callID }) {
             let pending = pendingPlacements.remove(at: index)
-            lines[pending.line]?.remove(callID)
             emit(.log(.warn, "line \(pending.line): no port for the call's media"))
+            // A transfer's new call: back to the old call if the line waits.
+            if let referrer = pending.referrer,
+               referralFailed(referrer, callID: callID, line: pending.line, status: 503, reason: "Service Unavailable",
+                              at: now) {
+                return take()
+            }
+            lines[pending.line]?.remove(callID)
             emit(.line(pending.line, .input(.callFailed(busy: false))))
         }
         return take()

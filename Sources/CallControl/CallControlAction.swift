@@ -73,6 +73,10 @@ public enum CallControlAction<Route> {
     /// server of `account` (not one of `tried`, in its lookup's order) and
     /// answer with `otherServerFound` for `callID`.
     case findOtherServer(callID: String, account: String, tried: [Route])
+    /// The far end of a call on `line` transferred us to `target`, a SIP
+    /// URI: find the way there from the line's account (its proxy, or the
+    /// target's host) and answer with `transferRouted` for `callID`.
+    case findTransferRoute(callID: String, line: Int, target: String)
     case log(CallLogLevel, String)
     /// A new call from a host that may not start calls got 403: for the
     /// daemon's count and its one log line per host.

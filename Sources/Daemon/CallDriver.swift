@@ -145,6 +145,16 @@ final class CallDriver {
                 sip.findRoute(redirectedTo: target, from: route) { found in
                     self.perform(self.control.redirectRouted(callID, route: found, at: self.loop.now))
                 }
+            case .findTransferRoute(let callID, let line, let target):
+                sip.findRoute(forLine: line) { found in
+                    guard let (account, route) = found else {
+                        return self.perform(self.control.transferRouted(callID, through: nil, at: self.loop.now))
+                    }
+                    self.sip.findRoute(redirectedTo: target, from: route) { targetRoute in
+                        self.perform(self.control.transferRouted(callID, through: targetRoute.map { (account, $0) },
+                                                                 at: self.loop.now))
+                    }
+                }
             case .findOtherServer(let callID, let account, let tried):
                 let found = sip.otherServer(of: account, excluding: tried)
                 perform(control.otherServerFound(callID, route: found, at: loop.now))
@@ -163,7 +173,7 @@ final class CallDriver {
 
     private func openMedia(_ callID: String, host: String, publicContact: HostAndPort?) {
         guard let opened = RTPConnection.open(host: host, ports: control.site.rtpPorts, nextPair: &nextRTPPair, loop: loop) else {
-            perform(control.mediaUnavailable(callID))
+            perform(control.mediaUnavailable(callID, at: loop.now))
             return
         }
         connections[callID] = opened

@@ -63,7 +63,7 @@ final class SIPService {
     /// extensions (reliable provisional responses and session timers; a
     /// Require of any other gets 420), SDP, key-press and message-summary
     /// bodies, and the sipfrag of a transfer's NOTIFY.
-    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack, .update, .notify],
+    let profile = SIPUASProfile(allowedMethods: [.invite, .ack, .bye, .cancel, .options, .info, .prack, .update, .notify, .refer],
                                         supportedExtensions: ["100rel", "timer"],
                                         acceptedContentTypes: ["application/sdp", "application/dtmf-relay",
                                                                "application/simple-message-summary", "message/sipfrag"])
@@ -291,6 +291,9 @@ final class SIPService {
             reply = .response(to: request, status: 480, reason: "Temporarily Unavailable", toTag: toTag)
         case .bye, .cancel, .info, .prack, .update:
             reply = .response(to: request, status: 481, reason: "Call/Transaction Does Not Exist", toTag: toTag)
+        case .refer:
+            // A transfer is taken only inside a call (RFC 3515 leaves the rest to policy).
+            reply = .response(to: request, status: 403, reason: "Forbidden Outside A Call", toTag: toTag)
         default:
             reply = .response(to: request, status: 405, reason: "Method Not Allowed", toTag: toTag)
             reply.add(.allow, SIPService.allowedMethods)

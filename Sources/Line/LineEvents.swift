@@ -38,6 +38,10 @@ public enum LineInput: Equatable, Sendable {
     /// Call control: a flash answered the waiting call and put the first
     /// on hold; the line talks on, the tone stops.
     case waitingCallAnswered
+    /// Call control: the far end handed the call on (a REFER we took):
+    /// the line waits for the new call as for one it placed (quiet, then
+    /// ringback, then talking). Only in `talking` with nothing held.
+    case transferred
     /// Message waiting changed: dial tone stutters while messages wait.
     case messageWaiting(Bool)
     /// Do-not-disturb or a forwarding is set (true) or none is: dial tone

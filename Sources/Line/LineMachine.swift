@@ -206,6 +206,10 @@ public struct LineMachine: Sendable {
             guard state == .calling else { break }
             enter(.ringback, &actions)
             play(.ringback, &actions)
+        case .transferred:
+            guard state == .talking, !holdingCall else { break }
+            if tone != nil { stopTone(&actions) }
+            enter(.calling, &actions)
         case .remoteAnswered:
             guard state == .calling || state == .ringback else { break }
             stopTone(&actions)

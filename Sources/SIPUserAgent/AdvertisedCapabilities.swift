@@ -4,7 +4,7 @@ import SIPMessage
 /// responses and OPTIONS never disagree (RFC 3261 §20.5, §20.37).
 public enum AdvertisedCapabilities {
     /// The methods atad answers (Allow).
-    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE, NOTIFY"
+    public static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE, NOTIFY, REFER"
     /// The option tags atad supports (Supported): reliable provisional
     /// responses (RFC 3262) and session timers (RFC 4028), both ways.
     public static let supported = "100rel, timer"

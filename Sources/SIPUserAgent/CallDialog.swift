@@ -42,6 +42,8 @@ public struct CallDialog {
     private var reinvite: ReinviteSender?
     /// Our REFER (a transfer), in flight.
     private var transfer: DialogRequestSender?
+    /// A REFER of the far end's we took: the NOTIFYs that report on it.
+    private var referral: ReferNotifier?
     /// The ACK for the 2xx of the re-INVITE before it, for a copy of
     /// that 2xx that comes after the next one went out.
     private var earlierAck: (cseq: UInt32, bytes: [UInt8])?
@@ -77,6 +79,7 @@ public struct CallDialog {
         if let due = refresh?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if let due = reinvite?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         if let due = transfer?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
+        if let due = referral?.nextDeadline, earliest == nil || due < earliest! { earliest = due }
         return earliest
     }
 
@@ -319,6 +322,32 @@ public struct CallDialog {
     /// must not be taken for the next one's).
     public var mayRefer: Bool { !isEnding && !isOver && transfer == nil }
 
+    /// The far end's REFER with CSeq `cseq` was accepted (our 202 is the
+    /// caller's to send): the first NOTIFY, "100 Trying", goes (§2.4.4).
+    public mutating func referAccepted(cseq: UInt32, at now: Instant) -> [DialogOutput] {
+        referral = ReferNotifier(id: cseq)
+        return reportReferral(status: 100, reason: "Trying", at: now)
+    }
+
+    /// A REFER we took is still being carried out (or reported on): a
+    /// second one waits its turn (491).
+    public var isReferred: Bool { !(referral?.isOver ?? true) }
+
+    /// Where the call the far end's REFER asked for stands: a NOTIFY with
+    /// its status line; a final status ends the subscription.
+    public mutating func reportReferral(status: Int, reason: String, at now: Instant) -> [DialogOutput] {
+        guard !isOver, var notifier = referral else { return [] }
+        let outputs = notifier.report(status: status, reason: reason, contact: contact, dialog: &requests, digest: digest,
+                                      timers: timers, makeToken: makeToken, at: now)
+        referral = notifier
+        return referralOutputs(outputs)
+    }
+
+    /// Our NOTIFYs need only be sent: their answers change nothing else.
+    private func referralOutputs(_ outputs: [DialogRequestOutput]) -> [DialogOutput] {
+        outputs.compactMap { if case .send(let bytes) = $0 { return .send(bytes) } else { return nil } }
+    }
+
     /// What came of our REFER: its final status; 408, 481 or no answer
     /// at all means the far end lost the call, which ends (RFC 5057).
     private mutating func referOutputs(_ outputs: [DialogRequestOutput], at now: Instant) -> [DialogOutput] {
@@ -352,8 +381,10 @@ public struct CallDialog {
         keys.finish()
         answer = nil
         refresh = nil
-        // A re-offer waiting out a 491 never goes after our BYE (§15).
+        // A re-offer waiting out a 491 never goes after our BYE (§15),
+        // nor a NOTIFY still waiting its turn.
         if reinvite?.isWaitingToRetry == true { reinvite = nil }
+        referral?.stop()
         let (started, outputs) = DialogRequestSender.start(.bye, dialog: &requests, digest: digest, timers: timers,
                                                            makeToken: makeToken, at: now)
         bye = started
@@ -389,6 +420,12 @@ public struct CallDialog {
             let outputs = sender.handle(response: response, dialog: &requests, at: now)
             transfer = sender
             return referOutputs(outputs, at: now)
+        }
+        if method == .notify, var notifier = referral {
+            let outputs = notifier.handle(response: response, contact: contact, dialog: &requests, digest: digest,
+                                          timers: timers, makeToken: makeToken, at: now)
+            referral = notifier
+            return referralOutputs(outputs)
         }
         if method == .update && !isEnding, var sender = refresh {
             let outputs = sender.handle(response: response, dialog: &requests, at: now)
@@ -427,6 +464,12 @@ public struct CallDialog {
             let referResult = sender.advance(to: now)
             transfer = sender
             outputs += referOutputs(referResult, at: now)
+        }
+        if var notifier = referral, let due = notifier.nextDeadline, due <= now {
+            let notified = notifier.advance(to: now, contact: contact, dialog: &requests, digest: digest, timers: timers,
+                                            makeToken: makeToken)
+            referral = notifier
+            outputs += referralOutputs(notified)
         }
         if !isEnding && !isOver, var sender = refresh, let due = sender.nextDeadline, due <= now {
             let refreshResult = sender.advance(to: now)
@@ -492,6 +535,7 @@ public struct CallDialog {
         refresh = nil
         reinvite = nil
         transfer = nil
+        referral = nil
         session = nil
     }
 }

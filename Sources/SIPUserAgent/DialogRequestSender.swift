@@ -14,7 +14,8 @@ public enum DialogRequestOutput: Sendable {
 }
 
 /// One non-INVITE request we send inside a call's dialog: BYE (RFC 3261
-/// §15.1.1) or a session refresh by UPDATE (RFC 3311, RFC 4028). It is one
+/// §15.1.1), a session refresh by UPDATE (RFC 3311, RFC 4028), REFER, or
+/// the NOTIFY that tells how a REFER we took is going. It is one
 /// non-INVITE client transaction (Timer E retransmits over UDP, Timer F
 /// gives up). A proxy or far end that challenges it with 401/407 gets it
 /// again with the account's credentials (§22.2), as long as the digest
@@ -24,6 +25,8 @@ public struct DialogRequestSender {
     public let method: SIPMethod
     /// Fields the request carries besides the dialog's own.
     private let extraHeaders: [(HeaderName, String)]
+    /// Its body (a NOTIFY's sipfrag), typed by a Content-Type in `extraHeaders`.
+    private let body: [UInt8]
     private var transaction: NonInviteClientTransaction?
     private var request: [UInt8] = []
     /// The branch of the request in flight: its responses carry it.
@@ -34,19 +37,20 @@ public struct DialogRequestSender {
     private let makeToken: () -> String
 
     /// Builds and starts the request; the outputs send it.
-    public static func start(_ method: SIPMethod, headers: [(HeaderName, String)] = [], dialog: inout DialogRequests,
-                             digest: DigestSession?, timers: TransactionTimers, makeToken: @escaping () -> String,
-                             at now: Instant) -> (DialogRequestSender, [DialogRequestOutput]) {
-        var sender = DialogRequestSender(method: method, extraHeaders: headers, digest: digest, timers: timers,
+    public static func start(_ method: SIPMethod, headers: [(HeaderName, String)] = [], body: [UInt8] = [],
+                             dialog: inout DialogRequests, digest: DigestSession?, timers: TransactionTimers,
+                             makeToken: @escaping () -> String, at now: Instant) -> (DialogRequestSender, [DialogRequestOutput]) {
+        var sender = DialogRequestSender(method: method, extraHeaders: headers, body: body, digest: digest, timers: timers,
                                          makeToken: makeToken)
         let outputs = sender.send(dialog: &dialog, authorized: false, at: now)
         return (sender, outputs)
     }
 
-    private init(method: SIPMethod, extraHeaders: [(HeaderName, String)], digest: DigestSession?,
+    private init(method: SIPMethod, extraHeaders: [(HeaderName, String)], body: [UInt8], digest: DigestSession?,
                  timers: TransactionTimers, makeToken: @escaping () -> String) {
         self.method = method
         self.extraHeaders = extraHeaders
+        self.body = body
         self.digest = digest
         self.timers = timers
         self.makeToken = makeToken
@@ -104,6 +108,7 @@ public struct DialogRequestSender {
             digest = session
             for header in sentAuthorization { builder.add(named: header.name, header.value) }
         }
+        builder.body = body
         request = builder.serialize()
         let (started, actions) = NonInviteClientTransaction.start(timers: timers, at: now)
         transaction = started

@@ -189,6 +189,21 @@ public struct IncomingCall {
     /// The call is up and no REFER of ours is out: `refer` may send one.
     public var mayRefer: Bool { state == .confirmed && dialog.mayRefer }
 
+    /// We accepted the far end's REFER (CSeq `cseq`): "100 Trying" by NOTIFY.
+    public mutating func referAccepted(cseq: UInt32, at now: Instant) -> [CallAction] {
+        guard state == .confirmed else { return [] }
+        return apply(dialog.referAccepted(cseq: cseq, at: now))
+    }
+
+    /// How the call the far end's REFER asked for goes, by NOTIFY.
+    public mutating func reportReferral(status: Int, reason: String, at now: Instant) -> [CallAction] {
+        guard state == .confirmed || state == .ending else { return [] }
+        return apply(dialog.reportReferral(status: status, reason: reason, at: now))
+    }
+
+    /// A REFER we took is still being carried out: another gets 491.
+    public var isReferred: Bool { dialog.isReferred }
+
     /// Our re-INVITE waits for its answer.
     public var isReoffering: Bool { dialog.isReoffering }
 

@@ -87,6 +87,8 @@ public struct OutgoingCall {
     var targetsTried: [String] = []
     let toURI: String
     private let offer: [UInt8]
+    /// Fields every INVITE of the call carries besides its own.
+    private let extraHeaders: [(HeaderName, String)]
     /// The INVITE's CSeq number (CANCEL and ACK repeat it).
     var cseq: UInt32 = 0
     public private(set) var dialog: CallDialog
@@ -130,6 +132,20 @@ public struct OutgoingCall {
     /// (RFC 4028); 0 asks for none.
     public init(settings: SIPAccount, number: String, offer: [UInt8], callID: String? = nil, sessionSeconds: UInt32 = 0,
                 makeToken: @escaping () -> String) {
+        self.init(settings: settings, target: OutgoingCall.requestURI(calling: number, through: settings),
+                  headers: [], offer: offer, callID: callID, sessionSeconds: sessionSeconds, makeToken: makeToken)
+    }
+
+    /// The Request-URI that calls `number` at the account's domain.
+    public static func requestURI(calling number: String, through settings: SIPAccount) -> String {
+        "sip:\(SIPPercent.encodeUser(number))@\(SIPAccount.uriHost(settings.domain))"
+    }
+
+    /// Calls the SIP URI `target` (where a REFER sent us), the INVITE
+    /// carrying `headers` besides its own (Replaces, Referred-By).
+    public init(settings: SIPAccount, target: String, headers: [(HeaderName, String)], offer: [UInt8], callID: String? = nil,
+                sessionSeconds: UInt32 = 0, makeToken: @escaping () -> String) {
+        extraHeaders = headers
         self.settings = settings
         self.sessionSeconds = sessionSeconds
         self.offer = offer
@@ -137,8 +153,7 @@ public struct OutgoingCall {
         let callID = callID ?? makeToken() + "@atad"
         self.callID = callID
         let fromTag = makeToken()
-        let host = SIPAccount.uriHost(settings.domain)
-        requestURI = "sip:\(SIPPercent.encodeUser(number))@\(host)"
+        requestURI = target
         toURI = requestURI
         targetsTried = [requestURI]
         let display = settings.displayName.map { "\"\($0)\" " } ?? ""
@@ -195,8 +210,8 @@ public struct OutgoingCall {
         sendInvite(at: now)
     }
 
-    /// A response whose CSeq method is INVITE, CANCEL, BYE, INFO, UPDATE
-    /// or REFER.
+    /// A response whose CSeq method is INVITE, CANCEL, BYE, INFO, UPDATE,
+    /// REFER or NOTIFY.
     public mutating func handle(response: SIPMessage, at now: Instant) -> [OutgoingCallAction] {
         guard let status = response.statusCode, let cseq = response.cseq else { return [] }
         switch cseq.method {
@@ -210,7 +225,7 @@ public struct OutgoingCall {
                 cancel = transaction.isTerminated ? nil : transaction
             }
             return []
-        case .bye, .info, .update, .refer:
+        case .bye, .info, .update, .refer, .notify:
             if cseq.method == .bye, forks.byeAnswered(response, at: now) { return [] }
             guard state == .confirmed || state == .ending else { return [] }
             return apply(dialog.handle(response: response, at: now))
@@ -415,6 +430,21 @@ public struct OutgoingCall {
     /// The call is up and no REFER of ours is out: `refer` may send one.
     public var mayRefer: Bool { state == .confirmed && dialog.mayRefer }
 
+    /// We accepted the far end's REFER (CSeq `cseq`): "100 Trying" by NOTIFY.
+    public mutating func referAccepted(cseq: UInt32, at now: Instant) -> [OutgoingCallAction] {
+        guard state == .confirmed else { return [] }
+        return apply(dialog.referAccepted(cseq: cseq, at: now))
+    }
+
+    /// How the call the far end's REFER asked for goes, by NOTIFY.
+    public mutating func reportReferral(status: Int, reason: String, at now: Instant) -> [OutgoingCallAction] {
+        guard state == .confirmed || state == .ending else { return [] }
+        return apply(dialog.reportReferral(status: status, reason: reason, at: now))
+    }
+
+    /// A REFER we took is still being carried out: another gets 491.
+    public var isReferred: Bool { dialog.isReferred }
+
     /// Our re-INVITE waits for its answer.
     public var isReoffering: Bool { dialog.isReoffering }
 
@@ -529,6 +559,7 @@ public struct OutgoingCall {
         var builder = outOfDialog(.invite, branch: inviteBranch, to: "<\(toURI)>")
         builder.add(.contact, "<\(settings.contactURI)>")
         AdvertisedCapabilities.add(to: &builder)
+        for (name, value) in extraHeaders { builder.add(name, value) }
         if sessionSeconds > 0 {
             builder.add(.sessionExpires, "\(sessionSeconds)")
             builder.add(.minSE, "\(minimumSessionSeconds)")

@@ -261,7 +261,7 @@ final class CallControlTests: XCTestCase {
     func testNoMediaPortsGets500AndFreesTheLine() throws {
         let control = makeControl()
         _ = control.receive(request: try invite(), from: origin(), at: now)
-        let actions = control.mediaUnavailable("c1")
+        let actions = control.mediaUnavailable("c1", at: .zero)
         XCTAssertEqual(statuses(actions), ["SIP/2.0 500 Server Internal Error"])
         XCTAssertNil(control.lines[1]?.active)
     }
@@ -633,7 +633,7 @@ final class CallControlTests: XCTestCase {
         guard case .openMedia(let callID, _, _)? = control.lineDialed(1, number: "2000", through: (account, "proxy"), at: now).first else {
             return XCTFail("expected openMedia")
         }
-        XCTAssertEqual(lineCommands(control.mediaUnavailable(callID)), [.input(.callFailed(busy: false))])
+        XCTAssertEqual(lineCommands(control.mediaUnavailable(callID, at: .zero)), [.input(.callFailed(busy: false))])
         XCTAssertNil(control.lines[1]?.active)
     }
 

@@ -51,6 +51,27 @@ final class CallWaitingLineTests: XCTestCase, LineMachineDriving {
         return actions
     }
 
+    // MARK: Transferred by the far end
+
+    func testATransferMakesTheLineWaitForTheNewCallAsForOneItPlaced() throws {
+        try makeLine()
+        talk()
+        XCTAssertEqual(send(.transferred), [.stateChanged(.calling)])
+        XCTAssertEqual(send(.remoteRinging), [.stateChanged(.ringback), .playTone(.ringback)])
+        send(.remoteAnswered)
+        XCTAssertEqual(machine.state, .talking)
+        XCTAssertNil(machine.tone)
+    }
+
+    func testATransferWhileACallWaitsStopsTheToneAndOnlyWhenTalking() throws {
+        try makeLine()
+        talkWithACallWaiting()
+        XCTAssertEqual(send(.transferred), [.stopTone, .stateChanged(.calling)])
+        try makeLine()
+        XCTAssertEqual(send(.transferred), [], "idle: nothing to transfer")
+        XCTAssertEqual(machine.state, .idle)
+    }
+
     // MARK: The tone
 
     func testCallWaitingWhileTalkingPlaysTheTone() throws {

@@ -48,7 +48,7 @@ final class OutgoingCallTests: XCTestCase {
         XCTAssertEqual(header("Contact", in: invite), "<sip:1001@127.0.0.1:5070;transport=udp>")
         XCTAssertEqual(header("Max-Forwards", in: invite), "70")
         XCTAssertEqual(header("User-Agent", in: invite), "atad/test")
-        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE, NOTIFY")
+        XCTAssertEqual(header("Allow", in: invite), "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, UPDATE, NOTIFY, REFER")
         XCTAssertEqual(header("Supported", in: invite), "100rel, timer")
         let challenge = try response(to: invite, "407 Proxy Authentication Required", toTag: "p1",
                                      ["Proxy-Authenticate: Digest realm=\"atad.test\", nonce=\"n\", qop=\"auth\""])

@@ -158,6 +158,11 @@ def serve(settings):
                 prm.newCall = adopted[-1]
             emit({"event": "transfer_request", "call": self.getId(), "target": prm.dstUri})
 
+        def onCallTransferStatus(self, prm):
+            # The NOTIFYs about a transfer we asked for (our xfer's REFER).
+            emit({"event": "transfer_status", "call": self.getId(), "code": prm.statusCode,
+                  "reason": prm.reason, "final": bool(prm.finalNotify)})
+
         def onCallReplaced(self, prm):
             # An INVITE with Replaces took this call's place: pjsua2 answers
             # it and hangs this one up.
@@ -225,6 +230,12 @@ def serve(settings):
             for call in active:
                 call.hangup(pj.CallOpParam())
             return {"calls": len(active)}
+        if name == "transfer":
+            up = [c for c in calls.values() if c.isActive() and c.getInfo().state == pj.PJSIP_INV_STATE_CONFIRMED]
+            if not up:
+                raise ValueError("no call to transfer")
+            up[-1].xfer(command["uri"], pj.CallOpParam(True))
+            return {"call": up[-1].getId()}
         if name == "quit":
             stopping["now"] = True
             return {}
@@ -403,6 +414,10 @@ class PjsipPeer:
 
     def hangup(self) -> dict:
         return self.command("hangup")
+
+    def transfer(self, uri) -> dict:
+        """REFERs the far end of our call that is up to `uri` (blind)."""
+        return self.command("transfer", uri=uri)
 
     def events(self, kind=None) -> list:
         """Events so far, optionally of one kind ("incoming", "confirmed",

@@ -13,12 +13,18 @@ transfers A to B (`transfer_on_hang_up`, on by default):
 
 Each ends with atad's line idle and no call left at atad. A held party
 that refuses the REFER (603) rings the line back, and lifting the handset
-takes it back, as a hang-up without a transfer would. Real binaries,
+takes it back, as a hang-up without a transfer would.
+
+The other way round, atad is the one transferred: A, in a call with the
+handset, REFERs atad to B. atad answers 202, calls B itself (the line
+hears B ring, then B), and tells A by NOTIFY; A then hangs up its call,
+and the handset talks with B. When B declines, the NOTIFY says so and
+the handset is back with A. Real binaries,
 every process stopped by its pid; every wait polls against a deadline."""
 
 from conftest import wait_until, write_site
 from test_pjsip import pjsip  # noqa: F401  (the fixture: PJSIP peers, each stopped by its pid)
-from test_call_media import line_state, media_line, sip_port, status_of
+from test_call_media import heard_frequencies, line_state, media_line, sip_port, status_of
 
 WAIT = 15.0
 
@@ -129,5 +135,75 @@ def test_a_refused_transfer_rings_the_line_back_for_the_held_party(daemons, tmp_
     wait_until(lambda: state(daemon) == "talking" and
                not any(l.startswith("line 1 held: ") for l in status_of(daemon)), WAIT, "A to be taken back")
     assert "transfer failed: the far end refused it (603); ringing the line back" in daemon.log()
+    ctl_ok(daemon, "hook", "1", "on")
+    check_nothing_left(daemon, a)
+
+
+def in_a_call_with_a(daemons, tmp_path, short_dir, pjsip, target_answers=True):
+    """atad's handset talking with A (which called it), and B ready.
+    Returns (daemon, A, B)."""
+    b = pjsip.start(user="2000", tone=660.0, auto_answer=target_answers)
+    a = pjsip.start(user="3000", tone=440.0)
+    control = short_dir / "control.sock"
+    site = write_site(tmp_path / "site.conf", control, log_level="debug", extra=(
+        f"[account direct]\nuser = 1000\ndomain = 127.0.0.1:{a.sip_port}\nregister = no\n"
+        "[line 1]\naccount = direct\ndial_plan = (2xxx)\n"))
+    daemon = daemons.start(site, control, tmp_path)
+    assert a.dial(f"sip:1000@127.0.0.1:{sip_port(daemon)}").get("ok")
+    wait_until(lambda: state(daemon) == "ringing", WAIT, "atad's line 1 to ring")
+    ctl_ok(daemon, "hook", "1", "off")
+    a.wait_for_event("confirmed", WAIT)
+    wait_until(lambda: state(daemon) == "talking", WAIT, "the handset to talk with A")
+    wait_until(lambda: 440 in heard_frequencies(daemon), WAIT, "the handset to hear A's 440 Hz")
+    return daemon, a, b
+
+
+def test_a_refer_from_the_far_end_makes_atad_call_the_target_and_report_it(daemons, tmp_path, short_dir, pjsip):
+    daemon, a, b = in_a_call_with_a(daemons, tmp_path, short_dir, pjsip, target_answers=False)
+    assert a.transfer(f"sip:2000@127.0.0.1:{b.sip_port}").get("ok")
+
+    # atad's own INVITE reaches B; the handset hears it ring, as for a
+    # call it placed, until B answers; A hears of each step by NOTIFY.
+    incoming = b.wait_for_event("incoming", WAIT)
+    assert "1000@" in incoming["remote"], incoming
+    wait_until(lambda: state(daemon) == "ringback", WAIT, "the handset to hear B ring")
+    assert b.answer().get("ok")
+    b.wait_for_event("confirmed", WAIT)
+    final = wait_until(lambda: next((e for e in a.events("transfer_status") if e["final"]), None), WAIT,
+                       "A's final NOTIFY about the transfer")
+    assert final["code"] == 200, a.events("transfer_status")
+    assert any(e["code"] == 100 for e in a.events("transfer_status")), a.events("transfer_status")
+
+    # A leaves; the handset talks with B and hears B's tone, not A's.
+    assert a.hangup().get("ok")
+    a.wait_for_event("disconnected", WAIT)
+    wait_until(lambda: state(daemon) == "talking" and heard_frequencies(daemon) == [660], WAIT,
+               "the handset to hear B's 660 Hz alone")
+    assert not b.events("disconnected"), "B's call with atad is up"
+    log = daemon.log()
+    assert f"transfers us to sip:2000@127.0.0.1:{b.sip_port}" in log, log[-3000:]
+
+    ctl_ok(daemon, "hook", "1", "on")
+    b.wait_for_event("disconnected", WAIT)
+    wait_until(lambda: state(daemon) == "idle" and media_line(daemon) is None, WAIT, "atad's line idle, no call")
+    assert daemon.running()
+
+
+def test_a_declined_transfer_is_reported_and_the_handset_is_back_with_the_far_end(daemons, tmp_path, short_dir,
+                                                                                pjsip):
+    daemon, a, b = in_a_call_with_a(daemons, tmp_path, short_dir, pjsip, target_answers=False)
+    assert a.transfer(f"sip:2000@127.0.0.1:{b.sip_port}").get("ok")
+    b.wait_for_event("incoming", WAIT)
+    wait_until(lambda: state(daemon) == "ringback", WAIT, "the handset to hear B ring")
+    assert b.hangup().get("ok")  # an unanswered call: 603 Decline
+
+    final = wait_until(lambda: next((e for e in a.events("transfer_status") if e["final"]), None), WAIT,
+                       "A's final NOTIFY about the transfer")
+    assert final["code"] == 603, a.events("transfer_status")
+    wait_until(lambda: state(daemon) == "talking" and 440 in heard_frequencies(daemon), WAIT,
+               "the handset back with A, hearing its 440 Hz")
+    assert not a.events("disconnected"), "A's call is up"
+    assert "the transfer failed (603 Decline); back to call" in daemon.log()
+
     ctl_ok(daemon, "hook", "1", "on")
     check_nothing_left(daemon, a)
