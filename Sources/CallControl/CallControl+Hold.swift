@@ -8,7 +8,8 @@ import Timebase
 /// holds it and the line gets recall dial tone for another; a flash in
 /// the second call swaps the two; a flash before the second is up drops
 /// it and takes the held one back; hanging up with a call on hold rings
-/// the line back to it. The far end is held by re-INVITE with `sendonly`
+/// the line back to it. (With three-way calling, a flash in the second
+/// call joins the three instead: CallControl+Conference.) The far end is held by re-INVITE with `sendonly`
 /// and taken back with `sendrecv` (RFC 3264 §8.4); the line leaves a held
 /// call's audio at once, whatever the far end answers.
 extension CallControl {
@@ -26,6 +27,10 @@ extension CallControl {
             emit(.log(.info, "line \(line): call \(active.callID) on hold, answering waiting call \(waiting.callID)"))
             answerWaiting(waiting, at: now)
             emit(.line(line, .input(.waitingCallAnswered)))
+        } else if lines[line]?.conference == true {
+            dropSecondParty(line, at: now)
+        } else if let active, activeUp, let held, mayJoin(line, active: active, held: held) {
+            join(line, active: active, held: held, at: now)
         } else if let active, activeUp {
             lines[line]?.active = held?.callID
             lines[line]?.held = active.callID
@@ -71,6 +76,9 @@ extension CallControl {
     /// line holds a call or one waits.
     public func heldStatus(ofLine line: Int) -> String? {
         guard let calls = lines[line] else { return nil }
+        if calls.conference, let held = calls.held, let active = calls.active {
+            return "line \(line) three-way: \(held) \(active)"
+        }
         if let held = calls.held { return "line \(line) held: \(held)" }
         return calls.waiting.map { "line \(line) waiting: \($0)" }
     }
@@ -176,8 +184,10 @@ extension CallControl {
     /// it is the line's call, else kept off it (held, or let go and
     /// waiting for its BYE's answer).
     func mediaStart(_ call: Call<Route>, _ media: NegotiatedMedia) -> MediaCommand {
-        lines[call.line]?.active == call.callID ? .start(line: call.line, media, call.mediaSettings)
-            : .hold(line: call.line, media, call.mediaSettings)
+        guard let calls = lines[call.line] else { return .hold(line: call.line, media, call.mediaSettings) }
+        if calls.active == call.callID { return .start(line: call.line, media, call.mediaSettings) }
+        if calls.conference && calls.held == call.callID { return .join(line: call.line, media, call.mediaSettings) }
+        return .hold(line: call.line, media, call.mediaSettings)
     }
 
     /// The ring-back for a call left on hold went unanswered for
@@ -200,6 +210,8 @@ extension CallControl {
         guard let line = lines[call.line] else { return nil }
         if line.waiting == call.callID { return .callWaiting(false) }
         guard line.active == call.callID || line.held == call.callID else { return nil }
+        // A three-way call goes on with the other party: no call is held.
+        if line.conference { return .heldCallEnded }
         if line.state == .ringing { return .incomingCallEnded }
         if line.held == call.callID { return .heldCallEnded }
         return remote ? .remoteHangUp : nil

@@ -101,7 +101,7 @@ public final class CallControl<Route> {
     /// call still on hold is transferred to the second call
     /// (`transferOnHangUp`) or rings the line back.
     public func lineHungUp(_ line: Int, at now: Instant) -> [Action] {
-        if transferOnHangUp(line, at: now) { return take() }
+        if endConference(line, at: now) || transferOnHangUp(line, at: now) { return take() }
         endActiveCall(on: line, at: now)
         if let held = heldCall(on: line) {
             // The call hung up may wait for its BYE's answer: it is no
@@ -325,8 +325,10 @@ public final class CallControl<Route> {
             consultation.hangUpAt = .zero
         }
         call.transfer = nil
+        let leavesConference = lines[call.line].map { $0.conference && $0.active == call.callID } ?? false
         lines[call.line]?.remove(call.callID)
         emit(.media(callID: call.callID, .close(line: call.line)))
+        if leavesConference { conferencePartyLeft(call.line) }
     }
 
     /// A response with a random To tag and our Server header, sent back.

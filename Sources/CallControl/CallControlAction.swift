@@ -45,6 +45,9 @@ public enum MediaCommand: Sendable {
     /// given, after an offer/answer), but `line` neither hears nor feeds
     /// it, and its far end's silence ends nothing.
     case hold(line: Int, NegotiatedMedia?, MediaSession.Settings)
+    /// The call is the second far end of the line's three-way call: its
+    /// audio is mixed with the line's and the line's call's, both ways.
+    case join(line: Int, NegotiatedMedia, MediaSession.Settings)
     /// A key the far end sent by SIP INFO: play it to the line.
     case playKey(DTMFDigit, milliseconds: Int)
     /// The far end refused keys by INFO: send the next ones in band.

@@ -86,6 +86,9 @@ public struct SiteConfig: Sendable {
         /// `call_waiting`: a second call waits, announced by the tone,
         /// instead of getting busy.
         public var callWaiting = true
+        /// `three_way_calling`: a flash in the call the phone dialed while
+        /// another was held joins the three (else it swaps the two).
+        public var threeWayCalling = true
         /// `transfer_on_hang_up`: hanging up with a call on hold and a
         /// second call the phone placed transfers the held party to it
         /// (REFER), instead of ringing back for the held call.
@@ -343,6 +346,7 @@ public struct SiteConfig: Sendable {
             settings.callWaiting = section.boolean("call_waiting") ?? true
             settings.holdRecallSeconds = section.integer("hold_recall_seconds") ?? 60
             settings.transferOnHangUp = section.boolean("transfer_on_hang_up") ?? true
+            settings.threeWayCalling = section.boolean("three_way_calling") ?? true
             if settings.disconnectPulseMs > 0, board.driver == .gpio, let line = section.keyLines["disconnect_pulse_ms"],
                board.lines.first(where: { $0.number == number })?.loopDisconnectGPIO == nil {
                 diagnostics.append(Diagnostic(file: path, line: line,

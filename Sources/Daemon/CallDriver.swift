@@ -111,11 +111,7 @@ final class CallDriver {
             nextDialTicket += 1
             let ticket = nextDialTicket
             dialsOutstanding[line] = ticket
-            sip.findRoute(forLine: line) { route in
-                guard self.dialsOutstanding[line] == ticket else { return }
-                self.dialsOutstanding[line] = nil
-                self.perform(self.control.lineDialed(line, number: number, through: route, at: self.loop.now))
-            }
+            findLineRoute(line, for: .dial(number: number, ticket: ticket))
         default: break
         }
     }
@@ -142,25 +138,65 @@ final class CallDriver {
             case .featuresChanged:
                 saveFeatures()
             case .findRedirectRoute(let callID, let target, let route):
-                sip.findRoute(redirectedTo: target, from: route) { found in
-                    self.perform(self.control.redirectRouted(callID, route: found, at: self.loop.now))
-                }
+                findTargetRoute(target, from: route, for: .redirect(callID: callID))
             case .findTransferRoute(let callID, let line, let target):
-                sip.findRoute(forLine: line) { found in
-                    guard let (account, route) = found else {
-                        return self.perform(self.control.transferRouted(callID, through: nil, at: self.loop.now))
-                    }
-                    self.sip.findRoute(redirectedTo: target, from: route) { targetRoute in
-                        self.perform(self.control.transferRouted(callID, through: targetRoute.map { (account, $0) },
-                                                                 at: self.loop.now))
-                    }
-                }
+                findLineRoute(line, for: .transfer(callID: callID, target: target))
             case .findOtherServer(let callID, let account, let tried):
                 let found = sip.otherServer(of: account, excluding: tried)
                 perform(control.otherServerFound(callID, route: found, at: loop.now))
             }
         }
         rearm()
+    }
+
+    // MARK: Routes
+    // Each lookup has one call site, whatever the route is wanted for: a
+    // closure literal per call site would have the optimizer copy the
+    // whole lookup for each (about 3.5 KB a copy).
+
+    /// What a line's route is wanted for.
+    private enum LineRouteNeed {
+        case dial(number: String, ticket: Int)
+        /// A REFER's target, reached from the line's account.
+        case transfer(callID: String, target: String)
+    }
+
+    private func findLineRoute(_ line: Int, for need: LineRouteNeed) {
+        sip.findRoute(forLine: line) { found in self.lineRouteFound(line, found, for: need) }
+    }
+
+    private func lineRouteFound(_ line: Int, _ found: (SIPAccount, SIPRoute)?, for need: LineRouteNeed) {
+        switch need {
+        case .dial(let number, let ticket):
+            // Placed unless the handset went down (or dialed again) meanwhile.
+            guard dialsOutstanding[line] == ticket else { return }
+            dialsOutstanding[line] = nil
+            perform(control.lineDialed(line, number: number, through: found, at: loop.now))
+        case .transfer(let callID, let target):
+            guard let (account, route) = found else {
+                return perform(control.transferRouted(callID, through: nil, at: loop.now))
+            }
+            findTargetRoute(target, from: route, for: .transfer(callID: callID, account: account))
+        }
+    }
+
+    /// What the way to a URI (a 3xx's or a REFER's target) is wanted for.
+    private enum TargetRouteNeed {
+        case redirect(callID: String)
+        case transfer(callID: String, account: SIPAccount)
+    }
+
+    private func findTargetRoute(_ target: String, from route: SIPRoute, for need: TargetRouteNeed) {
+        sip.findRoute(redirectedTo: target, from: route) { found in self.targetRouteFound(found, for: need) }
+    }
+
+    private func targetRouteFound(_ found: SIPRoute?, for need: TargetRouteNeed) {
+        switch need {
+        case .redirect(let callID):
+            perform(control.redirectRouted(callID, route: found, at: loop.now))
+        case .transfer(let callID, let account):
+            perform(control.transferRouted(callID, through: found.map { (account, $0) }, at: loop.now))
+        }
     }
 
     /// Our address toward the far end of a request (the one the kernel
@@ -262,6 +298,9 @@ final class CallDriver {
         case .hold(let line, let negotiated, let settings):
             if let negotiated { connection.start(negotiated, settings: settings) }
             telephony.setMedia(line: line, nil, ifNow: connection)
+        case .join(let line, let negotiated, let settings):
+            connection.start(negotiated, settings: settings)
+            telephony.joinMedia(line: line, connection)
         case .playKey(let digit, let milliseconds):
             connection.session?.playKey(digit, milliseconds: milliseconds)
         case .sendKeysInBand:

@@ -31,6 +31,8 @@ final class LinePort {
     /// early media (183) replaces local ringback.
     var media: RTPConnection?
     var earlyMedia = false
+    /// The second far end of a three-way call, and the mix's buffers.
+    var threeWay: ThreeWayMix?
     /// Cancels the line's echo of the far end (nil when the line's
     /// `echo_canceller = no`); runs only while the far end is heard.
     var echoCanceller: EchoCanceller?

@@ -17,6 +17,7 @@ extension Telephony {
             // On hook, before the call is answered: nothing else plays.
         } else if let media = port.media, hearsFarEnd(port) {
             media.frame(earpiece: buffer, now: now)
+            if let mix = port.threeWay, let second = mix.second { addSecondFarEnd(second, mix, into: buffer, at: now) }
             if port.machine.tone == .callWaiting { mixTone(port, into: buffer) }
         } else if port.toneGenerator != nil {
             port.toneGenerator!.generate(into: buffer)
@@ -34,9 +35,18 @@ extension Telephony {
         guard port.toneGenerator != nil else { return }
         port.lineOutput.withUnsafeMutableBufferPointer { tone in
             port.toneGenerator!.generate(into: tone)
-            for index in 0..<min(tone.count, buffer.count) {
-                buffer[index] = Int16(clamping: Int32(buffer[index]) + Int32(tone[index]))
-            }
+            mixSaturating(UnsafeBufferPointer(buffer), UnsafeBufferPointer(tone), into: buffer)
+        }
+    }
+
+    /// A three-way call: the earpiece hears both far ends; each one's frame
+    /// is kept for the other's mix.
+    private func addSecondFarEnd(_ second: RTPConnection, _ mix: ThreeWayMix,
+                                 into buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
+        mix.firstHeard.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: UnsafeBufferPointer(buffer)) }
+        mix.secondHeard.withUnsafeMutableBufferPointer { heard in
+            second.frame(earpiece: heard, now: now)
+            mixSaturating(UnsafeBufferPointer(buffer), UnsafeBufferPointer(heard), into: buffer)
         }
     }
 
@@ -93,9 +103,18 @@ extension Telephony {
         if offHook {
             for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
         }
-        if let media = port.media {
-            media.frame(mouth: buffer, dtmf: offHook ? port.detector.status : .none, now: now,
-                        send: port.machine.state == .talking)
+        guard let media = port.media else { return }
+        let dtmf = offHook ? port.detector.status : .none
+        let talking = port.machine.state == .talking
+        guard let mix = port.threeWay, let second = mix.second else {
+            return media.frame(mouth: buffer, dtmf: dtmf, now: now, send: talking)
+        }
+        // A three-way call: each far end gets the line and the other one.
+        mix.outgoing.withUnsafeMutableBufferPointer { outgoing in
+            mix.secondHeard.withUnsafeBufferPointer { mixSaturating(buffer, $0, into: outgoing) }
+            media.frame(mouth: UnsafeBufferPointer(outgoing), dtmf: dtmf, now: now, send: talking)
+            mix.firstHeard.withUnsafeBufferPointer { mixSaturating(buffer, $0, into: outgoing) }
+            second.frame(mouth: UnsafeBufferPointer(outgoing), dtmf: dtmf, now: now, send: talking)
         }
     }
 
@@ -104,7 +123,20 @@ extension Telephony {
     /// only when the line is connected to that call's (a held call that
     /// ends leaves the line with the other).
     func setMedia(line: Int, _ media: RTPConnection?, ifNow current: RTPConnection? = nil) {
-        guard let port = port(line), current == nil || port.media === current else { return }
+        guard let port = port(line) else { return }
+        if let current, let mix = port.threeWay, mix.second === current {
+            // The second far end leaves the three-way call.
+            mix.second = nil
+            return
+        }
+        guard current == nil || port.media === current else { return }
+        var media = media
+        if let mix = port.threeWay, let second = mix.second, media == nil || media === second {
+            // One far end leaves the three-way call, or the second becomes
+            // the line's call: the line goes on with the other alone.
+            mix.second = nil
+            media = second
+        }
         if media != nil && port.media == nil {
             port.echoCanceller?.reset()
             port.loggedBulkDelaySamples = 0
@@ -113,5 +145,14 @@ extension Telephony {
         }
         port.media = media
         if media == nil { port.earlyMedia = false }
+    }
+
+    /// A call's media joins the line's call as the second far end of a
+    /// three-way call.
+    func joinMedia(line: Int, _ media: RTPConnection) {
+        guard let port = port(line), port.media !== media else { return }
+        let mix = port.threeWay ?? ThreeWayMix(frameSamples: Telephony.frameSamples)
+        port.threeWay = mix
+        if mix.second !== media { mix.join(media) }
     }
 }

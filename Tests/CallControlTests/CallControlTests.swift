@@ -105,6 +105,7 @@ final class CallControlTests: XCTestCase {
             switch command {
             case .start(let line, _, _): return "start \(line)"
             case .hold(let line, _, _): return "hold \(line)"
+            case .join(let line, _, _): return "join \(line)"
             case .playKey(let digit, let ms): return "key \(digit.character) \(ms)"
             case .sendKeysInBand: return "in band"
             case .close(let line): return "close \(line)"

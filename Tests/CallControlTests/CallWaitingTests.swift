@@ -128,6 +128,7 @@ final class CallWaitingTests: XCTestCase {
             switch command {
             case .start(let line, _, _): return "\(callID) start \(line)"
             case .hold(let line, _, _): return "\(callID) hold \(line)"
+            case .join(let line, _, _): return "\(callID) join \(line)"
             case .playKey: return "\(callID) key"
             case .sendKeysInBand: return "\(callID) in band"
             case .close(let line): return "\(callID) close \(line)"

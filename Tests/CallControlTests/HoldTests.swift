@@ -30,6 +30,7 @@ final class HoldTests: XCTestCase {
                 register = no
                 [line 1]
                 transfer_on_hang_up = no
+                three_way_calling = no
                 """,
             "/c/board.conf": "[board]\ndriver = sim\n[line 1]\n[line 2]\n",
         ]
@@ -39,8 +40,10 @@ final class HoldTests: XCTestCase {
         return result.site!
     }()
 
-    /// Hanging up with a call held and a second call rings back (line 1
-    /// has transfer_on_hang_up = no); `TransferTests` turn it on.
+    /// Hanging up with a call held and a second call rings back, and a
+    /// flash in the second call swaps (line 1 has transfer_on_hang_up = no
+    /// and three_way_calling = no); `TransferTests` and `ConferenceTests`
+    /// turn them on.
     func makeControl(lines: [Int] = [1, 2], site: SiteConfig = HoldTests.site) -> CallControl<String> {
         let control = CallControl<String>(site: site, lines: lines, defaultUserAgent: "atad/test",
                                           makeToken: { [unowned self] in
@@ -141,6 +144,7 @@ final class HoldTests: XCTestCase {
             switch command {
             case .start(let line, _, _): return "\(callID) start \(line)"
             case .hold(let line, _, _): return "\(callID) hold \(line)"
+            case .join(let line, _, _): return "\(callID) join \(line)"
             case .playKey: return "\(callID) key"
             case .sendKeysInBand: return "\(callID) in band"
             case .close(let line): return "\(callID) close \(line)"

@@ -9,22 +9,27 @@ import XCTest
 /// rings (blind) or to the answering phone with Replaces (attended). Built
 /// on `HoldTests`' calls and messages.
 extension HoldTests {
-    static let transferSite: SiteConfig = {
+    static let transferSite = makeTransferSite()
+    /// The same with `three_way_calling = no` on line 1: a flash swaps.
+    static let transferSiteSwapping = makeTransferSite(line: "[line 1]\nthree_way_calling = no\n")
+
+    static func makeTransferSite(line: String = "") -> SiteConfig {
         let files: [String: String] = [
             "/c/site.conf": "[general]\nboard = board.conf\n[account home]\nuser = 1001\ndomain = atad.test\n"
-                + "password = secret\nregister = no\n",
+                + "password = secret\nregister = no\n" + line,
             "/c/board.conf": "[board]\ndriver = sim\n[line 1]\n[line 2]\n",
         ]
         let result = ConfigLoader.loadSite(path: "/c/site.conf") { path in
             files[path].map { .contents(Array($0.utf8), permissions: 0o600) } ?? .failure("no such file")
         }
         return result.site!
-    }()
+    }
 
     /// Line 1 answered c1 from 2000, held it (its hold answered), and
     /// placed a second call; returns the control and the second call.
-    private func heldAndSecondPlaced(answered: Bool) throws -> (CallControl<String>, callID: String, invite: String, toTag: String) {
-        let control = makeControl(site: Self.transferSite)
+    func heldAndSecondPlaced(answered: Bool, site: SiteConfig = HoldTests.transferSite)
+        throws -> (CallControl<String>, callID: String, invite: String, toTag: String) {
+        let control = makeControl(site: site)
         let toTag = try answeredIncoming(control)
         let (_, reinvite) = try hold(control)
         _ = try answerReoffer(control, reinvite, port: 4002, direction: "recvonly")
@@ -261,7 +266,7 @@ extension HoldTests {
     }
 
     func testAfterASwapBackHangingUpRingsBackForTheSecondCall() throws {
-        let (control, second, _, _) = try heldAndSecondPlaced(answered: true)
+        let (control, second, _, _) = try heldAndSecondPlaced(answered: true, site: Self.transferSiteSwapping)
         let swapped = control.lineFlashed(1, at: now)
         XCTAssertEqual(control.heldStatus(ofLine: 1), "line 1 held: \(second)", "\(firstLines(swapped))")
         let hungUp = control.lineHungUp(1, at: now)

@@ -385,10 +385,13 @@ def test_a_second_call_swaps_with_the_held_one_and_the_line_rings_back_after_a_h
     line back for A; lifting the handset takes A back (a=sendrecv), and
     hanging up again sends A a BYE. Both SIPp check the direction of each
     re-INVITE and exit 0. (`transfer_on_hang_up = no`: with it on, the
-    hang-up would transfer A to B, test_transfer.py.)"""
+    hang-up would transfer A to B, test_transfer.py; `three_way_calling =
+    no`: with it on, the first flash in B's call would join the three,
+    test_three_way.py.)"""
     peer_a, peer_b = peers(seed=1), peers(seed=2)
     b_side = sipp.uas("uas_held.xml", keys=rtp(peer_b), timeout=SIPP_TIMEOUT)
-    daemon = start(daemons, tmp_path, short_dir, b_side, line_settings="transfer_on_hang_up = no\n")
+    daemon = start(daemons, tmp_path, short_dir, b_side,
+                   line_settings="transfer_on_hang_up = no\nthree_way_calling = no\n")
     a_side = sipp.uac("uac_held_swapped.xml", remote=("127.0.0.1", sip_port(daemon)), service="1001",
                       keys={"caller": "2000", **rtp(peer_a)}, timeout=SIPP_TIMEOUT)
     both = (a_side, b_side)
