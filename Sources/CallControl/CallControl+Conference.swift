@@ -58,12 +58,30 @@ extension CallControl {
         if let media = call.sdp.current { emit(.media(callID: other, mediaStart(call, media))) }
     }
 
+    /// We end `call` while it is in the line's conference (its BYE's
+    /// answer still to come): it leaves the line's places and audio now,
+    /// and the other party stays as the line's call. False when `call` is
+    /// in no conference.
+    func leaveConference(_ call: Call<Route>) -> Bool {
+        guard let calls = lines[call.line], calls.conference,
+              calls.active == call.callID || calls.held == call.callID else { return false }
+        let wasActive = calls.active == call.callID
+        lines[call.line]?.remove(call.callID)
+        emit(.media(callID: call.callID, .hold(line: call.line, nil, call.mediaSettings)))
+        if wasActive { conferencePartyLeft(call.line) }
+        emit(.line(call.line, .input(.heldCallEnded)))
+        return true
+    }
+
     /// Hanging up in the conference ends both calls.
     func endConference(_ line: Int, at now: Instant) -> Bool {
         guard lines[line]?.conference == true, let first = heldCall(on: line) else { return false }
         emit(.log(.info, "line \(line): hung up in a three-way call: ending both calls"))
         lines[line]?.conference = false
         lines[line]?.remove(first.callID)
+        // Off the line now: the daemon is not to fall back on it should
+        // the other call close first.
+        emit(.media(callID: first.callID, .hold(line: line, nil, first.mediaSettings)))
         hangUp(first, at: now)
         endActiveCall(on: line, at: now)
         return true

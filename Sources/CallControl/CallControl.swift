@@ -165,6 +165,10 @@ public final class CallControl<Route> {
               call.incoming?.state == .confirmed || call.outgoing?.state == .confirmed,
               now - max(lastHeard, answered) >= .seconds(Int64(seconds)) else { return [] }
         emit(.log(.info, "line \(call.line): call \(callID): nothing from the far end for \(seconds) s; hanging up"))
+        if leaveConference(call) {
+            hangUp(call, at: now)
+            return take()
+        }
         let input = lineInput(ending: call, remote: true)
         hangUp(call, at: now)
         if let input { emit(.line(call.line, .input(input))) }

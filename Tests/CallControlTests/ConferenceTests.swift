@@ -110,4 +110,29 @@ extension HoldTests {
         let refused = try XCTUnwrap(control.receive(request: refer, from: origin(), at: now))
         XCTAssertEqual(firstLines(refused).first.map { String($0.prefix(11)) }, "SIP/2.0 603")
     }
+
+    func testAPartyWhoseMediaStoppedLeavesAtOnceAndTheOtherStays() throws {
+        let (control, second, _, _, _) = try inConference()
+        let later = now + .seconds(60)
+        let timedOut = control.mediaTimedOut(second, lastHeard: now, seconds: 30, at: later)
+        XCTAssertEqual(sent(timedOut).filter { $0.text.hasPrefix("BYE ") }.compactMap { header("Call-ID", in: $0.text) },
+                       [second])
+        XCTAssertEqual(mediaCommands(timedOut), ["\(second) hold 1", "c1 start 1"], "off the line before its BYE's answer")
+        XCTAssertEqual(lineCommands(timedOut), [.input(.heldCallEnded)], "no busy tone: the call with c1 goes on")
+        XCTAssertEqual(control.lines[1]?.active, "c1")
+        XCTAssertNil(control.lines[1]?.held)
+        XCTAssertEqual(control.lines[1]?.conference, false)
+
+        // A flash now is a flash in a plain call: c1 is held, not hung up.
+        let flashed = control.lineFlashed(1, at: later)
+        XCTAssertFalse(sent(flashed).contains { $0.text.hasPrefix("BYE ") }, "\(firstLines(flashed))")
+        XCTAssertEqual(control.lines[1]?.held, "c1")
+    }
+
+    func testHangingUpTakesTheFirstPartyOffTheLineAtOnce() throws {
+        let (control, second, _, _, _) = try inConference()
+        let hungUp = control.lineHungUp(1, at: now)
+        XCTAssertEqual(mediaCommands(hungUp), ["c1 hold 1"], "not left for the daemon to fall back on")
+        XCTAssertFalse(mediaCommands(hungUp).contains("\(second) start 1"))
+    }
 }

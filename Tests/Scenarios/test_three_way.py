@@ -45,6 +45,15 @@ def in_three_way_call(daemons, tmp_path, short_dir, pjsip):
     return daemon, a, b
 
 
+def hang_up_with_a_alone(daemon, a):
+    """The handset talks with A alone (A's call up); its hang-up ends it."""
+    assert state(daemon) == "talking"
+    assert not a.events("disconnected"), "A's call is up"
+    ctl_ok(daemon, "hook", "1", "on")
+    a.wait_for_event("disconnected", WAIT)
+    wait_until(lambda: state(daemon) == "idle" and media_line(daemon) is None, WAIT, "atad's line idle, no call")
+
+
 def level_db(samples, frequency):
     """The level of `frequency` in `samples`, in dB (relative: for comparing
     tones in one recording)."""
@@ -102,12 +111,7 @@ def test_a_flash_in_the_second_call_joins_the_three_and_each_hears_the_other_two
     b.wait_for_event("disconnected", WAIT)
     wait_until(lambda: heard_frequencies(daemon) == [440] and three_way(status_of(daemon)) is None, WAIT,
                "the handset to hear A alone, the three-way call over")
-    assert state(daemon) == "talking"
-    assert not a.events("disconnected"), "A's call is up"
-
-    ctl_ok(daemon, "hook", "1", "on")
-    a.wait_for_event("disconnected", WAIT)
-    wait_until(lambda: state(daemon) == "idle" and media_line(daemon) is None, WAIT, "atad's line idle, no call")
+    hang_up_with_a_alone(daemon, a)
     assert daemon.running()
 
 
@@ -118,12 +122,7 @@ def test_a_party_hanging_up_leaves_the_handset_with_the_other(daemons, tmp_path,
     b.wait_for_event("disconnected", WAIT)
     wait_until(lambda: heard_frequencies(daemon) == [440] and three_way(status_of(daemon)) is None, WAIT,
                "the handset to hear A alone: no busy tone, the call goes on")
-    assert state(daemon) == "talking"
-    assert not a.events("disconnected"), "A's call is up"
-
-    ctl_ok(daemon, "hook", "1", "on")
-    a.wait_for_event("disconnected", WAIT)
-    wait_until(lambda: state(daemon) == "idle" and media_line(daemon) is None, WAIT, "atad's line idle, no call")
+    hang_up_with_a_alone(daemon, a)
 
 
 def test_hanging_up_in_a_three_way_call_ends_both_calls(daemons, tmp_path, short_dir, pjsip):
