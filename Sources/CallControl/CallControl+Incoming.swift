@@ -134,8 +134,9 @@ extension CallControl {
             call.forwardUnanswered = (now + .seconds(Int64(seconds)), forwardingURI(target, line: line))
         }
         if lines[line]?.waiting == callID {
-            call.waitingCaller = CallerIdentity(invite: pending.invite)
-            emit(.line(line, .input(.callWaiting(true))))
+            let caller = CallerIdentity(invite: pending.invite)
+            call.waitingCaller = caller
+            emit(.line(line, .waitingCall(caller: caller)))
             emit(.log(.info, "line \(line): call \(callID) waits"))
         } else {
             emit(.line(line, .ring(caller: CallerIdentity(invite: pending.invite))))

@@ -33,6 +33,9 @@ public enum LineCommand: Equatable, Sendable {
     case hearEarlyMedia
     /// An incoming call: ring, and show the phone who calls.
     case ring(caller: CallerIdentity)
+    /// A second call waits: the call-waiting tone over the call, and the
+    /// phone is shown who calls where it can take data during a call.
+    case waitingCall(caller: CallerIdentity)
 }
 
 /// What call control asks of a call's media (its RTP and RTCP sockets

@@ -27,11 +27,14 @@ public final class CallerIDTransmitter {
 
     /// An FSK burst: `message` is the MDMF message without its checksum.
     /// `markBits` is the mark run before the message (180 on hook, GR-30
-    /// and EN 300 659-1; 80 for BT, within SIN 227's 55-90).
-    public init?(message: [UInt8], modem kind: Modem, dualToneAlert: Bool, markBits: Int32) {
+    /// and EN 300 659-1; 80 for BT, within SIN 227's 55-90, and off hook).
+    /// `channelSeizure`: the 300 alternating bits first (on hook; off-hook
+    /// data has none).
+    public init?(message: [UInt8], modem kind: Modem, dualToneAlert: Bool, markBits: Int32,
+                 channelSeizure: Bool = true) {
         guard let state = adsi_tx_init(nil, kind == .bell202 ? 1 : 2) else { return nil }  // ADSI_STANDARD_CLASS, _CLIP
         modem = state
-        adsi_tx_set_preamble(state, -1, markBits, -1, -1)
+        adsi_tx_set_preamble(state, channelSeizure ? -1 : 0, markBits, -1, -1)
         if dualToneAlert { adsi_tx_send_alert_tone(state) }
         let queued = message.withUnsafeBufferPointer { adsi_tx_put_message(state, $0.baseAddress, Int32($0.count)) }
         guard queued == Int32(message.count) else {

@@ -11,7 +11,7 @@ import Timebase
 struct LineCommands {
     let telephony: Telephony
 
-    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid", "level", "record"]
+    static let names = ["hook", "flash", "dtmf", "pulse", "say", "hear", "ring", "ringing", "hybrid", "level", "record", "ack"]
     static let help = [
         "hook LINE off|on",
         "flash LINE [MS]",
@@ -23,6 +23,7 @@ struct LineCommands {
         "ringing LINE",
         "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]",
         "record LINE PATH SECONDS | record LINE stop",
+        "ack LINE D|A|off",
         "level LINE",
     ]
 
@@ -62,6 +63,7 @@ struct LineCommands {
         case "ringing": return handset.ringing(words)
         case "hybrid": return handset.hybrid(words)
         case "record": return handset.record(words)
+        case "ack": return handset.acknowledge(words)
         default:
             var reply = handset.hear(words)
             if reply.isOK, let line = echoCancellerLine(port) { reply.lines.append(line) }

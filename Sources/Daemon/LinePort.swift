@@ -20,6 +20,13 @@ final class LinePort {
     /// from, and the burst on the line while it is sent.
     var callerIDSignalling: CallerIDSignalling?
     var caller: CallerIdentity?
+    /// Who the waiting call is from, for its caller ID during the call.
+    var waitingCaller: CallerIdentity?
+    /// The call is cut off both ways while the phone is signalled during
+    /// it (type II caller ID); the alerting signal's frames still to play.
+    var callMuted = false
+    var alertFramesLeft = 0
+    var alertTone: ToneGenerator?
     var callerIDTransmitter: CallerIDTransmitter?
     /// What the burst carries: caller ID, or the message-waiting indicator.
     var burstIsIndicator = false
@@ -43,6 +50,8 @@ final class LinePort {
     /// The hardware's `audioRestarts` the canceller was last told of.
     var audioRestartsSeen = 0
     var echoFree: [Int16]
+    /// Silence for the far end while the call is cut off.
+    let quiet: [Int16]
     /// What the phone sends, as the sound card delivers it (before the echo
     /// canceller), for `level`: calibrating the capture gain.
     let mouthpiece = ToneAnalyzer()
@@ -56,6 +65,7 @@ final class LinePort {
         ringSignal = RingSignal(frequencyHz: Int(machine.preset.ring.frequencyHz))
         lineOutput = [Int16](repeating: 0, count: frameSamples)
         echoFree = [Int16](repeating: 0, count: frameSamples)
+        quiet = [Int16](repeating: 0, count: frameSamples)
     }
 
     /// `line N: STATE ...` for `status`.

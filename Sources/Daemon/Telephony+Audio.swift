@@ -13,8 +13,14 @@ extension Telephony {
     /// call (or its early media), else the current tone or silence. A copy
     /// is kept as the echo canceller's reference.
     func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
+        if port.callMuted, let media = port.media {
+            // The far end's audio is dropped while the phone is signalled,
+            // but pulled as usual: its jitter buffer does not back up.
+            media.frame(earpiece: buffer, now: now)
+        }
         if playCallerID(port, buffer) {
-            // On hook, before the call is answered: nothing else plays.
+            // On hook before the call is answered, or the phone signalled
+            // during a call: nothing else plays.
         } else if let media = port.media, hearsFarEnd(port) {
             media.frame(earpiece: buffer, now: now)
             if let mix = port.threeWay, let second = mix.second { addSecondFarEnd(second, mix, into: buffer, at: now) }
@@ -104,6 +110,13 @@ extension Telephony {
             for digit in port.detector.process(buffer) { feed(port, .dtmf(digit.character), at: now) }
         }
         guard let media = port.media else { return }
+        if port.callMuted {
+            // Cut off while the phone is signalled: the far end hears
+            // silence, and no key (the phone's acknowledgement is not one).
+            return port.quiet.withUnsafeBufferPointer { silence in
+                media.frame(mouth: silence, dtmf: .none, now: now, send: port.machine.state == .talking)
+            }
+        }
         let dtmf = offHook ? port.detector.status : .none
         let talking = port.machine.state == .talking
         guard let mix = port.threeWay, let second = mix.second else {

@@ -100,7 +100,9 @@ final class Telephony {
         let mapping = settings.pulseMapping ?? PulseMapping.usual(inCountry: site.country)
         var machine = LineMachine(lineNumber: number, preset: preset, timings: timings, digitMap: map,
                                   pulseMapping: mapping, hotline: settings.hotline)
-        machine.callerIDAlerting = settings.callerID.signalling(inCountry: site.country)?.alerting
+        let callerID = settings.callerID.signalling(inCountry: site.country)
+        machine.callerIDAlerting = callerID?.alerting
+        machine.sendsCallerIDDuringCall = callerID.map { $0.modulation != .dtmf } ?? false
         machine.reversesPolarityOnAnswer = settings.polarityReversal != .no
         machine.reversesPolarityWhenAnswering = settings.polarityReversal == .both
         if settings.disconnectPulseMs > 0 { machine.disconnectPulse = .milliseconds(Int64(settings.disconnectPulseMs)) }
@@ -199,6 +201,12 @@ final class Telephony {
                 port.hardware.setLoopCurrent(on, at: now)
             case .sendCallerID:
                 sendCallerID(port)
+            case .alertForCallerID:
+                alertForCallerID(port)
+            case .sendCallerIDDuringCall:
+                sendCallerIDDuringCall(port)
+            case .callerIDDuringCallOver(let acknowledged):
+                callerIDDuringCallOver(port, acknowledged: acknowledged)
             case .sendMessageWaitingIndicator(let on):
                 sendMessageWaitingIndicator(port, on: on)
             case .dial(let number):
@@ -260,6 +268,9 @@ final class Telephony {
             guard port.machine.canAcceptIncomingCall else { return }
             port.caller = caller
             feed(port, .incomingCall(callerID: port.callerIDSignalling != nil), at: loop.now)
+        case .waitingCall(let caller):
+            port.waitingCaller = caller
+            feed(port, .callWaiting(true), at: loop.now)
         }
     }
 

@@ -36,6 +36,10 @@ public final class SimulatedLine: LineHardware {
     private(set) var mouthOnset = OnsetTracker()
     /// The line's echo path (`hybrid` command), if any.
     var hybrid: SimulatedHybrid?
+    /// The key the handset answers the CPE alerting signal with (`ack`):
+    /// a phone that shows a waiting call's caller ID; nil: it does not.
+    var acknowledgement: DTMFDigit?
+    private let alertDetector = AlertSignalDetector()
     /// What the handset receives, while `record` runs.
     var recorder: SimulatedRecorder?
     private(set) var bell = SimulatedRinger()
@@ -79,6 +83,12 @@ public final class SimulatedLine: LineHardware {
                 heardDigits.append(digit.rawValue)
             }
             earOnset.observe(UnsafeBufferPointer(buffer), at: now)
+            if alertDetector.process(UnsafeBufferPointer(buffer)), offHook, let key = acknowledgement {
+                // Answered at once, for 60 ms (GR-30: 55-65 ms, within 100 ms).
+                var generator = DTMFGenerator(onMs: 60, offMs: 0)
+                generator.enqueue(key)
+                mouth.say(.dtmf(generator))
+            }
             // The first frame with sound after off-hook ends the wait; the
             // frame's own 10 ms count, as the handset hears its start then.
             if offHook, soundAfterOffHook == nil, let since = offHookAt,

@@ -133,6 +133,20 @@ public struct SimulatedLineCommands {
 
     /// The simulated line's echo path: the earpiece's audio returns into the
     /// mouthpiece DELAY_MS later, LOSS_DB weaker (default 10 dB).
+    /// `ack LINE D|A|off`: the handset answers the CPE alerting signal
+    /// (caller ID for a waiting call) with that key, as a type II phone.
+    public func acknowledge(_ words: [String]) -> ControlReply {
+        let usage = "usage: ack LINE D|A|off"
+        guard words.count == 1 else { return .error(usage) }
+        switch words[0] {
+        case "off": line.acknowledgement = nil
+        case "D": line.acknowledgement = .d
+        case "A": line.acknowledgement = .a
+        default: return .error(usage)
+        }
+        return .ok()
+    }
+
     public func hybrid(_ words: [String]) -> ControlReply {
         let usage = "usage: hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB] (delay 0-200 ms, loss 0-40 dB)"
         guard let first = words.first, words.count <= 2 else { return .error(usage) }

@@ -9,7 +9,8 @@ public enum LineInput: Equatable, Sendable {
     /// `callerID`, the line sends the caller's identity as its alerting
     /// method says (`LineMachine.callerIDAlerting`).
     case incomingCall(callerID: Bool)
-    /// The caller ID burst `sendCallerID` started has ended.
+    /// The caller ID burst `sendCallerID` (or `sendCallerIDDuringCall`)
+    /// started has ended.
     case callerIDSent
     /// The phone's indicator has been told (or cannot be on this line):
     /// until then, every return to idle asks again.
@@ -65,6 +66,15 @@ public enum LineAction: Equatable, Sendable {
     /// Send the caller's identity to the phone now (on hook); before-ring
     /// methods wait for `callerIDSent` to ring.
     case sendCallerID
+    /// A waiting call's caller ID (type II): cut the call off both ways
+    /// and play the CPE alerting signal (2130+2750 Hz, 80 ms).
+    case alertForCallerID
+    /// The phone acknowledged the alert: send the waiting caller's
+    /// identity (off-hook FSK); its end is reported with `callerIDSent`.
+    case sendCallerIDDuringCall
+    /// The call is heard both ways again: the data was sent, or the phone
+    /// did not acknowledge the alert (or the wait ended first).
+    case callerIDDuringCallOver(acknowledged: Bool)
     /// Set (true) or clear the phone's message-waiting lamp or icon (VMWI),
     /// sent on hook: at once when the line is idle, else when it next is.
     case sendMessageWaitingIndicator(Bool)

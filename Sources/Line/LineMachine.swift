@@ -22,6 +22,9 @@ public struct LineMachine: Sendable {
     public var hotline: String?
     /// How the phone is alerted to caller ID data; nil: the line sends none.
     public var callerIDAlerting: CallerIDSignalling.Alerting?
+    /// The line sends a waiting call's caller ID during the call (type II,
+    /// FSK lines): `LineMachine+WaitingCallerID`.
+    public var sendsCallerIDDuringCall = false
     /// `polarity_reversal`: the line's polarity is reversed while a call
     /// the phone placed is connected (answer supervision for payphones and
     /// call loggers) and, with `both`, a call it answered; it comes back
@@ -66,6 +69,7 @@ public struct LineMachine: Sendable {
     private var lastPulseEnd: Instant?
     private var stateDeadline: Instant?
     var callerIDStep: CallerIDStep?
+    var waitingCallerIDStep: WaitingCallerIDStep?
     var polarityReversed = false
     var loopPulse: LoopPulse?
     /// The hook as last reported during a disconnect pulse, and when:
@@ -157,6 +161,7 @@ public struct LineMachine: Sendable {
         consider(stateDeadline)
         consider(ringer.nextSwitch)
         consider(callerIDStep?.deadline)
+        consider(waitingCallerIDStep?.deadline)
         consider(loopPulse?.deadline)
         return earliest
     }
@@ -176,6 +181,7 @@ public struct LineMachine: Sendable {
             if offHook { hookWentOff(at: now, &actions) } else { hookWentOn(at: now, &actions) }
         case .dtmf(let digit):
             // A DTMF digit means the handset is physically off hook.
+            if acknowledgesAlert(digit, at: now, &actions) { break }
             if breakStart == nil { takeDigit(digit, at: now, &actions) }
         case .incomingCall(let callerID):
             guard state == .idle else { break }
@@ -196,6 +202,7 @@ public struct LineMachine: Sendable {
         case .messageWaitingIndicatorSent:
             indicatorPending = false
         case .callerIDSent:
+            if waitingCallerIDSent(&actions) { break }
             guard state == .ringing, case .sending = callerIDStep else { break }
             callerIDStep = .ringAt(now + LineMachine.dataToRing)
         case .incomingCallEnded:
@@ -242,11 +249,14 @@ public struct LineMachine: Sendable {
                 guard state == .talking else { break }
                 callWaits = true
                 play(.callWaiting, &actions)
+                scheduleWaitingCallerID(at: now)
             } else {
+                stopWaitingCallerID(&actions)
                 callWaits = false
                 if tone == .callWaiting { stopTone(&actions) }
             }
         case .waitingCallAnswered:
+            stopWaitingCallerID(&actions)
             if state == .talking {
                 holdingCall = true
             } else {
@@ -316,6 +326,10 @@ public struct LineMachine: Sendable {
         }
         if let step = callerIDStep, let at = step.deadline, at <= due {
             callerIDStepDue(step, due: due, now: now, &actions)
+            return
+        }
+        if let step = waitingCallerIDStep, step.deadline <= due {
+            waitingCallerIDDue(step, at: due, &actions)
             return
         }
         if let pulse = loopPulse, pulse.deadline <= due {
@@ -557,7 +571,10 @@ public struct LineMachine: Sendable {
         let leaving = state
         state = next
         actions.append(.stateChanged(next))
-        if leaving == .talking { restorePolarity(&actions) }
+        if leaving == .talking {
+            restorePolarity(&actions)
+            stopWaitingCallerID(&actions)
+        }
         if next == .idle {
             holdingCall = false
             callWaits = false

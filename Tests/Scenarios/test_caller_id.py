@@ -339,16 +339,20 @@ def multimon(path, mode):
     return [line for line in text.decode("utf-8", errors="replace").splitlines() if line.startswith(f"{mode}:")]
 
 
-def mdmf_message(raw, kind=0x80):
+def mdmf_message(raw, kind=0x80, seizure=True):
     """The MDMF message in minimodem's bytes: the first `kind` (0x80 call
     setup, 0x82 message waiting) after the
-    seizure's run of 0x55 whose length fits and whose checksum holds (the
+    seizure's run of 0x55 (off-hook data, `seizure=False`, has none: from
+    the first byte) whose length fits and whose checksum holds (the
     bytes, type to checksum, sum to 0 mod 256). Returns (message bytes,
     [(parameter type, value bytes)]); the parameters must fill the length
     exactly."""
-    seizure = re.search(rb"\x55{10,}", raw)
-    assert seizure, f"no seizure (0x55 run) in the demodulated bytes: {raw.hex(' ')}"
-    for index in range(seizure.end(), len(raw) - 2):
+    start = 0
+    if seizure:
+        run = re.search(rb"\x55{10,}", raw)
+        assert run, f"no seizure (0x55 run) in the demodulated bytes: {raw.hex(' ')}"
+        start = run.end()
+    for index in range(start, len(raw) - 2):
         if raw[index] != kind:
             continue
         length = raw[index + 1]
@@ -364,7 +368,8 @@ def mdmf_message(raw, kind=0x80):
             offset += 2 + size
         assert offset == len(body), f"parameters overrun the length: {message.hex(' ')}"
         return message, parameters
-    raise AssertionError(f"no MDMF message ({kind:#x}, length, checksum) after the seizure: {raw.hex(' ')}")
+    raise AssertionError(f"no MDMF message ({kind:#x}, length, checksum)" + (" after the seizure" if seizure else "")
+                         + f": {raw.hex(' ')}")
 
 
 def check_message(parameters, message, number, name, stamps):

@@ -9,7 +9,7 @@ import pytest
 from conftest import STATUS_DAEMON_LINE, assert_healthy, expected_status, run_atad, write_site
 
 # The reply to `help`: every control command the daemon understands.
-HELP_REPLY = ["ok", "status", "reload", "quit", "help", "hook LINE off|on", "flash LINE [MS]", "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS] [--shift PERMILLE] [--shift-hz HZ]", "pulse LINE DIGITS [--pps N] [--break PERCENT]", "say LINE tone F1[+F2] [LEVEL] | say LINE silence | say LINE file PATH", "hear LINE [HZ ...]", "ring LINE [stop]", "ringing LINE", "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]", "record LINE PATH SECONDS | record LINE stop", "level LINE"]
+HELP_REPLY = ["ok", "status", "reload", "quit", "help", "hook LINE off|on", "flash LINE [MS]", "dtmf LINE DIGITS [--level DBM0] [--twist DB] [--on MS] [--off MS] [--shift PERMILLE] [--shift-hz HZ]", "pulse LINE DIGITS [--pps N] [--break PERCENT]", "say LINE tone F1[+F2] [LEVEL] | say LINE silence | say LINE file PATH", "hear LINE [HZ ...]", "ring LINE [stop]", "ringing LINE", "hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB]", "record LINE PATH SECONDS | record LINE stop", "ack LINE D|A|off", "level LINE"]
 
 
 
