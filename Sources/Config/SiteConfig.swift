@@ -86,6 +86,9 @@ public struct SiteConfig: Sendable {
         /// `call_waiting`: a second call waits, announced by the tone,
         /// instead of getting busy.
         public var callWaiting = true
+        /// `call_waiting_caller_id`: a waiting call's caller ID is sent
+        /// during the call (type II), where the line's caller ID is FSK.
+        public var callWaitingCallerID = true
         /// `three_way_calling`: a flash in the call the phone dialed while
         /// another was held joins the three (else it swaps the two).
         public var threeWayCalling = true
@@ -344,6 +347,7 @@ public struct SiteConfig: Sendable {
             settings.disconnectPulseMs = section.integer("disconnect_pulse_ms") ?? 0
             settings.forwardNoAnswerSeconds = section.integer("forward_no_answer_seconds") ?? 20
             settings.callWaiting = section.boolean("call_waiting") ?? true
+            settings.callWaitingCallerID = section.boolean("call_waiting_caller_id") ?? true
             settings.holdRecallSeconds = section.integer("hold_recall_seconds") ?? 60
             settings.transferOnHangUp = section.boolean("transfer_on_hang_up") ?? true
             settings.threeWayCalling = section.boolean("three_way_calling") ?? true

@@ -110,6 +110,8 @@ public enum SiteSchema {
                         "ring-back for a call left on hold by a hang-up before it is ended, s; 0 = no end (default 60)"),
                 KeySpec("call_waiting", .boolean,
                         "a second call during a call waits with the call-waiting tone; a flash answers it (default yes)"),
+                KeySpec("call_waiting_caller_id", .boolean,
+                        "a waiting call's caller ID during the call, on FSK caller ID lines: the alert, then the data if the phone answers (default yes)"),
                 KeySpec("three_way_calling", .boolean,
                         "a flash in the call dialed after a flash joins the held call to it, all three talking; no: it swaps them (default yes)"),
                 KeySpec("transfer_on_hang_up", .boolean,

@@ -13,10 +13,12 @@ extension Telephony {
     /// call (or its early media), else the current tone or silence. A copy
     /// is kept as the echo canceller's reference.
     func produceOutput(_ port: LinePort, _ buffer: UnsafeMutableBufferPointer<Int16>, at now: Instant) {
-        if port.callMuted, let media = port.media {
-            // The far end's audio is dropped while the phone is signalled,
-            // but pulled as usual: its jitter buffer does not back up.
-            media.frame(earpiece: buffer, now: now)
+        if port.callMuted {
+            // The far end's audio and the call-waiting tone are dropped
+            // while the phone is signalled, but pulled as usual: the
+            // jitter buffer does not back up, the tone keeps its cadence.
+            port.media?.frame(earpiece: buffer, now: now)
+            if port.toneGenerator != nil { port.toneGenerator!.generate(into: buffer) }
         }
         if playCallerID(port, buffer) {
             // On hook before the call is answered, or the phone signalled

@@ -67,8 +67,10 @@ extension Telephony {
         port.callMuted = false
         port.alertTone = nil
         port.alertFramesLeft = 0
+        // Data cut short (the waiting call went, or its end never came)
+        // stops: the phone hears the call again.
+        port.callerIDTransmitter = nil
         if !acknowledged {
-            port.callerIDTransmitter = nil
             log.info("line \(port.number): the phone did not acknowledge the alert: no caller ID for the waiting call")
         }
     }

@@ -102,7 +102,7 @@ final class Telephony {
                                   pulseMapping: mapping, hotline: settings.hotline)
         let callerID = settings.callerID.signalling(inCountry: site.country)
         machine.callerIDAlerting = callerID?.alerting
-        machine.sendsCallerIDDuringCall = callerID.map { $0.modulation != .dtmf } ?? false
+        if settings.callWaitingCallerID, let callerID, callerID.modulation != .dtmf { machine.sendsCallerIDDuringCall = true }
         machine.reversesPolarityOnAnswer = settings.polarityReversal != .no
         machine.reversesPolarityWhenAnswering = settings.polarityReversal == .both
         if settings.disconnectPulseMs > 0 { machine.disconnectPulse = .milliseconds(Int64(settings.disconnectPulseMs)) }

@@ -131,8 +131,6 @@ public struct SimulatedLineCommands {
         return .ok(["\(edges.count / 2) pulses over \(at / 1_000_000) ms"])
     }
 
-    /// The simulated line's echo path: the earpiece's audio returns into the
-    /// mouthpiece DELAY_MS later, LOSS_DB weaker (default 10 dB).
     /// `ack LINE D|A|off`: the handset answers the CPE alerting signal
     /// (caller ID for a waiting call) with that key, as a type II phone.
     public func acknowledge(_ words: [String]) -> ControlReply {
@@ -147,6 +145,8 @@ public struct SimulatedLineCommands {
         return .ok()
     }
 
+    /// The simulated line's echo path: the earpiece's audio returns into the
+    /// mouthpiece DELAY_MS later, LOSS_DB weaker (default 10 dB).
     public func hybrid(_ words: [String]) -> ControlReply {
         let usage = "usage: hybrid LINE off | hybrid LINE DELAY_MS [LOSS_DB] (delay 0-200 ms, loss 0-40 dB)"
         guard let first = words.first, words.count <= 2 else { return .error(usage) }

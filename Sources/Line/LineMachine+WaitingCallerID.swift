@@ -6,7 +6,7 @@ import Timebase
 /// burst of the call-waiting tone the far end is cut off both ways and the
 /// phone hears the CPE alerting signal (2130+2750 Hz, 80 ms). A phone
 /// that can show the data answers with DTMF D (A for an ADSI set) within
-/// 160 ms of the signal's end; it then gets the caller's identity by FSK,
+/// 160 ms of the signal's end (260 ms as this side hears it); it then gets the caller's identity by FSK,
 /// and the far end is back once the data ends. A phone that does not
 /// answer gets nothing more: the far end is back at once and the tone
 /// alone announces the call. Sources: docs/research/caller-id.md.
@@ -30,9 +30,12 @@ extension LineMachine {
     }
 
     /// The alerting signal's length (GR-30: 75-85 ms) and how long after
-    /// it the phone may answer (equipment gives up after 160 ms).
+    /// it the phone may answer: GR-30's phone answers 0-100 ms after the
+    /// signal and the exchange gives up at 160 ms, but here the signal's
+    /// end is the loop's (the sound card plays it up to ~30 ms later) and
+    /// the detector confirms a key 30-40 ms into it: 100 ms more.
     static let alertLength: Interval = .milliseconds(80)
-    static let acknowledgementWait: Interval = .milliseconds(160)
+    static let acknowledgementWait: Interval = .milliseconds(260)
     /// Off-hook data: 80 marks and at most ~40 bytes, under 0.5 s.
     static let waitingDataLimit: Interval = .seconds(2)
 
