@@ -14,13 +14,7 @@ final class CallWaitingLineTests: XCTestCase, LineMachineDriving {
 
     /// A North American line: flash 100-900 ms, hang-up at 1100 ms.
     private func makeLine() throws {
-        let preset = try XCTUnwrap(CountryPresets.preset(code: "us"))
-        var timings = LineTimings()
-        timings.flashMinimum = .milliseconds(Int64(preset.flashMinimumMs))
-        timings.flashMaximum = .milliseconds(Int64(preset.flashMaximumMs))
-        timings.hangUp = .milliseconds(Int64(preset.hangUpMs))
-        machine = LineMachine(lineNumber: 1, preset: preset, timings: timings,
-                              digitMap: try DigitMap.parse("([2-9]xxxxxx|*xx)"), hotline: nil)
+        machine = try presetLine()
         actions = []
     }
 

@@ -15,13 +15,7 @@ final class WaitingCallerIDLineTests: XCTestCase, LineMachineDriving {
     var actions: [LineAction] = []
 
     private func talkWithACallWaiting(sendsCallerID: Bool = true, country: String = "us") throws {
-        let preset = try XCTUnwrap(CountryPresets.preset(code: country))
-        var timings = LineTimings()
-        timings.flashMinimum = .milliseconds(Int64(preset.flashMinimumMs))
-        timings.flashMaximum = .milliseconds(Int64(preset.flashMaximumMs))
-        timings.hangUp = .milliseconds(Int64(preset.hangUpMs))
-        machine = LineMachine(lineNumber: 1, preset: preset, timings: timings,
-                              digitMap: try DigitMap.parse("([2-9]xxxxxx|*xx)"), hotline: nil)
+        machine = try presetLine(country: country)
         machine.sendsCallerIDDuringCall = sendsCallerID
         send(.incomingCall(callerID: false))
         send(.hook(offHook: true))
