@@ -58,13 +58,14 @@ build: deps
 	$(SWIFT) build
 
 # The product: the Embedded Swift binary, stripped. Its own scratch folder,
-# since SwiftPM does not rebuild when only -X flags change.
+# since SwiftPM does not rebuild when only -X flags change. spandsp comes
+# from its static archive (Cross/pkgconfig-static/spandsp.pc).
 firmware: deps
-	@flags="$$(echo '$(EMBEDDED_FLAGS)' | sha256sum | cut -c1-16)"; \
+	@flags="$$({ echo '$(EMBEDDED_FLAGS)'; cat Cross/pkgconfig-static/*.pc; } | sha256sum | cut -c1-16)"; \
 	if [ "$$(cat $(FIRMWARE_DIR)/work/.atad-flags 2>/dev/null)" != "$$flags" ]; then \
 	  rm -rf $(FIRMWARE_DIR)/work; mkdir -p $(FIRMWARE_DIR)/work; echo "$$flags" > $(FIRMWARE_DIR)/work/.atad-flags; fi
 	$(SWIFT_ROOT)/bin/clang -flto=full -Os -fPIC -c Cross/unicode-data-stubs.c -o $(FIRMWARE_DIR)/unicode-data-stubs.o
-	$(SWIFT) build -c release --product atad --scratch-path $(FIRMWARE_DIR)/work $(EMBEDDED_FLAGS)
+	PKG_CONFIG_PATH=$(CURDIR)/Cross/pkgconfig-static $(SWIFT) build -c release --product atad --scratch-path $(FIRMWARE_DIR)/work $(EMBEDDED_FLAGS)
 	strip -o $(FIRMWARE) $(FIRMWARE_DIR)/work/release/atad
 	@echo "firmware: $(FIRMWARE): $$(stat -c %s $(FIRMWARE)) bytes stripped"
 	@bash Cross/check-size.sh amd64 $(FIRMWARE)

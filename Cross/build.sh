@@ -35,7 +35,9 @@ TOOLSET="$(bash "$CROSS/toolset.sh" "$ARCH")"
 
 # SwiftPM reads .pc files itself: search only the target's pkgconfig dirs and
 # prefix their paths with the sysroot (never the host's /usr/lib/x86_64-linux-gnu).
-PCDIRS="$SR/usr/lib/$GNU_TRIPLE/pkgconfig:$SR/usr/share/pkgconfig"
+# Cross/pkgconfig-static comes first: spandsp is linked from its static
+# archive (see the .pc file there).
+PCDIRS="$CROSS/pkgconfig-static:$SR/usr/lib/$GNU_TRIPLE/pkgconfig:$SR/usr/share/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$SR"
 export PKG_CONFIG_LIBDIR="$PCDIRS"
 export PKG_CONFIG_PATH="$PCDIRS"
@@ -64,6 +66,7 @@ echo "build.sh: swift build $PRODUCT for $ARCH ($SWIFT_TRIPLE)"
 flock /tmp/atad-swift-build.lock \
   swift build --package-path "$PKG" -c release --product "$PRODUCT" \
     --triple "$SWIFT_TRIPLE" --toolset "$TOOLSET" --scratch-path "$SCRATCH" \
+    --pkg-config-path "$CROSS/pkgconfig-static" \
     --pkg-config-path "$SR/usr/lib/$GNU_TRIPLE/pkgconfig" \
     --pkg-config-path "$SR/usr/share/pkgconfig" \
     --experimental-lto-mode=full ${SWIFT_BUILD_FLAGS:-}

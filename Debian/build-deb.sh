@@ -28,7 +28,6 @@ for lib in $(readelf -d "$BINARY" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
   case "$lib" in
     libc.so.6|libm.so.6|ld-linux*) pkg="libc6 (>= 2.36)" ;;
     libgcc_s.so.1) pkg="libgcc-s1" ;;
-    libspandsp.so.2) pkg="libspandsp2" ;;
     libgpiod.so.2) pkg="libgpiod2" ;;
     libasound.so.2) pkg="libasound2" ;;
     libssl.so.3|libcrypto.so.3) pkg="libssl3" ;;
