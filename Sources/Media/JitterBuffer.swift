@@ -162,8 +162,12 @@ public final class JitterBuffer {
         let rate = Int64(settings.sampleRate)
         aheadSamples = max(Int64(settings.capacityMilliseconds) * rate / 1000, Int64(4 * settings.frameSamples))
         historySamples = aheadSamples
-        ringSamples = aheadSamples + historySamples
-        farBehindSamples = max(8 * rate, 2 * ringSamples)
+        // A power of two, so that a position's place in the ring is a mask,
+        // not a 64-bit division for every sample in and out.
+        var powerOfTwo: Int64 = 64
+        while powerOfTwo < aheadSamples + historySamples { powerOfTwo *= 2 }
+        ringSamples = powerOfTwo
+        farBehindSamples = max(8 * rate, 2 * (aheadSamples + historySamples))
         frameInterval = Interval(nanoseconds: Int64(settings.frameSamples) * 1_000_000_000 / rate)
         quietSumOfSquares = Int64(Level.meanSquare(dBm0: JitterBuffer.quietLevelDBm0) * Double(settings.frameSamples))
         packetSamples = 2 * settings.frameSamples
@@ -562,9 +566,9 @@ public final class JitterBuffer {
         Int64(Int32(bitPattern: timestamp &- UInt32(truncatingIfNeeded: playhead)))
     }
 
+    /// Two's complement makes the mask right for positions below zero too.
     private func ringIndex(_ position: Int64) -> Int {
-        let r = position % ringSamples
-        return Int(r < 0 ? r + ringSamples : r)
+        Int(truncatingIfNeeded: position & (ringSamples &- 1))
     }
 
     private func isReceived(_ position: Int64) -> Bool {
