@@ -9,6 +9,7 @@ of one section into docs/BENCHMARKS.md.
 """
 
 import json
+import os
 import re
 import statistics
 
@@ -97,13 +98,34 @@ def callgrind_total_ir(text):
     raise ValueError("no totals: or summary: line in callgrind output")
 
 
-def per_second_difference(short_total, short_seconds, long_total, long_seconds):
-    """(long - short) / (long_seconds - short_seconds): what one more second
-    costs, with everything both runs share (start-up, registration, call
-    set-up and tear-down) cancelled out."""
-    if long_seconds <= short_seconds:
-        raise ValueError("the long run must be longer than the short one")
-    return (long_total - short_total) / (long_seconds - short_seconds)
+ANNOTATE_ROW = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+([^\s:]*):(.+?)\s+\[(.+)\]\s*$")
+
+
+# The frames under every call (the loader's entry, libc's start, main, a
+# thread's start): in a dump taken while they run, callgrind_annotate
+# charges them the whole window, which says nothing.
+ENTRY_FRAMES = {"(below main)", "main", "atad_main", "__libc_start_main", "__libc_start_main@@GLIBC_2.34",
+                "__libc_start_call_main", "_start", "clone", "clone3", "start_thread"}
+
+
+def is_entry_frame(row):
+    """Whether an annotate row (Ir, function, object) is one of those
+    frames; an address in the loader is its entry point."""
+    _, function, library = row
+    return function in ENTRY_FRAMES or (library.startswith("ld-linux") and function.startswith("0x"))
+
+
+def callgrind_annotate_functions(text):
+    """(Ir, function, object file name) for each function row of
+    `callgrind_annotate` output, most instructions first; an address when
+    the object has no symbols."""
+    rows = []
+    for line in text.splitlines():
+        match = ANNOTATE_ROW.match(line)
+        if match and "PROGRAM TOTALS" not in line:
+            rows.append((int(match.group(1).replace(",", "")), match.group(3), os.path.basename(match.group(4))))
+    rows.sort(key=lambda row: -row[0])
+    return rows
 
 
 # ---------------------------------------------------------------------------

@@ -132,11 +132,33 @@ def test_callgrind_without_totals_fails():
         parsing.callgrind_total_ir("events: Ir\n")
 
 
-def test_difference_per_second_cancels_the_shared_part():
-    # 100 M of start-up and 7 M per second.
-    assert parsing.per_second_difference(100e6 + 5 * 7e6, 5, 100e6 + 15 * 7e6, 15) == pytest.approx(7e6)
-    with pytest.raises(ValueError):
-        parsing.per_second_difference(1, 5, 2, 5)
+ANNOTATE = """\
+--------------------------------------------------------------------------------
+Ir
+--------------------------------------------------------------------------------
+142,757,977 (100.0%)  PROGRAM TOTALS
+
+--------------------------------------------------------------------------------
+Ir                   file:function
+--------------------------------------------------------------------------------
+ 2,987,142 ( 2.09%)  ???:0x00000000000b3b98 [/work/main/.build-firmware/atad]
+17,601,102 (12.33%)  ???:$e6Daemon12LineCommandsV6handle_3now [/work/main/.build-firmware/work/release/atad]
+ 1,386,641 ( 1.01%)  ./elf/./elf/dl-lookup.c:do_lookup_x [/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2]
+"""
+
+
+def test_entry_frames_are_recognised():
+    assert parsing.is_entry_frame((9, "(below main)", "libc.so.6"))
+    assert parsing.is_entry_frame((9, "0x000000000001ab70", "ld-linux-x86-64.so.2"))
+    assert not parsing.is_entry_frame((9, "do_lookup_x", "ld-linux-x86-64.so.2"))
+    assert not parsing.is_entry_frame((9, "DTMFDetector.analyzeBlock()", "atad"))
+
+
+def test_annotate_rows_most_instructions_first():
+    rows = parsing.callgrind_annotate_functions(ANNOTATE)
+    assert rows == [(17601102, "$e6Daemon12LineCommandsV6handle_3now", "atad"),
+                    (2987142, "0x00000000000b3b98", "atad"),
+                    (1386641, "do_lookup_x", "ld-linux-x86-64.so.2")]
 
 
 ATAD_STATUS = [
