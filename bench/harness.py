@@ -9,6 +9,7 @@ Every process is a child stopped by its pid (SIGTERM, then SIGKILL after a
 deadline); every wait is polled against a deadline.
 """
 
+import math
 import os
 import shutil
 import signal
@@ -37,6 +38,8 @@ REALM = sip_peers.REALM
 TRUNK_NUMBER = "9123"  # Kamailio routes 9... to its trunk, the SIPp far end
 TONE_HZ = 440.0
 TONE_LEVEL = 0.3  # of full scale, as baresip_peer's make_tone_wav takes it
+# The same level in dBm0: G.711's full-scale sine is +3.17 dBm0.
+TONE_DBM0 = 20 * math.log10(TONE_LEVEL) + 3.17
 STOP_TIMEOUT = 10.0
 
 
@@ -224,9 +227,13 @@ class Atad:
             return all(states.get(line) == "talking" for line in lines)
         wait_until(talking, timeout, f"lines {lines[0]}..{lines[-1]} to talk", interval=0.1)
 
-    def say(self, raw, lines=None):
+    def say_tone(self, lines=None):
+        """The handset's mouthpiece sends the bench's 440 Hz tone at the
+        level of baresip's WAV, from atad's own generator: a file given
+        to `say LINE file` is held in memory whole (1.6 MB for 100 s), one
+        copy per line, which the memory rows would count as atad's."""
         for line in lines or range(1, self.lines + 1):
-            assert self.request("say", line, "file", raw)[0] == "ok"
+            assert self.request("say", line, "tone", f"{TONE_HZ:g}", f"{round(TONE_DBM0)}")[0] == "ok"
 
     def hang_up(self, lines=None, timeout=30.0):
         lines = list(lines or range(1, self.lines + 1))

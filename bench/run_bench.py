@@ -139,7 +139,7 @@ def one_call_atad(args, peers, workdir, raw, seconds):
         time.sleep(args.idle_seconds)
         idle = harness.rss_kib(atad.pid)
         atad.call()
-        atad.say(raw)
+        atad.say_tone()
         return _measure_call(atad.pid, seconds, idle, lambda: parsing.atad_call_media(atad.status()).get(1),
                              atad.hang_up)
     finally:
@@ -242,7 +242,7 @@ def callgrind_atad(args, peers, workdir, raw, warmup, seconds, echo_canceller=Tr
     try:
         atad.wait_registered(timeout=120)
         atad.call(timeout=120)
-        atad.say(raw)
+        atad.say_tone()
         time.sleep(warmup)
         before = parsing.atad_call_media(atad.status()).get(1)
         dump = callgrind_window(pid, out, seconds)
@@ -286,7 +286,7 @@ def lines_per_core(args, peers, workdir, raw, count, window):
     try:
         atad.wait_registered()
         atad.call(timeout=60 + count)
-        atad.say(raw)
+        atad.say_tone()
         time.sleep(2.0)
         before = parsing.atad_call_media(atad.status())
         cpu_start, wall_start = harness.cpu_seconds(atad.pid), time.monotonic()
@@ -728,9 +728,10 @@ def render_document(results, table, goal_list, args):
         "",
         "Each registers to the same Kamailio on 127.0.0.1 (atad as 1001, baresip as 1002, digest auth) and "
         f"places one G.711 µ-law call with 20 ms packets through it to `{harness.TRUNK_NUMBER}`, which Kamailio "
-        "routes to a SIPp UAS (`uas_answer.xml`) that echoes RTP (`-rtp_echo`). Both send the same 440 Hz tone "
-        "file (sox, 8 kHz mono 16-bit): atad with `say 1 file tone.raw` on its simulated board, baresip from "
-        "its `aufile` source. baresip runs as the scenario tests run it (Tests/Scenarios/baresip_peer.py: "
+        "routes to a SIPp UAS (`uas_answer.xml`) that echoes RTP (`-rtp_echo`). Both send a 440 Hz tone at the "
+        "same level (about −7 dBm0): atad from its simulated handset's generator (`say 1 tone 440 -7`), baresip "
+        "from a WAV file made by sox through its `aufile` source. (atad's `say LINE file` would hold the whole "
+        "file in memory, once per line, and the memory rows would count it.) baresip runs as the scenario tests run it (Tests/Scenarios/baresip_peer.py: "
         "aufile source, idle aubridge player, ctrl_tcp, no sound card) without the `sndfile` recorder; atad's "
         "simulated board runs its earpiece analyzer and mouthpiece source in software instead of a sound card. "
         "Ratios are baresip / atad: above 1 means atad is smaller or cheaper.",
@@ -747,7 +748,7 @@ def render_document(results, table, goal_list, args):
         "VmHWM in the call; baresip's threads share one address space.",
         "- Instructions: `valgrind --tool=callgrind` totals over all threads (baresip is multi-threaded) in a "
         "window of the call: `callgrind_control -z` once the call has run a few seconds, `-d` at the window's "
-        "end, divided by its length. Start-up, registration, call set-up, the file `say` loads and the echo "
+        "end, divided by its length. Start-up, registration, call set-up and the echo "
         "canceller's first search for the echo delay are not in it (a one-off cost that made the earlier "
         "difference of a short and a long call unreliable). atad runs unstripped for the function names "
         "when its unstripped build strips to the measured binary. Under callgrind a program runs many times slower, so a frame clock can fall "
