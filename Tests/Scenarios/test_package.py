@@ -33,6 +33,20 @@ def test_control_fields(deb):
     assert "conffiles" in info and "postinst" in info
 
 
+# What the firmware may load: spandsp is linked in from its static archive
+# (Cross/pkgconfig-static), so neither libspandsp2 nor the fax chain behind
+# it (libtiff, libjpeg, libstdc++ ...) may come back as a dependency.
+ALLOWED_DEPENDS = {"libc6", "libasound2", "libgpiod2", "libssl3", "libc-ares2", "libgcc-s1", "adduser"}
+
+
+def test_depends_only_on_the_libraries_the_product_uses(deb):
+    info = dpkg_deb("--info", str(deb))
+    depends = next(line for line in info.splitlines() if line.strip().startswith("Depends:"))
+    packages = {part.strip().split()[0] for part in depends.split(":", 1)[1].split(",")}
+    assert packages <= ALLOWED_DEPENDS, f"unexpected dependencies {sorted(packages - ALLOWED_DEPENDS)}: {depends}"
+    assert len(packages - {"libc6", "adduser"}) <= 6, depends
+
+
 def test_layout(deb):
     contents = dpkg_deb("--contents", str(deb))
     paths = {line.split()[-1] for line in contents.splitlines()}
