@@ -423,8 +423,13 @@ def test_a_card_whose_clock_drifts_keeps_the_earpiece_delay(box, box_daemons, fa
     scenarios.wait_until(lambda: line_status(box_daemon) == "idle", 5, "the box's line idle after hanging up")
 
 
-# A card that has gone leaves nothing to wake atad but the call's packets.
-UNPLUGGED_CPU_SHARE = 0.05
+# A card that has gone leaves nothing to wake atad but the call's packets,
+# so without it atad must cost less than the same call with its card
+# (frames, DSP and packets), measured over as long a stretch just before;
+# a dead card's descriptor left in poll would spin at nearly the whole CPU.
+# An absolute limit does not hold under TCG: the packets alone measured
+# 1.7 to 6 % of the emulated CPU from one run to the next (the bench has
+# the call with the card at 10-17 %).
 UNPLUGGED_S = 3.0
 
 
@@ -433,6 +438,9 @@ def test_a_card_unplugged_in_a_call_is_taken_back_and_the_call_goes_on(box, box_
     slic.hook(True)
     scenarios.wait_until(lambda: line_status(far).startswith("talking"), 5, "the caller talking")
     assert far.ctl("say", "1", "tone", "1000", "-10").returncode == 0
+    before, since = cpu_seconds(box_daemon.pid), time.monotonic()
+    time.sleep(UNPLUGGED_S)  # measures the CPU time of a stretch with the card; nothing to wait for
+    with_card = (cpu_seconds(box_daemon.pid) - before) / (time.monotonic() - since)
     # A USB card browning out when the bell rings: unbinding finishes only
     # once atad has let go of the card.
     if not card.unplug(timeout=10):
@@ -443,8 +451,9 @@ def test_a_card_unplugged_in_a_call_is_taken_back_and_the_call_goes_on(box, box_
     before, since = cpu_seconds(box_daemon.pid), time.monotonic()
     time.sleep(UNPLUGGED_S)  # measures the CPU time of a stretch without the card; nothing to wait for
     share = (cpu_seconds(box_daemon.pid) - before) / (time.monotonic() - since)
-    print(f"without its card, in a call, atad used {share * 100:.1f} % of the CPU")
-    assert share < UNPLUGGED_CPU_SHARE, f"atad used {share * 100:.1f} % of the CPU without its card"
+    print(f"in a call, atad used {with_card * 100:.1f} % of the CPU with its card, {share * 100:.1f} % without")
+    assert share < with_card, \
+        f"atad used {share * 100:.1f} % of the CPU without its card, {with_card * 100:.1f} % with it"
     # The call is still up: SIP does not depend on the card.
     assert line_status(box_daemon).startswith("talking"), line_status(box_daemon)
     assert line_status(far).startswith("talking"), line_status(far)
