@@ -97,14 +97,11 @@ def wait_until(predicate, timeout, what, interval=0.01):
 
 
 def make_audio(workdir, seconds=100):
-    """A 440 Hz WAV (for baresip's aufile) and the same samples as raw
-    8 kHz mono 16-bit (for atad's `say LINE file`)."""
+    """The 440 Hz WAV baresip's aufile sends (atad generates the same tone
+    itself: `Atad.say_tone`)."""
     wav = Path(workdir) / "tone.wav"
-    raw = Path(workdir) / "tone.raw"
     baresip_peer.make_tone_wav(wav, TONE_HZ, seconds=seconds, level=TONE_LEVEL)
-    subprocess.run(["sox", str(wav), "-t", "raw", "-e", "signed-integer", "-b", "16", "-r", "8000", "-c", "1",
-                    str(raw)], check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-    return wav, raw
+    return wav
 
 
 # ---------------------------------------------------------------------------

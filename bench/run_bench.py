@@ -128,7 +128,7 @@ def startup_baresip(args, peers, workdir, wav, runs):
 # 1-3. One call without valgrind: memory, libraries, CPU seconds
 
 
-def one_call_atad(args, peers, workdir, raw, seconds):
+def one_call_atad(args, peers, workdir, seconds):
     atad = harness.Atad(args.atad, workdir / "call-atad", peers)
     note_command("atad, one call", atad.command_line())
     note_file("atad site file (site.conf)", atad.site)
@@ -189,8 +189,8 @@ def callgrind_prefix(out_file):
 def callgrind_window(pid, out_file, seconds):
     """Zero the counters of the program under callgrind, let it run for
     `seconds`, dump: the dump (OUT.1) holds only the window, so start-up,
-    the file loaded by `say`, the echo canceller's first search for the
-    echo delay and the call's set-up are not in it. Returns its path."""
+    the echo canceller's first search for the echo delay and the call's
+    set-up are not in it. Returns its path."""
     def control(option):
         done = subprocess.run(["callgrind_control", option, str(pid)], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "OK." in done.stdout, f"callgrind_control {option} {pid}: {done.stdout}"
@@ -222,19 +222,10 @@ def top_functions(dump, count=10):
     return out
 
 
-def callgrind_atad(args, peers, workdir, raw, warmup, seconds, echo_canceller=True):
+def callgrind_atad(args, peers, workdir, warmup, seconds, echo_canceller=True):
     tag = "" if echo_canceller else "-no-ec"
     out = workdir / f"callgrind-atad{tag}.out"
-    # The unstripped build of the same binary, when it is there: the same
-    # code, with names for the top-functions list.
-    # Valgrind 3.19 cannot read the DWARF 5 of Swift 6's builds: the copy
-    # run keeps the symbol table and drops the debug sections.
-    binary = args.atad
-    if args.atad_symbols:
-        binary = workdir / "symbols" / "atad"
-        binary.parent.mkdir(exist_ok=True)
-        subprocess.run(["strip", "--strip-debug", "-o", str(binary), args.atad_symbols], check=True)
-    atad = harness.Atad(binary, workdir / f"cg-atad{tag}", peers, prefix=callgrind_prefix(out),
+    atad = harness.Atad(args.atad_with_symbols or args.atad, workdir / f"cg-atad{tag}", peers, prefix=callgrind_prefix(out),
                         echo_canceller=echo_canceller)
     note_command("atad under callgrind", atad.command_line())
     atad.launch()
@@ -279,7 +270,7 @@ def callgrind_baresip(args, peers, workdir, wav, warmup, seconds):
 # 5. Lines per core
 
 
-def lines_per_core(args, peers, workdir, raw, count, window):
+def lines_per_core(args, peers, workdir, count, window):
     atad = harness.Atad(args.atad, workdir / f"lines-{count}", peers, lines=count)
     note_command(f"atad, {count} lines", atad.command_line())
     atad.launch()
@@ -859,7 +850,12 @@ def main():
                         help="comma-separated sections to run (gpio: the gpio path on the rig's VM)")
     args = parser.parse_args()
     args.atad = os.path.abspath(args.atad)
-    args.atad_symbols = args.atad_symbols if same_code(args.atad_symbols, args.atad) else None
+    # The unstripped build of the measured binary, when it is there, runs
+    # under callgrind: the same code, with names for the top-functions
+    # list. Valgrind 3.19 cannot read the DWARF 5 of Swift 6's builds, so
+    # the copy keeps the symbol table and drops the debug sections.
+    args.atad_with_symbols = None
+    symbols = same_code(args.atad_symbols, args.atad)
     os.environ["ATAD_BIN"] = args.atad
     assert os.access(args.atad, os.X_OK), f"no atad binary at {args.atad}: run make firmware"
     only = set(args.only.split(","))
@@ -873,6 +869,10 @@ def main():
     rig_idle, rig_call, rig_rounds = (4.0, 8.0, 1) if args.quick else (10.0, 20.0, 3)
 
     workdir = Path(tempfile.mkdtemp(prefix="atad-bench-", dir="/tmp"))
+    if symbols:
+        args.atad_with_symbols = workdir / "symbols" / "atad"  # named as the product in the tables
+        args.atad_with_symbols.parent.mkdir()
+        subprocess.run(["strip", "--strip-debug", "-o", str(args.atad_with_symbols), args.atad_symbols], check=True)
     results = {"machine": machine(), "call_seconds": call_seconds,
                "atad_binary_size": os.stat(args.atad).st_size,
                "baresip_binary_size": os.stat(shutil.which("baresip")).st_size}
@@ -887,7 +887,7 @@ def main():
                 log(f"the gpio path on the rig: NOT measured: {error}")
             else:
                 raise
-    wav, raw = harness.make_audio(workdir)
+    wav = harness.make_audio(workdir)
     peers = harness.Peers(workdir / "peers").start() if only & HOST_SECTIONS else None
     for what, line in zip(("SIPp far end", "Kamailio"), peers.commands() if peers else ()):
         note_command(what, line.split())
@@ -898,13 +898,13 @@ def main():
                                   "baresip": startup_baresip(args, peers, workdir, wav, runs)}
         if "call" in only:
             log(f"one {call_seconds:.0f} s call each")
-            results["call_atad"] = one_call_atad(args, peers, workdir, raw, call_seconds)
+            results["call_atad"] = one_call_atad(args, peers, workdir, call_seconds)
             results["call_baresip"] = one_call_baresip(args, peers, workdir, wav, call_seconds)
         if "callgrind" in only:
             log(f"callgrind: a {cg_window:g} s window of a call, {cg_warmup:g} s after it was answered")
             cg = {"warmup": cg_warmup, "window": cg_window,
-                  "atad_run": callgrind_atad(args, peers, workdir, raw, cg_warmup, cg_window),
-                  "atad_no_ec_run": callgrind_atad(args, peers, workdir, raw, cg_warmup, cg_window,
+                  "atad_run": callgrind_atad(args, peers, workdir, cg_warmup, cg_window),
+                  "atad_no_ec_run": callgrind_atad(args, peers, workdir, cg_warmup, cg_window,
                                                    echo_canceller=False),
                   "baresip_run": callgrind_baresip(args, peers, workdir, wav, cg_warmup, cg_window)}
             for name in ("atad", "baresip", "atad_no_ec"):
@@ -914,7 +914,7 @@ def main():
             results["lines"] = []
             for count in line_counts:
                 log(f"lines per core: {count}")
-                results["lines"].append(lines_per_core(args, peers, workdir, raw, count, window))
+                results["lines"].append(lines_per_core(args, peers, workdir, count, window))
         if "latency" in only:
             log(f"latency: {reps} repetitions each way")
             results["latency"] = latency_atad(args, workdir, reps)
